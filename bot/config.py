@@ -1,0 +1,221 @@
+"""Typed settings from ``config/newsdesk.yaml``, validated at start-up with errors that name the key."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_CONFIG_PATH = Path("config/newsdesk.yaml")
+DEFAULT_API_BASE = "https://discord.com/api/v10"
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+_BACKFILL = re.compile(r"^(none|all|latest:(\d+))$")
+
+
+class ConfigError(ValueError):
+    """A bad configuration. ``str()`` names the key and what a good value looks like."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key = key
+        super().__init__(f"config key '{key}': {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class Backfill:
+    """Which already-published stories the very first run posts: none, the newest N, or all."""
+
+    mode: str = "none"
+    count: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Backfill:
+        match = _BACKFILL.match(str(text).strip().lower())
+        if not match:
+            raise ConfigError("articles.backfill", f"expected none, all or latest:N, got {text!r}")
+        if match.group(2):
+            return cls("latest", int(match.group(2)))
+        return cls(match.group(1))
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRoute:
+    """Stories with one of ``topics`` (None = every topic) and at least ``min_quality`` go to ``channel_id``."""
+
+    channel_id: int
+    topics: frozenset[str] | None = None
+    min_quality: int = 0
+    role_ids: tuple[int, ...] = ()
+    name: str = ""
+
+    def matches(self, topics: tuple[str, ...], quality: int | None) -> bool:
+        if (quality or 0) < self.min_quality:
+            return False
+        return self.topics is None or any(t.casefold() in self.topics for t in topics)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticlesConfig:
+    path: Path = Path("articles")
+    backfill: Backfill = field(default_factory=Backfill)
+    on_unpublish: str = "delete"
+    max_file_bytes: int = 1024 * 1024
+    rescan_seconds: float = 300.0
+    debounce_ms: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordConfig:
+    api_base: str = DEFAULT_API_BASE
+    gateway_url: str = DEFAULT_GATEWAY_URL
+    sync_guilds: tuple[int, ...] = ()
+    request_timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    articles: ArticlesConfig = field(default_factory=ArticlesConfig)
+    storage_url: str = "sqlite:///data/newsdesk.db"
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
+    channels: tuple[ChannelRoute, ...] = ()
+    log_level: str = "INFO"
+
+    def routes_for(self, topics: tuple[str, ...], quality: int | None) -> list[ChannelRoute]:
+        return [route for route in self.channels if route.matches(topics, quality)]
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the config file; ``DISCORD_API_BASE``/``DISCORD_GATEWAY_URL`` override it."""
+    env = os.environ if env is None else env
+    path = path or DEFAULT_CONFIG_PATH
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError("--config", f"file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError("--config", f"{path} is not valid YAML: {exc}") from None
+    return parse_config(raw, env)
+
+
+def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
+    env = {} if env is None else env
+    root = _mapping(raw, "(top level)")
+    _known(root, "", {"articles", "storage", "discord", "channels", "log_level", "digests", "alerts"})
+    articles = _mapping(root.get("articles", {}), "articles")
+    _known(articles, "articles.", set(ArticlesConfig.__slots__))
+    storage = _mapping(root.get("storage", {}), "storage")
+    _known(storage, "storage.", {"url"})
+    discord = _mapping(root.get("discord", {}), "discord")
+    _known(discord, "discord.", set(DiscordConfig.__slots__))
+
+    on_unpublish = str(articles.get("on_unpublish", "delete"))
+    if on_unpublish not in ("delete", "keep"):
+        raise ConfigError("articles.on_unpublish", f"expected delete or keep, got {on_unpublish!r}")
+    api_base = env.get("DISCORD_API_BASE") or str(discord.get("api_base", DEFAULT_API_BASE))
+    gateway_url = env.get("DISCORD_GATEWAY_URL") or str(discord.get("gateway_url", DEFAULT_GATEWAY_URL))
+    _url(api_base, "discord.api_base", ("http://", "https://"))
+    _url(gateway_url, "discord.gateway_url", ("ws://", "wss://"))
+    storage_url = str(storage.get("url", "sqlite:///data/newsdesk.db"))
+    if "://" not in storage_url:
+        raise ConfigError(
+            "storage.url", f"expected a database URL like sqlite:///data/newsdesk.db, got {storage_url!r}"
+        )
+    log_level = str(root.get("log_level", "INFO")).upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("log_level", f"expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+
+    return Config(
+        articles=ArticlesConfig(
+            path=Path(str(articles.get("path", "articles"))),
+            backfill=Backfill.parse(articles.get("backfill", "none")),
+            on_unpublish=on_unpublish,
+            max_file_bytes=_number(articles, "max_file_bytes", 1024 * 1024, "articles.", low=1024),
+            rescan_seconds=float(_number(articles, "rescan_seconds", 300, "articles.", low=1)),
+            debounce_ms=_number(articles, "debounce_ms", 30, "articles.", low=1, high=5000),
+        ),
+        storage_url=storage_url,
+        discord=DiscordConfig(
+            api_base=api_base.rstrip("/"),
+            gateway_url=gateway_url,
+            sync_guilds=tuple(
+                _snowflake(g, f"discord.sync_guilds[{i}]")
+                for i, g in enumerate(_list(discord.get("sync_guilds"), "discord.sync_guilds"))
+            ),
+            request_timeout=float(_number(discord, "request_timeout", 30, "discord.", low=1, high=600)),
+        ),
+        channels=tuple(_route(item, i) for i, item in enumerate(_list(root.get("channels"), "channels"))),
+        log_level=log_level,
+    )
+
+
+def _route(item: Any, index: int) -> ChannelRoute:
+    key = f"channels[{index}]"
+    entry = _mapping(item, key)
+    _known(entry, f"{key}.", {"id", "topics", "min_quality", "roles", "name"})
+    if "id" not in entry:
+        raise ConfigError(f"{key}.id", "missing: the Discord channel id to post to, e.g. id: 123456789012345678")
+    topics_raw = entry.get("topics", "*")
+    if topics_raw == "*" or topics_raw is None:
+        topics = None
+    else:
+        topics = frozenset(str(t).strip().casefold() for t in _list(topics_raw, f"{key}.topics") if str(t).strip())
+        if not topics:
+            raise ConfigError(f"{key}.topics", 'expected "*" or a list of topics, e.g. [AI, Security]')
+    return ChannelRoute(
+        channel_id=_snowflake(entry["id"], f"{key}.id"),
+        topics=topics,
+        min_quality=_number(entry, "min_quality", 0, f"{key}.", low=0, high=100),
+        role_ids=tuple(
+            _snowflake(r, f"{key}.roles[{i}]") for i, r in enumerate(_list(entry.get("roles"), f"{key}.roles"))
+        ),
+        name=str(entry.get("name", "")).strip(),
+    )
+
+
+def _mapping(value: Any, key: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(key, f"expected a mapping of keys, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, key: str) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    raise ConfigError(key, f"expected a list, got {type(value).__name__}")
+
+
+def _known(mapping: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
+    for name in mapping:
+        if name not in allowed:
+            raise ConfigError(f"{prefix}{name}", f"unknown key; expected one of {', '.join(sorted(allowed))}")
+
+
+def _number(mapping: Mapping[str, Any], name: str, default: int, prefix: str, low: int, high: int | None = None) -> int:
+    value = mapping.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(prefix + name, f"expected a number, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ConfigError(prefix + name, f"expected a number {bounds}, got {value}")
+    return int(value)
+
+
+def _snowflake(value: Any, key: str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if number <= 0 or isinstance(value, bool):
+        raise ConfigError(key, f"expected a Discord id (a positive number), got {value!r}")
+    return number
+
+
+def _url(value: str, key: str, schemes: tuple[str, ...]) -> None:
+    if not value.startswith(schemes) or len(value) <= len(schemes[0]) + 1:
+        raise ConfigError(key, f"expected a URL starting with {' or '.join(schemes)}, got {value!r}")

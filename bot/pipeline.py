@@ -1,0 +1,171 @@
+"""The feed pipeline: folder → store → per-channel send queues → a sink (Discord or the console)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from bot.config import Config
+from bot.delivery import ChannelQueue
+from bot.scanner import Progress, Scanner, ScanReport
+from bot.sinks import Sink
+from bot.store import Store
+from bot.store.store import ApplyResult, DeliveryKey
+from bot.story import Story
+from bot.watcher import watch_folder
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+INITIALIZED_KEY = "initialized_at"
+
+
+class Pipeline:
+    """Owns the scanner, the watcher and the send queues. All store access goes through one worker thread,
+    which keeps SQLite writes serial and the event loop free for Discord's heartbeats."""
+
+    def __init__(self, config: Config, store: Store) -> None:
+        self.config = config
+        self.store = store
+        self.scanner = Scanner(
+            config.articles.path,
+            store,
+            max_bytes=config.articles.max_file_bytes,
+            route=self.channels_for,
+            on_unpublish=config.articles.on_unpublish,
+        )
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-store")
+        self._queues: dict[int, ChannelQueue] = {}
+        self._sink: Sink | None = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.last_scan: ScanReport | None = None
+
+    # -- routing ------------------------------------------------------------------------------------------
+
+    def channels_for(self, story: Story) -> list[int]:
+        return list(dict.fromkeys(r.channel_id for r in self.config.routes_for(story.topics, story.quality)))
+
+    def roles_for(self, channel_id: int, story: Story) -> list[int]:
+        roles: list[int] = []
+        for route in self.config.routes_for(story.topics, story.quality):
+            if route.channel_id == channel_id:
+                roles += route.role_ids
+        return roles
+
+    # -- life cycle ---------------------------------------------------------------------------------------
+
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    async def start(self, sink: Sink) -> None:
+        """Catch up with the folder, resume unfinished deliveries, then watch for changes."""
+        self._sink = sink
+        await self.db(self.initial_sync)
+        self._enqueue(await self.db(self.store.pending_deliveries))
+        self._tasks = [
+            asyncio.create_task(
+                watch_folder(
+                    self.scanner.root,
+                    self._on_change,
+                    self._stop,
+                    step_ms=self.config.articles.debounce_ms,
+                ),
+                name="watch-folder",
+            ),
+            asyncio.create_task(self._rescan_forever(), name="rescan"),
+        ]
+        counts = await self.db(self.store.counts)
+        log.info(
+            "Watching %s: %d stories indexed, %d published, %d files rejected, %d deliveries pending",
+            self.scanner.root,
+            counts["stories"],
+            counts["published"],
+            counts["rejected"],
+            counts["pending"],
+        )
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(q.stop() for q in self._queues.values()))
+        self._executor.shutdown(wait=True)
+
+    async def drain(self) -> None:
+        """Wait until every queued delivery has been handled (tests and one-shot runs)."""
+        await asyncio.gather(*(q.join() for q in self._queues.values()))
+
+    def initial_sync(self, progress: Progress | None = None) -> ApplyResult:
+        """Index what changed while we were down. The very first run indexes silently and then posts only
+        what ``articles.backfill`` asks for, so adding the bot to a server never floods it."""
+        first_run = self.store.get_meta(INITIALIZED_KEY) is None
+        result, report = self.scanner.reconcile(announce=not first_run, progress=progress)
+        self.last_scan = report
+        log.info(
+            "Scanned %d files in %.2fs: %d parsed, %d rejected, %d removed",
+            report.files,
+            report.seconds,
+            report.parsed,
+            report.failed,
+            report.removed,
+        )
+        if first_run:
+            backfill = self.config.articles.backfill
+            if backfill.mode != "none":
+                limit = backfill.count if backfill.mode == "latest" else None
+                result.pending += self.store.plan_backfill(limit, self.channels_for)
+            self.store.set_meta(INITIALIZED_KEY, str(time.time()))
+            log.info("First run: indexed the folder; backfill %s", backfill.mode)
+        return result
+
+    # -- events -------------------------------------------------------------------------------------------
+
+    async def _on_change(self, paths: set[str]) -> None:
+        try:
+            result = await self.db(self.scanner.process_paths, sorted(paths))
+        except Exception:
+            log.exception("Could not process changes to %s; the next rescan will retry", ", ".join(sorted(paths)))
+            return
+        self._enqueue(result.pending)
+
+    async def _rescan_forever(self) -> None:
+        interval = self.config.articles.rescan_seconds
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=interval)
+            if self._stop.is_set():
+                return
+            try:
+                result, report = await self.db(self.scanner.reconcile, announce=True)
+            except Exception:
+                log.exception("Periodic rescan failed")
+                continue
+            self.last_scan = report
+            if report.changed:
+                log.info("Rescan found %d changes the watcher missed", report.changed)
+            self._enqueue(result.pending)
+
+    def _enqueue(self, keys: Iterable[DeliveryKey]) -> None:
+        assert self._sink is not None, "start() first"
+        for story_id, channel_id in keys:
+            queue = self._queues.get(channel_id)
+            if queue is None:
+                queue = ChannelQueue(
+                    channel_id, store=self.store, db=self.db, sink=self._sink, roles_for=self.roles_for
+                )
+                self._queues[channel_id] = queue
+                queue.start()
+            queue.put(story_id)
+
+    def queue_stats(self) -> Sequence[tuple[int, int, int, int]]:
+        """(channel, backlog, sent, failed) per send queue."""
+        return [(q.channel_id, q.backlog, q.sent, q.failed) for q in self._queues.values()]

@@ -1,0 +1,164 @@
+"""Bringing the store up to date with the articles folder: single paths (from watch events) or a full scan."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.parser import StoryError, is_story_path, parse_story_text
+from bot.store import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem, Store
+from bot.store.store import ApplyResult, Router
+
+log = logging.getLogger(__name__)
+
+CHUNK = 500
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class ScanReport:
+    files: int = 0
+    changed: int = 0
+    parsed: int = 0
+    failed: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+
+
+class Scanner:
+    """Turns files into scan items and hands them to the store in batches. Runs in one worker thread."""
+
+    def __init__(self, root: Path, store: Store, *, max_bytes: int, route: Router, on_unpublish: str) -> None:
+        self.root = root.resolve()
+        self.store = store
+        self.max_bytes = max_bytes
+        self.route = route
+        self.on_unpublish = on_unpublish
+
+    def walk(self) -> dict[str, tuple[int, int]]:
+        """Every story file under the root: relative POSIX path -> (mtime_ns, size)."""
+        found: dict[str, tuple[int, int]] = {}
+        for entry in _walk(str(self.root)):
+            rel = os.path.relpath(entry.path, self.root).replace(os.sep, "/")
+            if is_story_path(rel):
+                try:
+                    st = entry.stat()
+                except FileNotFoundError:
+                    continue
+                found[rel] = (st.st_mtime_ns, st.st_size)
+        return found
+
+    def reconcile(self, *, announce: bool, progress: Progress | None = None) -> tuple[ApplyResult, ScanReport]:
+        """Compare the folder with the store (path, mtime, size; content hash when those differ)."""
+        started = time.perf_counter()
+        on_disk = self.walk()
+        known = self.store.file_states()
+        changed = [p for p, stat in on_disk.items() if (k := known.get(p)) is None or (k.mtime_ns, k.size) != stat]
+        removed = [p for p in known if p not in on_disk]
+        report = ScanReport(files=len(on_disk), changed=len(changed) + len(removed))
+        total = ApplyResult()
+        todo = sorted(changed) + removed
+        for start in range(0, len(todo), CHUNK):
+            result = self.process_paths(todo[start : start + CHUNK], announce=announce, known=known)
+            _merge(total, result)
+            if progress:
+                progress(min(start + CHUNK, len(todo)), len(todo))
+        report.parsed, report.failed, report.removed = total.parsed, total.failed, total.removed
+        report.seconds = time.perf_counter() - started
+        return total, report
+
+    def process_paths(
+        self,
+        paths: Iterable[str],
+        *,
+        announce: bool = True,
+        known: dict[str, FileState] | None = None,
+        force: bool = False,
+    ) -> ApplyResult:
+        """Read the given relative paths and record them; files that vanished are recorded as removed."""
+        items: list[ScanItem] = []
+        for rel in dict.fromkeys(paths):
+            state = known.get(rel) if known is not None else self.store.file_state(rel)
+            item = self.read(rel, state, force=force)
+            if item is not None:
+                items.append(item)
+        if not items:
+            return ApplyResult()
+        result = self.store.apply(items, route=self.route, announce=announce, on_unpublish=self.on_unpublish)
+        if result.reparse:
+            _merge(result, self.process_paths(result.reparse, announce=announce, force=True))
+        return result
+
+    def read(self, rel: str, state: FileState | None, *, force: bool = False) -> ScanItem | None:
+        """One file's scan item, or None when nothing changed."""
+        path = self.root / rel
+        try:
+            st = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return FileRemoved(rel) if state is not None else None
+        if state and not force and (state.mtime_ns, state.size) == (st.st_mtime_ns, st.st_size):
+            return None
+        if st.st_size > self.max_bytes:
+            return self._failed(
+                rel,
+                st,
+                "",
+                f"file is {st.st_size} bytes, over the {self.max_bytes}-byte cap (articles.max_file_bytes)",
+            )
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(self.max_bytes + 1)
+        except FileNotFoundError:
+            return FileRemoved(rel) if state is not None else None
+        except OSError as exc:
+            return self._failed(rel, st, "", f"cannot read: {exc.strerror or exc}")
+        sha = hashlib.sha256(raw).hexdigest()
+        if state and not force and state.sha256 == sha and state.error is None:
+            return FileTouched(rel, st.st_mtime_ns, st.st_size)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return self._failed(rel, st, sha, f"not UTF-8 text (byte {exc.start})")
+        try:
+            story = parse_story_text(text, rel)
+        except StoryError as exc:
+            return self._failed(rel, st, sha, str(exc))
+        data_json = json.dumps(story.to_dict(), sort_keys=True, ensure_ascii=False)
+        fingerprint = hashlib.sha256(data_json.encode()).hexdigest()
+        return FileParsed(rel, st.st_mtime_ns, st.st_size, sha, story, data_json, fingerprint)
+
+    def _failed(self, rel: str, st: os.stat_result, sha: str, error: str) -> FileFailed:
+        message = error if error.startswith(rel) else f"{rel}: {error}"
+        log.warning("Rejected story file %s", message)
+        return FileFailed(rel, st.st_mtime_ns, st.st_size, sha, message)
+
+
+def _walk(top: str) -> Iterator[os.DirEntry[str]]:
+    try:
+        entries = list(os.scandir(top))
+    except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        log.warning("Cannot list %s: %s", top, exc)
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk(entry.path)
+            elif entry.is_file():
+                yield entry
+        except OSError:
+            continue
+
+
+def _merge(total: ApplyResult, part: ApplyResult) -> None:
+    total.pending += part.pending
+    total.parsed += part.parsed
+    total.failed += part.failed
+    total.removed += part.removed

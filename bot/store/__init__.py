@@ -1,0 +1,25 @@
+"""The store: every SQL statement Newsdesk runs lives in this package."""
+
+from bot.store.records import (
+    Delivery,
+    FileFailed,
+    FileParsed,
+    FileRemoved,
+    FileState,
+    FileTouched,
+    ScanItem,
+    StoryRow,
+)
+from bot.store.store import Store
+
+__all__ = [
+    "Delivery",
+    "FileFailed",
+    "FileParsed",
+    "FileRemoved",
+    "FileState",
+    "FileTouched",
+    "ScanItem",
+    "Store",
+    "StoryRow",
+]

@@ -1,0 +1,377 @@
+"""The SQLite store: story index, full-text index, file states and the delivery ledger."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+
+from bot.store import ledger
+from bot.store.records import (
+    Delivery,
+    FileFailed,
+    FileParsed,
+    FileRemoved,
+    FileState,
+    FileTouched,
+    ScanItem,
+    StoryRow,
+)
+from bot.store.schema import FTS_DDL, PENDING_STATES, deliveries, files, meta, metadata, stories, story_topics
+from bot.story import Story
+
+log = logging.getLogger(__name__)
+
+Router = Callable[[Story], Iterable[int]]
+DeliveryKey = ledger.DeliveryKey
+_IN_CHUNK = 500  # SQLite's bound-parameter limit is generous, but IN lists stay fast when short
+
+
+@dataclass(slots=True)
+class ApplyResult:
+    """What a batch of scan results changed: ledger rows to act on, and files to parse again."""
+
+    pending: list[DeliveryKey] = field(default_factory=list)
+    reparse: list[str] = field(default_factory=list)
+    parsed: int = 0
+    failed: int = 0
+    removed: int = 0
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite":
+            raise ValueError(f"storage.url: only sqlite is supported for now, got {parsed.get_backend_name()}")
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(FTS_DDL)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- meta ---------------------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.scalar(select(meta.c.value).where(meta.c.key == key))
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            stmt = sqlite_insert(meta).values(key=key, value=value)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+    # -- indexing -----------------------------------------------------------------------------------------
+
+    def file_states(self) -> dict[str, FileState]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    files.c.path,
+                    files.c.mtime_ns,
+                    files.c.size,
+                    files.c.sha256,
+                    files.c.story_key,
+                    files.c.error,
+                )
+            )
+            return {r[0]: FileState(r[1], r[2], r[3], r[4], r[5]) for r in rows}
+
+    def file_state(self, path: str) -> FileState | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(
+                select(files.c.mtime_ns, files.c.size, files.c.sha256, files.c.story_key, files.c.error).where(
+                    files.c.path == path
+                )
+            ).first()
+            return FileState(*r) if r else None
+
+    def apply(self, items: Sequence[ScanItem], *, route: Router, announce: bool, on_unpublish: str) -> ApplyResult:
+        """Record a batch of scan results in one transaction and plan the deliveries they cause.
+
+        Parsed files go first so that a rename (new path, then old path removed) never looks like the story
+        vanishing. With ``announce`` False (the first run's baseline) nothing new is planned for posting.
+        """
+        result = ApplyResult()
+        now = time.time()
+        order = {FileParsed: 0, FileTouched: 1, FileFailed: 2, FileRemoved: 3}
+        with self.engine.begin() as conn:
+            for item in sorted(items, key=lambda i: order[type(i)]):
+                if isinstance(item, FileParsed):
+                    self._apply_parsed(conn, item, now, route, announce, on_unpublish, result)
+                elif isinstance(item, FileTouched):
+                    conn.execute(
+                        update(files)
+                        .where(files.c.path == item.path)
+                        .values(mtime_ns=item.mtime_ns, size=item.size, checked_at=now)
+                    )
+                elif isinstance(item, FileFailed):
+                    result.failed += 1
+                    self._upsert_file(conn, item.path, item.mtime_ns, item.size, item.sha256, None, item.error, now)
+                else:
+                    result.removed += 1
+                    key = conn.scalar(select(files.c.story_key).where(files.c.path == item.path))
+                    conn.execute(delete(files).where(files.c.path == item.path))
+                    if key:
+                        self._detach(conn, key, item.path, on_unpublish, result)
+        return result
+
+    def _apply_parsed(
+        self,
+        conn: Connection,
+        item: FileParsed,
+        now: float,
+        route: Router,
+        announce: bool,
+        on_unpublish: str,
+        result: ApplyResult,
+    ) -> None:
+        story = item.story
+        result.parsed += 1
+        previous_key = conn.scalar(select(files.c.story_key).where(files.c.path == item.path))
+        self._upsert_file(conn, item.path, item.mtime_ns, item.size, item.sha256, story.key, None, now)
+        if previous_key and previous_key != story.key:
+            self._detach(conn, previous_key, item.path, on_unpublish, result)
+
+        old = conn.execute(
+            select(stories.c.id, stories.c.published, stories.c.present, stories.c.fingerprint).where(
+                stories.c.key == story.key
+            )
+        ).first()
+        values = _story_values(story, item, now)
+        if old is None:
+            story_id = conn.execute(insert(stories).values(first_seen=now, **values)).inserted_primary_key[0]
+        else:
+            story_id = old.id
+            conn.execute(update(stories).where(stories.c.id == story_id).values(**values))
+            conn.execute(delete(story_topics).where(story_topics.c.story_id == story_id))
+            conn.exec_driver_sql("DELETE FROM stories_fts WHERE rowid = ?", (story_id,))
+        self._index(conn, story_id, story)
+
+        was_live = bool(old and old.present and old.published)
+        if story.published and not was_live:
+            if announce:
+                result.pending += ledger.plan_publish(conn, story_id, route(story))
+        elif story.published and old is not None and old.fingerprint != item.fingerprint:
+            result.pending += ledger.plan_change(conn, story_id)
+        elif was_live and not story.published:
+            result.pending += ledger.plan_unpublish(conn, story_id, on_unpublish)
+
+    def _index(self, conn: Connection, story_id: int, story: Story) -> None:
+        if story.topics:
+            conn.execute(
+                insert(story_topics),
+                [{"story_id": story_id, "topic": t, "norm": t.casefold()} for t in story.topics],
+            )
+        conn.exec_driver_sql(
+            "INSERT INTO stories_fts (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, ?, ?)",
+            (
+                story_id,
+                story.title,
+                story.excerpt,
+                story.provider.name if story.provider else "",
+                " ".join(story.topics),
+            ),
+        )
+
+    def _detach(self, conn: Connection, key: str, path: str, on_unpublish: str, result: ApplyResult) -> None:
+        """``path`` no longer defines story ``key``: fall back to another file with it, or retire the story."""
+        other = conn.scalar(
+            select(files.c.path)
+            .where(files.c.story_key == key, files.c.path != path, files.c.error.is_(None))
+            .order_by(files.c.mtime_ns.desc())
+            .limit(1)
+        )
+        if other:
+            result.reparse.append(other)
+            return
+        row = conn.execute(
+            select(stories.c.id, stories.c.published, stories.c.present).where(stories.c.key == key)
+        ).first()
+        if row is None or not row.present:
+            return
+        conn.execute(update(stories).where(stories.c.id == row.id).values(present=False, updated_at=time.time()))
+        conn.execute(delete(story_topics).where(story_topics.c.story_id == row.id))
+        conn.exec_driver_sql("DELETE FROM stories_fts WHERE rowid = ?", (row.id,))
+        if row.published:
+            result.pending += ledger.plan_unpublish(conn, row.id, on_unpublish)
+
+    @staticmethod
+    def _upsert_file(
+        conn: Connection,
+        path: str,
+        mtime_ns: int,
+        size: int,
+        sha: str,
+        key: str | None,
+        error: str | None,
+        now: float,
+    ) -> None:
+        values: dict[str, Any] = {
+            "mtime_ns": mtime_ns,
+            "size": size,
+            "sha256": sha,
+            "error": error,
+            "checked_at": now,
+        }
+        # A broken file keeps pointing at the story it defined before, which stays as it was.
+        if error is None:
+            values["story_key"] = key
+        stmt = sqlite_insert(files).values({"path": path, "story_key": key, **values})
+        conn.execute(stmt.on_conflict_do_update(index_elements=["path"], set_=values))
+
+    def plan_backfill(self, limit: int | None, route: Router) -> list[DeliveryKey]:
+        """The first run's backfill: plan posts for the ``limit`` newest published stories (None = all)."""
+        with self.engine.begin() as conn:
+            query = (
+                select(stories.c.id, stories.c.data)
+                .where(stories.c.present.is_(True), stories.c.published.is_(True))
+                .order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc())
+            )
+            if limit is not None:
+                query = query.limit(limit)
+            rows = conn.execute(query).all()
+            pending: list[DeliveryKey] = []
+            for row in reversed(rows):  # oldest first, so the channel reads in order
+                pending += ledger.plan_publish(conn, row.id, route(Story.from_dict(json.loads(row.data))))
+            return pending
+
+    # -- deliveries ---------------------------------------------------------------------------------------
+
+    def pending_deliveries(self) -> list[DeliveryKey]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries.c.story_id, deliveries.c.channel_id)
+                .join(stories, stories.c.id == deliveries.c.story_id)
+                .where(deliveries.c.state.in_(PENDING_STATES))
+                .order_by(stories.c.published_at.nulls_first(), stories.c.id)
+            )
+            return [(r.story_id, r.channel_id) for r in rows]
+
+    def delivery(self, key: DeliveryKey) -> Delivery | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(
+                select(deliveries, stories.c.data)
+                .join(stories, stories.c.id == deliveries.c.story_id)
+                .where(deliveries.c.story_id == key[0], deliveries.c.channel_id == key[1])
+            ).first()
+        if r is None:
+            return None
+        return Delivery(
+            story_id=r.story_id,
+            channel_id=r.channel_id,
+            state=r.state,
+            message_id=r.message_id,
+            payload_hash=r.payload_hash,
+            generation=r.generation,
+            version=r.version,
+            attempts=r.attempts,
+            story=Story.from_dict(json.loads(r.data)),
+        )
+
+    def settle(self, d: Delivery, state: str, **values: object) -> None:
+        with self.engine.begin() as conn:
+            ledger.settle(conn, (d.story_id, d.channel_id), d.version, state, **values)
+
+    def record_attempt(self, d: Delivery, error: str) -> None:
+        with self.engine.begin() as conn:
+            ledger.record_attempt(conn, (d.story_id, d.channel_id), error)
+
+    def delivery_states(self, story_key: str) -> dict[int, tuple[str, int | None]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries.c.channel_id, deliveries.c.state, deliveries.c.message_id)
+                .join(stories, stories.c.id == deliveries.c.story_id)
+                .where(stories.c.key == story_key)
+            )
+            return {r.channel_id: (r.state, r.message_id) for r in rows}
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    def story(self, key: str) -> StoryRow | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(
+                select(stories.c.id, stories.c.data, stories.c.present).where(stories.c.key == key)
+            ).first()
+        return StoryRow(r.id, Story.from_dict(json.loads(r.data)), r.present) if r else None
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            live = stories.c.present.is_(True)
+            return {
+                "stories": conn.scalar(select(func.count()).where(live)) or 0,
+                "published": conn.scalar(select(func.count()).where(live, stories.c.published.is_(True))) or 0,
+                "rejected": conn.scalar(select(func.count()).where(files.c.error.is_not(None))) or 0,
+                "pending": conn.scalar(select(func.count()).where(deliveries.c.state.in_(PENDING_STATES))) or 0,
+            }
+
+    def rejected_files(self, limit: int = 50) -> list[tuple[str, str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(files.c.path, files.c.error)
+                .where(files.c.error.is_not(None))
+                .order_by(files.c.path)
+                .limit(limit)
+            )
+            return [(r.path, r.error) for r in rows]
+
+    def checkpoint(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("PRAGMA wal_checkpoint(PASSIVE)"))
+
+
+def _story_values(story: Story, item: FileParsed, now: float) -> dict[str, Any]:
+    return {
+        "key": story.key,
+        "path": item.path,
+        "title": story.title,
+        "excerpt": story.excerpt,
+        "web_url": story.web_url,
+        "provider": story.provider.name if story.provider else "",
+        "provider_domain": story.provider.domain if story.provider else "",
+        "published_at": story.published_at.timestamp() if story.published_at else None,
+        "quality": story.quality,
+        "heat": story.heat,
+        "published": story.published,
+        "present": True,
+        "data": item.data_json,
+        "fingerprint": item.fingerprint,
+        "updated_at": now,
+    }
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,108 @@
+"""Fixed-window rate-limit buckets and a sliding global limit, with Discord's headers.
+
+Callers hold the FakeDiscord state lock; these classes are not locked themselves.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+Rate = tuple[int, float]
+
+
+@dataclass
+class Window:
+    limit: int
+    per: float
+    start: float = 0.0
+    count: int = 0
+
+    def _roll(self, now: float) -> None:
+        if self.count and now >= self.start + self.per:
+            self.count = 0
+
+    def retry_after(self, now: float) -> float:
+        """Seconds until a request would be allowed (0 when allowed now)."""
+        self._roll(now)
+        return max(0.0, self.start + self.per - now) if self.count >= self.limit else 0.0
+
+    def consume(self, now: float) -> None:
+        self._roll(now)
+        if self.count == 0:
+            self.start = now
+        self.count += 1
+
+    def headers(self, now: float, bucket: str) -> dict[str, str]:
+        self._roll(now)
+        remaining = max(0, self.limit - self.count)
+        reset_after = self.start + self.per - now if self.count else self.per
+        # Round up to the millisecond so a client that waits Reset-After always lands in a new window.
+        reset_after = math.ceil(max(reset_after, 0.0) * 1000) / 1000
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": bucket,
+        }
+
+
+class RateLimiter:
+    """Per-route buckets keyed by (route, major parameter) plus a global requests-per-second cap."""
+
+    def __init__(self, channel_rate: Rate | None, route_rate: Rate | None, global_rate: Rate | None) -> None:
+        self.channel_rate = channel_rate
+        self.route_rate = route_rate
+        self.global_rate = global_rate
+        self._windows: dict[tuple[str, str], Window] = {}
+        self._global: collections.deque[float] = collections.deque()
+
+    @staticmethod
+    def bucket_hash(route: str) -> str:
+        return hashlib.sha1(route.encode()).hexdigest()[:16]
+
+    def window(self, route: str, major: str, *, message_post: bool) -> Window | None:
+        rate = self.channel_rate if message_post else self.route_rate
+        if rate is None:
+            return None
+        key = (route, major)
+        win = self._windows.get(key)
+        if win is None or (win.limit, win.per) != rate:
+            win = self._windows[key] = Window(limit=rate[0], per=rate[1])
+        return win
+
+    def global_retry_after(self, now: float) -> float:
+        """Check and count one request against the global limit; >0 means rejected."""
+        if self.global_rate is None:
+            return 0.0
+        limit, per = self.global_rate
+        while self._global and self._global[0] <= now - per:
+            self._global.popleft()
+        if len(self._global) >= limit:
+            return max(0.001, self._global[0] + per - now)
+        self._global.append(now)
+        return 0.0
+
+    def reset(self) -> None:
+        self._windows.clear()
+        self._global.clear()
+
+
+def rate_limited_body(retry_after: float, *, is_global: bool) -> dict[str, object]:
+    return {"message": "You are being rate limited.", "retry_after": math.ceil(retry_after * 1000) / 1000, "global": is_global}
+
+
+def rate_limited_headers(retry_after: float, *, is_global: bool) -> dict[str, str]:
+    headers = {"Via": "1.1 google", "Retry-After": str(max(1, math.ceil(retry_after)))}
+    if is_global:
+        headers.update({"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"})
+    else:
+        headers["X-RateLimit-Scope"] = "user"
+    return headers
