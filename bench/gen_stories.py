@@ -245,18 +245,25 @@ def _title(rnd: Callable[[], float]) -> str:
     return f"The {_pick(rnd, _TITLE_NOUNS)} {_pick(rnd, _TITLE_ENDINGS)}"
 
 
+# Every subject/verb/object/tail combination (about 31,000 sentences), built once so that an excerpt costs
+# one random draw per sentence.
+_SENTENCES: tuple[str, ...] = tuple(
+    f"{s} {v} {o} {t}." for s in _SUBJECTS for v in _VERBS for o in _OBJECTS for t in _TAILS
+)
+
+
 def _excerpt(rnd: Callable[[], float], low: int = 280, high: int = 400) -> str:
     """Invented sentences, cut at a word boundary near a random length and ended with " ..."."""
     target = _int(rnd, low, high)
+    sentences, n_sentences = _SENTENCES, len(_SENTENCES)
+    followups, n_followups = _FOLLOWUPS, len(_FOLLOWUPS)
     parts: list[str] = []
     size = 0
     while size < target:
         if parts and rnd() < 0.35:
-            sentence = _pick(rnd, _FOLLOWUPS)
+            sentence = followups[int(rnd() * n_followups)]
         else:
-            sentence = (
-                f"{_pick(rnd, _SUBJECTS)} {_pick(rnd, _VERBS)} {_pick(rnd, _OBJECTS)} {_pick(rnd, _TAILS)}."
-            )
+            sentence = sentences[int(rnd() * n_sentences)]
         parts.append(sentence)
         size += len(sentence) + 1
     text = " ".join(parts)

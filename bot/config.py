@@ -105,20 +105,24 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     env = {} if env is None else env
     root = _mapping(raw, "(top level)")
     _known(root, "", {"articles", "storage", "discord", "channels", "log_level", "digests", "alerts"})
-    articles = _mapping(root.get("articles", {}), "articles")
+    articles = _mapping(root.get("articles") or {}, "articles")
     _known(articles, "articles.", set(ArticlesConfig.__slots__))
-    storage = _mapping(root.get("storage", {}), "storage")
+    storage = _mapping(root.get("storage") or {}, "storage")
     _known(storage, "storage.", {"url"})
-    discord = _mapping(root.get("discord", {}), "discord")
+    discord = _mapping(root.get("discord") or {}, "discord")
     _known(discord, "discord.", set(DiscordConfig.__slots__))
 
-    on_unpublish = str(articles.get("on_unpublish", "delete"))
+    on_unpublish = _default_if_none(articles.get("on_unpublish"), "delete").strip().lower()
     if on_unpublish not in ("delete", "keep"):
         raise ConfigError("articles.on_unpublish", f"expected delete or keep, got {on_unpublish!r}")
     api_base = env.get("DISCORD_API_BASE") or str(discord.get("api_base", DEFAULT_API_BASE))
     gateway_url = env.get("DISCORD_GATEWAY_URL") or str(discord.get("gateway_url", DEFAULT_GATEWAY_URL))
-    _url(api_base, "discord.api_base", ("http://", "https://"))
-    _url(gateway_url, "discord.gateway_url", ("ws://", "wss://"))
+    api_key = "discord.api_base (env DISCORD_API_BASE)" if env.get("DISCORD_API_BASE") else "discord.api_base"
+    gateway_key = (
+        "discord.gateway_url (env DISCORD_GATEWAY_URL)" if env.get("DISCORD_GATEWAY_URL") else "discord.gateway_url"
+    )
+    _url(api_base, api_key, ("http://", "https://"))
+    _url(gateway_url, gateway_key, ("ws://", "wss://"))
     storage_url = str(storage.get("url", "sqlite:///data/newsdesk.db"))
     if "://" not in storage_url:
         raise ConfigError(
@@ -131,10 +135,10 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     return Config(
         articles=ArticlesConfig(
             path=Path(str(articles.get("path", "articles"))),
-            backfill=Backfill.parse(articles.get("backfill", "none")),
+            backfill=Backfill.parse(_default_if_none(articles.get("backfill"), "none")),
             on_unpublish=on_unpublish,
             max_file_bytes=_number(articles, "max_file_bytes", 1024 * 1024, "articles.", low=1024),
-            rescan_seconds=float(_number(articles, "rescan_seconds", 300, "articles.", low=1)),
+            rescan_seconds=_number(articles, "rescan_seconds", 300.0, "articles.", low=1),
             debounce_ms=_number(articles, "debounce_ms", 30, "articles.", low=1, high=5000),
         ),
         storage_url=storage_url,
@@ -145,7 +149,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
                 _snowflake(g, f"discord.sync_guilds[{i}]")
                 for i, g in enumerate(_list(discord.get("sync_guilds"), "discord.sync_guilds"))
             ),
-            request_timeout=float(_number(discord, "request_timeout", 30, "discord.", low=1, high=600)),
+            request_timeout=_number(discord, "request_timeout", 30.0, "discord.", low=1, high=600),
         ),
         channels=tuple(_route(item, i) for i, item in enumerate(_list(root.get("channels"), "channels"))),
         log_level=log_level,
@@ -176,6 +180,11 @@ def _route(item: Any, index: int) -> ChannelRoute:
     )
 
 
+def _default_if_none(value: Any, default: str) -> str:
+    """A key present with no value (``backfill:``) means its default."""
+    return default if value is None else str(value)
+
+
 def _mapping(value: Any, key: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError(key, f"expected a mapping of keys, got {type(value).__name__}")
@@ -196,14 +205,17 @@ def _known(mapping: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
             raise ConfigError(f"{prefix}{name}", f"unknown key; expected one of {', '.join(sorted(allowed))}")
 
 
-def _number(mapping: Mapping[str, Any], name: str, default: int, prefix: str, low: int, high: int | None = None) -> int:
+def _number(
+    mapping: Mapping[str, Any], name: str, default: int | float, prefix: str, low: int, high: int | None = None
+) -> Any:
+    """A number within bounds; whole-number settings (``default`` an int) come back as int, others as float."""
     value = mapping.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(prefix + name, f"expected a number, got {value!r}")
     if value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ConfigError(prefix + name, f"expected a number {bounds}, got {value}")
-    return int(value)
+    return float(value) if isinstance(default, float) else int(value)
 
 
 def _snowflake(value: Any, key: str) -> int:
@@ -217,5 +229,6 @@ def _snowflake(value: Any, key: str) -> int:
 
 
 def _url(value: str, key: str, schemes: tuple[str, ...]) -> None:
-    if not value.startswith(schemes) or len(value) <= len(schemes[0]) + 1:
+    scheme = next((s for s in schemes if value.startswith(s)), None)
+    if scheme is None or len(value) <= len(scheme):
         raise ConfigError(key, f"expected a URL starting with {' or '.join(schemes)}, got {value!r}")

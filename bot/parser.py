@@ -83,7 +83,10 @@ def story_from_mapping(data: Mapping[str, Any], path: str, body: str = "") -> St
     if not title:
         raise StoryError(path, "missing: every story needs a title", "title")
     web_url = _text(data.get("webUrl"), path, "webUrl").strip()
-    key = canonical_url(web_url) if web_url.lower().startswith(("http://", "https://")) else ""
+    try:
+        key = canonical_url(web_url) if web_url.lower().startswith(("http://", "https://")) else ""
+    except ValueError as exc:
+        raise StoryError(path, f"not a valid URL: {exc}", "webUrl") from None
     secured = data.get("secured")
     return Story(
         key=key or f"file:{PurePath(path).as_posix()}",
@@ -133,8 +136,9 @@ def _reject_alias_bombs(front: str, path: str) -> None:
 def _yaml_reason(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    # +2: the opening '---' line, and marks count from zero
-    return f"{problem} (front matter line {mark.line + 2}, column {mark.column + 1})" if mark else problem
+    # The front matter text starts with the newline that ends the '---' line, so its line numbers are the file's
+    # (marks count from zero).
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem
 
 
 def _text(value: Any, path: str, field: str) -> str:
@@ -159,7 +163,7 @@ def _int(value: Any, path: str, field: str) -> int | None:
     if isinstance(value, str):
         try:
             return round(float(value.strip()))
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
     raise StoryError(path, f"expected a whole number, got {value!r:.40}", field)
 

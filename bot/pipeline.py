@@ -30,8 +30,9 @@ class Pipeline:
     """Owns the scanner, the watcher and the send queues. All store access goes through one worker thread,
     which keeps SQLite writes serial and the event loop free for Discord's heartbeats."""
 
-    def __init__(self, config: Config, store: Store) -> None:
+    def __init__(self, config: Config, store: Store, *, retry_base: float = 1.0) -> None:
         self.config = config
+        self._retry_base = retry_base
         self.store = store
         self.scanner = Scanner(
             config.articles.path,
@@ -65,23 +66,21 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
-    async def start(self, sink: Sink) -> None:
+    async def start(self, sink: Sink, *, watch: bool = True) -> None:
         """Catch up with the folder, resume unfinished deliveries, then watch for changes."""
         self._sink = sink
         await self.db(self.initial_sync)
         self._enqueue(await self.db(self.store.pending_deliveries))
-        self._tasks = [
-            asyncio.create_task(
-                watch_folder(
-                    self.scanner.root,
-                    self._on_change,
-                    self._stop,
-                    step_ms=self.config.articles.debounce_ms,
+        if watch:
+            self._tasks = [
+                asyncio.create_task(
+                    watch_folder(
+                        self.scanner.root, self._on_change, self._stop, step_ms=self.config.articles.debounce_ms
+                    ),
+                    name="watch-folder",
                 ),
-                name="watch-folder",
-            ),
-            asyncio.create_task(self._rescan_forever(), name="rescan"),
-        ]
+                asyncio.create_task(self._rescan_forever(), name="rescan"),
+            ]
         counts = await self.db(self.store.counts)
         log.info(
             "Watching %s: %d stories indexed, %d published, %d files rejected, %d deliveries pending",
@@ -145,14 +144,19 @@ class Pipeline:
             if self._stop.is_set():
                 return
             try:
-                result, report = await self.db(self.scanner.reconcile, announce=True)
+                report = await self.rescan()
             except Exception:
                 log.exception("Periodic rescan failed")
                 continue
-            self.last_scan = report
             if report.changed:
                 log.info("Rescan found %d changes the watcher missed", report.changed)
-            self._enqueue(result.pending)
+
+    async def rescan(self) -> ScanReport:
+        """Reconcile the whole folder now and queue whatever it planned."""
+        result, report = await self.db(self.scanner.reconcile, announce=True)
+        self.last_scan = report
+        self._enqueue(result.pending)
+        return report
 
     def _enqueue(self, keys: Iterable[DeliveryKey]) -> None:
         assert self._sink is not None, "start() first"
@@ -160,7 +164,12 @@ class Pipeline:
             queue = self._queues.get(channel_id)
             if queue is None:
                 queue = ChannelQueue(
-                    channel_id, store=self.store, db=self.db, sink=self._sink, roles_for=self.roles_for
+                    channel_id,
+                    store=self.store,
+                    db=self.db,
+                    sink=self._sink,
+                    roles_for=self.roles_for,
+                    base_backoff=self._retry_base,
                 )
                 self._queues[channel_id] = queue
                 queue.start()

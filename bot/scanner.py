@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.parser import StoryError, is_story_path, parse_story_text
 from bot.store import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem, Store
@@ -18,6 +22,8 @@ from bot.store.store import ApplyResult, Router
 log = logging.getLogger(__name__)
 
 CHUNK = 500
+# Below this many files, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 2000
 Progress = Callable[[int, int], None]
 
 
@@ -55,7 +61,11 @@ class Scanner:
         return found
 
     def reconcile(self, *, announce: bool, progress: Progress | None = None) -> tuple[ApplyResult, ScanReport]:
-        """Compare the folder with the store (path, mtime, size; content hash when those differ)."""
+        """Compare the folder with the store (path, mtime, size; content hash when those differ).
+
+        A big catch-up (the first index of a large folder) parses in a process pool: YAML parsing is
+        CPU-bound and the GIL would otherwise hold it to one core.
+        """
         started = time.perf_counter()
         on_disk = self.walk()
         known = self.store.file_states()
@@ -64,11 +74,15 @@ class Scanner:
         report = ScanReport(files=len(on_disk), changed=len(changed) + len(removed))
         total = ApplyResult()
         todo = sorted(changed) + removed
-        for start in range(0, len(todo), CHUNK):
-            result = self.process_paths(todo[start : start + CHUNK], announce=announce, known=known)
-            _merge(total, result)
-            if progress:
-                progress(min(start + CHUNK, len(todo)), len(todo))
+        jobs = [(str(self.root), rel, known.get(rel), self.max_bytes, False) for rel in todo]
+        workers = min(os.cpu_count() or 1, 4)
+        with _reader(workers if len(jobs) >= PARALLEL_THRESHOLD else 1) as read_all:
+            done = 0
+            for items in _chunked(read_all(jobs), CHUNK):
+                _merge(total, self._record(items, announce))
+                done += len(items)
+                if progress:
+                    progress(done, len(todo))
         report.parsed, report.failed, report.removed = total.parsed, total.failed, total.removed
         report.seconds = time.perf_counter() - started
         return total, report
@@ -78,65 +92,91 @@ class Scanner:
         paths: Iterable[str],
         *,
         announce: bool = True,
-        known: dict[str, FileState] | None = None,
         force: bool = False,
     ) -> ApplyResult:
         """Read the given relative paths and record them; files that vanished are recorded as removed."""
-        items: list[ScanItem] = []
-        for rel in dict.fromkeys(paths):
-            state = known.get(rel) if known is not None else self.store.file_state(rel)
-            item = self.read(rel, state, force=force)
-            if item is not None:
-                items.append(item)
-        if not items:
+        items = [
+            read_file(str(self.root), rel, self.store.file_state(rel), self.max_bytes, force)
+            for rel in dict.fromkeys(paths)
+        ]
+        return self._record(items, announce)
+
+    def _record(self, items: Iterable[ScanItem | None], announce: bool) -> ApplyResult:
+        batch = [item for item in items if item is not None]
+        for item in batch:
+            if isinstance(item, FileFailed):
+                log.warning("Rejected story file %s", item.error)
+        if not batch:
             return ApplyResult()
-        result = self.store.apply(items, route=self.route, announce=announce, on_unpublish=self.on_unpublish)
+        result = self.store.apply(batch, route=self.route, announce=announce, on_unpublish=self.on_unpublish)
         if result.reparse:
             _merge(result, self.process_paths(result.reparse, announce=announce, force=True))
         return result
 
-    def read(self, rel: str, state: FileState | None, *, force: bool = False) -> ScanItem | None:
-        """One file's scan item, or None when nothing changed."""
-        path = self.root / rel
-        try:
-            st = path.stat()
-        except (FileNotFoundError, NotADirectoryError):
-            return FileRemoved(rel) if state is not None else None
-        if state and not force and (state.mtime_ns, state.size) == (st.st_mtime_ns, st.st_size):
-            return None
-        if st.st_size > self.max_bytes:
-            return self._failed(
-                rel,
-                st,
-                "",
-                f"file is {st.st_size} bytes, over the {self.max_bytes}-byte cap (articles.max_file_bytes)",
-            )
-        try:
-            with path.open("rb") as handle:
-                raw = handle.read(self.max_bytes + 1)
-        except FileNotFoundError:
-            return FileRemoved(rel) if state is not None else None
-        except OSError as exc:
-            return self._failed(rel, st, "", f"cannot read: {exc.strerror or exc}")
-        sha = hashlib.sha256(raw).hexdigest()
-        if state and not force and state.sha256 == sha and state.error is None:
-            return FileTouched(rel, st.st_mtime_ns, st.st_size)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return self._failed(rel, st, sha, f"not UTF-8 text (byte {exc.start})")
-        try:
-            story = parse_story_text(text, rel)
-        except StoryError as exc:
-            return self._failed(rel, st, sha, str(exc))
-        data_json = json.dumps(story.to_dict(), sort_keys=True, ensure_ascii=False)
-        fingerprint = hashlib.sha256(data_json.encode()).hexdigest()
-        return FileParsed(rel, st.st_mtime_ns, st.st_size, sha, story, data_json, fingerprint)
 
-    def _failed(self, rel: str, st: os.stat_result, sha: str, error: str) -> FileFailed:
-        message = error if error.startswith(rel) else f"{rel}: {error}"
-        log.warning("Rejected story file %s", message)
-        return FileFailed(rel, st.st_mtime_ns, st.st_size, sha, message)
+def read_file(root: str, rel: str, state: FileState | None, max_bytes: int, force: bool) -> ScanItem | None:
+    """One file's scan item, or None when nothing changed. Module-level so a process pool can run it."""
+    path = os.path.join(root, rel)
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return FileRemoved(rel) if state is not None else None
+    if state and not force and (state.mtime_ns, state.size) == (st.st_mtime_ns, st.st_size):
+        return None
+    if st.st_size > max_bytes:
+        return _failed(
+            rel, st, "", f"file is {st.st_size} bytes, over the {max_bytes}-byte cap (articles.max_file_bytes)"
+        )
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        return FileRemoved(rel) if state is not None else None
+    except OSError as exc:
+        return _failed(rel, st, "", f"cannot read: {exc.strerror or exc}")
+    sha = hashlib.sha256(raw).hexdigest()
+    if state and not force and state.sha256 == sha and state.error is None:
+        return FileTouched(rel, st.st_mtime_ns, st.st_size)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _failed(rel, st, sha, f"not UTF-8 text (byte {exc.start})")
+    try:
+        story = parse_story_text(text, rel)
+    except StoryError as exc:
+        return _failed(rel, st, sha, str(exc))
+    data_json = json.dumps(story.to_dict(), sort_keys=True, ensure_ascii=False)
+    fingerprint = hashlib.sha256(data_json.encode()).hexdigest()
+    return FileParsed(rel, st.st_mtime_ns, st.st_size, sha, story, data_json, fingerprint)
+
+
+def _failed(rel: str, st: os.stat_result, sha: str, error: str) -> FileFailed:
+    return FileFailed(rel, st.st_mtime_ns, st.st_size, sha, error if error.startswith(rel) else f"{rel}: {error}")
+
+
+def _read_job(job: tuple[str, str, FileState | None, int, bool]) -> ScanItem | None:
+    return read_file(*job)
+
+
+@contextlib.contextmanager
+def _reader(workers: int) -> Iterator[Callable[[list[Any]], Iterator[ScanItem | None]]]:
+    if workers <= 1:
+        yield lambda jobs: map(_read_job, jobs)
+        return
+    # spawn, not fork: this runs in a worker thread of a process that has an event loop and other threads.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield lambda jobs: pool.map(_read_job, jobs, chunksize=64)
+
+
+def _chunked(items: Iterable[ScanItem | None], size: int) -> Iterator[list[ScanItem | None]]:
+    batch: list[ScanItem | None] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _walk(top: str) -> Iterator[os.DirEntry[str]]:

@@ -149,7 +149,11 @@ def canonical_url(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    port = parts.port if parts.port not in (None, 80, 443) else None
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    port = parts.port  # raises ValueError for a malformed or out-of-range port
+    if port == {"http": 80, "https": 443}.get(scheme):
+        port = None
     netloc = f"{host}:{port}" if port else host
     query = "&".join(p for p in parts.query.split("&") if p and not p.lower().startswith(("utm_", "fbclid=", "gclid=")))
     path = parts.path.rstrip("/") or ""

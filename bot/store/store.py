@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -122,21 +124,21 @@ class Store:
         """
         result = ApplyResult()
         now = time.time()
-        order = {FileParsed: 0, FileTouched: 1, FileFailed: 2, FileRemoved: 3}
+        parsed = [i for i in items if isinstance(i, FileParsed)]
         with self.engine.begin() as conn:
-            for item in sorted(items, key=lambda i: order[type(i)]):
-                if isinstance(item, FileParsed):
-                    self._apply_parsed(conn, item, now, route, announce, on_unpublish, result)
-                elif isinstance(item, FileTouched):
-                    conn.execute(
-                        update(files)
-                        .where(files.c.path == item.path)
-                        .values(mtime_ns=item.mtime_ns, size=item.size, checked_at=now)
-                    )
-                elif isinstance(item, FileFailed):
+            if parsed:
+                self._apply_parsed(conn, parsed, now, route, announce, on_unpublish, result)
+            touched = [i for i in items if isinstance(i, FileTouched)]
+            if touched:
+                conn.execute(
+                    _TOUCH_FILE,
+                    [{"p": i.path, "mtime_ns": i.mtime_ns, "size": i.size, "checked_at": now} for i in touched],
+                )
+            for item in items:
+                if isinstance(item, FileFailed):
                     result.failed += 1
-                    self._upsert_file(conn, item.path, item.mtime_ns, item.size, item.sha256, None, item.error, now)
-                else:
+                    self._upsert_files(conn, [_file_values(item, None, item.error, now)], keep_story_key=True)
+                elif isinstance(item, FileRemoved):
                     result.removed += 1
                     key = conn.scalar(select(files.c.story_key).where(files.c.path == item.path))
                     conn.execute(delete(files).where(files.c.path == item.path))
@@ -147,59 +149,72 @@ class Store:
     def _apply_parsed(
         self,
         conn: Connection,
-        item: FileParsed,
+        items: list[FileParsed],
         now: float,
         route: Router,
         announce: bool,
         on_unpublish: str,
         result: ApplyResult,
     ) -> None:
-        story = item.story
-        result.parsed += 1
-        previous_key = conn.scalar(select(files.c.story_key).where(files.c.path == item.path))
-        self._upsert_file(conn, item.path, item.mtime_ns, item.size, item.sha256, story.key, None, now)
-        if previous_key and previous_key != story.key:
-            self._detach(conn, previous_key, item.path, on_unpublish, result)
+        """Bulk path: a first index writes hundreds of thousands of rows, so each table gets one executemany."""
+        result.parsed += len(items)
+        previous = _select_in(conn, select(files.c.path, files.c.story_key), files.c.path, [i.path for i in items])
+        self._upsert_files(conn, [_file_values(i, i.story.key, None, now) for i in items], keep_story_key=False)
 
-        old = conn.execute(
-            select(stories.c.id, stories.c.published, stories.c.present, stories.c.fingerprint).where(
-                stories.c.key == story.key
+        latest = {i.story.key: i for i in items}  # two files, one story: the one processed last wins
+        old = {
+            r.key: r
+            for r in _select_in(
+                conn,
+                select(stories.c.key, stories.c.id, stories.c.published, stories.c.present, stories.c.fingerprint),
+                stories.c.key,
+                list(latest),
             )
-        ).first()
-        values = _story_values(story, item, now)
-        if old is None:
-            story_id = conn.execute(insert(stories).values(first_seen=now, **values)).inserted_primary_key[0]
-        else:
-            story_id = old.id
-            conn.execute(update(stories).where(stories.c.id == story_id).values(**values))
-            conn.execute(delete(story_topics).where(story_topics.c.story_id == story_id))
-            conn.exec_driver_sql("DELETE FROM stories_fts WHERE rowid = ?", (story_id,))
-        self._index(conn, story_id, story)
+        }
+        fresh = [i for key, i in latest.items() if key not in old]
+        if fresh:
+            conn.execute(insert(stories), [_story_values(i, now) | {"first_seen": now} for i in fresh])
+        ids = {key: r.id for key, r in old.items()}
+        if fresh:
+            rows = _select_in(conn, select(stories.c.key, stories.c.id), stories.c.key, [i.story.key for i in fresh])
+            ids.update((r.key, r.id) for r in rows)
+        existing = [i for key, i in latest.items() if key in old]
+        if existing:
+            conn.execute(_UPDATE_STORY, [_story_values(i, now) | {"sid": ids[i.story.key]} for i in existing])
+            stale = [{"sid": ids[i.story.key]} for i in existing]
+            conn.execute(_DELETE_TOPICS, stale)
+            conn.exec_driver_sql("DELETE FROM stories_fts WHERE rowid = ?", [(r["sid"],) for r in stale])
+        self._index(conn, [(ids[key], i.story) for key, i in latest.items()])
 
-        was_live = bool(old and old.present and old.published)
-        if story.published and not was_live:
-            if announce:
-                result.pending += ledger.plan_publish(conn, story_id, route(story))
-        elif story.published and old is not None and old.fingerprint != item.fingerprint:
-            result.pending += ledger.plan_change(conn, story_id)
-        elif was_live and not story.published:
-            result.pending += ledger.plan_unpublish(conn, story_id, on_unpublish)
+        for key, item in latest.items():
+            story, before = item.story, old.get(key)
+            was_live = bool(before and before.present and before.published)
+            if story.published and not was_live:
+                if announce:
+                    result.pending += ledger.plan_publish(conn, ids[key], route(story))
+            elif story.published and before is not None and before.fingerprint != item.fingerprint:
+                result.pending += ledger.plan_change(conn, ids[key])
+            elif was_live and not story.published:
+                result.pending += ledger.plan_unpublish(conn, ids[key], on_unpublish)
+        for path, previous_key in previous:
+            if previous_key and previous_key not in latest:
+                self._detach(conn, previous_key, path, on_unpublish, result)
 
-    def _index(self, conn: Connection, story_id: int, story: Story) -> None:
-        if story.topics:
-            conn.execute(
-                insert(story_topics),
-                [{"story_id": story_id, "topic": t, "norm": t.casefold()} for t in story.topics],
-            )
+    @staticmethod
+    def _index(conn: Connection, entries: list[tuple[int, Story]]) -> None:
+        topic_rows = [
+            {"story_id": story_id, "topic": t, "norm": t.casefold()}
+            for story_id, story in entries
+            for t in story.topics
+        ]
+        if topic_rows:
+            conn.execute(insert(story_topics), topic_rows)
         conn.exec_driver_sql(
             "INSERT INTO stories_fts (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, ?, ?)",
-            (
-                story_id,
-                story.title,
-                story.excerpt,
-                story.provider.name if story.provider else "",
-                " ".join(story.topics),
-            ),
+            [
+                (story_id, s.title, s.excerpt, s.provider.name if s.provider else "", " ".join(s.topics))
+                for story_id, s in entries
+            ],
         )
 
     def _detach(self, conn: Connection, key: str, path: str, on_unpublish: str, result: ApplyResult) -> None:
@@ -225,28 +240,9 @@ class Store:
             result.pending += ledger.plan_unpublish(conn, row.id, on_unpublish)
 
     @staticmethod
-    def _upsert_file(
-        conn: Connection,
-        path: str,
-        mtime_ns: int,
-        size: int,
-        sha: str,
-        key: str | None,
-        error: str | None,
-        now: float,
-    ) -> None:
-        values: dict[str, Any] = {
-            "mtime_ns": mtime_ns,
-            "size": size,
-            "sha256": sha,
-            "error": error,
-            "checked_at": now,
-        }
+    def _upsert_files(conn: Connection, rows: list[dict[str, Any]], *, keep_story_key: bool) -> None:
         # A broken file keeps pointing at the story it defined before, which stays as it was.
-        if error is None:
-            values["story_key"] = key
-        stmt = sqlite_insert(files).values({"path": path, "story_key": key, **values})
-        conn.execute(stmt.on_conflict_do_update(index_elements=["path"], set_=values))
+        conn.execute(_UPSERT_FILE_KEEP_KEY if keep_story_key else _UPSERT_FILE, rows)
 
     def plan_backfill(self, limit: int | None, route: Router) -> list[DeliveryKey]:
         """The first run's backfill: plan posts for the ``limit`` newest published stories (None = all)."""
@@ -348,7 +344,8 @@ class Store:
             conn.execute(text("PRAGMA wal_checkpoint(PASSIVE)"))
 
 
-def _story_values(story: Story, item: FileParsed, now: float) -> dict[str, Any]:
+def _story_values(item: FileParsed, now: float) -> dict[str, Any]:
+    story = item.story
     return {
         "key": story.key,
         "path": item.path,
@@ -366,6 +363,46 @@ def _story_values(story: Story, item: FileParsed, now: float) -> dict[str, Any]:
         "fingerprint": item.fingerprint,
         "updated_at": now,
     }
+
+
+def _file_values(item: FileParsed | FileFailed, key: str | None, error: str | None, now: float) -> dict[str, Any]:
+    return {
+        "path": item.path,
+        "mtime_ns": item.mtime_ns,
+        "size": item.size,
+        "sha256": item.sha256,
+        "story_key": key,
+        "error": error,
+        "checked_at": now,
+    }
+
+
+def _select_in(conn: Connection, query: Select, column: Any, values: list[Any]) -> list[Any]:
+    rows: list[Any] = []
+    for start in range(0, len(values), _IN_CHUNK):
+        rows += conn.execute(query.where(column.in_(values[start : start + _IN_CHUNK]))).all()
+    return rows
+
+
+def _upsert_file_statement(keep_story_key: bool) -> Any:
+    stmt = sqlite_insert(files)
+    updated = ["mtime_ns", "size", "sha256", "error", "checked_at"] + ([] if keep_story_key else ["story_key"])
+    return stmt.on_conflict_do_update(index_elements=["path"], set_={c: stmt.excluded[c] for c in updated})
+
+
+_UPSERT_FILE = _upsert_file_statement(keep_story_key=False)
+_UPSERT_FILE_KEEP_KEY = _upsert_file_statement(keep_story_key=True)
+_TOUCH_FILE = (
+    update(files)
+    .where(files.c.path == bindparam("p"))
+    .values(mtime_ns=bindparam("mtime_ns"), size=bindparam("size"), checked_at=bindparam("checked_at"))
+)
+_UPDATE_STORY = (
+    update(stories)
+    .where(stories.c.id == bindparam("sid"))
+    .values({c.name: bindparam(c.name) for c in stories.c if c.name not in ("id", "first_seen")})
+)
+_DELETE_TOPICS = delete(story_topics).where(story_topics.c.story_id == bindparam("sid"))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -49,9 +49,10 @@ class Gateway:
     def connected(self) -> list[Session]:
         return [s for s in self.sessions.values() if s.ws is not None and not s.ws.closed]
 
-    async def broadcast(self, event: str, data: dict[str, Any], intent: int | None = None) -> int:
-        """Dispatch to every connected session (optionally only those with ``intent``); returns how many."""
-        targets = [s for s in self.connected() if intent is None or s.intents & intent]
+    async def broadcast(self, event: str, data: dict[str, Any], intent: int | None = None, without: int = 0) -> int:
+        """Dispatch to connected sessions having all ``intent`` bits and none of ``without``; returns how many."""
+        targets = [s for s in self.connected()
+                   if (intent is None or s.intents & intent == intent) and not s.intents & without]
         for session in targets:
             try:
                 await session.dispatch(event, copy.deepcopy(data))

@@ -9,7 +9,7 @@ from typing import Any
 
 from .limits import validate_message
 from .store import FakeState, public
-from .world import BOT_PERMISSIONS, MEMBER_PERMISSIONS, MemberSpec, channel_object, iso_now, user_object
+from .world import BOT_PERMISSIONS, MEMBER_PERMISSIONS, MemberSpec, channel_object, iso_now
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +229,3 @@ def webhook_message(state: FakeState, method: str, app_id: int, token: str, mid:
             return error
         return 200, public(state.edit_message(message_id, body) or {})
 
-
-def bot_user_obj(state: FakeState) -> dict[str, Any]:
-    return user_object(state.config.bot_id, state.config.bot_name, bot=True)

@@ -96,7 +96,8 @@ class RateLimiter:
 
 
 def rate_limited_body(retry_after: float, *, is_global: bool) -> dict[str, object]:
-    return {"message": "You are being rate limited.", "retry_after": math.ceil(retry_after * 1000) / 1000, "global": is_global}
+    retry = math.ceil(retry_after * 1000) / 1000
+    return {"message": "You are being rate limited.", "retry_after": retry, "global": is_global}
 
 
 def rate_limited_headers(retry_after: float, *, is_global: bool) -> dict[str, str]:

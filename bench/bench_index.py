@@ -1,0 +1,118 @@
+"""Indexing benchmark: 100,000 generated stories.
+
+Measures, each in its own child process so peak memory is its own:
+  bare   - read every file and yaml.load(CSafeLoader) its front matter (the floor)
+  index  - the full pipeline on an empty database (parse, validate, hash, SQLite + FTS5)
+  rescan - a second reconciliation with nothing changed
+
+Targets: index <= 1.5x bare; rescan < 3 s; index peak RSS < 300 MB.
+Usage: python bench/bench_index.py [--count N] [--corpus DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def child_bare(corpus: Path) -> dict[str, float]:
+    import yaml
+
+    started = time.perf_counter()
+    count = 0
+    for dirpath, _dirs, names in os.walk(corpus):
+        for name in names:
+            text = Path(dirpath, name).read_text(encoding="utf-8")
+            front = text.split("\n---", 1)[0].removeprefix("---\n")
+            yaml.load(front, Loader=yaml.CSafeLoader)
+            count += 1
+    return {"seconds": time.perf_counter() - started, "files": count}
+
+
+def child_index(corpus: Path, db: Path) -> dict[str, float]:
+    from bot.config import parse_config
+    from bot.pipeline import Pipeline
+    from bot.store import Store
+
+    config = parse_config(
+        {
+            "articles": {"path": str(corpus), "backfill": "none"},
+            "storage": {"url": f"sqlite:///{db}"},
+            "channels": [{"id": 1, "topics": "*"}],
+        }
+    )
+    store = Store.open(config.storage_url)
+    pipeline = Pipeline(config, store)
+    started = time.perf_counter()
+    pipeline.initial_sync()
+    index_seconds = time.perf_counter() - started
+    index_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    _result, report = pipeline.scanner.reconcile(announce=True)
+    rescan_seconds = time.perf_counter() - started
+    counts = store.counts()
+    store.close()
+    return {
+        "seconds": index_seconds,
+        "rescan_seconds": rescan_seconds,
+        "rescan_changed": report.changed,
+        "stories": counts["stories"],
+        "rejected": counts["rejected"],
+        "peak_rss_mb": index_rss,
+        "peak_rss_mb_after_rescan": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_child(*args: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--corpus", type=Path, help="reuse (or create) the generated corpus here")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        result = child_bare(Path(rest[0])) if kind == "bare" else child_index(Path(rest[0]), Path(rest[1]))
+        print(json.dumps(result))
+        return 0
+
+    from bench.gen_stories import write_stories
+
+    with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as tmp:
+        corpus = args.corpus or Path(tmp, "corpus")
+        if not corpus.exists() or not any(corpus.iterdir()):
+            started = time.perf_counter()
+            write_stories(corpus, args.count)
+            print(f"generated {args.count} stories in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+        bare = run_child("bare", str(corpus))
+        index = run_child("index", str(corpus), str(Path(tmp, "bench.db")))
+    ratio = index["seconds"] / bare["seconds"]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"files:                 {int(bare['files'])}")
+    print(f"bare yaml.load (C):    {bare['seconds']:.1f}s ({bare['files'] / bare['seconds']:.0f} files/s)")
+    print(f"full index:            {index['seconds']:.1f}s ({index['stories'] / index['seconds']:.0f} stories/s)")
+    print(f"index / bare:          {ratio:.2f}x   (target <= 1.5x)   {'OK' if ratio <= 1.5 else 'MISSED'}")
+    print(f"rescan, no change:     {index['rescan_seconds']:.2f}s (target < 3s)   "
+          f"{'OK' if index['rescan_seconds'] < 3 else 'MISSED'}")
+    print(f"peak RSS while index:  {index['peak_rss_mb']:.0f} MB (target < 300 MB)   "
+          f"{'OK' if index['peak_rss_mb'] < 300 else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Failure injection and waiting helpers mixed into ``FakeDiscord``."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .ratelimit import Rate
+from .store import Failure, FakeState
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ControlMixin:
+    state: FakeState
+    requests: list[dict[str, Any]]
+    connected_sessions: int
+    count_429: int
+
+    # ----- failure injection ---------------------------------------------------------------
+    def fail_next(self, method: str, path_pattern: str, status: int, count: int = 1,
+                  body: dict[str, Any] | None = None, retry_after: float = 0.5) -> None:
+        """Answer the next ``count`` matching requests (regex on the path after /api/v10) with ``status``."""
+        failure = Failure(method=method.upper(), pattern=re.compile(path_pattern), status=status, count=count,
+                          body=body, retry_after=retry_after)
+        with self.state.lock:
+            self.state.failures.append(failure)
+
+    def forbid_channel(self, channel_id: int) -> None:
+        with self.state.lock:
+            self.state.forbidden_channels.add(int(channel_id))
+
+    def allow_channel(self, channel_id: int) -> None:
+        with self.state.lock:
+            self.state.forbidden_channels.discard(int(channel_id))
+
+    def forbid_roles(self) -> None:
+        with self.state.lock:
+            self.state.roles_forbidden = True
+
+    def allow_roles(self) -> None:
+        with self.state.lock:
+            self.state.roles_forbidden = False
+
+    def set_delay(self, seconds: float) -> None:
+        """Add latency to every message POST."""
+        with self.state.lock:
+            self.state.delay = float(seconds)
+
+    def set_channel_rate(self, rate: Rate | None) -> None:
+        with self.state.lock:
+            self.state.limiter.channel_rate = rate
+
+    # ----- waiting -------------------------------------------------------------------------
+    def wait_for(self, predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.02) -> T:
+        """Poll ``predicate`` until it returns something truthy (exceptions count as "not yet")."""
+        deadline = time.monotonic() + timeout
+        while True:
+            last_error: BaseException | None = None
+            try:
+                result = predicate()
+            except Exception as exc:
+                result, last_error = None, exc  # type: ignore[assignment]
+            if result:
+                return result
+            if time.monotonic() >= deadline:
+                raise AssertionError(self._timeout_message(predicate, timeout, result, last_error))
+            time.sleep(interval)
+
+    async def wait_for_async(self, predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.02) -> T:
+        """``wait_for`` for code running on its own event loop (bench scripts, async tests)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                result = predicate()
+            except Exception:
+                result = None  # type: ignore[assignment]
+            if result:
+                return result
+            if time.monotonic() >= deadline:
+                raise AssertionError(self._timeout_message(predicate, timeout, result, None))
+            await asyncio.sleep(interval)
+
+    def _timeout_message(self, predicate: Callable[[], Any], timeout: float, result: Any,
+                         error: BaseException | None) -> str:
+        try:
+            source = inspect.getsource(predicate).strip()
+        except (OSError, TypeError):
+            source = getattr(predicate, "__qualname__", repr(predicate))
+        recent = [f"{r['method']} {r['path']} -> {r['status']}" for r in self.requests[-8:]]
+        return (f"wait_for timed out after {timeout:.1f}s: {source}\n  last result: {result!r}"
+                + (f"\n  last error: {error!r}" if error else "")
+                + f"\n  gateway sessions: {self.connected_sessions}, 429s sent: {self.count_429}"
+                + "\n  recent requests:\n    " + ("\n    ".join(recent) or "(none)"))
