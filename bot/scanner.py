@@ -94,12 +94,29 @@ class Scanner:
         announce: bool = True,
         force: bool = False,
     ) -> ApplyResult:
-        """Read the given relative paths and record them; files that vanished are recorded as removed."""
+        """Read the given relative paths and record them; files that vanished are recorded as removed.
+
+        A path naming a folder stands for every story file under it.
+        """
+        paths = self._expand_folders(paths)
         items = [
             read_file(str(self.root), rel, self.store.file_state(rel), self.max_bytes, force)
             for rel in dict.fromkeys(paths)
         ]
         return self._record(items, announce)
+
+    def _expand_folders(self, paths: Iterable[str]) -> list[str]:
+        expanded: list[str] = []
+        for rel in paths:
+            full = self.root / rel
+            if full.is_dir():
+                for entry in _walk(str(full)):
+                    sub = os.path.relpath(entry.path, self.root).replace(os.sep, "/")
+                    if is_story_path(sub):
+                        expanded.append(sub)
+            else:
+                expanded.append(rel)
+        return expanded
 
     def _record(self, items: Iterable[ScanItem | None], announce: bool) -> ApplyResult:
         batch = [item for item in items if item is not None]

@@ -26,7 +26,10 @@ class StoryFilter:
 
     def __call__(self, change: Change, path: str) -> bool:
         rel = os.path.relpath(path, self.root)
-        return not rel.startswith("..") and is_story_path(rel)
+        if rel.startswith("..") or any(part.startswith(".") for part in rel.split(os.sep)):
+            return False
+        # A new folder's first files can land before inotify watches it: the folder itself is scanned.
+        return is_story_path(rel) or (change == Change.added and os.path.isdir(path))
 
 
 async def watch_folder(
@@ -37,7 +40,8 @@ async def watch_folder(
     step_ms: int = 30,
     max_batch_ms: int = 300,
 ) -> None:
-    """Call ``on_change`` with relative paths of changed story files until ``stop_event`` is set.
+    """Call ``on_change`` with relative paths of changed story files (and of new folders, which the receiver
+    scans) until ``stop_event`` is set.
 
     ``step_ms`` is how long the folder must be quiet before a batch is handed over (the debounce);
     ``max_batch_ms`` caps how long a steady stream of writes is grouped. A watcher failure is logged and the

@@ -14,7 +14,7 @@ import yarl
 from discord import app_commands
 from discord.http import Route
 
-from tests.fakediscord import DEFAULT_GUILD_ID, DEFAULT_ROLE_ID, FakeDiscord
+from tests.fakediscord import DEFAULT_GUILD_ID, DEFAULT_ROLE_ID, FakeDiscord, validate_message
 
 pytestmark = pytest.mark.e2e
 
@@ -169,6 +169,55 @@ def test_embed_over_limit_is_rejected(fake: FakeDiscord, bot: ClientThread) -> N
         post(bot, AI, {"embeds": [{"image": {"url": "not a url"}}]})
     assert info.value.status == 400
     assert fake.messages(AI) == []
+
+
+def _button(**kw: Any) -> dict[str, Any]:
+    return {"type": 2, "style": 1, "label": "Go", "custom_id": "go", **kw}
+
+
+@pytest.mark.parametrize(
+    ("payload", "ok"),
+    [
+        ({"content": "x" * 2000}, True),
+        ({"content": "x" * 2001}, False),
+        ({"embeds": [{"title": "t"}] * 10}, True),
+        ({"embeds": [{"title": "t"}] * 11}, False),
+        ({"embeds": [{"description": "d" * 4097}]}, False),
+        ({"embeds": [{"fields": [{"name": "n", "value": "v"}] * 26}]}, False),
+        ({"embeds": [{"fields": [{"name": "n", "value": "v" * 1025}]}]}, False),
+        ({"embeds": [{"footer": {"text": "f" * 2049}}]}, False),
+        ({"embeds": [{"author": {"name": "a" * 257}}]}, False),
+        ({"embeds": [{"description": "d" * 4000, "fields": [{"name": "n", "value": "v" * 1000}] * 2}]}, False),
+        ({"embeds": [{"title": "t", "url": "ftp://example.com"}]}, False),
+        ({"embeds": [{"title": "t", "thumbnail": {"url": "https://"}}]}, False),
+        ({"embeds": [{"title": "t", "author": {"name": "a", "url": "example.com/x"}}]}, False),
+        ({"components": [{"type": 1, "components": [_button(custom_id=f"b{i}") for i in range(5)]}]}, True),
+        ({"components": [{"type": 1, "components": [_button(custom_id=f"b{i}") for i in range(6)]}]}, False),
+        ({"components": [{"type": 1, "components": [_button(custom_id=f"r{i}")]} for i in range(6)]}, False),
+        ({"components": [{"type": 1, "components": [_button(label="l" * 81)]}]}, False),
+        ({"components": [{"type": 1, "components": [{"type": 2, "style": 5, "label": "Read"}]}]}, False),
+        ({"components": [{"type": 1, "components": [{"type": 2, "style": 5, "label": "R", "url": "https://x.org"}]}]},
+         True),
+        ({}, False),
+    ],
+)
+def test_limits(payload: dict[str, Any], ok: bool) -> None:
+    result = validate_message(payload)
+    assert (result is None) == ok, result
+    if result is not None:
+        assert result[0] == 400 and result[1]["code"] in (50035, 50006)
+
+
+def test_bad_token_is_login_failure(fake: FakeDiscord, bot: ClientThread) -> None:
+    async def login() -> None:
+        client = discord.Client(intents=INTENTS)
+        try:
+            await client.login("wrong-token")
+        finally:
+            await client.close()
+
+    with pytest.raises(discord.LoginFailure):
+        asyncio.run(login())
 
 
 def test_enforce_nonce_creates_one_message(fake: FakeDiscord, bot: ClientThread) -> None:

@@ -151,7 +151,10 @@ class FakeDiscord(ControlMixin):
         """Send a DISPATCH (op 0) to all connected sessions; returns how many got it."""
         if event == "INTERACTION_CREATE" and int(data["id"]) not in self.state.interactions:
             interactions.register_interaction(self.state, data)
-        return self._call(self.server.gateway.broadcast(event, data)) or 0
+        reached = self._call(self.server.gateway.broadcast(event, data)) or 0
+        if not reached:
+            log.warning("dispatch %s: no gateway session is connected", event)
+        return reached
 
     def reconnect(self) -> int:
         """Send op 7 RECONNECT to every connected session (clients then RESUME)."""
@@ -194,6 +197,18 @@ class FakeDiscord(ControlMixin):
     def messages(self, channel_id: int | str | None = None, include_deleted: bool = False) -> list[dict[str, Any]]:
         """Recorded messages (oldest first), each with ``edits``, ``deleted`` and ``pinged``."""
         return self.state.channel_messages(int(channel_id) if channel_id is not None else None, include_deleted)
+
+    def message_count(self, channel_id: int | str | None = None) -> int:
+        """Number of live (not deleted) messages, without copying them (cheap for benchmarks)."""
+        cid = str(channel_id) if channel_id is not None else None
+        with self.state.lock:
+            return sum(1 for r in self.state.msgs.values()
+                       if not r["deleted"] and (cid is None or r["channel_id"] == cid))
+
+    @property
+    def request_count(self) -> int:
+        with self.state.lock:
+            return len(self.state.rec.requests)
 
     @property
     def callbacks(self) -> list[dict[str, Any]]:
@@ -250,7 +265,8 @@ class FakeDiscord(ControlMixin):
             subcommand=subcommand, subcommand_group=subcommand_group, focused=focused, custom_id=custom_id,
             component_type=component_type, values=values, message_id=message_id, locale=locale, resolved=resolved)
         self._payloads[int(payload["id"])] = payload
-        self._call(self.server.gateway.broadcast("INTERACTION_CREATE", payload))
+        if not self._call(self.server.gateway.broadcast("INTERACTION_CREATE", payload)):
+            log.warning("send_interaction: no gateway session is connected")
         return SentInteraction(int(payload["id"]), payload["token"])
 
     def interaction_payload(self, interaction_id: int) -> dict[str, Any]:

@@ -194,7 +194,7 @@ def _webhook_interaction(state: FakeState, app_id: int, token: str) -> dict[str,
     return state.interactions[iid]
 
 
-def webhook_execute(state: FakeState, app_id: int, token: str, body: Any, wait: bool) -> Result:
+def webhook_execute(state: FakeState, app_id: int, token: str, body: Any) -> Result:
     """``POST /webhooks/{app}/{token}``: an interaction followup message."""
     with state.lock:
         inter = _webhook_interaction(state, app_id, token)
@@ -207,7 +207,7 @@ def webhook_execute(state: FakeState, app_id: int, token: str, body: Any, wait: 
         data["flags"] = int(data.get("flags") or 0) & (EPHEMERAL | 4 | 4096 | 32768)
         record = state.build_message(inter["channel_id"], data, source="webhook",
                                      extra={"webhook_id": str(app_id), "application_id": str(app_id)})
-        return (200, public(record)) if wait else (204, None)
+        return 200, public(record)
 
 
 def webhook_message(state: FakeState, method: str, app_id: int, token: str, mid: str, body: Any) -> Result:

@@ -5,7 +5,6 @@ Callers hold the FakeDiscord state lock; these classes are not locked themselves
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import logging
 import math
@@ -62,7 +61,7 @@ class RateLimiter:
         self.route_rate = route_rate
         self.global_rate = global_rate
         self._windows: dict[tuple[str, str], Window] = {}
-        self._global: collections.deque[float] = collections.deque()
+        self._global = Window(limit=global_rate[0], per=global_rate[1]) if global_rate else Window(1, 1.0)
 
     @staticmethod
     def bucket_hash(route: str) -> str:
@@ -79,20 +78,20 @@ class RateLimiter:
         return win
 
     def global_retry_after(self, now: float) -> float:
-        """Check and count one request against the global limit; >0 means rejected."""
+        """Check and count one request against the global limit (a fixed window); >0 means rejected."""
         if self.global_rate is None:
             return 0.0
-        limit, per = self.global_rate
-        while self._global and self._global[0] <= now - per:
-            self._global.popleft()
-        if len(self._global) >= limit:
-            return max(0.001, self._global[0] + per - now)
-        self._global.append(now)
+        if (self._global.limit, self._global.per) != self.global_rate:
+            self._global = Window(limit=self.global_rate[0], per=self.global_rate[1])
+        retry = self._global.retry_after(now)
+        if retry > 0:
+            return max(retry, 0.001)
+        self._global.consume(now)
         return 0.0
 
     def reset(self) -> None:
         self._windows.clear()
-        self._global.clear()
+        self._global = Window(limit=self._global.limit, per=self._global.per)
 
 
 def rate_limited_body(retry_after: float, *, is_global: bool) -> dict[str, object]:

@@ -60,6 +60,7 @@ def _build_command(state: FakeState, item: dict[str, Any], scope: int | None,
 
 class AppRoutes:
     def __init__(self, server: FakeServer) -> None:
+        self.server = server
         self.state = server.state
 
     def _scope(self, request: web.Request) -> tuple[int | None, web.Response | None]:
@@ -118,6 +119,9 @@ class AppRoutes:
     async def callback(self, request: web.Request) -> web.Response:
         iid, token = int(request.match_info["iid"]), request.match_info["itoken"]
         status, body = interactions.handle_callback(self.state, iid, token, request[BODY])
+        message = (body or {}).get("resource", {}).get("message") if status == 200 else None
+        if message is not None and body and body["resource"]["type"] in (4, 5):
+            await self.server.echo_created(message)
         if status == 200 and request.query.get("with_response", "").lower() not in ("1", "true"):
             return web.Response(status=204)
         return json_response(body, status)
@@ -125,7 +129,11 @@ class AppRoutes:
     async def execute(self, request: web.Request) -> web.Response:
         wait = request.query.get("wait", "").lower() in ("1", "true")
         app, token = int(request.match_info["app"]), request.match_info["token"]
-        status, body = interactions.webhook_execute(self.state, app, token, request[BODY], wait)
+        status, body = interactions.webhook_execute(self.state, app, token, request[BODY])
+        if status == 200 and body is not None:
+            await self.server.echo_created(body)
+            if not wait:
+                return web.Response(status=204)
         return json_response(body, status)
 
     async def webhook_message(self, request: web.Request) -> web.Response:

@@ -96,11 +96,7 @@ class ChannelRoutes:
                 log.debug("enforce_nonce: returning existing message %s", existing["id"])
                 return self._json(public(existing))
             record = state.build_message(cid, body, extra=extra)
-        if not record["flags"] & 64:
-            member = state.member_obj(found[0], state.config.bot_id) or {}
-            member.pop("user", None)
-            event = {**public(record), "guild_id": str(found[0].id), "member": member}
-            await self.server.broadcast("MESSAGE_CREATE", event, GUILD_MESSAGES)
+        await self.server.echo_created(public(record))
         return self._json(public(record))
 
     async def list_messages(self, request: web.Request) -> web.Response:

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 API = "/api/v10"
 OPEN_PREFIXES = ("/interactions/", "/webhooks/")  # no bot token, no global limit (like Discord)
+GUILD_MESSAGES, EPHEMERAL = 1 << 9, 1 << 6
 MAJOR_PARAMS = ("cid", "gid", "app", "token")
 MESSAGE_POST_ROUTE = f"{API}/channels/{{cid}}/messages"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -143,3 +144,17 @@ class FakeServer:
     async def broadcast(self, event: str, data: dict[str, Any], intent: int | None = None) -> None:
         if self.state.config.echo_events:
             await self.gateway.broadcast(event, data, intent)
+
+    async def echo_created(self, message: dict[str, Any]) -> None:
+        """Dispatch MESSAGE_CREATE for a message the bot created (not for ephemeral ones)."""
+        state = self.state
+        found = state.channel(int(message["channel_id"]))
+        if found is None or int(message.get("flags") or 0) & EPHEMERAL:
+            return
+        event = {**message, "guild_id": str(found[0].id)}
+        if message["author"]["id"] == str(state.config.bot_id):
+            with state.lock:
+                member = state.member_obj(found[0], state.config.bot_id) or {}
+            member.pop("user", None)
+            event["member"] = member
+        await self.broadcast("MESSAGE_CREATE", event, GUILD_MESSAGES)
