@@ -5,8 +5,8 @@ Every story is a complete story file in the same format as a real one: YAML fron
 ``quality``, ``heat``, ``published``, ``provider``, ``topics``, ``images``, ``related`` and an opaque
 ``secured`` blob. The text is invented from fixed word lists; nothing refers to real news.
 
-Only the standard library is used. Strings are written with ``json.dumps``, which is valid YAML
-(double-quoted scalars), so the output parses with ``yaml.load(text, Loader=yaml.CSafeLoader)``.
+Only the standard library is used. Strings are written as JSON string literals, which are valid YAML
+double-quoted scalars, so the output parses with ``yaml.load(text, Loader=yaml.CSafeLoader)``.
 
 Determinism: story ``i`` is drawn from ``random.Random(rng_seed + i)``, so the same ``(i, rng_seed)``
 always gives the same text, and ``published=`` overrides the flag without changing anything else.
@@ -229,7 +229,7 @@ _q = encode_basestring  # str -> JSON string literal, which is also a valid YAML
 
 
 # Random.choice/randint/sample are slow Python code; these helpers use only Random.random (C), which keeps
-# generation at a few tens of microseconds per story.
+# generation at about 0.1 ms per story.
 def _pick(rnd: Callable[[], float], seq: Sequence[T]) -> T:
     return seq[int(rnd() * len(seq))]
 
@@ -282,7 +282,7 @@ def _iso(d: datetime) -> str:
 
 
 def generate_story_text(i: int, *, published: bool | None = None, rng_seed: int = 0) -> str:
-    """Return the complete text of synthetic story number ``i`` (about 3-5 KB).
+    """Return the complete text of synthetic story number ``i`` (1.4-5 KB, 3.4 KB on average).
 
     Deterministic for a given ``(i, rng_seed)``. ``published`` forces the flag (default: ~85% true) and
     changes nothing else in the text. ``webUrl`` is ``https://news{i % 50}.example/{year}/{i}/story-{i}``.
@@ -388,7 +388,8 @@ def write_stories(
 ) -> list[Path]:
     """Write stories ``start .. start+n-1`` as ``folder/<i % subdirs:03d>/story_{i:07d}.md``.
 
-    ``subdirs=0`` writes them all directly into ``folder``. Returns the paths in order of ``i``.
+    ``subdirs=0`` writes them all directly into ``folder``. Existing files are overwritten. Returns the
+    paths in order of ``i``. About 100,000 files in 20-30 s on a small VM, mostly file-creation time.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

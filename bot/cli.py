@@ -80,7 +80,8 @@ async def run(config: Config) -> int:
             return await _run_discord(config, store, pipeline, token, stop)
         log.info("No DISCORD_TOKEN: console mode, printing posts here (database %s)", config.storage_url)
         labels = {r.channel_id: r.name for r in config.channels}
-        await pipeline.start(ConsoleSink(labels))
+        # Message numbers carry on from the last run, so an edit or delete names the card it refers to.
+        await pipeline.start(ConsoleSink(labels, first_id=store.max_message_id() + 1))
         await stop.wait()
         await pipeline.stop()
         return 0

@@ -123,7 +123,10 @@ class Pipeline:
                 limit = backfill.count if backfill.mode == "latest" else None
                 result.pending += self.store.plan_backfill(limit, self.channels_for)
             self.store.set_meta(INITIALIZED_KEY, str(time.time()))
-            log.info("First run: indexed the folder; backfill %s", backfill.mode)
+            log.info(
+                "First run: indexed the folder silently; backfill %s",
+                f"latest:{backfill.count}" if backfill.mode == "latest" else backfill.mode,
+            )
         return result
 
     # -- events -------------------------------------------------------------------------------------------

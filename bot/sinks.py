@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import sys
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TextIO
 
@@ -39,12 +38,13 @@ class Sink(Protocol):
 class ConsoleSink:
     """Prints each post, edit and deletion as a readable card: the bot's output without a Discord token."""
 
-    def __init__(self, labels: Mapping[int, str], out: TextIO | None = None, *, color: bool | None = None) -> None:
+    def __init__(
+        self, labels: Mapping[int, str], out: TextIO | None = None, *, color: bool | None = None, first_id: int = 1
+    ) -> None:
         self._labels = labels
         self._out = out or sys.stdout
         self._color = self._out.isatty() if color is None else color
-        # Millisecond-based ids stay unique across restarts, like Discord's snowflakes do.
-        self._ids: Callable[[], int] = itertools.count(int(time.time() * 1000)).__next__
+        self._ids: Callable[[], int] = itertools.count(first_id).__next__
         self._titles: dict[int, str] = {}
 
     def _label(self, channel_id: int) -> str:

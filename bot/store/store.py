@@ -301,6 +301,10 @@ class Store:
         with self.engine.begin() as conn:
             ledger.record_attempt(conn, (d.story_id, d.channel_id), error)
 
+    def max_message_id(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.scalar(select(func.max(deliveries.c.message_id))) or 0
+
     def delivery_states(self, story_key: str) -> dict[int, tuple[str, int | None]]:
         with self.engine.connect() as conn:
             rows = conn.execute(

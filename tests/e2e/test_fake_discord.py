@@ -137,6 +137,8 @@ def test_login_gateway_and_ready(fake: FakeDiscord, bot: ClientThread) -> None:
     assert fake.identify_count == 1
     identify = fake.identify_payloads[0]
     assert identify["intents"] == INTENTS.value and identify["token"] == fake.token
+    # discord.py asks for zlib-stream; the fake answers with plain TEXT frames and that is fine.
+    assert fake.gateway_queries[0]["compress"] == "zlib-stream"
 
 
 def test_post_is_recorded_and_high_level_api_round_trips(fake: FakeDiscord, bot: ClientThread) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import AI, NEWS, BotProcess
+from tests.botprocess import BotProcess
+from tests.e2e.conftest import AI, NEWS
 from tests.fakediscord import FakeDiscord
 from tests.storyfiles import write_story
 

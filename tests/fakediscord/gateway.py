@@ -76,6 +76,8 @@ class Gateway:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=16 * 1024 * 1024)
         await ws.prepare(request)
         log.debug("gateway connection from %s query=%s", request.remote, dict(request.query))
+        with self.state.lock:
+            self.state.rec.gateway_connects.append(dict(request.query))
         await ws.send_str(json.dumps({"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL},
                                       "s": None, "t": None}))
         session: Session | None = None

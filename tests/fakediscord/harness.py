@@ -179,6 +179,12 @@ class FakeDiscord(ControlMixin):
             return len(self.state.rec.identifies)
 
     @property
+    def gateway_queries(self) -> list[dict[str, str]]:
+        """Query strings of every gateway connection (e.g. ``{"v": "10", "compress": "zlib-stream"}``)."""
+        with self.state.lock:
+            return copy.deepcopy(self.state.rec.gateway_connects)
+
+    @property
     def resume_count(self) -> int:
         with self.state.lock:
             return self.state.rec.resume_count
@@ -241,8 +247,9 @@ class FakeDiscord(ControlMixin):
         """Forget messages, requests, callbacks, 429 count, failures, delays and rate-limit windows."""
         with self.state.lock:
             self.reset_messages()
-            identifies, resumes = self.state.rec.identifies, self.state.rec.resume_count
-            self.state.rec = Recordings(identifies=identifies, resume_count=resumes)
+            old = self.state.rec
+            self.state.rec = Recordings(identifies=old.identifies, resume_count=old.resume_count,
+                                        gateway_connects=old.gateway_connects)
             self.state.failures.clear()
             self.state.forbidden_channels.clear()
             self.state.roles_forbidden = False

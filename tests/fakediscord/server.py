@@ -135,6 +135,9 @@ class FakeServer:
                 response = await handler(request)
             except web.HTTPException as exc:
                 response = error(exc.status, 0, f"{exc.status}: {exc.reason}")
+            except Exception:
+                log.exception("fake Discord handler failed for %s %s", request.method, sub)
+                response = error(500, 0, "500: fake Discord handler crashed (see log)")
         if window is not None:
             with state.lock:
                 response.headers.update(window.headers(time.monotonic(), bucket))

@@ -55,6 +55,7 @@ class Recordings:
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     role_changes: list[dict[str, Any]] = field(default_factory=list)
     identifies: list[dict[str, Any]] = field(default_factory=list)
+    gateway_connects: list[dict[str, str]] = field(default_factory=list)
     count_429: int = 0
     resume_count: int = 0
 

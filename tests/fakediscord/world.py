@@ -110,7 +110,8 @@ class GuildSpec:
         return cls(
             id=int(data["id"]),
             name=data.get("name", "Guild"),
-            channels=conv(ChannelSpec, data.get("channels", [])),
+            channels=conv(ChannelSpec, [c if not isinstance(c, dict) else {"position": i, **c}
+                                        for i, c in enumerate(data.get("channels", []))]),
             roles=conv(RoleSpec, data.get("roles", [])),
             members=conv(MemberSpec, data.get("members", [])),
             everyone_permissions=int(data.get("everyone_permissions", MEMBER_PERMISSIONS)),
