@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Select, func, select, text
+from sqlalchemy import Connection, Float, Integer, Select, column, func, select, text
 
 from bot.store.schema import stories, story_topics
 from bot.story import Story
@@ -51,7 +51,7 @@ def search_query(flt: StoryFilter) -> Select | None:
         if match is None:
             return None
         fts = text("SELECT rowid, rank FROM stories_fts WHERE stories_fts MATCH :match").bindparams(match=match)
-        ranked = fts.columns().subquery("fts")
+        ranked = fts.columns(column("rowid", Integer), column("rank", Float)).subquery("fts")
         query = query.join(ranked, ranked.c.rowid == stories.c.id).order_by(ranked.c.rank)
     return query.order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc())
 

@@ -1,0 +1,126 @@
+"""The store on a real SQLite file: indexing, topics, full text, the ledger's planning and settling rules."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.parser import parse_story_text
+from bot.search import SearchRequest, search_stories
+from bot.store import FileParsed, FileRemoved, Store
+from bot.store.search import fts_match
+from tests.storyfiles import story_text
+
+CHANNELS = [7, 8]
+
+
+def parsed(path: str, n: int, **fields: object) -> FileParsed:
+    story = parse_story_text(story_text(n, **fields), path)
+    data = json.dumps(story.to_dict(), sort_keys=True)
+    return FileParsed(path, n, 100, f"sha-{path}-{n}-{fields}", story, data, hashlib.sha256(data.encode()).hexdigest())
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store.open(f"sqlite:///{tmp_path / 'db' / 'test.db'}")
+    yield s
+    s.close()
+
+
+def apply(store: Store, *items: object, announce: bool = True, on_unpublish: str = "delete") -> list[tuple[int, int]]:
+    return store.apply(list(items), route=lambda s: CHANNELS, announce=announce, on_unpublish=on_unpublish).pending
+
+
+def test_open_uses_wal_and_creates_the_folder(store: Store, tmp_path: Path) -> None:
+    assert (tmp_path / "db" / "test.db").exists()
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_topics_match_case_insensitively_and_only_published_are_found(store: Store) -> None:
+    apply(store, parsed("a.md", 1, topics=["Machine Learning", "AI"]), parsed("b.md", 2, published=False))
+    assert [s.title for s in search_stories(store, SearchRequest(topic="machine learning"))] == ["Story number 1"]
+    assert [s.title for s in search_stories(store, SearchRequest(topic="ai"))] == ["Story number 1"]
+    assert search_stories(store, SearchRequest(topic="Space")) == []
+
+
+def test_full_text_covers_title_excerpt_provider_topics_but_never_secured(store: Store) -> None:
+    apply(store, parsed("a.md", 1, title="Quantum sensors", provider={"name": "Orbital Ledger"}, topics=["Physics"]))
+    for query in ("quantum", "orbital", "physics", "excerpt searchable", "sens"):
+        assert len(search_stories(store, SearchRequest(query=query))) == 1, query
+    assert search_stories(store, SearchRequest(query="U0VDUkVUU0VDUkVU")) == []
+    with store.engine.connect() as conn:
+        dump = json.dumps([list(r) for r in conn.execute(text("SELECT * FROM stories"))])
+    assert "U0VDUkVU" not in dump
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "NEAR(a b", "a OR", "*", "title:x", "((", "😀 " * 50, "x" * 500, ""])
+def test_hostile_queries_never_raise(store: Store, query: str) -> None:
+    apply(store, parsed("a.md", 1))
+    assert isinstance(search_stories(store, SearchRequest(query=query)), list)
+    match = fts_match(query)
+    assert match is None or all(part.startswith('"') for part in match.split(" "))
+
+
+def test_publish_plans_posts_and_a_rescan_of_the_same_content_plans_nothing(store: Store) -> None:
+    item = parsed("a.md", 1)
+    assert sorted(ch for _, ch in apply(store, item)) == CHANNELS
+    assert apply(store, item) == []
+    assert len(store.pending_deliveries()) == 2
+
+
+def test_baseline_indexes_without_planning(store: Store) -> None:
+    assert apply(store, parsed("a.md", 1), announce=False) == []
+    assert store.pending_deliveries() == []
+    assert store.counts()["published"] == 1
+
+
+def test_settle_is_ignored_for_a_replanned_row(store: Store) -> None:
+    apply(store, parsed("a.md", 1))
+    key = store.pending_deliveries()[0]
+    stale = store.delivery(key)
+    assert stale is not None
+    apply(store, parsed("a.md", 1, title="Changed while sending"))
+    store.settle(stale, "sent", message_id=99, payload_hash="old")
+    fresh = store.delivery(key)
+    assert fresh is not None
+    assert fresh.state == "post" and fresh.message_id == 99  # still to do: it must be brought up to date
+
+
+def test_removing_the_only_file_plans_deletion_and_hides_the_story(store: Store) -> None:
+    apply(store, parsed("a.md", 1))
+    for key in store.pending_deliveries():
+        d = store.delivery(key)
+        assert d is not None
+        store.settle(d, "sent", message_id=key[1] * 10, payload_hash="h")
+    pending = apply(store, FileRemoved("a.md"))
+    assert sorted(ch for _, ch in pending) == CHANNELS
+    assert {store.delivery(k).state for k in pending} == {"delete"}  # type: ignore[union-attr]
+    assert search_stories(store, SearchRequest()) == []
+    row = store.story("https://news.example/2026/story-1")
+    assert row is not None and row.present is False
+
+
+def test_keep_mode_cancels_unsent_posts_only(store: Store) -> None:
+    apply(store, parsed("a.md", 1))
+    first, second = store.pending_deliveries()
+    d = store.delivery(first)
+    assert d is not None
+    store.settle(d, "sent", message_id=5, payload_hash="h")
+    assert apply(store, parsed("a.md", 1, published=False), on_unpublish="keep") == []
+    assert store.delivery(first).state == "sent"  # type: ignore[union-attr]
+    assert store.delivery(second).state == "cancelled"  # type: ignore[union-attr]
+
+
+def test_failed_file_keeps_the_story_it_defined(store: Store) -> None:
+    from bot.store import FileFailed
+
+    apply(store, parsed("a.md", 1))
+    apply(store, FileFailed("a.md", 2, 50, "sha", "a.md: broken YAML"))
+    assert store.counts()["stories"] == 1
+    assert store.rejected_files() == [("a.md", "a.md: broken YAML")]
+    assert store.file_state("a.md").story_key == "https://news.example/2026/story-1"  # type: ignore[union-attr]
