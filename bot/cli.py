@@ -39,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # One line per batch of file events is noise next to our own per-story log lines.
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
+    # A news bot never joins voice; discord.py's warning about missing voice libraries only confuses.
+    logging.getLogger("discord.client").addFilter(
+        lambda record: "voice will NOT be supported" not in record.getMessage()
+    )
     if not config.articles.path.is_dir():
         print(f"newsdesk: config key 'articles.path': folder not found: {config.articles.path}", file=sys.stderr)
         return 2
@@ -46,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run(config))
     if args.command == "index":
         return index(config)
+    if args.command == "sync":
+        return asyncio.run(sync_commands(config, args.guild))
     return search(config, args.topic, args.query, args.limit)
 
 
@@ -62,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     find.add_argument("topic", nargs="?", help="a topic, e.g. AI")
     find.add_argument("--query", "-q", help="full-text query over title, excerpt, provider and topics")
     find.add_argument("--limit", type=int, default=20)
+    sync = sub.add_parser("sync", help="publish the slash commands to Discord (needs DISCORD_TOKEN)")
+    sync.add_argument("--guild", type=int, help="sync to this guild only (instant) instead of globally")
     return parser
 
 
@@ -110,6 +118,33 @@ async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: 
         log.info("Shutting down")
         await bot.close()
         await asyncio.gather(runner, return_exceptions=True)
+    return 0
+
+
+async def sync_commands(config: Config, guild_id: int | None) -> int:
+    """Slash commands are synced on request, never on every start: syncing is rate-limited and flickers the UI."""
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        print("newsdesk: sync needs DISCORD_TOKEN in the environment", file=sys.stderr)
+        return 2
+    import discord
+
+    from bot.newsbot import NewsBot, use_endpoints
+
+    use_endpoints(config.discord)
+    store = Store.open(config.storage_url)
+    try:
+        async with NewsBot(config=config, store=store, pipeline=None) as bot:
+            try:
+                await bot.login(token)
+            except discord.LoginFailure:
+                print("newsdesk: Discord refused the token in DISCORD_TOKEN", file=sys.stderr)
+                return 1
+            synced = await bot.sync_commands(guild_id)
+    finally:
+        store.close()
+    where = f"guild {guild_id}" if guild_id else "all servers (global; may take up to an hour to appear)"
+    print(f"Synced {len(synced)} commands to {where}: {', '.join('/' + c.name for c in synced)}")
     return 0
 
 

@@ -7,6 +7,7 @@ import pkgutil
 
 import discord
 import yarl
+from discord import app_commands
 from discord.ext import commands
 
 import cogs
@@ -33,8 +34,30 @@ def extension_names() -> list[str]:
     )
 
 
+class NewsTree(app_commands.CommandTree["NewsBot"]):
+    """Expected failures (checks) get a friendly ephemeral answer; anything else is logged with a traceback
+    and the member is told plainly that it failed, instead of an endless "thinking…"."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
+        if isinstance(error, app_commands.CheckFailure):
+            message = str(error) or "You can't use this command here."
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("Command /%s failed", command, exc_info=error)
+            message = "Sorry, that didn't work. The error has been logged for the bot's operators."
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(message, ephemeral=True)
+            else:
+                await interaction.response.send_message(message, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("Could not tell the member about a failed command", exc_info=True)
+
+
 class NewsBot(commands.Bot):
-    def __init__(self, *, config: Config, store: Store, pipeline: Pipeline) -> None:
+    """``pipeline`` None builds the bot without starting the feed (``newsdesk sync`` only needs the tree)."""
+
+    def __init__(self, *, config: Config, store: Store, pipeline: Pipeline | None) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         super().__init__(
@@ -43,6 +66,7 @@ class NewsBot(commands.Bot):
             help_command=None,
             # Defence in depth: the feed sets allowed_mentions per message, this covers everything else.
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=NewsTree,
         )
         self.config = config
         self.store = store
@@ -51,12 +75,22 @@ class NewsBot(commands.Bot):
     async def setup_hook(self) -> None:
         for name in extension_names():
             await self.load_extension(name)
+        if self.pipeline is None:
+            return
         for guild_id in self.config.discord.sync_guilds:
             # Development convenience only: production syncs on request (`newsdesk sync`).
             guild = discord.Object(guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("Synced %d commands to guild %s", len(synced), guild_id)
+
+    async def sync_commands(self, guild_id: int | None) -> list[app_commands.AppCommand]:
+        """Publish the slash commands globally (can take up to an hour to show) or to one guild (at once)."""
+        if guild_id is None:
+            return await self.tree.sync()
+        guild = discord.Object(guild_id)
+        self.tree.copy_global_to(guild=guild)
+        return await self.tree.sync(guild=guild)
 
     async def on_ready(self) -> None:
         log.info("Connected to Discord as %s (%s guilds)", self.user, len(self.guilds))

@@ -22,6 +22,8 @@ class Feed(commands.Cog):
         self._starting: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
+        if self.bot.pipeline is None:
+            return
         sink = DiscordSink(self.bot.http, timeout=self.bot.config.discord.request_timeout)
         # REST works from here on; catching up with a big folder must not hold back the gateway connection.
         self._starting = asyncio.create_task(self._start(sink), name="feed-start")
@@ -36,4 +38,5 @@ class Feed(commands.Cog):
     async def cog_unload(self) -> None:
         if self._starting and not self._starting.done():
             self._starting.cancel()
-        await self.bot.pipeline.stop()
+        if self.bot.pipeline is not None:
+            await self.bot.pipeline.stop()
