@@ -294,3 +294,10 @@ def _truncate(text: str, limit: int) -> str:
     if boundary >= limit * 0.6:
         cut = cut[:boundary]
     return cut.rstrip() + _ELLIPSIS
+
+
+# Public names for the text hygiene other message builders (search pages, digests, alerts) share.
+neutralize_mentions = _neutralise
+clean_line = _clean_line
+clean_block = _clean_block
+truncate = _truncate

@@ -37,35 +37,49 @@ class StoryError(ValueError):
 
 
 def is_story_path(path: str | PurePath) -> bool:
-    """True for ``*.md``/``*.txt`` files that are not hidden and not editor leftovers."""
-    p = PurePath(path)
-    name = p.name
-    if name.startswith(".") or name.endswith(_JUNK_SUFFIXES):
+    """True for ``*.md``/``*.txt`` files that are not hidden, not in a hidden folder and not editor leftovers."""
+    # Plain string work: the reconciliation scan calls this for every file in the folder.
+    text = path.as_posix() if isinstance(path, PurePath) else str(path).replace("\\", "/")
+    while text.startswith("./"):
+        text = text[2:]
+    name = text.rsplit("/", 1)[-1]
+    if not name or name.startswith(".") or name.endswith(_JUNK_SUFFIXES):
         return False
-    if any(part.startswith(".") for part in p.parts[:-1] if part not in (".", "..")):
+    if (text.startswith(".") or "/." in text) and any(
+        part.startswith(".") and part not in (".", "..") for part in text.split("/")
+    ):
         return False
-    return p.suffix.lower() in STORY_SUFFIXES
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in STORY_SUFFIXES
 
 
 def split_front_matter(text: str, path: str) -> tuple[str, str]:
     """Return (yaml, body). The file must open with a ``---`` line and close the block with another."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    stripped = text.lstrip("\n")
-    if not stripped.startswith("---"):
-        raise StoryError(path, "no front matter: the file must start with a '---' line")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    stripped = text.removeprefix("\ufeff").lstrip("\n")
     opening = _FRONT_MATTER_FENCE.match(stripped)
     if not opening:
         raise StoryError(path, "no front matter: the file must start with a '---' line")
-    closing = _FRONT_MATTER_FENCE.search(stripped, opening.end())
-    if not closing:
-        raise StoryError(path, "front matter is not closed: no second '---' line (file still being written?)")
-    return stripped[opening.end() : closing.start()], stripped[closing.end() :].strip("\n")
+    start = opening.end()
+    position = start
+    while True:
+        # Scanning for "\n---" is much cheaper than a multiline regex over the whole file.
+        position = stripped.find("\n---", position)
+        if position < 0:
+            raise StoryError(path, "front matter is not closed: no second '---' line (file still being written?)")
+        line_end = stripped.find("\n", position + 1)
+        line = stripped[position + 1 : line_end if line_end >= 0 else len(stripped)]
+        if line.rstrip(" \t") == "---":
+            body = stripped[line_end + 1 :] if line_end >= 0 else ""
+            return stripped[start:position], body.strip("\n")
+        position += 4
 
 
 def parse_story_text(text: str, path: str) -> Story:
     """Parse a whole story file's text. ``path`` (relative to the articles folder) names it in errors."""
     front, body = split_front_matter(text, path)
-    if _ANCHOR_OR_ALIAS.search(front):
+    if ("&" in front or "*" in front) and _ANCHOR_OR_ALIAS.search(front):
         _reject_alias_bombs(front, path)
     try:
         data = yaml.load(front, Loader=_Loader)

@@ -50,8 +50,9 @@ class Scanner:
     def walk(self) -> dict[str, tuple[int, int]]:
         """Every story file under the root: relative POSIX path -> (mtime_ns, size)."""
         found: dict[str, tuple[int, int]] = {}
+        prefix = len(str(self.root)) + 1
         for entry in _walk(str(self.root)):
-            rel = os.path.relpath(entry.path, self.root).replace(os.sep, "/")
+            rel = entry.path[prefix:].replace(os.sep, "/")
             if is_story_path(rel):
                 try:
                     st = entry.stat()
@@ -68,12 +69,13 @@ class Scanner:
         """
         started = time.perf_counter()
         on_disk = self.walk()
-        known = self.store.file_states()
-        changed = [p for p, stat in on_disk.items() if (k := known.get(p)) is None or (k.mtime_ns, k.size) != stat]
-        removed = [p for p in known if p not in on_disk]
+        stats = self.store.file_stats()
+        changed = [p for p, stat in on_disk.items() if stats.get(p) != stat]
+        removed = [p for p in stats if p not in on_disk]
         report = ScanReport(files=len(on_disk), changed=len(changed) + len(removed))
         total = ApplyResult()
         todo = sorted(changed) + removed
+        known = self.store.file_states(todo) if todo else {}
         jobs = [(str(self.root), rel, known.get(rel), self.max_bytes, False) for rel in todo]
         workers = min(os.cpu_count() or 1, 4)
         with _reader(workers if len(jobs) >= PARALLEL_THRESHOLD else 1) as read_all:

@@ -93,19 +93,16 @@ class Store:
 
     # -- indexing -----------------------------------------------------------------------------------------
 
-    def file_states(self) -> dict[str, FileState]:
+    def file_stats(self) -> dict[str, tuple[int, int]]:
+        """path -> (mtime_ns, size) of every known file: all a no-change rescan needs, and cheap to load."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    files.c.path,
-                    files.c.mtime_ns,
-                    files.c.size,
-                    files.c.sha256,
-                    files.c.story_key,
-                    files.c.error,
-                )
-            )
-            return {r[0]: FileState(r[1], r[2], r[3], r[4], r[5]) for r in rows}
+            cursor = conn.exec_driver_sql("SELECT path, mtime_ns, size FROM files")
+            return {path: (mtime, size) for path, mtime, size in cursor}
+
+    def file_states(self, paths: list[str]) -> dict[str, FileState]:
+        query = select(files.c.path, files.c.mtime_ns, files.c.size, files.c.sha256, files.c.story_key, files.c.error)
+        with self.engine.connect() as conn:
+            return {r[0]: FileState(r[1], r[2], r[3], r[4], r[5]) for r in _select_in(conn, query, files.c.path, paths)}
 
     def file_state(self, path: str) -> FileState | None:
         with self.engine.connect() as conn:
