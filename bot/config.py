@@ -51,6 +51,8 @@ class ChannelRoute:
     min_quality: int = 0
     role_ids: tuple[int, ...] = ()
     name: str = ""
+    guild_id: int | None = None
+    source: str = "config"  # or "discord": added with /feed add
 
     def matches(self, topics: tuple[str, ...], quality: int | None) -> bool:
         if (quality or 0) < self.min_quality:
@@ -77,12 +79,19 @@ class DiscordConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertsConfig:
+    channel: int | None = None  # where alerts go, besides channels set with /newsdesk alerts
+    every_seconds: float = 3600.0  # the same problem is reported at most this often
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     articles: ArticlesConfig = field(default_factory=ArticlesConfig)
     storage_url: str = "sqlite:///data/newsdesk.db"
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     channels: tuple[ChannelRoute, ...] = ()
     log_level: str = "INFO"
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     def routes_for(self, topics: tuple[str, ...], quality: int | None) -> list[ChannelRoute]:
         return [route for route in self.channels if route.matches(topics, quality)]
@@ -153,6 +162,17 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
         ),
         channels=tuple(_route(item, i) for i, item in enumerate(_list(root.get("channels"), "channels"))),
         log_level=log_level,
+        alerts=_alerts(root.get("alerts")),
+    )
+
+
+def _alerts(raw: Any) -> AlertsConfig:
+    alerts = _mapping(raw or {}, "alerts")
+    _known(alerts, "alerts.", {"channel", "every_seconds"})
+    channel = alerts.get("channel")
+    return AlertsConfig(
+        channel=None if channel is None else _snowflake(channel, "alerts.channel"),
+        every_seconds=_number(alerts, "every_seconds", 3600.0, "alerts.", low=1),
     )
 
 

@@ -6,8 +6,8 @@ import asyncio
 import hashlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from bot.embeds import build_story_message, payload_hash
 from bot.sinks import DeliveryError, Sink
@@ -20,6 +20,27 @@ T = TypeVar("T")
 DbCall = Callable[..., Awaitable[Any]]
 RolesFor = Callable[[int, Story], Sequence[int]]
 MAX_BACKOFF = 300.0
+
+
+class PipelineObserver(Protocol):
+    """Events worth telling the admins about; the alerter implements this. Calls must not block."""
+
+    def delivery_failed(self, channel_id: int, status: int | None, reason: str) -> None: ...
+
+    def delivery_retrying(self, channel_id: int, attempt: int, reason: str) -> None: ...
+
+    def files_rejected(self, rejected: Iterable[tuple[str, str]]) -> None: ...
+
+
+class NullObserver:
+    def delivery_failed(self, channel_id: int, status: int | None, reason: str) -> None:
+        pass
+
+    def delivery_retrying(self, channel_id: int, attempt: int, reason: str) -> None:
+        pass
+
+    def files_rejected(self, rejected: Iterable[tuple[str, str]]) -> None:
+        pass
 
 
 def delivery_nonce(story_key: str, channel_id: int, generation: int) -> str:
@@ -40,7 +61,9 @@ class ChannelQueue:
         sink: Sink,
         roles_for: RolesFor,
         base_backoff: float = 1.0,
+        observer: PipelineObserver | None = None,
     ) -> None:
+        self._observer = observer or NullObserver()
         self.channel_id = channel_id
         self._store = store
         self._db = db
@@ -102,6 +125,7 @@ class ChannelQueue:
                     return
                 attempt += 1
                 await self._db(self._store.record_attempt, delivery, exc.reason)
+                self._observer.delivery_retrying(self.channel_id, attempt, exc.reason)
                 delay = min(MAX_BACKOFF, self._base_backoff * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
                 log.warning(
                     "Channel %s: %s of '%s' failed (%s); retry %d in %.1fs",
@@ -180,3 +204,4 @@ class ChannelQueue:
             exc.status,
         )
         await self._db(self._store.settle, d, "failed", last_error=exc.reason)
+        self._observer.delivery_failed(self.channel_id, exc.status, exc.reason)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import pkgutil
+import secrets
+from typing import Any
 
 import discord
 import yarl
@@ -11,9 +13,12 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
+from bot.alerts import Alerter
 from bot.config import Config, DiscordConfig
+from bot.discord_sink import DiscordSink
 from bot.pipeline import Pipeline
 from bot.store import Store
+from bot.store.admin import NewsroomStore
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +76,24 @@ class NewsBot(commands.Bot):
         self.config = config
         self.store = store
         self.pipeline = pipeline
+        self.newsroom = NewsroomStore(store)
+        self.alerter = Alerter(
+            self.newsroom,
+            self._post_alert,
+            config_channel=config.alerts.channel,
+            guild_of=self.guild_of,
+            every=config.alerts.every_seconds,
+        )
+
+    def guild_of(self, channel_id: int) -> int | None:
+        """The server a channel belongs to, from the gateway cache (None until the guild is known)."""
+        channel = self.get_channel(channel_id)
+        guild = getattr(channel, "guild", None)
+        return guild.id if guild is not None else None
+
+    async def _post_alert(self, channel_id: int, payload: dict[str, Any]) -> None:
+        sink = DiscordSink(self.http, timeout=self.config.discord.request_timeout)
+        await sink.post(channel_id, payload, nonce=secrets.token_hex(12))
 
     async def setup_hook(self) -> None:
         for name in extension_names():

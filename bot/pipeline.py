@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -12,10 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from bot.config import Config
-from bot.delivery import ChannelQueue
+from bot.delivery import ChannelQueue, NullObserver, PipelineObserver
+from bot.routing import RouteTable
 from bot.scanner import Progress, Scanner, ScanReport
 from bot.sinks import Sink
 from bot.store import Store
+from bot.store.admin import NewsroomStore
 from bot.store.store import ApplyResult, DeliveryKey
 from bot.story import Story
 from bot.watcher import watch_folder
@@ -24,6 +28,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 INITIALIZED_KEY = "initialized_at"
+STARTED_KEY = "started_at"
+LAST_SCAN_KEY = "last_scan"
 
 
 class Pipeline:
@@ -34,6 +40,10 @@ class Pipeline:
         self.config = config
         self._retry_base = retry_base
         self.store = store
+        self.newsroom = NewsroomStore(store)
+        self.routes = RouteTable(config.channels)
+        self.observer: PipelineObserver = NullObserver()
+        self.guild_of: Callable[[int], int | None] = self.routes.guild_of
         self.scanner = Scanner(
             config.articles.path,
             store,
@@ -51,14 +61,15 @@ class Pipeline:
     # -- routing ------------------------------------------------------------------------------------------
 
     def channels_for(self, story: Story) -> list[int]:
-        return list(dict.fromkeys(r.channel_id for r in self.config.routes_for(story.topics, story.quality)))
+        return self.routes.channels_for(story.topics, story.quality)
 
     def roles_for(self, channel_id: int, story: Story) -> list[int]:
-        roles: list[int] = []
-        for route in self.config.routes_for(story.topics, story.quality):
-            if route.channel_id == channel_id:
-                roles += route.role_ids
-        return roles
+        guild_id = self.routes.guild_of(channel_id) or self.guild_of(channel_id)
+        return self.routes.roles_for(channel_id, story.topics, story.quality, guild_id)
+
+    async def reload_routes(self) -> None:
+        """Pick up routes and topic roles changed from Discord."""
+        await self.db(self.routes.load, self.newsroom)
 
     # -- life cycle ---------------------------------------------------------------------------------------
 
@@ -66,10 +77,22 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
-    async def start(self, sink: Sink, *, watch: bool = True) -> None:
+    async def start(
+        self,
+        sink: Sink,
+        *,
+        watch: bool = True,
+        observer: PipelineObserver | None = None,
+        guild_of: Callable[[int], int | None] | None = None,
+    ) -> None:
         """Catch up with the folder, resume unfinished deliveries, then watch for changes."""
         self._sink = sink
-        await self.db(self.initial_sync)
+        self.observer = observer or self.observer
+        self.guild_of = guild_of or self.guild_of
+        await self.db(self.store.set_meta, STARTED_KEY, str(time.time()))
+        await self.reload_routes()
+        result = await self.db(self.initial_sync)
+        self.observer.files_rejected(result.rejected)
         self._enqueue(await self.db(self.store.pending_deliveries))
         if watch:
             self._tasks = [
@@ -108,7 +131,7 @@ class Pipeline:
         what ``articles.backfill`` asks for, so adding the bot to a server never floods it."""
         first_run = self.store.get_meta(INITIALIZED_KEY) is None
         result, report = self.scanner.reconcile(announce=not first_run, progress=progress)
-        self.last_scan = report
+        self._record_scan(report)
         log.info(
             "Scanned %d files in %.2fs: %d parsed, %d rejected, %d removed",
             report.files,
@@ -137,6 +160,7 @@ class Pipeline:
         except Exception:
             log.exception("Could not process changes to %s; the next rescan will retry", ", ".join(sorted(paths)))
             return
+        self.observer.files_rejected(result.rejected)
         self._enqueue(result.pending)
 
     async def _rescan_forever(self) -> None:
@@ -157,9 +181,14 @@ class Pipeline:
     async def rescan(self) -> ScanReport:
         """Reconcile the whole folder now and queue whatever it planned."""
         result, report = await self.db(self.scanner.reconcile, announce=True)
-        self.last_scan = report
+        await self.db(self._record_scan, report)
+        self.observer.files_rejected(result.rejected)
         self._enqueue(result.pending)
         return report
+
+    def _record_scan(self, report: ScanReport) -> None:
+        self.last_scan = report
+        self.store.set_meta(LAST_SCAN_KEY, json.dumps({"at": time.time(), **dataclasses.asdict(report)}))
 
     def _enqueue(self, keys: Iterable[DeliveryKey]) -> None:
         assert self._sink is not None, "start() first"
@@ -173,6 +202,7 @@ class Pipeline:
                     sink=self._sink,
                     roles_for=self.roles_for,
                     base_backoff=self._retry_base,
+                    observer=self.observer,
                 )
                 self._queues[channel_id] = queue
                 queue.start()

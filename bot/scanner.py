@@ -122,12 +122,13 @@ class Scanner:
 
     def _record(self, items: Iterable[ScanItem | None], announce: bool) -> ApplyResult:
         batch = [item for item in items if item is not None]
-        for item in batch:
-            if isinstance(item, FileFailed):
-                log.warning("Rejected story file %s", item.error)
+        rejected = [(item.path, item.error) for item in batch if isinstance(item, FileFailed)]
+        for _path, error in rejected:
+            log.warning("Rejected story file %s", error)
         if not batch:
             return ApplyResult()
         result = self.store.apply(batch, route=self.route, announce=announce, on_unpublish=self.on_unpublish)
+        result.rejected += rejected
         if result.reparse:
             _merge(result, self.process_paths(result.reparse, announce=announce, force=True))
         return result
@@ -221,3 +222,4 @@ def _merge(total: ApplyResult, part: ApplyResult) -> None:
     total.parsed += part.parsed
     total.failed += part.failed
     total.removed += part.removed
+    total.rejected += part.rejected

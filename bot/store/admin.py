@@ -117,9 +117,7 @@ class NewsroomStore:
             last = conn.scalar(select(alerts_sent.c.sent_at).where(alerts_sent.c.key == key))
             if last is not None and now - last < every:
                 conn.execute(
-                    alerts_sent.update()
-                    .where(alerts_sent.c.key == key)
-                    .values(suppressed=alerts_sent.c.suppressed + 1)
+                    alerts_sent.update().where(alerts_sent.c.key == key).values(suppressed=alerts_sent.c.suppressed + 1)
                 )
                 return False
             stmt = sqlite_insert(alerts_sent).values(key=key, sent_at=now, suppressed=0)
@@ -151,8 +149,7 @@ class NewsroomStore:
                 ).all()
             )
         return [
-            ChannelActivity(r[0], int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), r[4], errors.get(r[0]))
-            for r in rows
+            ChannelActivity(r[0], int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), r[4], errors.get(r[0])) for r in rows
         ]
 
     def recent_failures(self, since: float, limit: int = 5) -> tuple[int, list[tuple[int, str, str]]]:

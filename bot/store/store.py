@@ -54,6 +54,7 @@ class ApplyResult:
 
     pending: list[DeliveryKey] = field(default_factory=list)
     reparse: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     parsed: int = 0
     failed: int = 0
     removed: int = 0

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands
 
-from cogs.feed._sink import DiscordSink
+from bot.discord_sink import DiscordSink
 
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot
@@ -30,7 +30,7 @@ class Feed(commands.Cog):
 
     async def _start(self, sink: DiscordSink) -> None:
         try:
-            await self.bot.pipeline.start(sink)
+            await self.bot.pipeline.start(sink, observer=self.bot.alerter, guild_of=self.bot.guild_of)
         except Exception:
             log.exception("The feed pipeline could not start; stopping the bot")
             await self.bot.close()
