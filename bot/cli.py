@@ -50,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run(config))
     if args.command == "index":
         return index(config)
+    if args.command == "status":
+        return status(config)
     if args.command == "sync":
         return asyncio.run(sync_commands(config, args.guild))
     return search(config, args.topic, args.query, args.limit)
@@ -68,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     find.add_argument("topic", nargs="?", help="a topic, e.g. AI")
     find.add_argument("--query", "-q", help="full-text query over title, excerpt, provider and topics")
     find.add_argument("--limit", type=int, default=20)
+    sub.add_parser("status", help="print the bot's status report from the database")
     sync = sub.add_parser("sync", help="publish the slash commands to Discord (needs DISCORD_TOKEN)")
     sync.add_argument("--guild", type=int, help="sync to this guild only (instant) instead of globally")
     return parser
@@ -100,10 +103,13 @@ async def run(config: Config) -> int:
 async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: str, stop: asyncio.Event) -> int:
     import discord
 
+    from bot.digest.jobs import make_scheduler
     from bot.newsbot import NewsBot, use_endpoints
 
     use_endpoints(config.discord)
-    async with NewsBot(config=config, store=store, pipeline=pipeline) as bot:
+    # Digest jobs live in the same database; the digest cog starts the scheduler once its jobs are rebuilt.
+    scheduler = make_scheduler(store.engine, grace_seconds=config.scheduler.digest_grace_seconds)
+    async with NewsBot(config=config, store=store, pipeline=pipeline, scheduler=scheduler) as bot:
         runner = asyncio.create_task(bot.start(token))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -217,6 +223,18 @@ def _check_file(path: Path, rel: str, max_bytes: int) -> str | None:
     except StoryError as exc:
         return str(exc)
     return None
+
+
+def status(config: Config) -> int:
+    from bot.status import collect, render_text
+    from bot.store.admin import NewsroomStore
+
+    store = Store.open(config.storage_url)
+    try:
+        print(render_text(collect(store, NewsroomStore(store))))
+    finally:
+        store.close()
+    return 0
 
 
 def search(config: Config, topic: str | None, query: str | None, limit: int) -> int:

@@ -11,6 +11,9 @@ from typing import Any
 
 import yaml
 
+from bot.digest.schedule import OptionError, parse_timezone
+from bot.digest.spec import DigestSpec, specs_from_config
+
 DEFAULT_CONFIG_PATH = Path("config/newsdesk.yaml")
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
@@ -53,6 +56,7 @@ class ChannelRoute:
     name: str = ""
     guild_id: int | None = None
     source: str = "config"  # or "discord": added with /feed add
+    labels: tuple[str, ...] = field(default=(), compare=False)  # the topics as written, for display only
 
     def matches(self, topics: tuple[str, ...], quality: int | None) -> bool:
         if (quality or 0) < self.min_quality:
@@ -85,6 +89,12 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SchedulerConfig:
+    timezone: str = "UTC"  # for digests that name none
+    digest_grace_seconds: int = 3600  # a run missed while the bot was down is still posted if at most this late
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     articles: ArticlesConfig = field(default_factory=ArticlesConfig)
     storage_url: str = "sqlite:///data/newsdesk.db"
@@ -92,6 +102,8 @@ class Config:
     channels: tuple[ChannelRoute, ...] = ()
     log_level: str = "INFO"
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    digests: tuple[DigestSpec, ...] = ()
 
     def routes_for(self, topics: tuple[str, ...], quality: int | None) -> list[ChannelRoute]:
         return [route for route in self.channels if route.matches(topics, quality)]
@@ -113,13 +125,15 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
 def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     env = {} if env is None else env
     root = _mapping(raw, "(top level)")
-    _known(root, "", {"articles", "storage", "discord", "channels", "log_level", "digests", "alerts"})
+    _known(root, "", {"articles", "storage", "discord", "channels", "log_level", "digests", "scheduler", "alerts"})
     articles = _mapping(root.get("articles") or {}, "articles")
     _known(articles, "articles.", set(ArticlesConfig.__slots__))
     storage = _mapping(root.get("storage") or {}, "storage")
     _known(storage, "storage.", {"url"})
     discord = _mapping(root.get("discord") or {}, "discord")
     _known(discord, "discord.", set(DiscordConfig.__slots__))
+    scheduler = _mapping(root.get("scheduler") or {}, "scheduler")
+    _known(scheduler, "scheduler.", set(SchedulerConfig.__slots__))
 
     on_unpublish = _default_if_none(articles.get("on_unpublish"), "delete").strip().lower()
     if on_unpublish not in ("delete", "keep"):
@@ -137,6 +151,14 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(
             "storage.url", f"expected a database URL like sqlite:///data/newsdesk.db, got {storage_url!r}"
         )
+    try:
+        timezone = parse_timezone(scheduler.get("timezone", "UTC"))
+    except OptionError as exc:
+        raise ConfigError("scheduler.timezone", exc.explain()) from None
+    try:
+        digests = specs_from_config(_list(root.get("digests") or None, "digests"), timezone)
+    except OptionError as exc:  # its option is the full key, e.g. digests[0].time
+        raise ConfigError(exc.option, exc.explain()) from None
     log_level = str(root.get("log_level", "INFO")).upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("log_level", f"expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
@@ -163,6 +185,11 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
         channels=tuple(_route(item, i) for i, item in enumerate(_list(root.get("channels"), "channels"))),
         log_level=log_level,
         alerts=_alerts(root.get("alerts")),
+        scheduler=SchedulerConfig(
+            timezone=timezone,
+            digest_grace_seconds=_number(scheduler, "digest_grace_seconds", 3600, "scheduler.", low=1),
+        ),
+        digests=digests,
     )
 
 
@@ -183,10 +210,12 @@ def _route(item: Any, index: int) -> ChannelRoute:
     if "id" not in entry:
         raise ConfigError(f"{key}.id", "missing: the Discord channel id to post to, e.g. id: 123456789012345678")
     topics_raw = entry.get("topics", "*")
+    labels: tuple[str, ...] = ()
     if topics_raw == "*" or topics_raw is None:
         topics = None
     else:
-        topics = frozenset(str(t).strip().casefold() for t in _list(topics_raw, f"{key}.topics") if str(t).strip())
+        labels = tuple(dict.fromkeys(str(t).strip() for t in _list(topics_raw, f"{key}.topics") if str(t).strip()))
+        topics = frozenset(t.casefold() for t in labels)
         if not topics:
             raise ConfigError(f"{key}.topics", 'expected "*" or a list of topics, e.g. [AI, Security]')
     return ChannelRoute(
@@ -197,6 +226,7 @@ def _route(item: Any, index: int) -> ChannelRoute:
             _snowflake(r, f"{key}.roles[{i}]") for i, r in enumerate(_list(entry.get("roles"), f"{key}.roles"))
         ),
         name=str(entry.get("name", "")).strip(),
+        labels=labels,
     )
 
 

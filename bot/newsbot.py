@@ -9,6 +9,7 @@ from typing import Any
 
 import discord
 import yarl
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
@@ -62,7 +63,14 @@ class NewsTree(app_commands.CommandTree["NewsBot"]):
 class NewsBot(commands.Bot):
     """``pipeline`` None builds the bot without starting the feed (``newsdesk sync`` only needs the tree)."""
 
-    def __init__(self, *, config: Config, store: Store, pipeline: Pipeline | None) -> None:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        store: Store,
+        pipeline: Pipeline | None,
+        scheduler: AsyncIOScheduler | None = None,
+    ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         super().__init__(
@@ -76,6 +84,8 @@ class NewsBot(commands.Bot):
         self.config = config
         self.store = store
         self.pipeline = pipeline
+        # Started (and its jobs rebuilt) by the digest cog; shut down here, in close().
+        self.scheduler = scheduler
         self.newsroom = NewsroomStore(store)
         self.alerter = Alerter(
             self.newsroom,
@@ -114,6 +124,14 @@ class NewsBot(commands.Bot):
         guild = discord.Object(guild_id)
         self.tree.copy_global_to(guild=guild)
         return await self.tree.sync(guild=guild)
+
+    async def close(self) -> None:
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is not None and scheduler.running:
+            # No digest may start while the cogs unload and the HTTP session closes.
+            scheduler.pause()
+            scheduler.shutdown(wait=False)
+        await super().close()
 
     async def on_ready(self) -> None:
         log.info("Connected to Discord as %s (%s guilds)", self.user, len(self.guilds))

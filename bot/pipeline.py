@@ -18,6 +18,7 @@ from bot.delivery import ChannelQueue, NullObserver, PipelineObserver
 from bot.routing import RouteTable
 from bot.scanner import Progress, Scanner, ScanReport
 from bot.sinks import Sink
+from bot.status import LAST_SCAN_KEY, STARTED_KEY
 from bot.store import Store
 from bot.store.admin import NewsroomStore
 from bot.store.store import ApplyResult, DeliveryKey
@@ -28,8 +29,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 INITIALIZED_KEY = "initialized_at"
-STARTED_KEY = "started_at"
-LAST_SCAN_KEY = "last_scan"
 
 
 class Pipeline:
@@ -66,6 +65,12 @@ class Pipeline:
     def roles_for(self, channel_id: int, story: Story) -> list[int]:
         guild_id = self.routes.guild_of(channel_id) or self.guild_of(channel_id)
         return self.routes.roles_for(channel_id, story.topics, story.quality, guild_id)
+
+    async def post_to_channel(self, channel_id: int, story_ids: Sequence[int]) -> int:
+        """Queue chosen stories for one channel (admin requests); the ledger keeps it to once per channel."""
+        keys = await self.db(self.newsroom.plan_posts, channel_id, story_ids)
+        self._enqueue(keys)
+        return len(keys)
 
     async def reload_routes(self) -> None:
         """Pick up routes and topic roles changed from Discord."""

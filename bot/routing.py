@@ -26,6 +26,7 @@ class RouteTable:
                 min_quality=r.min_quality,
                 guild_id=r.guild_id,
                 source="discord",
+                labels=r.topics or (),
             )
             for r in newsroom.routes()
         )

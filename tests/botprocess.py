@@ -55,6 +55,8 @@ class BotProcess:
         threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
         if ready:
             self.wait_for_log("Watching ", since=self.mark)
+            # Interactions are only handled once the guild is cached (on_ready), ~2 s after GUILD_CREATE.
+            self.wait_for_log("Connected to Discord", since=self.mark)
         return self
 
     def _pump(self, proc: subprocess.Popen[str]) -> None:

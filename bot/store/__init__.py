@@ -1,6 +1,9 @@
 """The store: every SQL statement Newsdesk runs lives in this package."""
 
-from bot.store import admin_tables  # noqa: F401 - registers the tables with the shared metadata
+from bot.store import (
+    admin_tables,  # noqa: F401 - registers the tables with the shared metadata
+    digest_tables,  # noqa: F401 - registers the tables with the shared metadata
+)
 from bot.store.records import (
     Delivery,
     FileFailed,

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.config import ChannelRoute
+from bot.store import ledger
 from bot.store.admin_tables import alerts_sent, feed_routes, guild_settings, topic_roles
 from bot.store.schema import PENDING_STATES, deliveries, stories
 from bot.store.store import Store
+from bot.story import Story
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,15 @@ class TopicRole:
     guild_id: int
     topic: str
     role_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A published story that could be posted to a channel on request (/feed test, /feed backfill)."""
+
+    story_id: int
+    story: Story
+    delivered: bool  # the channel already has it (or has it queued)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +136,40 @@ class NewsroomStore:
             stmt = sqlite_insert(alerts_sent).values(key=key, sent_at=now, suppressed=0)
             conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"sent_at": now, "suppressed": 0}))
             return True
+
+    # -- posting on request -------------------------------------------------------------------------------
+
+    def candidates(
+        self, channel_id: int, routes: Sequence[ChannelRoute], *, since: float | None, limit: int
+    ) -> list[Candidate]:
+        """Newest published stories matching any of ``routes`` (published after ``since``), up to ``limit``."""
+        query = (
+            select(stories.c.id, stories.c.data, deliveries.c.state)
+            .outerjoin(
+                deliveries, (deliveries.c.story_id == stories.c.id) & (deliveries.c.channel_id == channel_id)
+            )
+            .where(stories.c.present.is_(True), stories.c.published.is_(True))
+            .order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc())
+        )
+        if since is not None:
+            query = query.where(stories.c.published_at >= since)
+        found: list[Candidate] = []
+        with self.engine.connect() as conn:
+            # Topic filters are applied on the decoded story; the window keeps this scan short.
+            for row in conn.execute(query.limit(max(limit * 50, 500))):
+                story = Story.from_dict(json.loads(row.data))
+                if any(route.matches(story.topics, story.quality) for route in routes):
+                    found.append(Candidate(row.id, story, row.state not in (None, "failed", "cancelled")))
+                    if len(found) >= limit:
+                        break
+        return found
+
+    def plan_posts(self, channel_id: int, story_ids: Sequence[int]) -> list[tuple[int, int]]:
+        with self.engine.begin() as conn:
+            keys: list[tuple[int, int]] = []
+            for story_id in story_ids:
+                keys += ledger.plan_publish(conn, story_id, [channel_id])
+            return keys
 
     # -- status -------------------------------------------------------------------------------------------
 

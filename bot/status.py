@@ -1,0 +1,154 @@
+"""The status report behind ``/newsdesk status`` and ``newsdesk status``: one collection, two renderings."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import __version__
+from bot.embeds import clean_line, truncate
+from bot.store import Store
+from bot.store.admin import ChannelActivity, NewsroomStore
+
+LAST_SCAN_KEY = "last_scan"
+STARTED_KEY = "started_at"
+SHOWN_REJECTIONS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class DigestLine:
+    name: str
+    channel_id: int
+    next_run: float | None
+
+
+@dataclass(slots=True)
+class StatusReport:
+    version: str
+    started_at: float | None
+    stories: int
+    published: int
+    rejected_count: int
+    rejected: list[tuple[str, str]]
+    last_scan: dict[str, Any] | None
+    channels: list[ChannelActivity]
+    queues: dict[int, int]  # live backlog per channel, when the bot is running in this process
+    failures_24h: int
+    failure_samples: list[tuple[int, str, str]]
+    digests: list[DigestLine] = field(default_factory=list)
+
+
+def collect(
+    store: Store,
+    newsroom: NewsroomStore,
+    *,
+    queues: Mapping[int, int] | None = None,
+    digests: Sequence[DigestLine] = (),
+    now: float | None = None,
+) -> StatusReport:
+    """Everything the report shows, read from the database (plus live queue sizes when given)."""
+    now = time.time() if now is None else now
+    counts = store.counts()
+    started = store.get_meta(STARTED_KEY)
+    scan = store.get_meta(LAST_SCAN_KEY)
+    failures, samples = newsroom.recent_failures(now - 86400)
+    return StatusReport(
+        version=__version__,
+        started_at=float(started) if started else None,
+        stories=counts["stories"],
+        published=counts["published"],
+        rejected_count=counts["rejected"],
+        rejected=store.rejected_files(limit=SHOWN_REJECTIONS),
+        last_scan=json.loads(scan) if scan else None,
+        channels=newsroom.channel_activity(now),
+        queues=dict(queues or {}),
+        failures_24h=failures,
+        failure_samples=samples,
+        digests=list(digests),
+    )
+
+
+def render_text(report: StatusReport, now: float | None = None) -> str:
+    """Plain text for the terminal."""
+    now = time.time() if now is None else now
+    lines = [
+        f"Newsdesk {report.version}",
+        f"Running since: {_ago(report.started_at, now)}" if report.started_at else "Never started",
+        f"Stories: {report.stories} indexed, {report.published} published",
+        f"Last scan: {_scan_text(report.last_scan, now)}",
+        f"Rejected files: {report.rejected_count}",
+        *[f"  - {reason}" for _path, reason in report.rejected],
+        f"Failures in the last 24 h: {report.failures_24h}",
+        *[f"  - channel {ch}: '{title}': {error}" for ch, title, error in report.failure_samples],
+        "Channels:",
+        *[f"  - {_channel_text(a, report.queues, now, mention=False)}" for a in report.channels],
+        "Digests:" if report.digests else "Digests: none",
+        *[f"  - {d.name} → channel {d.channel_id}, next run {_when(d.next_run)}" for d in report.digests],
+    ]
+    if not report.channels:
+        lines.insert(lines.index("Channels:") + 1, "  (nothing posted yet)")
+    return "\n".join(lines)
+
+
+def render_embed(report: StatusReport, now: float | None = None) -> dict[str, Any]:
+    """An embed dict for Discord, within its limits."""
+    now = time.time() if now is None else now
+    uptime = f"since <t:{int(report.started_at)}:R>" if report.started_at else "—"
+    rejected = [truncate(clean_line(reason), 180) for _path, reason in report.rejected]
+    failures = [truncate(clean_line(f"<#{ch}> '{t}': {err}"), 180) for ch, t, err in report.failure_samples]
+    channels = [_channel_text(a, report.queues, now, mention=True) for a in report.channels]
+    digests = [f"**{clean_line(d.name)}** → <#{d.channel_id}>, next {_when(d.next_run, True)}" for d in report.digests]
+    fields = [
+        {"name": "Stories", "value": f"{report.stories} indexed\n{report.published} published", "inline": True},
+        {"name": "Last scan", "value": _scan_text(report.last_scan, now, discord=True), "inline": True},
+        {"name": "Uptime", "value": uptime, "inline": True},
+        {"name": f"Rejected files ({report.rejected_count})", "value": _bullets(rejected) or "None"},
+        {"name": f"Failures in the last 24 h ({report.failures_24h})", "value": _bullets(failures) or "None"},
+        {"name": "Channels: queue, last post", "value": _bullets(channels) or "Nothing posted yet"},
+        {"name": "Digests", "value": _bullets(digests) or "None scheduled"},
+    ]
+    for item in fields:
+        item["value"] = truncate(item["value"], 1024)
+    return {"title": "Newsdesk status", "color": 0x2B6CB0, "fields": fields, "footer": {"text": f"v{report.version}"}}
+
+
+def _channel_text(a: ChannelActivity, queues: Mapping[int, int], now: float, *, mention: bool) -> str:
+    name = f"<#{a.channel_id}>" if mention else f"channel {a.channel_id}"
+    backlog = queues.get(a.channel_id, a.pending)
+    last = (f"<t:{int(a.last_post_at)}:R>" if mention else _ago(a.last_post_at, now)) if a.last_post_at else "never"
+    text = f"{name}: {backlog} queued, {a.sent} posted, last post {last}"
+    if a.failed_24h:
+        text += f", {a.failed_24h} failed in 24 h"
+    return text
+
+
+def _scan_text(scan: dict[str, Any] | None, now: float, discord: bool = False) -> str:
+    if not scan:
+        return "not yet"
+    when = f"<t:{int(scan['at'])}:R>" if discord else _ago(scan["at"], now)
+    return f"{when}, {scan['files']} files in {scan['seconds']:.2f}s"
+
+
+def _when(moment: float | None, discord: bool = False) -> str:
+    if moment is None:
+        return "paused"
+    if discord:
+        return f"<t:{int(moment)}:F>"
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment))
+
+
+def _ago(moment: float | None, now: float) -> str:
+    if moment is None:
+        return "never"
+    seconds = max(0, int(now - moment))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def _bullets(items: Sequence[str]) -> str:
+    return "\n".join(f"• {item}" for item in items)

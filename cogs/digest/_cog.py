@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from discord.ext import commands
+
+from bot.digest import jobs
+from bot.digest.runner import DigestRunner
+from bot.digest.spec import DigestSpec
+from bot.discord_sink import DiscordSink
+from bot.store.digests import DigestRow, DigestStore
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.newsbot import NewsBot
+
+log = logging.getLogger(__name__)
+
+
+class DigestCog(commands.Cog, name="Digests"):
+    """Owns the digest jobs while loaded: syncs the config file's digests into the table, rebuilds the jobs
+    from it, and lets the scheduler run them; on unload it stops them and lets a run in flight finish."""
+
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+        self.store = DigestStore(bot.store.engine)
+        self.runner: DigestRunner | None = None
+
+    @property
+    def grace_seconds(self) -> int:
+        return self.bot.config.scheduler.digest_grace_seconds
+
+    @property
+    def scheduler(self) -> AsyncIOScheduler | None:
+        return self.bot.scheduler if self.runner is not None else None
+
+    async def cog_load(self) -> None:
+        scheduler = self.bot.scheduler
+        if scheduler is None or self.bot.pipeline is None:
+            return  # `newsdesk sync` only needs the commands
+        self.runner = DigestRunner(
+            self.store, DiscordSink(self.bot.http, timeout=self.bot.config.discord.request_timeout)
+        )
+        config_rows = await asyncio.to_thread(self.store.sync_config, self.bot.config.digests)
+        # Paused while the jobs are reconciled, so a run missed during downtime fires once, against current jobs.
+        if scheduler.running:
+            scheduler.pause()
+        else:
+            scheduler.start(paused=True)
+        rows = await asyncio.to_thread(self.store.all)
+        created = jobs.reconcile_jobs(scheduler, rows, grace_seconds=self.grace_seconds)
+        jobs.attach(self.runner)
+        scheduler.resume()
+        log.info(
+            "Digests: %d scheduled (%d from the config file, %d jobs created or updated)",
+            len(rows),
+            len(config_rows),
+            created,
+        )
+
+    async def cog_unload(self) -> None:
+        if self.runner is None:
+            return
+        scheduler = self.bot.scheduler
+        if scheduler is not None and scheduler.running:
+            scheduler.pause()
+        jobs.detach(self.runner)
+        await self.runner.aclose(timeout=15)
+
+    # -- used by the commands -------------------------------------------------------------------------------
+
+    def visible_in(self, guild_id: int, rows: list[DigestRow]) -> list[DigestRow]:
+        """The server's own digests, and config-file digests whose channel is in that server."""
+        return [r for r in rows if r.guild_id == guild_id or (r.from_config and self._guild_of(r) == guild_id)]
+
+    async def digests_in(self, guild_id: int) -> list[DigestRow]:
+        return self.visible_in(guild_id, await asyncio.to_thread(self.store.all))
+
+    async def find(self, guild_id: int, name: str) -> DigestRow | None:
+        wanted = name.strip().lower()
+        return next((r for r in await self.digests_in(guild_id) if r.spec.name == wanted), None)
+
+    def _guild_of(self, row: DigestRow) -> int | None:
+        channel = self.bot.get_channel(row.spec.channel_id)
+        guild = getattr(channel, "guild", None)
+        return guild.id if guild is not None else None
+
+    def next_runs(self) -> dict[str, datetime | None]:
+        if self.scheduler is None:
+            return {}
+        return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+
+    async def save(self, guild_id: int, spec: DigestSpec) -> tuple[DigestRow, datetime | None]:
+        row = await asyncio.to_thread(self.store.save, guild_id, spec)
+        next_run = None
+        if self.scheduler is not None:
+            job = jobs.schedule_job(self.scheduler, row, grace_seconds=self.grace_seconds)
+            next_run = job.next_run_time
+        return row, next_run
+
+    async def remove(self, row: DigestRow) -> None:
+        await asyncio.to_thread(self.store.remove, row.id)
+        if self.scheduler is not None:
+            jobs.unschedule_job(self.scheduler, row.id)

@@ -1,0 +1,41 @@
+"""/newsdesk status and /newsdesk alerts: is anything wrong, and where the bot says so."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.status import collect, render_embed
+from cogs._checks import AdminGroup
+
+if TYPE_CHECKING:
+    from bot.newsbot import NewsBot
+
+
+class NewsdeskGroup(AdminGroup):
+    def __init__(self, bot: NewsBot) -> None:
+        super().__init__(name="newsdesk", description="The bot's health and alerts")
+        self.bot = bot
+
+    @app_commands.command(name="status", description="Stories, scans, queues, failures and digests at a glance")
+    async def status(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        pipeline = self.bot.pipeline
+        queues = {channel: backlog for channel, backlog, _sent, _failed in pipeline.queue_stats()} if pipeline else {}
+        digests = await self.bot.digest_lines() if hasattr(self.bot, "digest_lines") else []
+        report = await asyncio.to_thread(collect, self.bot.store, self.bot.newsroom, queues=queues, digests=digests)
+        await interaction.followup.send(embed=discord.Embed.from_dict(render_embed(report)), ephemeral=True)
+
+    @app_commands.command(name="alerts", description="Choose the channel where the bot reports problems")
+    @app_commands.describe(channel="The alerts channel (leave empty to stop alerts in this server)")
+    async def alerts(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+        assert interaction.guild_id is not None
+        await asyncio.to_thread(self.bot.newsroom.set_alert_channel, interaction.guild_id, channel and channel.id)
+        if channel is None:
+            message = "Alerts are off for this server (the config file's `alerts.channel` still gets them)."
+        else:
+            message = f"Problems will be reported in <#{channel.id}>, at most once per problem per hour."
+        await interaction.response.send_message(message, ephemeral=True)
