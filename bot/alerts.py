@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from bot.store.admin import NewsroomStore
 log = logging.getLogger(__name__)
 
 ALERT_COLOR = 0xD97706
+SHOWN_FILES = 10
 Send = Callable[[int, dict[str, Any]], Awaitable[Any]]
 GuildOf = Callable[[int], int | None]
 
@@ -53,13 +54,17 @@ def channel_forbidden(channel_id: int, guild_id: int | None, reason: str) -> Ale
     )
 
 
-def story_rejected(path: str, error: str) -> Alert:
+def stories_rejected(rejected: Sequence[tuple[str, str]]) -> Alert:
+    """One alert for a batch of rejected files: a bad sync of 500 files must not become 500 messages."""
+    shown = "\n".join(f"• {error}" for _path, error in rejected[:SHOWN_FILES])
+    more = f"\n…and {len(rejected) - SHOWN_FILES} more." if len(rejected) > SHOWN_FILES else ""
+    title = "A story file was rejected" if len(rejected) == 1 else f"{len(rejected)} story files were rejected"
     return Alert(
-        f"rejected:{path}",
-        "A story file was rejected",
-        f"`{path}` could not be used: {error}",
-        "Fix the file (run `newsdesk check` on the server for every problem at once); it is picked up as soon "
-        "as it is saved.",
+        "rejected:" + ",".join(path for path, _ in rejected),
+        title,
+        f"{shown}{more}",
+        "Fix the files (`newsdesk check` on the server lists every problem); each is picked up as soon as it "
+        "is saved.",
     )
 
 
@@ -116,11 +121,12 @@ class Alerter:
     async def raise_alert(self, alert: Alert) -> bool:
         """Post ``alert`` unless the same problem was reported within the hour. True if it was posted."""
         log.warning("Alert: %s: %s", alert.title, alert.what)
-        targets = await asyncio.to_thread(self.targets, alert.guild_id)
-        if not targets:
-            return False
         if not await asyncio.to_thread(self._newsroom.claim_alert, alert.key, every=self._every):
             return False
+        return await self._post(alert)
+
+    async def _post(self, alert: Alert) -> bool:
+        targets = await asyncio.to_thread(self.targets, alert.guild_id)
         sent = False
         for channel_id in targets:
             try:
@@ -131,9 +137,19 @@ class Alerter:
                 log.error("Could not post an alert to channel %s: %s", channel_id, exc.reason)
         return sent
 
-    def _spawn(self, alert: Alert) -> None:
+    async def _report_rejections(self, rejected: list[tuple[str, str]]) -> None:
+        # Throttled per file, so a file fixed and broken again is reported, and one left broken is not repeated.
+        claim = self._newsroom.claim_alert
+        fresh = [(p, e) for p, e in rejected if await asyncio.to_thread(claim, f"rejected:{p}", every=self._every)]
+        if fresh:
+            alert = stories_rejected(fresh)
+            log.warning("Alert: %s", alert.title)
+            await self._post(alert)
+
+    def _spawn(self, work: Alert | Coroutine[Any, Any, None]) -> None:
         # Observers are called from send queues and scans, which must not wait on the alert being posted.
-        task = asyncio.get_running_loop().create_task(self.raise_alert(alert))
+        coro = self.raise_alert(work) if isinstance(work, Alert) else work
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -148,8 +164,9 @@ class Alerter:
             self._spawn(discord_failing(channel_id, self._guild_of(channel_id), attempt, reason))
 
     def files_rejected(self, rejected: Iterable[tuple[str, str]]) -> None:
-        for path, error in rejected:
-            self._spawn(story_rejected(path, error))
+        batch = list(rejected)
+        if batch:
+            self._spawn(self._report_rejections(batch))
 
     async def drain(self) -> None:
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -113,3 +113,24 @@ def test_status_report_renders_for_terminal_and_discord(newsroom: NewsroomStore,
     assert "Running since: 16m ago" in text and "20 files in 0.50s" in text and "Rejected files: 0" in text
     embed = render_embed(report, now=2000)
     assert embed["title"] == "Newsdesk status" and all(len(f["value"]) <= 1024 for f in embed["fields"])
+
+
+async def test_rejected_files_make_one_alert_per_batch_and_repeat_only_after_an_hour(
+    newsroom: NewsroomStore,
+) -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def send(channel_id: int, payload: dict[str, Any]) -> None:
+        sent.append(payload)
+
+    alerter = Alerter(newsroom, send, config_channel=999, guild_of=lambda channel: None)
+    batch = [(f"bad{n}.md", f"bad{n}.md: broken YAML") for n in range(12)]
+    alerter.files_rejected(batch)
+    await asyncio.sleep(0)
+    await alerter.drain()
+    alerter.files_rejected([*batch[:3], ("new.md", "new.md: title: missing")])
+    await asyncio.sleep(0)
+    await alerter.drain()
+    assert [p["embeds"][0]["title"] for p in sent] == ["⚠️ 12 story files were rejected", "⚠️ A story file was rejected"]
+    assert "…and 2 more." in sent[0]["embeds"][0]["description"]
+    assert "new.md" in sent[1]["embeds"][0]["description"]
