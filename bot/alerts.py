@@ -168,5 +168,8 @@ class Alerter:
         if batch:
             self._spawn(self._report_rejections(batch))
 
+    def digest_failed(self, name: str, channel_id: int, reason: str) -> None:
+        self._spawn(digest_failed(name, channel_id, self._guild_of(channel_id), reason))
+
     async def drain(self) -> None:
         await asyncio.gather(*self._tasks, return_exceptions=True)

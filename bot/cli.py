@@ -39,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # One line per batch of file events is noise next to our own per-story log lines.
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
+    # Our digest runner logs each run itself; APScheduler's per-job lines repeat it.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # A news bot never joins voice; discord.py's warning about missing voice libraries only confuses.
     logging.getLogger("discord.client").addFilter(
         lambda record: "voice will NOT be supported" not in record.getMessage()
@@ -230,12 +232,16 @@ def _check_file(path: Path, rel: str, max_bytes: int) -> str | None:
 
 
 def status(config: Config) -> int:
-    from bot.status import collect, render_text
+    from bot.status import DigestLine, collect, render_text
     from bot.store.admin import NewsroomStore
+    from bot.store.digests import DigestStore
 
     store = Store.open(config.storage_url)
     try:
-        print(render_text(collect(store, NewsroomStore(store))))
+        digest_store = DigestStore(store.engine)
+        runs = digest_store.next_run_times()
+        digests = [DigestLine(r.spec.name, r.spec.channel_id, runs.get(str(r.id))) for r in digest_store.all()]
+        print(render_text(collect(store, NewsroomStore(store), digests=digests)))
     finally:
         store.close()
     return 0

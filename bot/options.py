@@ -10,11 +10,17 @@ MAX_TOPICS = 25
 
 
 class OptionError(ValueError):
-    """A bad option value. ``str()`` names the option and shows a valid example."""
+    """A bad option value (slash command or config file). ``str()`` names the option and shows a valid example."""
 
-    def __init__(self, option: str, reason: str, example: str) -> None:
+    def __init__(self, option: str, reason: str, example: str = "") -> None:
         self.option = option
-        super().__init__(f"`{option}`: {reason}. Example: `{example}`")
+        self.reason = reason
+        self.example = example
+        super().__init__(f"`{option}`: {reason}. Example: `{example}`" if example else f"`{option}`: {reason}")
+
+    def explain(self) -> str:
+        """The reason and example without the option's name, for messages that name it their own way."""
+        return f"{self.reason}; for example {self.example}" if self.example else self.reason
 
 
 def parse_topics(text: str | None, option: str = "topics") -> tuple[str, ...] | None:

@@ -18,11 +18,11 @@ from bot.embeds import (
     EMBED_TOTAL_LIMIT,
     TITLE_LIMIT,
     TOPIC_SEPARATOR,
-    _clean_line,
-    _truncate,
+    clean_line,
     embed_length,
     is_valid_url,
     lead_image,
+    truncate,
 )
 from bot.story import Story
 
@@ -61,7 +61,7 @@ def build_digest_messages(
 
 def entry_text(number: int, story: Story) -> str:
     """``**1. [Title](url)**`` and a line with provider · topics · relative time."""
-    title = escape_markdown(_truncate(_clean_line(story.title or ""), ENTRY_TITLE_LIMIT) or "(untitled)")
+    title = escape_markdown(truncate(clean_line(story.title or ""), ENTRY_TITLE_LIMIT) or "(untitled)")
     # Parentheses would close the markdown link early; their escapes address the same resource.
     url = story.web_url.replace("(", "%28").replace(")", "%29")
     if is_valid_url(story.web_url) and len(url) <= ENTRY_URL_LIMIT:
@@ -70,10 +70,10 @@ def entry_text(number: int, story: Story) -> str:
         head = f"**{number}. {title}**"
     meta: list[str] = []
     if story.provider is not None:
-        provider = escape_markdown(_truncate(_clean_line(story.provider.name or ""), ENTRY_PROVIDER_LIMIT))
+        provider = escape_markdown(truncate(clean_line(story.provider.name or ""), ENTRY_PROVIDER_LIMIT))
         if provider:
             meta.append(provider)
-    topics = [escape_markdown(_truncate(_clean_line(t or ""), ENTRY_TOPIC_LIMIT)) for t in story.topics[:ENTRY_TOPICS]]
+    topics = [escape_markdown(truncate(clean_line(t or ""), ENTRY_TOPIC_LIMIT)) for t in story.topics[:ENTRY_TOPICS]]
     meta += [t for t in dict.fromkeys(topics) if t]
     if story.published_at is not None:
         meta.append(f"<t:{int(_utc(story.published_at).timestamp())}:R>")
@@ -83,7 +83,7 @@ def entry_text(number: int, story: Story) -> str:
 def _header(name: str, top: Story, count: int, window_start: float, window_end: float) -> dict[str, Any]:
     noun = "story" if count == 1 else "stories"
     embed: dict[str, Any] = {
-        "title": _truncate(_clean_line(f"{name} digest"), TITLE_LIMIT),
+        "title": truncate(clean_line(f"{name} digest"), TITLE_LIMIT),
         "description": f"**{count}** new {noun} from <t:{int(window_start)}:f> to <t:{int(window_end)}:f>",
         "color": DIGEST_COLOR,
         "footer": {"text": FOOTER_TEXT},

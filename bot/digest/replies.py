@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.digest.render import escape_markdown
 from bot.digest.runner import DigestPlan, RunOutcome
 from bot.digest.schedule import OptionError
-from bot.embeds import _clean_line, _truncate
+from bot.embeds import clean_line, truncate
 from bot.store.digests import DigestRow
 
 LIST_LIMIT = 4000  # an embed description holds 4096
@@ -16,7 +16,7 @@ LIST_LIMIT = 4000  # an embed description holds 4096
 
 def option_error(exc: OptionError) -> str:
     example = f" Example: `{exc.example}`" if exc.example else ""
-    return f"`{exc.option}`: {_clean_line(exc.reason)}.{example}"
+    return f"`{exc.option}`: {clean_line(exc.reason)}.{example}"
 
 
 def when(moment: datetime | None) -> str:
@@ -27,9 +27,10 @@ def when(moment: datetime | None) -> str:
 def digest_line(row: DigestRow, next_run: datetime | None) -> str:
     spec = row.spec
     source = " · *config file*" if row.from_config else ""
-    filters = escape_markdown(_truncate(_clean_line(spec.describe_filters()), 300))
+    filters = escape_markdown(truncate(clean_line(spec.describe_filters()), 300))
     return (
-        f"**{escape_markdown(spec.name)}** → <#{spec.channel_id}> · {escape_markdown(spec.schedule.describe())}"
+        # Validated cron fields and zone names hold no backtick, so a code span shows them exactly as written.
+        f"**{escape_markdown(spec.name)}** → <#{spec.channel_id}> · `{spec.schedule.describe()}`"
         f" · next {when(next_run)}\n{filters}{source}"
     )
 
@@ -69,15 +70,15 @@ def preview_header(plan: DigestPlan) -> str:
 
 def outcome_text(outcome: RunOutcome, channel_id: int) -> str:
     if outcome.status == "sent":
-        count = len(outcome.message_ids)
-        return f"Posted {outcome.stories} stories to <#{channel_id}> in {count} message{'s' if count != 1 else ''}."
+        count, noun = len(outcome.message_ids), "story" if outcome.stories == 1 else "stories"
+        return f"Posted {outcome.stories} {noun} to <#{channel_id}> in {count} message{'s' if count != 1 else ''}."
     if outcome.status == "skipped" and outcome.plan is not None:
         return skipped_text(outcome.plan).replace("would be posted", "was posted")
     if outcome.status == "missing":
         return "That digest was removed meanwhile."
-    reason = _clean_line(outcome.error or "unknown error")
+    reason = clean_line(outcome.error or "unknown error")
     done = f" {outcome.stories} stories went out before it failed." if outcome.stories else ""
     return (
-        f"Could not post to <#{channel_id}>: {_truncate(reason, 300)}.{done} "
+        f"Could not post to <#{channel_id}>: {truncate(reason, 300)}.{done} "
         "Check that I can send messages and embed links there; the digest stays scheduled."
     )

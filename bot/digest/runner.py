@@ -63,9 +63,17 @@ class DigestRunner:
     overlap cannot post the same story twice."""
 
     def __init__(
-        self, digests: DigestStore, sink: Sink, *, clock: Clock = time.time, retry_base: float = 2.0, attempts: int = 4
+        self,
+        digests: DigestStore,
+        sink: Sink,
+        *,
+        clock: Clock = time.time,
+        retry_base: float = 2.0,
+        attempts: int = 4,
+        on_failure: Callable[[str, int, str], None] | None = None,
     ) -> None:
         self.digests = digests
+        self._on_failure = on_failure
         self._sink = sink
         self._clock = clock
         self._retry_base = retry_base
@@ -142,6 +150,8 @@ class DigestRunner:
                 exc.reason,
                 exc.status,
             )
+            if self._on_failure is not None:
+                self._on_failure(spec.name, spec.channel_id, exc.reason)
         except asyncio.CancelledError:
             # Shutting down mid-run: what Discord already confirmed must still be recorded, or it posts again.
             self._record(plan, started, "partial" if delivered else "failed", delivered, "cancelled")

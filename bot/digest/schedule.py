@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.options import OptionError
+
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # display and APScheduler order
 _CRON_NUMBERS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron's numbering: 0 (and 7) is Sunday
 _FULL_NAMES = {
@@ -45,19 +47,6 @@ TIME_EXAMPLE = "09:00"
 DAYS_EXAMPLE = "daily, weekdays, weekends or mon,wed,fri"
 CRON_EXAMPLE = "0 9 * * mon-fri"
 TIMEZONE_EXAMPLE = "Europe/Vienna"
-
-
-class OptionError(ValueError):
-    """A digest option with a bad value; the message names the option and shows a value that works."""
-
-    def __init__(self, option: str, reason: str, example: str = "") -> None:
-        self.option = option
-        self.reason = reason
-        self.example = example
-        super().__init__(f"{option}: {self.explain()}")
-
-    def explain(self) -> str:
-        return f"{self.reason}; for example {self.example}" if self.example else self.reason
 
 
 class LocalCronTrigger(CronTrigger):
@@ -122,7 +111,8 @@ class Schedule:
                 fires.append(fire)
                 fire = trigger.get_next_fire_time(fire, fire)
             if len(fires) >= 2:
-                return fires[-1] - fires[-2]
+                # In UTC: subtracting two times of one zone ignores a daylight-saving change between them.
+                return fires[-1].astimezone(UTC) - fires[-2].astimezone(UTC)
         return timedelta(days=1)
 
 

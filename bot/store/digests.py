@@ -105,6 +105,14 @@ class DigestStore:
         with self.engine.connect() as conn:
             return [_digest(r) for r in conn.execute(select(digests).order_by(digests.c.name, digests.c.id))]
 
+    def next_run_times(self, jobs_table: str = "apscheduler_jobs") -> dict[str, float | None]:
+        """Job id -> next run (epoch) from APScheduler's job table, for reports outside the running bot."""
+        with self.engine.connect() as conn:
+            if not self.engine.dialect.has_table(conn, jobs_table):
+                return {}
+            rows = conn.exec_driver_sql(f"SELECT id, next_run_time FROM {jobs_table}")
+            return {str(job_id): next_run for job_id, next_run in rows}
+
     def remove(self, digest_id: int) -> bool:
         with self.engine.begin() as conn:
             return conn.execute(delete(digests).where(digests.c.id == digest_id)).rowcount > 0

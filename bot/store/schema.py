@@ -54,6 +54,10 @@ stories = Table(
     Column("first_seen", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Index("ix_stories_listing", "present", "published", "published_at"),
+    # /news provider=: a covering, date-ordered walk of one provider's stories, and the per-provider counts.
+    Index("ix_stories_provider", "provider", "present", "published", "published_at"),
+    # Search's cheap "did anything change?" check: max(updated_at) from the index's last entry.
+    Index("ix_stories_updated", "updated_at"),
 )
 
 story_topics = Table(

@@ -11,6 +11,7 @@ from bot.digest import jobs
 from bot.digest.runner import DigestRunner
 from bot.digest.spec import DigestSpec
 from bot.discord_sink import DiscordSink
+from bot.status import DigestLine
 from bot.store.digests import DigestRow, DigestStore
 
 if TYPE_CHECKING:
@@ -43,7 +44,9 @@ class DigestCog(commands.Cog, name="Digests"):
         if scheduler is None or self.bot.pipeline is None:
             return  # `newsdesk sync` only needs the commands
         self.runner = DigestRunner(
-            self.store, DiscordSink(self.bot.http, timeout=self.bot.config.discord.request_timeout)
+            self.store,
+            DiscordSink(self.bot.http, timeout=self.bot.config.discord.request_timeout),
+            on_failure=self.bot.alerter.digest_failed,
         )
         config_rows = await asyncio.to_thread(self.store.sync_config, self.bot.config.digests)
         # Paused while the jobs are reconciled, so a run missed during downtime fires once, against current jobs.
@@ -75,7 +78,11 @@ class DigestCog(commands.Cog, name="Digests"):
 
     def visible_in(self, guild_id: int, rows: list[DigestRow]) -> list[DigestRow]:
         """The server's own digests, and config-file digests whose channel is in that server."""
-        return [r for r in rows if r.guild_id == guild_id or (r.from_config and self._guild_of(r) == guild_id)]
+        return [
+            r
+            for r in rows
+            if r.guild_id == guild_id or (r.from_config and self.bot.guild_of(r.spec.channel_id) == guild_id)
+        ]
 
     async def digests_in(self, guild_id: int) -> list[DigestRow]:
         return self.visible_in(guild_id, await asyncio.to_thread(self.store.all))
@@ -84,15 +91,18 @@ class DigestCog(commands.Cog, name="Digests"):
         wanted = name.strip().lower()
         return next((r for r in await self.digests_in(guild_id) if r.spec.name == wanted), None)
 
-    def _guild_of(self, row: DigestRow) -> int | None:
-        channel = self.bot.get_channel(row.spec.channel_id)
-        guild = getattr(channel, "guild", None)
-        return guild.id if guild is not None else None
-
     def next_runs(self) -> dict[str, datetime | None]:
         if self.scheduler is None:
             return {}
         return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+
+    async def status_lines(self) -> list[DigestLine]:
+        rows = await asyncio.to_thread(self.store.all)
+        runs = self.next_runs()
+        return [
+            DigestLine(r.spec.name, r.spec.channel_id, (run.timestamp() if (run := runs.get(str(r.id))) else None))
+            for r in rows
+        ]
 
     async def save(self, guild_id: int, spec: DigestSpec) -> tuple[DigestRow, datetime | None]:
         row = await asyncio.to_thread(self.store.save, guild_id, spec)

@@ -10,6 +10,7 @@ from discord import app_commands
 
 from bot.status import collect, render_embed
 from cogs._checks import AdminGroup
+from cogs.digest._cog import DigestCog
 
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot
@@ -25,7 +26,8 @@ class NewsdeskGroup(AdminGroup):
         await interaction.response.defer(ephemeral=True, thinking=True)
         pipeline = self.bot.pipeline
         queues = {channel: backlog for channel, backlog, _sent, _failed in pipeline.queue_stats()} if pipeline else {}
-        digests = await self.bot.digest_lines() if hasattr(self.bot, "digest_lines") else []
+        digest_cog = self.bot.get_cog("Digests")
+        digests = await digest_cog.status_lines() if isinstance(digest_cog, DigestCog) else []
         report = await asyncio.to_thread(collect, self.bot.store, self.bot.newsroom, queues=queues, digests=digests)
         await interaction.followup.send(embed=discord.Embed.from_dict(render_embed(report)), ephemeral=True)
 
