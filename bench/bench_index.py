@@ -58,6 +58,8 @@ def child_index(corpus: Path, db: Path) -> dict[str, float]:
     pipeline.initial_sync()
     index_seconds = time.perf_counter() - started
     index_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The first index parses in worker processes; report the largest of them too (ru_maxrss is per process).
+    worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     started = time.perf_counter()
     _result, report = pipeline.scanner.reconcile(announce=True)
     rescan_seconds = time.perf_counter() - started
@@ -70,6 +72,7 @@ def child_index(corpus: Path, db: Path) -> dict[str, float]:
         "stories": counts["stories"],
         "rejected": counts["rejected"],
         "peak_rss_mb": index_rss,
+        "worker_peak_rss_mb": worker_rss,
         "peak_rss_mb_after_rescan": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -109,8 +112,10 @@ def main() -> int:
     print(f"index / bare:          {ratio:.2f}x   (target <= 1.5x)   {'OK' if ratio <= 1.5 else 'MISSED'}")
     print(f"rescan, no change:     {index['rescan_seconds']:.2f}s (target < 3s)   "
           f"{'OK' if index['rescan_seconds'] < 3 else 'MISSED'}")
-    print(f"peak RSS while index:  {index['peak_rss_mb']:.0f} MB (target < 300 MB)   "
-          f"{'OK' if index['peak_rss_mb'] < 300 else 'MISSED'}")
+    total = index["peak_rss_mb"] + 2 * index["worker_peak_rss_mb"]
+    print(f"peak RSS while index:  {index['peak_rss_mb']:.0f} MB main + {index['worker_peak_rss_mb']:.0f} MB per parse "
+          f"worker (x{min(os.cpu_count() or 1, 4)}); main + 2 workers = {total:.0f} MB (target < 300 MB)   "
+          f"{'OK' if total < 300 else 'MISSED'}")
     return 0
 
 

@@ -36,21 +36,26 @@ class StoryError(ValueError):
         super().__init__(f"{path}: {field}: {reason}" if field else f"{path}: {reason}")
 
 
+def is_story_name(name: str) -> bool:
+    """True for a file name (no folders) that is ``*.md``/``*.txt``, not hidden and not an editor leftover."""
+    if not name or name[0] == "." or name.endswith(_JUNK_SUFFIXES):
+        return False
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in STORY_SUFFIXES
+
+
 def is_story_path(path: str | PurePath) -> bool:
     """True for ``*.md``/``*.txt`` files that are not hidden, not in a hidden folder and not editor leftovers."""
     # Plain string work: the reconciliation scan calls this for every file in the folder.
     text = path.as_posix() if isinstance(path, PurePath) else str(path).replace("\\", "/")
     while text.startswith("./"):
         text = text[2:]
-    name = text.rsplit("/", 1)[-1]
-    if not name or name.startswith(".") or name.endswith(_JUNK_SUFFIXES):
+    if not is_story_name(text.rsplit("/", 1)[-1]):
         return False
-    if (text.startswith(".") or "/." in text) and any(
-        part.startswith(".") and part not in (".", "..") for part in text.split("/")
-    ):
-        return False
-    dot = name.rfind(".")
-    return dot > 0 and name[dot:].lower() in STORY_SUFFIXES
+    return not (
+        (text.startswith(".") or "/." in text)
+        and any(part.startswith(".") and part not in (".", "..") for part in text.split("/"))
+    )
 
 
 def split_front_matter(text: str, path: str) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.parser import StoryError, is_story_path, parse_story_text
+from bot.parser import StoryError, is_story_name, parse_story_text
 from bot.store import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem, Store
 from bot.store.store import ApplyResult, Router
 
@@ -51,14 +51,12 @@ class Scanner:
         """Every story file under the root: relative POSIX path -> (mtime_ns, size)."""
         found: dict[str, tuple[int, int]] = {}
         prefix = len(str(self.root)) + 1
-        for entry in _walk(str(self.root)):
-            rel = entry.path[prefix:].replace(os.sep, "/")
-            if is_story_path(rel):
-                try:
-                    st = entry.stat()
-                except FileNotFoundError:
-                    continue
-                found[rel] = (st.st_mtime_ns, st.st_size)
+        for entry in iter_story_files(str(self.root)):
+            try:
+                st = entry.stat()
+            except OSError:  # vanished between listing and stat
+                continue
+            found[_posix(entry.path[prefix:])] = (st.st_mtime_ns, st.st_size)
         return found
 
     def reconcile(self, *, announce: bool, progress: Progress | None = None) -> tuple[ApplyResult, ScanReport]:
@@ -112,10 +110,8 @@ class Scanner:
         for rel in paths:
             full = self.root / rel
             if full.is_dir():
-                for entry in _walk(str(full)):
-                    sub = os.path.relpath(entry.path, self.root).replace(os.sep, "/")
-                    if is_story_path(sub):
-                        expanded.append(sub)
+                prefix = len(str(self.root)) + 1
+                expanded += [_posix(entry.path[prefix:]) for entry in iter_story_files(str(full))]
             else:
                 expanded.append(rel)
         return expanded
@@ -199,22 +195,33 @@ def _chunked(items: Iterable[ScanItem | None], size: int) -> Iterator[list[ScanI
         yield batch
 
 
-def _walk(top: str) -> Iterator[os.DirEntry[str]]:
-    try:
-        entries = list(os.scandir(top))
-    except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
-        log.warning("Cannot list %s: %s", top, exc)
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
+def iter_story_files(top: str) -> Iterator[os.DirEntry[str]]:
+    """Story files under ``top``, skipping hidden folders. Iterative and name-based: a rescan of a large
+    folder spends its time in the unavoidable stat calls, not here."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
         try:
-            if entry.is_dir(follow_symlinks=False):
-                yield from _walk(entry.path)
-            elif entry.is_file():
-                yield entry
-        except OSError:
+            entries = os.scandir(folder)
+        except OSError as exc:
+            log.warning("Cannot list %s: %s", folder, exc)
             continue
+        with entries:
+            for entry in entries:
+                name = entry.name
+                if name[0] == ".":
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif is_story_name(name) and entry.is_file():
+                        yield entry
+                except OSError:
+                    continue
+
+
+def _posix(rel: str) -> str:
+    return rel if os.sep == "/" else rel.replace(os.sep, "/")
 
 
 def _merge(total: ApplyResult, part: ApplyResult) -> None:
