@@ -44,6 +44,17 @@ class FeedGroup(AdminGroup):
     def _routes_for(self, channel_id: int) -> list[ChannelRoute]:
         return [r for r in self.pipeline.routes.routes if r.channel_id == channel_id]
 
+    async def _routes_or_explain(
+        self, interaction: discord.Interaction, channel: discord.TextChannel
+    ) -> list[ChannelRoute]:
+        """The channel's routes; without any, the admin is told how to add one and the list is empty."""
+        routes = self._routes_for(channel.id)
+        if not routes:
+            await interaction.response.send_message(
+                f"There is no route to <#{channel.id}>: add one with `/feed add` first.", ephemeral=True
+            )
+        return routes
+
     @app_commands.command(name="add", description="Post stories with these topics to a channel")
     @app_commands.describe(
         channel="Where to post",
@@ -108,11 +119,8 @@ class FeedGroup(AdminGroup):
     @app_commands.command(name="test", description="Post the latest matching story to a channel now")
     @app_commands.describe(channel="A channel that has a route")
     async def test(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
-        routes = self._routes_for(channel.id)
+        routes = await self._routes_or_explain(interaction, channel)
         if not routes:
-            await interaction.response.send_message(
-                f"There is no route to <#{channel.id}>: add one with `/feed add` first.", ephemeral=True
-            )
             return
         found = await asyncio.to_thread(self.bot.newsroom.candidates, channel.id, routes, since=None, limit=20)
         fresh = [c for c in found if not c.delivered]
@@ -145,11 +153,8 @@ class FeedGroup(AdminGroup):
         except OptionError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
-        routes = self._routes_for(channel.id)
+        routes = await self._routes_or_explain(interaction, channel)
         if not routes:
-            await interaction.response.send_message(
-                f"There is no route to <#{channel.id}>: add one with `/feed add` first.", ephemeral=True
-            )
             return
         found = await asyncio.to_thread(
             self.bot.newsroom.candidates, channel.id, routes, since=time.time() - window, limit=limit * 5
