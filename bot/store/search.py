@@ -1,64 +1,258 @@
-"""Search SQL: topic, provider, date and full-text (FTS5) filters over published stories."""
+"""Search SQL over published stories: topic, provider, date and full-text (FTS5) filters, and the counts behind
+autocomplete.
+
+SQLite-specific on purpose, like FTS5 itself. Each statement is shaped so that SQLite picks a plan whose cost
+stays bounded at 100,000 stories (``bench/bench_search.py`` measures them); the comments say which plan and why.
+Without ANALYZE statistics SQLite's planner often prefers ix_stories_listing; a unary ``+`` on a column keeps it
+from using an index for that term.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, Float, Integer, Select, column, func, select, text
+from sqlalchemy import Connection, Engine
 
-from bot.store.schema import stories, story_topics
+from bot.store.schema import stories
 from bot.story import Story
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# What FTS5's unicode61 tokenizer keeps as a word: letters and digits; "_" separates, as in "a_b".
+_WORD = re.compile(r"[^\W_]+")
+_MAX_WORDS = 32
+# Words too common to narrow a search; dropped unless the query has nothing else.
+_STOPWORDS = frozenset(
+    "a an and are as at be but by for from has have in is it its of on or that the this to was were with".split()  # noqa: SIM905
+)
+# Up to this many tagged stories, walking the topic's own rows and sorting them beats walking the date index.
+SMALL_TOPIC = 2000
+# bm25 costs 5-25 µs per matching story (it reads each one's column sizes and positions): a query matching more
+# stories is ranked among its QUERY_WINDOW most recently indexed matches.
+QUERY_WINDOW = 200
+# A search by word start ("sens") walks the merged postings of every word it starts: a smaller window. A shorter
+# start ("sen") matches so many words that the merge alone costs 100 ms and more, so it is not tried.
+PREFIX_WINDOW = 100
+MIN_PREFIX = 4
+# Title matches count most, then provider and topics, then the excerpt.
+RANK_WEIGHTS = "bm25(4.0, 1.0, 2.0, 2.0)"
+_LIVE = ("s.present = 1", "s.published = 1")
+_DATE_ORDER = "s.published_at DESC, s.id DESC"
 
 
 @dataclass(frozen=True, slots=True)
 class StoryFilter:
-    topic: str | None = None
-    query: str | None = None
-    provider: str | None = None
-    since: float | None = None
+    """What a search asks for. Every given part must match; within ``topics`` or ``providers`` any one may."""
+
+    topics: tuple[str, ...] = ()  # normalised (casefolded) topics
+    providers: tuple[str, ...] = ()  # exact provider names
+    match: str | None = None  # an FTS5 expression from ``fts_match``; results are then ranked by relevance
+    since: float | None = None  # epoch seconds
 
 
-def fts_match(query: str) -> str | None:
-    """Turn any user text into a safe FTS5 expression: every word quoted, all required, the last one a prefix.
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A filter without full text, as SQL: pages walk ``source``; counting may walk a cheaper ``count_source``."""
+
+    source: str
+    where: tuple[str, ...]
+    count_source: str
+    count_where: tuple[str, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+    # A first page of a big topic is found sooner by probing each newest story's tags than by listing the topic.
+    first_page_where: tuple[str, ...] = ()
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a query that count: stopwords dropped unless nothing else is left."""
+    words = _WORD.findall(query)
+    return ([w for w in words if w.casefold() not in _STOPWORDS] or words)[:_MAX_WORDS]
+
+
+def fts_match(query: str, *, prefix: bool = False) -> str | None:
+    """Turn any user text into a safe FTS5 expression: every word quoted and required; with ``prefix``, the last
+    word also matches longer words (``sens`` finds ``sensors``), or None if it is shorter than MIN_PREFIX.
 
     Quoting defuses FTS5 syntax (``OR``, ``NEAR(``, ``*``, ``"``, column filters) so no input is an error.
     """
-    words = _WORD.findall(query)[:32]
-    if not words:
+    words = query_words(query)
+    if not words or (prefix and len(words[-1]) < MIN_PREFIX):
         return None
-    quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
-    return " ".join(quoted)
+    return " ".join(f'"{w}"' for w in words) + ("*" if prefix else "")
 
 
-def search_query(flt: StoryFilter) -> Select | None:
-    """A select of (id, data, rank) for published stories matching ``flt``, best first; None = no match."""
-    query = select(stories.c.id, stories.c.data).where(stories.c.present.is_(True), stories.c.published.is_(True))
-    if flt.topic:
-        query = query.where(
-            stories.c.id.in_(select(story_topics.c.story_id).where(story_topics.c.norm == flt.topic.strip().casefold()))
-        )
-    if flt.provider:
-        query = query.where(func.lower(stories.c.provider) == flt.provider.strip().lower())
+def fts_phrase(text: str) -> str | None:
+    """``text`` as one quoted FTS5 phrase (None when it holds no word, which FTS5 could not match)."""
+    return '"' + text.replace('"', '""') + '"' if _WORD.search(text) else None
+
+
+def _bind(params: dict[str, Any], prefix: str, values: Sequence[Any]) -> str:
+    names = []
+    for i, value in enumerate(values):
+        params[f"{prefix}{i}"] = value
+        names.append(f":{prefix}{i}")
+    return ", ".join(names)
+
+
+def _tag_probe(params: dict[str, Any], topics: Sequence[str]) -> str:
+    """A story's tags looked up by (story_id, norm): cheap per story, so for when few stories are visited."""
+    wanted = _bind(params, "tp", topics)
+    return f"EXISTS (SELECT 1 FROM story_topics AS t WHERE t.story_id = s.id AND t.norm IN ({wanted}))"
+
+
+def plan(conn: Connection, flt: StoryFilter) -> Plan:
+    """Choose how to walk the stories for a filter without full text; each choice reads a bounded number of rows."""
+    params: dict[str, Any] = {}
+    topics = f"norm IN ({_bind(params, 't', flt.topics)})" if flt.topics else ""
+    others: tuple[str, ...] = ()
+    if flt.providers:
+        others += (f"s.provider IN ({_bind(params, 'p', flt.providers)})",)
     if flt.since is not None:
-        query = query.where(stories.c.published_at >= flt.since)
-    if flt.query is not None:
-        match = fts_match(flt.query)
-        if match is None:
-            return None
-        fts = text("SELECT rowid, rank FROM stories_fts WHERE stories_fts MATCH :match").bindparams(match=match)
-        ranked = fts.columns(column("rowid", Integer), column("rank", Float)).subquery("fts")
-        query = query.join(ranked, ranked.c.rowid == stories.c.id).order_by(ranked.c.rank)
-    return query.order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc())
+        params["since"] = flt.since
+        others += ("s.published_at >= :since",)
+    if not topics:
+        # Newest first along ix_stories_listing or ix_stories_provider: a page stops after its last row.
+        return Plan("stories AS s", _LIVE + others, "stories AS s", _LIVE + others, params)
+    by_topic = (
+        f"(SELECT DISTINCT story_id FROM story_topics WHERE {topics}) AS t CROSS JOIN stories AS s ON s.id = t.story_id"
+    )
+    if _tagged_count(conn, topics, params) <= SMALL_TOPIC:
+        # A rare topic: look up its few stories and sort them, rather than scan the date index for them.
+        return Plan(by_topic, _LIVE + others, by_topic, _LIVE + others, params)
+    # A big topic: newest first along the date index, probing a list of the topic's ids. Counting it alone is
+    # cheaper from the topic's side.
+    where = (*_LIVE, f"s.id IN (SELECT story_id FROM story_topics WHERE {topics})", *others)
+    first = (*_LIVE, _tag_probe(params, flt.topics), *others)
+    if others:
+        return Plan("stories AS s", where, "stories AS s", where, params, first)
+    return Plan("stories AS s", where, by_topic, _LIVE, params, first)
 
 
-def run_search(conn: Connection, flt: StoryFilter, limit: int, offset: int = 0) -> list[Story]:
-    query = search_query(flt)
-    if query is None:
-        return []
-    rows = conn.execute(query.limit(limit).offset(offset))
-    return [Story.from_dict(json.loads(r.data)) for r in rows]
+def _tagged_count(conn: Connection, topics: str, params: dict[str, Any]) -> int:
+    # Bounded: reads at most SMALL_TOPIC + 1 entries of ix_story_topics_norm.
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM story_topics WHERE {topics} LIMIT {SMALL_TOPIC + 1})"
+    return conn.exec_driver_sql(sql, params).scalar() or 0
+
+
+def count(conn: Connection, p: Plan, cap: int) -> int:
+    """How many stories match, counting at most ``cap + 1`` (more than ``cap`` means "cap+")."""
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {p.count_source} WHERE {' AND '.join(p.count_where)} LIMIT :cap)"
+    return conn.exec_driver_sql(sql, {**p.params, "cap": cap + 1}).scalar() or 0
+
+
+def page_ids(conn: Connection, p: Plan, limit: int, offset: int) -> list[int]:
+    """Ids of one page, newest first."""
+    where = p.first_page_where if p.first_page_where and offset == 0 else p.where
+    sql = f"SELECT s.id FROM {p.source} WHERE {' AND '.join(where)} ORDER BY {_DATE_ORDER} LIMIT :limit OFFSET :offset"
+    return [row[0] for row in conn.exec_driver_sql(sql, {**p.params, "limit": limit, "offset": offset})]
+
+
+def ranked_ids(
+    conn: Connection, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = ()
+) -> tuple[list[int], int]:
+    """Every story matching ``flt`` (which has full text), best first, and ``window`` if it cut the matches (or 0).
+
+    With ``prefix_words`` (a search whose last word is a word start) bm25 is skipped: its IDF pass would merge the
+    postings of every word that start begins all over again. Stories with more of the words in their title come
+    first there, newest first.
+    """
+    params: dict[str, Any] = {"match": _narrowed(flt), "weights": RANK_WEIGHTS, "n": window + 1}
+    # One pass down the doclists from the newest rowid: FTS5 stops after the window, ranking only what it read.
+    score = "title" if prefix_words else "rank"
+    rows = conn.exec_driver_sql(
+        f"SELECT rowid, {score} FROM stories_fts WHERE stories_fts MATCH :match"
+        f"{'' if prefix_words else ' AND rank MATCH :weights'} ORDER BY rowid DESC LIMIT :n",
+        params,
+    ).all()
+    if prefix_words:
+        rank = {row[0]: -_title_hits(row[1], prefix_words) for row in rows[:window]}
+    else:
+        rank = {row[0]: row[1] for row in rows[:window]}
+    if not rank:
+        return [], 0
+    params = {"ids": json.dumps(list(rank))}
+    where = ["s.id IN (SELECT value FROM json_each(:ids))", "+s.present = 1", "+s.published = 1"]
+    if flt.topics:
+        where.append(_tag_probe(params, flt.topics))
+    if flt.providers:
+        where.append(f"+s.provider IN ({_bind(params, 'p', flt.providers)})")
+    if flt.since is not None:
+        params["since"] = flt.since
+        where.append("+s.published_at >= :since")
+    sql = f"SELECT s.id, s.published_at FROM stories AS s WHERE {' AND '.join(where)}"
+    found = conn.exec_driver_sql(sql, params).all()
+    ordered = sorted(found, key=lambda row: (rank[row[0]], -(row[1] or 0.0), -row[0]))
+    return [row[0] for row in ordered], window if len(rows) > window else 0
+
+
+def _title_hits(title: str, words: Sequence[str]) -> int:
+    """How many of the words a title has; the last one may be the start of a title word."""
+    text = f" {' '.join(_WORD.findall((title or '').casefold()))} "
+    *whole, start = (w.casefold() for w in words)
+    return sum(f" {w} " in text for w in whole) + (f" {start}" in text)
+
+
+def _narrowed(flt: StoryFilter) -> str:
+    """The query, also required to mention the wanted topics or providers in their own FTS5 columns.
+
+    The exact filters still apply in SQL; this only makes the full-text side small before the window, so that a
+    common word with a topic ranks that topic's stories rather than the newest stories overall.
+    """
+    parts = [f"({flt.match})"]
+    for column, values in (("topics", flt.topics), ("provider", flt.providers)):
+        phrases = [p for p in map(fts_phrase, values) if p]
+        if phrases and len(phrases) == len(values):
+            parts.append(f"{column} : ({' OR '.join(phrases)})")
+    return " AND ".join(parts)
+
+
+def load_published(conn: Connection, ids: Iterable[int]) -> dict[int, Story]:
+    """The stories with these ids that are still published (a page may be read just as one is withdrawn)."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    params: dict[str, Any] = {}
+    # The unary + stops SQLite from scanning ix_stories_listing for these few rows instead of fetching them by id.
+    sql = (
+        f"SELECT s.id, s.data FROM stories AS s WHERE s.id IN ({_bind(params, 'i', wanted)}) "
+        "AND +s.present = 1 AND +s.published = 1"
+    )
+    rows = conn.exec_driver_sql(sql, params)
+    return {row[0]: Story.from_dict(json.loads(row[1])) for row in rows}
+
+
+def topic_counts(conn: Connection) -> list[tuple[str, str, int]]:
+    """(norm, a spelling, published stories) for every topic of a published story."""
+    # Walking ix_story_topics_norm in order needs no sort for GROUP BY; the published ids are probed as a list.
+    # A spelling is then read once per topic rather than once per tag (which would visit every tag's row).
+    sql = (
+        "SELECT c.norm, (SELECT topic FROM story_topics WHERE norm = c.norm LIMIT 1), c.n FROM ("
+        "SELECT norm, count(*) AS n FROM story_topics INDEXED BY ix_story_topics_norm "
+        "WHERE story_id IN (SELECT id FROM stories WHERE present = 1 AND published = 1) GROUP BY norm) AS c"
+    )
+    return [(row[0], row[1], row[2]) for row in conn.exec_driver_sql(sql)]
+
+
+def provider_counts(conn: Connection) -> list[tuple[str, int]]:
+    """(provider name, published stories) for every provider of a published story."""
+    # The unary + keeps SQLite off ix_stories_listing, so it walks ix_stories_provider: covering, already grouped.
+    sql = (
+        "SELECT provider, count(*) FROM stories WHERE +present = 1 AND +published = 1 AND provider != '' "
+        "GROUP BY provider"
+    )
+    return [(row[0], row[1]) for row in conn.exec_driver_sql(sql)]
+
+
+def data_version(conn: Connection) -> tuple[Any, ...]:
+    """Changes whenever a story is added, changed or withdrawn: every such write sets ``updated_at``."""
+    sql = "SELECT (SELECT max(updated_at) FROM stories), (SELECT max(id) FROM stories)"
+    return tuple(conn.exec_driver_sql(sql).one())
+
+
+def ensure_indexes(engine: Engine) -> None:
+    """Create the search indexes on a database made before they were in the schema (create_all skips them)."""
+    for index in stories.indexes:
+        if index.name in ("ix_stories_provider", "ix_stories_updated"):
+            index.create(engine, checkfirst=True)
