@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_index.py
 	$(BIN)/python bench/bench_latency.py
 	$(BIN)/python bench/bench_throughput.py
+	$(BIN)/python bench/bench_search.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -110,12 +110,16 @@ def main() -> int:
     print(f"bare yaml.load (C):    {bare['seconds']:.1f}s ({bare['files'] / bare['seconds']:.0f} files/s)")
     print(f"full index:            {index['seconds']:.1f}s ({index['stories'] / index['seconds']:.0f} stories/s)")
     print(f"index / bare:          {ratio:.2f}x   (target <= 1.5x)   {'OK' if ratio <= 1.5 else 'MISSED'}")
-    print(f"rescan, no change:     {index['rescan_seconds']:.2f}s (target < 3s)   "
-          f"{'OK' if index['rescan_seconds'] < 3 else 'MISSED'}")
+    print(
+        f"rescan, no change:     {index['rescan_seconds']:.2f}s (target < 3s)   "
+        f"{'OK' if index['rescan_seconds'] < 3 else 'MISSED'}"
+    )
     total = index["peak_rss_mb"] + 2 * index["worker_peak_rss_mb"]
-    print(f"peak RSS while index:  {index['peak_rss_mb']:.0f} MB main + {index['worker_peak_rss_mb']:.0f} MB per parse "
-          f"worker (x{min(os.cpu_count() or 1, 4)}); main + 2 workers = {total:.0f} MB (target < 300 MB)   "
-          f"{'OK' if total < 300 else 'MISSED'}")
+    print(
+        f"peak RSS while index:  {index['peak_rss_mb']:.0f} MB main + {index['worker_peak_rss_mb']:.0f} MB per parse "
+        f"worker (x{min(os.cpu_count() or 1, 4)}); main + 2 workers = {total:.0f} MB (target < 300 MB)   "
+        f"{'OK' if total < 300 else 'MISSED'}"
+    )
     return 0
 
 

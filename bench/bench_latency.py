@@ -24,9 +24,10 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--gap", type=float, default=0.1)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="newsdesk-latency-") as tmp, FakeDiscord(
-        token=TOKEN, channel_rate=None
-    ) as fake:
+    with (
+        tempfile.TemporaryDirectory(prefix="newsdesk-latency-") as tmp,
+        FakeDiscord(token=TOKEN, channel_rate=None) as fake,
+    ):
         bot = start_bot(Path(tmp), fake)
         try:
             bot.wait_for_log("Watching ", timeout=60)
@@ -45,8 +46,10 @@ def main() -> int:
     p99 = latencies[min(len(latencies) - 1, round(0.99 * len(latencies)) - 1)]
     print(f"machine: {machine()}")
     print(f"files: {len(latencies)}, gap {args.gap * 1000:.0f} ms")
-    print(f"latency ms: min {latencies[0]:.0f}, median {p50:.0f}, p90 {latencies[int(0.9 * len(latencies))]:.0f}, "
-          f"p99 {p99:.0f}, max {latencies[-1]:.0f}")
+    print(
+        f"latency ms: min {latencies[0]:.0f}, median {p50:.0f}, p90 {latencies[int(0.9 * len(latencies))]:.0f}, "
+        f"p99 {p99:.0f}, max {latencies[-1]:.0f}"
+    )
     print(f"median < 200 ms: {'OK' if p50 < 200 else 'MISSED'};  p99 < 1000 ms: {'OK' if p99 < 1000 else 'MISSED'}")
     return 0
 

@@ -35,7 +35,6 @@ from bot.config import parse_config  # noqa: E402
 from bot.pipeline import Pipeline  # noqa: E402
 from bot.search import SearchRequest, SearchService  # noqa: E402
 from bot.store import Store  # noqa: E402
-from bot.store import search as store_search  # noqa: E402
 
 TARGET_MS = 20.0
 CACHE = Path("/tmp/newsdesk-bench")
@@ -148,7 +147,6 @@ def main() -> int:
         build(args.db, args.corpus, args.count)
     store = Store.open(f"sqlite:///{args.db}")
     try:
-        store_search.ensure_indexes(store.engine)
         counts = store.counts()
         service = SearchService(store)
         rebuilds = timed(list(range(6)), lambda _: service.refresh(force=True), warmup=1)

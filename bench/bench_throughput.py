@@ -22,9 +22,10 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=300)
     args = parser.parse_args()
     limit, window = 5, 5.0
-    with tempfile.TemporaryDirectory(prefix="newsdesk-throughput-") as tmp, FakeDiscord(
-        token=TOKEN, channel_rate=(limit, window)
-    ) as fake:
+    with (
+        tempfile.TemporaryDirectory(prefix="newsdesk-throughput-") as tmp,
+        FakeDiscord(token=TOKEN, channel_rate=(limit, window)) as fake,
+    ):
         bot = start_bot(Path(tmp), fake)
         try:
             bot.wait_for_log("Watching ", timeout=60)
@@ -43,8 +44,10 @@ def main() -> int:
     created = len(fake.messages(200000000000000001))
     print(f"machine: {machine()}")
     print(f"stories: {args.count}, messages created: {created}, wall time {finished - started:.1f}s")
-    print(f"sustained: {sustained:.3f} msg/s = {100 * sustained / allowed:.1f}% of the {limit}/{window:.0f}s limit "
-          f"(target >= 90%): {'OK' if sustained >= 0.9 * allowed else 'MISSED'}")
+    print(
+        f"sustained: {sustained:.3f} msg/s = {100 * sustained / allowed:.1f}% of the {limit}/{window:.0f}s limit "
+        f"(target >= 90%): {'OK' if sustained >= 0.9 * allowed else 'MISSED'}"
+    )
     print(f"429 responses: {fake.count_429} (target 0): {'OK' if fake.count_429 == 0 else 'MISSED'}")
     return 0
 

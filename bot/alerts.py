@@ -63,8 +63,7 @@ def stories_rejected(rejected: Sequence[tuple[str, str]]) -> Alert:
         "rejected:" + ",".join(path for path, _ in rejected),
         title,
         f"{shown}{more}",
-        "Fix the files (`newsdesk check` on the server lists every problem); each is picked up as soon as it "
-        "is saved.",
+        "Fix the files (`newsdesk check` on the server lists every problem); each is picked up as soon as it is saved.",
     )
 
 

@@ -145,9 +145,7 @@ class NewsroomStore:
         """Newest published stories matching any of ``routes`` (published after ``since``), up to ``limit``."""
         query = (
             select(stories.c.id, stories.c.data, deliveries.c.state)
-            .outerjoin(
-                deliveries, (deliveries.c.story_id == stories.c.id) & (deliveries.c.channel_id == channel_id)
-            )
+            .outerjoin(deliveries, (deliveries.c.story_id == stories.c.id) & (deliveries.c.channel_id == channel_id))
             .where(stories.c.present.is_(True), stories.c.published.is_(True))
             .order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc())
         )

@@ -15,9 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
-from bot.store.schema import stories
 from bot.story import Story
 
 # What FTS5's unicode61 tokenizer keeps as a word: letters and digits; "_" separates, as in "a_b".
@@ -249,10 +248,3 @@ def data_version(conn: Connection) -> tuple[Any, ...]:
     """Changes whenever a story is added, changed or withdrawn: every such write sets ``updated_at``."""
     sql = "SELECT (SELECT max(updated_at) FROM stories), (SELECT max(id) FROM stories)"
     return tuple(conn.exec_driver_sql(sql).one())
-
-
-def ensure_indexes(engine: Engine) -> None:
-    """Create the search indexes on a database made before they were in the schema (create_all skips them)."""
-    for index in stories.indexes:
-        if index.name in ("ix_stories_provider", "ix_stories_updated"):
-            index.create(engine, checkfirst=True)

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.store import ledger
 from bot.store.records import (
@@ -73,12 +74,23 @@ class Store:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        metadata.create_all(engine)
         with engine.begin() as conn:
+            metadata.create_all(conn)
+            # create_all skips indexes of tables that already exist: a database made by an older version
+            # gets the indexes added since (a one-off build).
+            for table in metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             conn.exec_driver_sql(FTS_DDL)
         return cls(engine)
 
     def close(self) -> None:
+        # SQLite's advice: PRAGMA optimize before closing keeps the query planner's statistics current.
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA optimize")
+        except SQLAlchemyError:
+            log.debug("PRAGMA optimize failed on close", exc_info=True)
         self.engine.dispose()
 
     # -- meta ---------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.search import SearchRequest, SearchService
-from bot.store.search import ensure_indexes
 from cogs.news import _render as render
 from cogs.news._respond import reply, run_or_defer
 from cogs.news._views import ResultsView
@@ -34,7 +33,6 @@ class News(commands.Cog):
     async def cog_load(self) -> None:
         if self.bot.pipeline is None:
             return  # `newsdesk sync` only needs the command tree
-        await asyncio.to_thread(ensure_indexes, self.bot.store.engine)
         self.refresh_catalog.start()
 
     async def cog_unload(self) -> None:

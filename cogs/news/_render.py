@@ -1,6 +1,6 @@
 """What /news sends, as plain JSON-ready dicts and strings: no discord import, so tests read exactly what is sent.
 
-Everything a story or a member typed passes ``_clean_line`` (controls removed, mentions defused, as the feed
+Everything a story or a member typed passes ``clean_line`` (controls removed, mentions defused, as the feed
 does) and, where Discord renders markdown, is escaped so a title cannot format or link the listing.
 """
 
@@ -14,10 +14,10 @@ from bot.embeds import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
     TITLE_LIMIT,
-    _clean_line,
-    _truncate,
     build_story_message,
+    clean_line,
     is_valid_url,
+    truncate,
 )
 from bot.search import Hit, SearchPage, SearchRequest, page_offset
 from bot.story import Story
@@ -53,7 +53,7 @@ def describe(request: SearchRequest) -> str:
 
 
 def _part(text: str) -> str:
-    return _truncate(_clean_line(text), PART_LIMIT)
+    return truncate(clean_line(text), PART_LIMIT)
 
 
 def relative_time(moment: datetime | None) -> str:
@@ -65,18 +65,18 @@ def relative_time(moment: datetime | None) -> str:
 
 
 def result_line(number: int, story: Story, *, link: bool = True) -> str:
-    title = escape(_truncate(_clean_line(story.title), LINE_TITLE)) or "(untitled)"
+    title = escape(truncate(clean_line(story.title), LINE_TITLE)) or "(untitled)"
     # Parentheses would end the markdown link early; their escapes address the same resource.
     url = story.web_url.replace("(", "%28").replace(")", "%29")
     linked = link and is_valid_url(story.web_url) and len(url) <= LINK_LIMIT
     head = f"**{number}.** [{title}]({url})" if linked else f"**{number}.** {title}"
     meta = []
     if story.provider and story.provider.name:
-        meta.append(escape(_truncate(_clean_line(story.provider.name), LINE_PROVIDER)))
+        meta.append(escape(truncate(clean_line(story.provider.name), LINE_PROVIDER)))
     meta.append(relative_time(story.published_at))
-    topics = ", ".join(t for t in (_clean_line(t) for t in story.topics) if t)
+    topics = ", ".join(t for t in (clean_line(t) for t in story.topics) if t)
     if topics:
-        meta.append(escape(_truncate(topics, LINE_TOPICS)))
+        meta.append(escape(truncate(topics, LINE_TOPICS)))
     return f"{head}\n{' · '.join(meta)}"
 
 
@@ -107,7 +107,7 @@ def results_embed(page: SearchPage) -> dict[str, Any]:
         lines.append(line)
         used += len(line) + 2
     return {
-        "title": _truncate(f"News: {describe(page.request)}", TITLE_LIMIT),
+        "title": truncate(f"News: {describe(page.request)}", TITLE_LIMIT),
         "description": "\n\n".join(lines) or "The stories on this page are no longer published.",
         "color": EMBED_COLOR,
         "footer": {"text": footer(page)},
@@ -117,18 +117,18 @@ def results_embed(page: SearchPage) -> dict[str, Any]:
 def nothing_found(page: SearchPage) -> str:
     text = f"No published stories match {escape(describe(page.request))}."
     if page.suggestions:
-        text += " Closest topics: " + ", ".join(f"**{escape(_clean_line(t))}**" for t in page.suggestions) + "."
-    return _truncate(text, CONTENT_LIMIT)
+        text += " Closest topics: " + ", ".join(f"**{escape(clean_line(t))}**" for t in page.suggestions) + "."
+    return truncate(text, CONTENT_LIMIT)
 
 
 def option(hit: Hit) -> dict[str, str]:
     """A select-menu option that opens one story of the page."""
     story = hit.story
     when = story.published_at.strftime("%d %b %Y") if story.published_at else "undated"
-    provider = _clean_line(story.provider.name) if story.provider else ""
+    provider = clean_line(story.provider.name) if story.provider else ""
     return {
-        "label": _truncate(_clean_line(story.title), OPTION_LIMIT) or "(untitled)",
-        "description": _truncate(" · ".join(p for p in (provider, when) if p), OPTION_LIMIT),
+        "label": truncate(clean_line(story.title), OPTION_LIMIT) or "(untitled)",
+        "description": truncate(" · ".join(p for p in (provider, when) if p), OPTION_LIMIT),
         "value": str(hit.id),
     }
 
@@ -138,7 +138,7 @@ def choice(name: str, count: int) -> tuple[str, str] | None:
     if not name or len(name) > CHOICE_LIMIT:
         return None
     suffix = f" ({count})"
-    return _truncate(_clean_line(name), CHOICE_LIMIT - len(suffix)) + suffix, name
+    return truncate(clean_line(name), CHOICE_LIMIT - len(suffix)) + suffix, name
 
 
 def story_message(story: Story) -> dict[str, Any]:

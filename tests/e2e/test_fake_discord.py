@@ -131,8 +131,11 @@ def post(bot: ClientThread, channel_id: int, payload: dict[str, Any]) -> Any:
 
 def test_login_gateway_and_ready(fake: FakeDiscord, bot: ClientThread) -> None:
     assert bot.ready_snapshot == {
-        "guild": "Newsroom", "channels": ["ai", "alerts", "general", "news", "science"],
-        "default_role_ok": True, "ai_fans": "AI fans", "me": fake.bot_id,
+        "guild": "Newsroom",
+        "channels": ["ai", "alerts", "general", "news", "science"],
+        "default_role_ok": True,
+        "ai_fans": "AI fans",
+        "me": fake.bot_id,
     }
     assert fake.identify_count == 1
     identify = fake.identify_payloads[0]
@@ -198,8 +201,14 @@ def _button(**kw: Any) -> dict[str, Any]:
         ({"components": [{"type": 1, "components": [_button(custom_id=f"r{i}")]} for i in range(6)]}, False),
         ({"components": [{"type": 1, "components": [_button(label="l" * 81)]}]}, False),
         ({"components": [{"type": 1, "components": [{"type": 2, "style": 5, "label": "Read"}]}]}, False),
-        ({"components": [{"type": 1, "components": [{"type": 2, "style": 5, "label": "R", "url": "https://x.org"}]}]},
-         True),
+        (
+            {
+                "components": [
+                    {"type": 1, "components": [{"type": 2, "style": 5, "label": "R", "url": "https://x.org"}]}
+                ]
+            },
+            True,
+        ),
         ({}, False),
     ],
 )

@@ -25,11 +25,24 @@ class ControlMixin:
     count_429: int
 
     # ----- failure injection ---------------------------------------------------------------
-    def fail_next(self, method: str, path_pattern: str, status: int, count: int = 1,
-                  body: dict[str, Any] | None = None, retry_after: float = 0.5) -> None:
+    def fail_next(
+        self,
+        method: str,
+        path_pattern: str,
+        status: int,
+        count: int = 1,
+        body: dict[str, Any] | None = None,
+        retry_after: float = 0.5,
+    ) -> None:
         """Answer the next ``count`` matching requests (regex on the path after /api/v10) with ``status``."""
-        failure = Failure(method=method.upper(), pattern=re.compile(path_pattern), status=status, count=count,
-                          body=body, retry_after=retry_after)
+        failure = Failure(
+            method=method.upper(),
+            pattern=re.compile(path_pattern),
+            status=status,
+            count=count,
+            body=body,
+            retry_after=retry_after,
+        )
         with self.state.lock:
             self.state.failures.append(failure)
 
@@ -88,14 +101,18 @@ class ControlMixin:
                 raise AssertionError(self._timeout_message(predicate, timeout, result, None))
             await asyncio.sleep(interval)
 
-    def _timeout_message(self, predicate: Callable[[], Any], timeout: float, result: Any,
-                         error: BaseException | None) -> str:
+    def _timeout_message(
+        self, predicate: Callable[[], Any], timeout: float, result: Any, error: BaseException | None
+    ) -> str:
         try:
             source = inspect.getsource(predicate).strip()
         except (OSError, TypeError):
             source = getattr(predicate, "__qualname__", repr(predicate))
         recent = [f"{r['method']} {r['path']} -> {r['status']}" for r in self.requests[-8:]]
-        return (f"wait_for timed out after {timeout:.1f}s: {source}\n  last result: {result!r}"
-                + (f"\n  last error: {error!r}" if error else "")
-                + f"\n  gateway sessions: {self.connected_sessions}, 429s sent: {self.count_429}"
-                + "\n  recent requests:\n    " + ("\n    ".join(recent) or "(none)"))
+        return (
+            f"wait_for timed out after {timeout:.1f}s: {source}\n  last result: {result!r}"
+            + (f"\n  last error: {error!r}" if error else "")
+            + f"\n  gateway sessions: {self.connected_sessions}, 429s sent: {self.count_429}"
+            + "\n  recent requests:\n    "
+            + ("\n    ".join(recent) or "(none)")
+        )

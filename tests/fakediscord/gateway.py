@@ -51,8 +51,9 @@ class Gateway:
 
     async def broadcast(self, event: str, data: dict[str, Any], intent: int | None = None, without: int = 0) -> int:
         """Dispatch to connected sessions having all ``intent`` bits and none of ``without``; returns how many."""
-        targets = [s for s in self.connected()
-                   if (intent is None or s.intents & intent == intent) and not s.intents & without]
+        targets = [
+            s for s in self.connected() if (intent is None or s.intents & intent == intent) and not s.intents & without
+        ]
         for session in targets:
             try:
                 await session.dispatch(event, copy.deepcopy(data))
@@ -78,8 +79,9 @@ class Gateway:
         log.debug("gateway connection from %s query=%s", request.remote, dict(request.query))
         with self.state.lock:
             self.state.rec.gateway_connects.append(dict(request.query))
-        await ws.send_str(json.dumps({"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL},
-                                      "s": None, "t": None}))
+        await ws.send_str(
+            json.dumps({"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL}, "s": None, "t": None})
+        )
         session: Session | None = None
         try:
             async for msg in ws:
@@ -102,8 +104,9 @@ class Gateway:
                 session.ws = None
         return ws
 
-    async def _identify(self, ws: web.WebSocketResponse, current: Session | None,
-                        data: dict[str, Any]) -> Session | None:
+    async def _identify(
+        self, ws: web.WebSocketResponse, current: Session | None, data: dict[str, Any]
+    ) -> Session | None:
         state = self.state
         if current is not None:
             await ws.close(code=4005, message=b"Already authenticated.")
@@ -116,18 +119,33 @@ class Gateway:
             shard_id, shard_count = data.get("shard") or (0, 1)
             guilds = [g for g in state.guilds if (g.id >> 22) % shard_count == shard_id]
             cfg = state.config
-            full = [guild_object(g, bot_id=cfg.bot_id, app_id=cfg.app_id, bot_name=cfg.bot_name, full=True)
-                    for g in guilds]
+            full = [
+                guild_object(g, bot_id=cfg.bot_id, app_id=cfg.app_id, bot_name=cfg.bot_name, full=True) for g in guilds
+            ]
             user = {**state.bot_user(), "verified": True, "mfa_enabled": False, "email": None}
-        session = Session(session_id=secrets.token_hex(16), intents=int(data.get("intents") or 0),
-                          shard=(shard_id, shard_count), ws=ws)
+        session = Session(
+            session_id=secrets.token_hex(16),
+            intents=int(data.get("intents") or 0),
+            shard=(shard_id, shard_count),
+            ws=ws,
+        )
         self.sessions[session.session_id] = session
         ready = {
-            "v": 10, "user": user, "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
-            "session_id": session.session_id, "session_type": "normal", "resume_gateway_url": self.gateway_url(),
-            "shard": [shard_id, shard_count], "application": {"id": str(cfg.app_id), "flags": 0},
-            "private_channels": [], "relationships": [], "presences": [], "guild_join_requests": [],
-            "geo_ordered_rtc_regions": ["local"], "user_settings": {}, "auth": {},
+            "v": 10,
+            "user": user,
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+            "session_id": session.session_id,
+            "session_type": "normal",
+            "resume_gateway_url": self.gateway_url(),
+            "shard": [shard_id, shard_count],
+            "application": {"id": str(cfg.app_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "guild_join_requests": [],
+            "geo_ordered_rtc_regions": ["local"],
+            "user_settings": {},
+            "auth": {},
         }
         await session.dispatch("READY", ready)
         for guild in full:
@@ -158,10 +176,19 @@ class Gateway:
                     continue
                 wanted = {int(u) for u in data.get("user_ids") or []}
                 bot_roles = [r.id for r in guild.roles if r.managed]
-                members = [member_object(m, bot_id=state.config.bot_id, bot_role_ids=bot_roles)
-                           for m in guild.members if not wanted or m.id in wanted]
-            chunk = {"guild_id": str(guild.id), "members": members, "chunk_index": 0, "chunk_count": 1,
-                     "not_found": [], "presences": []}
+                members = [
+                    member_object(m, bot_id=state.config.bot_id, bot_role_ids=bot_roles)
+                    for m in guild.members
+                    if not wanted or m.id in wanted
+                ]
+            chunk = {
+                "guild_id": str(guild.id),
+                "members": members,
+                "chunk_index": 0,
+                "chunk_count": 1,
+                "not_found": [],
+                "presences": [],
+            }
             if data.get("nonce") is not None:
                 chunk["nonce"] = data["nonce"]
             await session.dispatch("GUILD_MEMBERS_CHUNK", chunk)

@@ -33,16 +33,37 @@ class SentInteraction(NamedTuple):
 class FakeDiscord(ControlMixin):
     """A Discord-compatible REST + gateway server on 127.0.0.1 (see the package docstring)."""
 
-    def __init__(self, *, token: str = "test-token", bot_id: int = DEFAULT_BOT_ID,
-                 application_id: int = DEFAULT_BOT_ID, bot_name: str = "Newsdesk",
-                 guilds: list[GuildSpec | dict[str, Any]] | None = None, channel_rate: Rate | None = (5, 5.0),
-                 route_rate: Rate | None = (50, 1.0), global_rate: Rate | None = (50, 1.0),
-                 interaction_timeout: float | None = 3.0, echo_events: bool = True, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        *,
+        token: str = "test-token",
+        bot_id: int = DEFAULT_BOT_ID,
+        application_id: int = DEFAULT_BOT_ID,
+        bot_name: str = "Newsdesk",
+        guilds: list[GuildSpec | dict[str, Any]] | None = None,
+        channel_rate: Rate | None = (5, 5.0),
+        route_rate: Rate | None = (50, 1.0),
+        global_rate: Rate | None = (50, 1.0),
+        interaction_timeout: float | None = 3.0,
+        echo_events: bool = True,
+        host: str = "127.0.0.1",
+    ) -> None:
         specs = [g if isinstance(g, GuildSpec) else GuildSpec.from_dict(g) for g in guilds or []]
-        config = Config(token=token, bot_id=bot_id, app_id=application_id, bot_name=bot_name,
-                        interaction_timeout=interaction_timeout, echo_events=echo_events)
-        self.state = FakeState(config, specs or [default_guild(bot_id, bot_name)], channel_rate=channel_rate,
-                               route_rate=route_rate, global_rate=global_rate)
+        config = Config(
+            token=token,
+            bot_id=bot_id,
+            app_id=application_id,
+            bot_name=bot_name,
+            interaction_timeout=interaction_timeout,
+            echo_events=echo_events,
+        )
+        self.state = FakeState(
+            config,
+            specs or [default_guild(bot_id, bot_name)],
+            channel_rate=channel_rate,
+            route_rate=route_rate,
+            global_rate=global_rate,
+        )
         self.host = host
         self.port = 0
         self.server = FakeServer(self.state, lambda: self.gateway_url)
@@ -208,8 +229,9 @@ class FakeDiscord(ControlMixin):
         """Number of live (not deleted) messages, without copying them (cheap for benchmarks)."""
         cid = str(channel_id) if channel_id is not None else None
         with self.state.lock:
-            return sum(1 for r in self.state.msgs.values()
-                       if not r["deleted"] and (cid is None or r["channel_id"] == cid))
+            return sum(
+                1 for r in self.state.msgs.values() if not r["deleted"] and (cid is None or r["channel_id"] == cid)
+            )
 
     @property
     def request_count(self) -> int:
@@ -248,8 +270,9 @@ class FakeDiscord(ControlMixin):
         with self.state.lock:
             self.reset_messages()
             old = self.state.rec
-            self.state.rec = Recordings(identifies=old.identifies, resume_count=old.resume_count,
-                                        gateway_connects=old.gateway_connects)
+            self.state.rec = Recordings(
+                identifies=old.identifies, resume_count=old.resume_count, gateway_connects=old.gateway_connects
+            )
             self.state.failures.clear()
             self.state.forbidden_channels.clear()
             self.state.roles_forbidden = False
@@ -257,20 +280,46 @@ class FakeDiscord(ControlMixin):
             self.state.limiter.reset()
 
     # ----- interactions and user activity --------------------------------------------------
-    def send_interaction(self, kind: int = 2, *, name: str | None = None,
-                         options: dict[str, Any] | list[dict[str, Any]] | None = None,
-                         subcommand: str | None = None, subcommand_group: str | None = None,
-                         focused: str | None = None, custom_id: str | None = None, component_type: int = 2,
-                         values: list[str] | None = None, message_id: int | None = None,
-                         channel_id: int | None = None, user_id: int = READER_ID, permissions: int | None = None,
-                         roles: list[int] | None = None, locale: str = "en-US",
-                         resolved: dict[str, Any] | None = None) -> SentInteraction:
+    def send_interaction(
+        self,
+        kind: int = 2,
+        *,
+        name: str | None = None,
+        options: dict[str, Any] | list[dict[str, Any]] | None = None,
+        subcommand: str | None = None,
+        subcommand_group: str | None = None,
+        focused: str | None = None,
+        custom_id: str | None = None,
+        component_type: int = 2,
+        values: list[str] | None = None,
+        message_id: int | None = None,
+        channel_id: int | None = None,
+        user_id: int = READER_ID,
+        permissions: int | None = None,
+        roles: list[int] | None = None,
+        locale: str = "en-US",
+        resolved: dict[str, Any] | None = None,
+    ) -> SentInteraction:
         """Dispatch an INTERACTION_CREATE (2 command, 3 component, 4 autocomplete); returns (id, token)."""
         payload = interactions.build_interaction(
-            self.state, kind=kind, channel_id=int(channel_id or self.state.guilds[0].channels[0].id),
-            user_id=user_id, permissions=permissions, roles=roles, name=name, options=options,
-            subcommand=subcommand, subcommand_group=subcommand_group, focused=focused, custom_id=custom_id,
-            component_type=component_type, values=values, message_id=message_id, locale=locale, resolved=resolved)
+            self.state,
+            kind=kind,
+            channel_id=int(channel_id or self.state.guilds[0].channels[0].id),
+            user_id=user_id,
+            permissions=permissions,
+            roles=roles,
+            name=name,
+            options=options,
+            subcommand=subcommand,
+            subcommand_group=subcommand_group,
+            focused=focused,
+            custom_id=custom_id,
+            component_type=component_type,
+            values=values,
+            message_id=message_id,
+            locale=locale,
+            resolved=resolved,
+        )
         self._payloads[int(payload["id"])] = payload
         if not self._call(self.server.gateway.broadcast("INTERACTION_CREATE", payload)):
             log.warning("send_interaction: no gateway session is connected")
@@ -290,8 +339,9 @@ class FakeDiscord(ControlMixin):
             if guild.member(user_id) is None:
                 guild.members.append(MemberSpec(id=user_id, username=f"user{user_id}"))
             member = state.member_obj(guild, user_id) or {}
-            record = state.build_message(int(channel_id), {"content": content}, author=member.pop("user"),
-                                         source="user")
+            record = state.build_message(
+                int(channel_id), {"content": content}, author=member.pop("user"), source="user"
+            )
         event = {**public(record), "guild_id": str(guild.id), "member": member}
         gateway = self.server.gateway
         self._call(gateway.broadcast("MESSAGE_CREATE", event, GUILD_MESSAGES | MESSAGE_CONTENT))

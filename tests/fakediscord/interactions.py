@@ -34,8 +34,9 @@ def _option_list(options: dict[str, Any] | list[dict[str, Any]] | None) -> list[
     return out
 
 
-def _command_data(state: FakeState, guild_id: int, name: str, options: list[dict[str, Any]],
-                  command_type: int) -> dict[str, Any]:
+def _command_data(
+    state: FakeState, guild_id: int, name: str, options: list[dict[str, Any]], command_type: int
+) -> dict[str, Any]:
     """``data`` of an application command, using the id of a synced command when there is one."""
     data: dict[str, Any] = {"name": name, "type": command_type, "options": options}
     for scope in (guild_id, None):
@@ -49,11 +50,26 @@ def _command_data(state: FakeState, guild_id: int, name: str, options: list[dict
     return data
 
 
-def build_interaction(state: FakeState, *, kind: int, channel_id: int, user_id: int, permissions: int | None,
-                      roles: list[int] | None, name: str | None, options: Any, subcommand: str | None,
-                      subcommand_group: str | None, focused: str | None, custom_id: str | None,
-                      component_type: int, values: list[str] | None, message_id: int | None,
-                      locale: str, resolved: dict[str, Any] | None) -> dict[str, Any]:
+def build_interaction(
+    state: FakeState,
+    *,
+    kind: int,
+    channel_id: int,
+    user_id: int,
+    permissions: int | None,
+    roles: list[int] | None,
+    name: str | None,
+    options: Any,
+    subcommand: str | None,
+    subcommand_group: str | None,
+    focused: str | None,
+    custom_id: str | None,
+    component_type: int,
+    values: list[str] | None,
+    message_id: int | None,
+    locale: str,
+    resolved: dict[str, Any] | None,
+) -> dict[str, Any]:
     """Build and register a complete INTERACTION_CREATE payload."""
     with state.lock:
         found = state.channel(channel_id)
@@ -71,12 +87,24 @@ def build_interaction(state: FakeState, *, kind: int, channel_id: int, user_id: 
         member["permissions"] = str(perms)
         iid, token = state.snowflakes.next(), f"itok-{secrets.token_urlsafe(24)}"
         payload: dict[str, Any] = {
-            "id": str(iid), "application_id": str(state.config.app_id), "type": kind, "token": token,
-            "version": 1, "guild_id": str(guild.id), "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
-            "channel": channel_object(chan, guild.id), "channel_id": str(chan.id), "member": member,
-            "app_permissions": str(BOT_PERMISSIONS), "locale": locale, "guild_locale": "en-US",
-            "entitlements": [], "entitlement_sku_ids": [], "authorizing_integration_owners": {"0": str(guild.id)},
-            "context": 0, "attachment_size_limit": 10 * 1024 * 1024,
+            "id": str(iid),
+            "application_id": str(state.config.app_id),
+            "type": kind,
+            "token": token,
+            "version": 1,
+            "guild_id": str(guild.id),
+            "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
+            "channel": channel_object(chan, guild.id),
+            "channel_id": str(chan.id),
+            "member": member,
+            "app_permissions": str(BOT_PERMISSIONS),
+            "locale": locale,
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "entitlement_sku_ids": [],
+            "authorizing_integration_owners": {"0": str(guild.id)},
+            "context": 0,
+            "attachment_size_limit": 10 * 1024 * 1024,
         }
         if kind in (APPLICATION_COMMAND, AUTOCOMPLETE):
             opts = _option_list(options)
@@ -96,12 +124,28 @@ def build_interaction(state: FakeState, *, kind: int, channel_id: int, user_id: 
             if values is not None:
                 payload["data"]["values"] = list(values)
             record = state.get_message(message_id) if message_id else None
-            payload["message"] = public(record) if record else {
-                "id": str(message_id or state.snowflakes.next()), "channel_id": str(chan.id),
-                "author": state.bot_user(), "content": "", "timestamp": iso_now(), "edited_timestamp": None,
-                "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
-                "embeds": [], "components": [], "pinned": False, "type": 0, "flags": 0,
-            }
+            payload["message"] = (
+                public(record)
+                if record
+                else {
+                    "id": str(message_id or state.snowflakes.next()),
+                    "channel_id": str(chan.id),
+                    "author": state.bot_user(),
+                    "content": "",
+                    "timestamp": iso_now(),
+                    "edited_timestamp": None,
+                    "tts": False,
+                    "mention_everyone": False,
+                    "mentions": [],
+                    "mention_roles": [],
+                    "attachments": [],
+                    "embeds": [],
+                    "components": [],
+                    "pinned": False,
+                    "type": 0,
+                    "flags": 0,
+                }
+            )
         else:
             raise ValueError(f"unsupported interaction type {kind}")
         register_interaction(state, payload)
@@ -114,20 +158,33 @@ def register_interaction(state: FakeState, payload: dict[str, Any]) -> None:
         iid = int(payload["id"])
         message = payload.get("message")
         state.interactions[iid] = {
-            "id": iid, "token": payload["token"], "type": int(payload["type"]),
+            "id": iid,
+            "token": payload["token"],
+            "type": int(payload["type"]),
             "channel_id": int(payload.get("channel_id") or payload.get("channel", {}).get("id") or 0),
-            "message_id": int(message["id"]) if message else None, "user": (payload.get("member") or {}).get("user")
-            or payload.get("user"), "created": time.monotonic(), "acked": False, "original": None,
+            "message_id": int(message["id"]) if message else None,
+            "user": (payload.get("member") or {}).get("user") or payload.get("user"),
+            "created": time.monotonic(),
+            "acked": False,
+            "original": None,
         }
         state.tokens[payload["token"]] = iid
 
 
 def _response_message(state: FakeState, inter: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     app_id = str(state.config.app_id)
-    metadata = {"id": str(inter["id"]), "type": inter["type"], "user": inter["user"] or state.bot_user(),
-                "authorizing_integration_owners": {"0": "0"}}
-    extra = {"type": 20 if inter["type"] == APPLICATION_COMMAND else 0, "webhook_id": app_id,
-             "application_id": app_id, "interaction_metadata": metadata}
+    metadata = {
+        "id": str(inter["id"]),
+        "type": inter["type"],
+        "user": inter["user"] or state.bot_user(),
+        "authorizing_integration_owners": {"0": "0"},
+    }
+    extra = {
+        "type": 20 if inter["type"] == APPLICATION_COMMAND else 0,
+        "webhook_id": app_id,
+        "application_id": app_id,
+        "interaction_metadata": metadata,
+    }
     return state.build_message(inter["channel_id"], data, source="interaction", extra=extra)
 
 
@@ -153,15 +210,33 @@ def _callback(state: FakeState, iid: int, token: str, cb_type: Any, data: dict[s
     if inter["acked"]:
         return 400, {"code": 40060, "message": "Interaction has already been acknowledged."}
     if cb_type not in ALLOWED_CALLBACKS.get(inter["type"], set()):
-        return 400, {"code": 50035, "message": "Invalid Form Body", "errors": {"type": {"_errors": [
-            {"code": "INTERACTION_RESPONSE_TYPE_INVALID", "message": "Invalid interaction response type"}]}}}
+        return 400, {
+            "code": 50035,
+            "message": "Invalid Form Body",
+            "errors": {
+                "type": {
+                    "_errors": [
+                        {"code": "INTERACTION_RESPONSE_TYPE_INVALID", "message": "Invalid interaction response type"}
+                    ]
+                }
+            },
+        }
     if cb_type in (4, 7):
         error = validate_message(data, partial=cb_type == 7)
         if error:
             return error
     if cb_type == 8 and len(data.get("choices") or []) > 25:
-        return 400, {"code": 50035, "message": "Invalid Form Body", "errors": {"data": {"choices": {"_errors": [
-            {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 25 or fewer in length."}]}}}}
+        return 400, {
+            "code": 50035,
+            "message": "Invalid Form Body",
+            "errors": {
+                "data": {
+                    "choices": {
+                        "_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 25 or fewer in length."}]
+                    }
+                }
+            },
+        }
     message: dict[str, Any] | None = None
     if cb_type == 4:
         message = _response_message(state, inter, data)
@@ -173,15 +248,21 @@ def _callback(state: FakeState, iid: int, token: str, cb_type: Any, data: dict[s
     inter["acked"] = True
     if message is not None and cb_type in (4, 5):
         inter["original"] = int(message["id"])
+    elif cb_type in (6, 7) and inter["message_id"]:
+        # For a component, the "original" message is the one the button is on, as on Discord.
+        inter["original"] = inter["message_id"]
     resource: dict[str, Any] = {"type": cb_type}
     if message is not None:
         resource["message"] = public(message)
     flags = int(message["flags"]) if message else 0
     return 200, {
         "interaction": {
-            "id": str(iid), "type": inter["type"], "activity_instance_id": None,
+            "id": str(iid),
+            "type": inter["type"],
+            "activity_instance_id": None,
             "response_message_id": message["id"] if message else None,
-            "response_message_loading": cb_type == 5, "response_message_ephemeral": bool(flags & EPHEMERAL),
+            "response_message_loading": cb_type == 5,
+            "response_message_ephemeral": bool(flags & EPHEMERAL),
         },
         "resource": resource,
     }
@@ -205,8 +286,12 @@ def webhook_execute(state: FakeState, app_id: int, token: str, body: Any) -> Res
             return error
         data = dict(body)
         data["flags"] = int(data.get("flags") or 0) & (EPHEMERAL | 4 | 4096 | 32768)
-        record = state.build_message(inter["channel_id"], data, source="webhook",
-                                     extra={"webhook_id": str(app_id), "application_id": str(app_id)})
+        record = state.build_message(
+            inter["channel_id"],
+            data,
+            source="webhook",
+            extra={"webhook_id": str(app_id), "application_id": str(app_id)},
+        )
         return 200, public(record)
 
 
@@ -228,4 +313,3 @@ def webhook_message(state: FakeState, method: str, app_id: int, token: str, mid:
         if error:
             return error
         return 200, public(state.edit_message(message_id, body) or {})
-

@@ -140,8 +140,9 @@ def _check_button(errs: FormErrors, path: Path, button: dict[str, Any], custom_i
         errs.add(path, "BUTTON_COMPONENT_LABEL_OR_EMOJI_REQUIRED", "A label or emoji is required.")
     if style == 5:
         if button.get("custom_id") is not None:
-            errs.add((*path, "custom_id"), "BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED",
-                     "Link buttons cannot have a custom_id.")
+            errs.add(
+                (*path, "custom_id"), "BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED", "Link buttons cannot have a custom_id."
+            )
         if button.get("url") is None:
             errs.add((*path, "url"), "BUTTON_COMPONENT_URL_REQUIRED", "A url is required.")
         else:
@@ -184,7 +185,7 @@ def _check_components(errs: FormErrors, components: Any, flags: int) -> None:
     for r, row in enumerate(components):
         path: Path = ("components", r)
         if not isinstance(row, dict) or row.get("type") != 1:
-            errs.add((*path, "type"), "UNION_TYPE_CHOICES", "Value of field \"type\" must be one of (1,).")
+            errs.add((*path, "type"), "UNION_TYPE_CHOICES", 'Value of field "type" must be one of (1,).')
             continue
         children = row.get("components") or []
         if not children:
@@ -198,12 +199,14 @@ def _check_components(errs: FormErrors, components: Any, flags: int) -> None:
                 _check_button(errs, cpath, child, custom_ids)
             elif kind in SELECT_TYPES:
                 if len(children) > 1:
-                    errs.add(cpath, "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
-                             "The specified component exceeds the maximum width")
+                    errs.add(
+                        cpath, "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "The specified component exceeds the maximum width"
+                    )
                 _check_select(errs, cpath, child, custom_ids)
             else:
-                errs.add((*cpath, "type"), "UNION_TYPE_CHOICES",
-                         f"Value of field \"type\" must be a component, got {kind}.")
+                errs.add(
+                    (*cpath, "type"), "UNION_TYPE_CHOICES", f'Value of field "type" must be a component, got {kind}.'
+                )
 
 
 def _check_allowed_mentions(errs: FormErrors, am: Any) -> None:
@@ -213,13 +216,17 @@ def _check_allowed_mentions(errs: FormErrors, am: Any) -> None:
     parse = am.get("parse") or []
     for i, kind in enumerate(parse):
         if kind not in ("roles", "users", "everyone"):
-            errs.add(("allowed_mentions", "parse", i), "BASE_TYPE_CHOICES",
-                     "Value must be one of roles, users, everyone.")
+            errs.add(
+                ("allowed_mentions", "parse", i), "BASE_TYPE_CHOICES", "Value must be one of roles, users, everyone."
+            )
     for kind in ("users", "roles"):
         ids = am.get(kind) or []
         if ids and kind in parse:
-            errs.add(("allowed_mentions",), "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
-                     f"parse:[\"{kind}\"] and {kind}: [ids...] are mutually exclusive.")
+            errs.add(
+                ("allowed_mentions",),
+                "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.',
+            )
         if len(ids) > 100:
             errs.add(("allowed_mentions", kind), "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
 

@@ -42,16 +42,26 @@ def _check_command(index: int, item: Any) -> dict[str, Any] | None:
     return None
 
 
-def _build_command(state: FakeState, item: dict[str, Any], scope: int | None,
-                   previous: dict[tuple[str, int], dict[str, Any]]) -> dict[str, Any]:
+def _build_command(
+    state: FakeState, item: dict[str, Any], scope: int | None, previous: dict[tuple[str, int], dict[str, Any]]
+) -> dict[str, Any]:
     kind = int(item.get("type", 1))
     prev = previous.get((item["name"], kind))
     command = {
-        "description": "", "options": [], "default_member_permissions": None, "dm_permission": True,
-        "nsfw": False, "contexts": None, "integration_types": [0], "name_localizations": None,
-        "description_localizations": None, **item,
-        "id": prev["id"] if prev else str(state.snowflakes.next()), "application_id": str(state.config.app_id),
-        "version": str(state.snowflakes.next()), "type": kind,
+        "description": "",
+        "options": [],
+        "default_member_permissions": None,
+        "dm_permission": True,
+        "nsfw": False,
+        "contexts": None,
+        "integration_types": [0],
+        "name_localizations": None,
+        "description_localizations": None,
+        **item,
+        "id": prev["id"] if prev else str(state.snowflakes.next()),
+        "application_id": str(state.config.app_id),
+        "version": str(state.snowflakes.next()),
+        "type": kind,
     }
     if scope is not None:
         command["guild_id"] = str(scope)
@@ -138,8 +148,9 @@ class AppRoutes:
 
     async def webhook_message(self, request: web.Request) -> web.Response:
         app, token = int(request.match_info["app"]), request.match_info["token"]
-        status, body = interactions.webhook_message(self.state, request.method, app, token,
-                                                    request.match_info["mid"], request[BODY])
+        status, body = interactions.webhook_message(
+            self.state, request.method, app, token, request.match_info["mid"], request[BODY]
+        )
         return json_response(body, status)
 
 

@@ -37,20 +37,43 @@ class ChannelRoutes:
 
     # ----- identity ------------------------------------------------------------------------
     async def me(self, request: web.Request) -> web.Response:
-        user = {**self.state.bot_user(), "verified": True, "mfa_enabled": False, "email": None,
-                "locale": "en-US", "premium_type": 0}
+        user = {
+            **self.state.bot_user(),
+            "verified": True,
+            "mfa_enabled": False,
+            "email": None,
+            "locale": "en-US",
+            "premium_type": 0,
+        }
         return self._json(user)
 
     async def application(self, request: web.Request) -> web.Response:
         cfg = self.state.config
-        return self._json({
-            "id": str(cfg.app_id), "name": cfg.bot_name, "icon": None, "description": "", "summary": "",
-            "type": None, "bot_public": True, "bot_require_code_grant": False, "verify_key": "0" * 64,
-            "owner": user_object(EDITOR_ID, "editor"), "team": None, "flags": 0, "rpc_origins": [],
-            "interactions_endpoint_url": None, "role_connections_verification_url": None, "tags": [],
-            "install_params": None, "custom_install_url": None, "redirect_uris": [],
-            "approximate_guild_count": len(self.state.guilds), "bot": self.state.bot_user(),
-        })
+        return self._json(
+            {
+                "id": str(cfg.app_id),
+                "name": cfg.bot_name,
+                "icon": None,
+                "description": "",
+                "summary": "",
+                "type": None,
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "verify_key": "0" * 64,
+                "owner": user_object(EDITOR_ID, "editor"),
+                "team": None,
+                "flags": 0,
+                "rpc_origins": [],
+                "interactions_endpoint_url": None,
+                "role_connections_verification_url": None,
+                "tags": [],
+                "install_params": None,
+                "custom_install_url": None,
+                "redirect_uris": [],
+                "approximate_guild_count": len(self.state.guilds),
+                "bot": self.state.bot_user(),
+            }
+        )
 
     async def gateway(self, request: web.Request) -> web.Response:
         return self._json({"url": self.server.gateway_url()})
@@ -79,10 +102,20 @@ class ChannelRoutes:
             await asyncio.sleep(delay)
         body = request[BODY]
         if isinstance(body, dict) and request[FILES]:
-            body = {**body, "attachments": [
-                {"id": str(state.snowflakes.next()), "filename": f["filename"], "size": f["size"],
-                 "content_type": f["content_type"], "url": f"https://cdn.example.invalid/{f['filename']}",
-                 "proxy_url": f"https://media.example.invalid/{f['filename']}"} for f in request[FILES]]}
+            body = {
+                **body,
+                "attachments": [
+                    {
+                        "id": str(state.snowflakes.next()),
+                        "filename": f["filename"],
+                        "size": f["size"],
+                        "content_type": f["content_type"],
+                        "url": f"https://cdn.example.invalid/{f['filename']}",
+                        "proxy_url": f"https://media.example.invalid/{f['filename']}",
+                    }
+                    for f in request[FILES]
+                ],
+            }
         invalid = validate_message(body)
         if invalid:
             return self._json(invalid[1], invalid[0])

@@ -58,7 +58,7 @@ class FakeServer:
         if not request.path.startswith(API + "/"):
             return await handler(request)
         started = time.time()
-        sub = request.path[len(API):]
+        sub = request.path[len(API) :]
         body: Any = None
         try:
             body = await self._read_body(request)
@@ -67,8 +67,16 @@ class FakeServer:
         else:
             request[BODY] = body
             response = await self._process(request, handler, sub)
-        self.state.record_request({"method": request.method, "path": sub, "query": dict(request.query),
-                                   "json": body, "time": started, "status": response.status})
+        self.state.record_request(
+            {
+                "method": request.method,
+                "path": sub,
+                "query": dict(request.query),
+                "json": body,
+                "time": started,
+                "status": response.status,
+            }
+        )
         return response
 
     async def _read_body(self, request: web.Request) -> Any:
@@ -83,8 +91,13 @@ class FakeServer:
                 if part.name == "payload_json":  # type: ignore[union-attr]
                     payload = json.loads(data)
                 else:
-                    request[FILES].append({"filename": part.filename, "size": len(data),  # type: ignore[union-attr]
-                                             "content_type": part.headers.get("Content-Type")})  # type: ignore[union-attr]
+                    request[FILES].append(
+                        {
+                            "filename": part.filename,
+                            "size": len(data),  # type: ignore[union-attr]
+                            "content_type": part.headers.get("Content-Type"),
+                        }
+                    )  # type: ignore[union-attr]
             return payload
         raw = await request.read()
         return json.loads(raw) if raw.strip() else None

@@ -79,10 +79,12 @@ def compute_mentions(content: str, allowed: dict[str, Any] | None) -> tuple[bool
             if token in content:
                 everyone = True
                 pinged.append(token)
-    user_ids = [u for u in dict.fromkeys(int(m) for m in USER_MENTION.findall(content))
-                if "users" in parse or u in users]
-    role_ids = [r for r in dict.fromkeys(int(m) for m in ROLE_MENTION.findall(content))
-                if "roles" in parse or r in roles]
+    user_ids = [
+        u for u in dict.fromkeys(int(m) for m in USER_MENTION.findall(content)) if "users" in parse or u in users
+    ]
+    role_ids = [
+        r for r in dict.fromkeys(int(m) for m in ROLE_MENTION.findall(content)) if "roles" in parse or r in roles
+    ]
     pinged += [f"<@{u}>" for u in user_ids] + [f"<@&{r}>" for r in role_ids]
     return everyone, user_ids, role_ids, pinged
 
@@ -90,8 +92,15 @@ def compute_mentions(content: str, allowed: dict[str, Any] | None) -> tuple[bool
 class FakeState:
     """Everything the fake knows. Every public method takes ``self.lock``."""
 
-    def __init__(self, config: Config, guilds: list[GuildSpec], *, channel_rate: Rate | None,
-                 route_rate: Rate | None, global_rate: Rate | None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        guilds: list[GuildSpec],
+        *,
+        channel_rate: Rate | None,
+        route_rate: Rate | None,
+        global_rate: Rate | None,
+    ) -> None:
         self.lock = threading.RLock()
         self.config = config
         self.guilds = guilds
@@ -152,8 +161,15 @@ class FakeState:
         return None
 
     # ----- messages ------------------------------------------------------------------------
-    def build_message(self, channel_id: int, payload: dict[str, Any], *, author: dict[str, Any] | None = None,
-                      source: str = "rest", extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    def build_message(
+        self,
+        channel_id: int,
+        payload: dict[str, Any],
+        *,
+        author: dict[str, Any] | None = None,
+        source: str = "rest",
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Create, store and return the recorded copy of a new message."""
         with self.lock:
             found = self.channel(channel_id)
@@ -164,16 +180,29 @@ class FakeState:
             mid = self.snowflakes.next()
             embeds = [{"type": "rich", **e} for e in payload.get("embeds") or []]
             record: dict[str, Any] = {
-                "id": str(mid), "channel_id": str(channel_id), "author": author or self.bot_user(),
-                "content": content, "timestamp": iso_now(), "edited_timestamp": None,
-                "tts": bool(payload.get("tts")), "mention_everyone": everyone,
+                "id": str(mid),
+                "channel_id": str(channel_id),
+                "author": author or self.bot_user(),
+                "content": content,
+                "timestamp": iso_now(),
+                "edited_timestamp": None,
+                "tts": bool(payload.get("tts")),
+                "mention_everyone": everyone,
                 "mentions": [self._user_for(u, guild) for u in user_ids],
-                "mention_roles": [str(r) for r in role_ids], "attachments": payload.get("attachments") or [],
+                "mention_roles": [str(r) for r in role_ids],
+                "attachments": payload.get("attachments") or [],
                 "embeds": embeds,
-                "components": payload.get("components") or [], "pinned": False, "type": 0,
-                "nonce": payload.get("nonce"), "flags": int(payload.get("flags") or 0),
+                "components": payload.get("components") or [],
+                "pinned": False,
+                "type": 0,
+                "nonce": payload.get("nonce"),
+                "flags": int(payload.get("flags") or 0),
                 **(extra or {}),
-                "edits": [], "deleted": False, "pinged": pinged, "allowed_mentions": allowed, "source": source,
+                "edits": [],
+                "deleted": False,
+                "pinged": pinged,
+                "allowed_mentions": allowed,
+                "source": source,
                 "guild_id": str(guild.id) if guild else None,
             }
             self.msgs[mid] = record
@@ -235,9 +264,11 @@ class FakeState:
 
     def channel_messages(self, channel_id: int | None, include_deleted: bool = False) -> list[dict[str, Any]]:
         with self.lock:
-            return [copy.deepcopy(r) for r in self.msgs.values()
-                    if (channel_id is None or r["channel_id"] == str(channel_id))
-                    and (include_deleted or not r["deleted"])]
+            return [
+                copy.deepcopy(r)
+                for r in self.msgs.values()
+                if (channel_id is None or r["channel_id"] == str(channel_id)) and (include_deleted or not r["deleted"])
+            ]
 
     # ----- roles ---------------------------------------------------------------------------
     def change_role(self, guild_id: int, user_id: int, role_id: int, add: bool) -> tuple[int, dict[str, Any] | None]:
@@ -256,8 +287,15 @@ class FakeState:
                 member.roles.append(role_id)
             elif not add and role_id in member.roles:
                 member.roles.remove(role_id)
-            self.rec.role_changes.append({"guild_id": guild_id, "user_id": user_id, "role_id": role_id,
-                                          "action": "add" if add else "remove", "time": time.time()})
+            self.rec.role_changes.append(
+                {
+                    "guild_id": guild_id,
+                    "user_id": user_id,
+                    "role_id": role_id,
+                    "action": "add" if add else "remove",
+                    "time": time.time(),
+                }
+            )
             return 204, None
 
 

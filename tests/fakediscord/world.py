@@ -32,8 +32,18 @@ MANAGE_ROLES = 1 << 28
 USE_APPLICATION_COMMANDS = 1 << 31
 ADMINISTRATOR = 1 << 3
 MEMBER_PERMISSIONS = (
-    (1 << 0) | (1 << 6) | VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES
-    | READ_MESSAGE_HISTORY | (1 << 18) | (1 << 20) | (1 << 21) | (1 << 26) | USE_APPLICATION_COMMANDS
+    (1 << 0)
+    | (1 << 6)
+    | VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | (1 << 18)
+    | (1 << 20)
+    | (1 << 21)
+    | (1 << 26)
+    | USE_APPLICATION_COMMANDS
 )
 ADMIN_PERMISSIONS = 8866461766385663  # discord.Permissions.all().value in discord.py 2.7.1
 BOT_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_MESSAGES | MANAGE_ROLES
@@ -104,14 +114,20 @@ class GuildSpec:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GuildSpec:
         """Build from a plain dict; channels/roles/members may be dicts or specs."""
+
         def conv(kind: type, items: list[Any]) -> list[Any]:
             return [item if isinstance(item, kind) else kind(**item) for item in items]
 
         return cls(
             id=int(data["id"]),
             name=data.get("name", "Guild"),
-            channels=conv(ChannelSpec, [c if not isinstance(c, dict) else {"position": i, **c}
-                                        for i, c in enumerate(data.get("channels", []))]),
+            channels=conv(
+                ChannelSpec,
+                [
+                    c if not isinstance(c, dict) else {"position": i, **c}
+                    for i, c in enumerate(data.get("channels", []))
+                ],
+            ),
             roles=conv(RoleSpec, data.get("roles", [])),
             members=conv(MemberSpec, data.get("members", [])),
             everyone_permissions=int(data.get("everyone_permissions", MEMBER_PERMISSIONS)),
@@ -146,20 +162,38 @@ def default_guild(bot_id: int = DEFAULT_BOT_ID, bot_name: str = "Newsdesk") -> G
 
 def user_object(user_id: int, username: str, *, bot: bool = False) -> dict[str, Any]:
     return {
-        "id": str(user_id), "username": username, "discriminator": "0", "global_name": username,
-        "avatar": None, "bot": bot, "system": False, "public_flags": 0, "flags": 0, "banner": None,
-        "accent_color": None, "avatar_decoration_data": None, "primary_guild": None,
+        "id": str(user_id),
+        "username": username,
+        "discriminator": "0",
+        "global_name": username,
+        "avatar": None,
+        "bot": bot,
+        "system": False,
+        "public_flags": 0,
+        "flags": 0,
+        "banner": None,
+        "accent_color": None,
+        "avatar_decoration_data": None,
+        "primary_guild": None,
     }
 
 
 def role_object(role: RoleSpec, bot_id: int | None = None) -> dict[str, Any]:
     tags = {"bot_id": str(bot_id)} if role.managed and bot_id else {}
     return {
-        "id": str(role.id), "name": role.name, "color": role.color,
+        "id": str(role.id),
+        "name": role.name,
+        "color": role.color,
         "colors": {"primary_color": role.color, "secondary_color": None, "tertiary_color": None},
-        "hoist": role.hoist, "icon": None, "unicode_emoji": None, "position": role.position,
-        "permissions": str(role.permissions), "managed": role.managed, "mentionable": role.mentionable,
-        "flags": 0, "tags": tags,
+        "hoist": role.hoist,
+        "icon": None,
+        "unicode_emoji": None,
+        "position": role.position,
+        "permissions": str(role.permissions),
+        "managed": role.managed,
+        "mentionable": role.mentionable,
+        "flags": 0,
+        "tags": tags,
     }
 
 
@@ -170,13 +204,20 @@ def everyone_role(guild: GuildSpec) -> dict[str, Any]:
 
 def channel_object(channel: ChannelSpec, guild_id: int) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "id": str(channel.id), "type": channel.type, "guild_id": str(guild_id), "name": channel.name,
-        "position": channel.position, "permission_overwrites": list(channel.permission_overwrites),
-        "parent_id": str(channel.parent_id) if channel.parent_id else None, "nsfw": channel.nsfw, "flags": 0,
+        "id": str(channel.id),
+        "type": channel.type,
+        "guild_id": str(guild_id),
+        "name": channel.name,
+        "position": channel.position,
+        "permission_overwrites": list(channel.permission_overwrites),
+        "parent_id": str(channel.parent_id) if channel.parent_id else None,
+        "nsfw": channel.nsfw,
+        "flags": 0,
     }
     if channel.type in (0, 5):
-        data.update(topic=channel.topic, last_message_id=None, rate_limit_per_user=0,
-                    default_auto_archive_duration=1440)
+        data.update(
+            topic=channel.topic, last_message_id=None, rate_limit_per_user=0, default_auto_archive_duration=1440
+        )
     return data
 
 
@@ -184,25 +225,58 @@ def member_object(member: MemberSpec, *, bot_id: int, bot_role_ids: list[int]) -
     roles = list(member.roles) + (bot_role_ids if member.id == bot_id else [])
     return {
         "user": user_object(member.id, member.username, bot=member.bot or member.id == bot_id),
-        "nick": member.nick, "avatar": None, "banner": None, "roles": [str(r) for r in dict.fromkeys(roles)],
-        "joined_at": "2024-01-01T00:00:00+00:00", "premium_since": None, "deaf": False, "mute": False,
-        "flags": 0, "pending": False, "communication_disabled_until": None,
+        "nick": member.nick,
+        "avatar": None,
+        "banner": None,
+        "roles": [str(r) for r in dict.fromkeys(roles)],
+        "joined_at": "2024-01-01T00:00:00+00:00",
+        "premium_since": None,
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+        "pending": False,
+        "communication_disabled_until": None,
     }
 
 
 def guild_object(guild: GuildSpec, *, bot_id: int, app_id: int, bot_name: str, full: bool) -> dict[str, Any]:
     """A guild object; ``full`` adds the GUILD_CREATE extras (members, channels, threads, ...)."""
     data: dict[str, Any] = {
-        "id": str(guild.id), "name": guild.name, "icon": None, "splash": None, "discovery_splash": None,
-        "owner_id": str(guild.owner_id), "afk_channel_id": None, "afk_timeout": 300,
-        "verification_level": 0, "default_message_notifications": 1, "explicit_content_filter": 0,
-        "roles": [everyone_role(guild)] + [role_object(r, bot_id) for r in guild.roles], "emojis": [],
-        "features": [], "mfa_level": 0, "application_id": None, "system_channel_id": None,
-        "system_channel_flags": 0, "rules_channel_id": None, "max_presences": None, "max_members": 500000,
-        "vanity_url_code": None, "description": None, "banner": None, "premium_tier": 0,
-        "premium_subscription_count": 0, "preferred_locale": "en-US", "public_updates_channel_id": None,
-        "max_video_channel_users": 25, "max_stage_video_channel_users": 50, "nsfw_level": 0, "stickers": [],
-        "premium_progress_bar_enabled": False, "safety_alerts_channel_id": None, "nsfw": False,
+        "id": str(guild.id),
+        "name": guild.name,
+        "icon": None,
+        "splash": None,
+        "discovery_splash": None,
+        "owner_id": str(guild.owner_id),
+        "afk_channel_id": None,
+        "afk_timeout": 300,
+        "verification_level": 0,
+        "default_message_notifications": 1,
+        "explicit_content_filter": 0,
+        "roles": [everyone_role(guild)] + [role_object(r, bot_id) for r in guild.roles],
+        "emojis": [],
+        "features": [],
+        "mfa_level": 0,
+        "application_id": None,
+        "system_channel_id": None,
+        "system_channel_flags": 0,
+        "rules_channel_id": None,
+        "max_presences": None,
+        "max_members": 500000,
+        "vanity_url_code": None,
+        "description": None,
+        "banner": None,
+        "premium_tier": 0,
+        "premium_subscription_count": 0,
+        "preferred_locale": "en-US",
+        "public_updates_channel_id": None,
+        "max_video_channel_users": 25,
+        "max_stage_video_channel_users": 50,
+        "nsfw_level": 0,
+        "stickers": [],
+        "premium_progress_bar_enabled": False,
+        "safety_alerts_channel_id": None,
+        "nsfw": False,
     }
     if full:
         members = list(guild.members)
@@ -210,9 +284,17 @@ def guild_object(guild: GuildSpec, *, bot_id: int, app_id: int, bot_name: str, f
             members.append(MemberSpec(id=bot_id, username=bot_name, bot=True))
         bot_roles = [r.id for r in guild.roles if r.managed]
         data.update(
-            joined_at="2024-01-01T00:00:00+00:00", large=False, unavailable=False,
-            member_count=len(members), voice_states=[], threads=[], presences=[], stage_instances=[],
-            guild_scheduled_events=[], soundboard_sounds=[], embedded_activities=[],
+            joined_at="2024-01-01T00:00:00+00:00",
+            large=False,
+            unavailable=False,
+            member_count=len(members),
+            voice_states=[],
+            threads=[],
+            presences=[],
+            stage_instances=[],
+            guild_scheduled_events=[],
+            soundboard_sounds=[],
+            embedded_activities=[],
             members=[member_object(m, bot_id=bot_id, bot_role_ids=bot_roles) for m in members],
             channels=[channel_object(c, guild.id) for c in guild.channels],
         )

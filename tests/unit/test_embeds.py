@@ -26,9 +26,7 @@ def make_story(**overrides: Any) -> Story:
         "provider": Provider("Example News", "news.example.com"),
         "topics": ("AI", "Security"),
         "images": (Image("https://img.example.com/lead.jpg", 1200, 800),),
-        "related": (
-            RelatedStory("Other take", "https://other.example.org/b", provider=Provider("Other Daily")),
-        ),
+        "related": (RelatedStory("Other take", "https://other.example.org/b", provider=Provider("Other Daily")),),
         "quality": 64,
     }
     fields.update(overrides)
