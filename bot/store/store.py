@@ -26,7 +26,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.store import ledger
 from bot.store.records import (
@@ -85,12 +84,8 @@ class Store:
         return cls(engine)
 
     def close(self) -> None:
-        # SQLite's advice: PRAGMA optimize before closing keeps the query planner's statistics current.
-        try:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA optimize")
-        except SQLAlchemyError:
-            log.debug("PRAGMA optimize failed on close", exc_info=True)
+        # No PRAGMA optimize/ANALYZE here: the search queries are tuned for (and measured with) SQLite's default
+        # planning; with sqlite_stat1 present, full-text search picked slower plans (p99 12 ms -> 36 ms at 100k).
         self.engine.dispose()
 
     # -- meta ---------------------------------------------------------------------------------------------
