@@ -21,7 +21,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -347,10 +346,6 @@ class Store:
                 .limit(limit)
             )
             return [(r.path, r.error) for r in rows]
-
-    def checkpoint(self) -> None:
-        with self.engine.connect() as conn:
-            conn.execute(text("PRAGMA wal_checkpoint(PASSIVE)"))
 
 
 def _story_values(item: FileParsed, now: float) -> dict[str, Any]:
