@@ -55,7 +55,6 @@ class Pipeline:
         self._sink: Sink | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
-        self.last_scan: ScanReport | None = None
 
     # -- routing ------------------------------------------------------------------------------------------
 
@@ -192,7 +191,6 @@ class Pipeline:
         return report
 
     def _record_scan(self, report: ScanReport) -> None:
-        self.last_scan = report
         self.store.set_meta(LAST_SCAN_KEY, json.dumps({"at": time.time(), **dataclasses.asdict(report)}))
 
     def _enqueue(self, keys: Iterable[DeliveryKey]) -> None:
