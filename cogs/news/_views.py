@@ -5,7 +5,6 @@ everything is disabled when the view times out."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -22,8 +21,6 @@ VIEW_TIMEOUT = 600.0
 REFUSAL = "Only the member who ran this /news can use its buttons. Run `/news` yourself to search."
 FAILURE = "Sorry, that didn't work. The error has been logged for the bot's operators."
 GONE = "That story is no longer published."
-
-Callback = Callable[[discord.Interaction], Awaitable[None]]
 
 
 def link_buttons(message: dict[str, Any]) -> list[discord.ui.Button[Any]]:
@@ -70,82 +67,52 @@ class ResultsView(discord.ui.View):
             ("news:next", "▶", page.page + 1, page.page < last or page.capped),
             ("news:last", "⏭", last, page.page < last),
         ):
-            button: discord.ui.Button[ResultsView] = discord.ui.Button(
-                label=label, custom_id=custom_id, disabled=not enabled, row=0, style=discord.ButtonStyle.secondary
-            )
-            button.callback = self._go_to(target)
-            self.add_item(button)
+            self.add_item(PageButton(target, label=label, custom_id=custom_id, disabled=not enabled))
         if page.hits:
-            menu: discord.ui.Select[ResultsView] = discord.ui.Select(
-                custom_id="news:open",
-                placeholder="Open a story…",
-                options=[discord.SelectOption(**render.option(hit)) for hit in page.hits],
-                row=1,
-            )
-            menu.callback = self._open(menu)
-            self.add_item(menu)
+            self.add_item(OpenStoryMenu([render.option(hit) for hit in page.hits]))
 
     def show_story(self, message: dict[str, Any], shared: bool = False) -> None:
         self.clear_items()
-        back: discord.ui.Button[ResultsView] = discord.ui.Button(label="Back to results", custom_id="news:back", row=0)
-        back.callback = self._go_to(self.page.page)
-        self.add_item(back)
+        self.add_item(PageButton(self.page.page, label="Back to results", custom_id="news:back", disabled=False))
         if not self.public:
-            share: discord.ui.Button[ResultsView] = discord.ui.Button(
-                label="Shared" if shared else "Share",
-                custom_id="news:share",
-                style=discord.ButtonStyle.primary,
-                disabled=shared,
-                row=0,
-            )
-            share.callback = self._share(message)
-            self.add_item(share)
+            self.add_item(ShareButton(message, shared=shared))
         for button in link_buttons(message):
             button.row = 1
             self.add_item(button)
 
-    # -- callbacks ------------------------------------------------------------------------------------------
+    # -- actions (called by the items below) ----------------------------------------------------------------
 
-    def _go_to(self, page_number: int) -> Callback:
-        async def callback(interaction: discord.Interaction) -> None:
-            request = replace(self.page.request, page=max(1, page_number))
-            page = await run_or_defer(interaction, self.service.search, request, update=True)
-            self.show_results(page)
-            await reply(
-                interaction,
-                update=True,
-                content=None,
-                embed=discord.Embed.from_dict(render.results_embed(page)),
-                view=self,
-            )
+    async def go_to(self, interaction: discord.Interaction, page_number: int) -> None:
+        request = replace(self.page.request, page=max(1, page_number))
+        page = await run_or_defer(interaction, self.service.search, request, update=True)
+        self.show_results(page)
+        await reply(
+            interaction,
+            update=True,
+            content=None,
+            embed=discord.Embed.from_dict(render.results_embed(page)),
+            view=self,
+        )
 
-        return callback
+    async def open_story(self, interaction: discord.Interaction, story_id: int) -> None:
+        story = await run_or_defer(interaction, self.service.story, story_id, update=True)
+        if story is None:
+            await tell(interaction, GONE)
+            return
+        message = render.story_message(story)
+        self.show_story(message)
+        await reply(interaction, update=True, embed=discord.Embed.from_dict(message["embeds"][0]), view=self)
 
-    def _open(self, menu: discord.ui.Select[ResultsView]) -> Callback:
-        async def callback(interaction: discord.Interaction) -> None:
-            story = await run_or_defer(interaction, self.service.story, int(menu.values[0]), update=True)
-            if story is None:
-                await tell(interaction, GONE)
-                return
-            message = render.story_message(story)
-            self.show_story(message)
-            await reply(interaction, update=True, embed=discord.Embed.from_dict(message["embeds"][0]), view=self)
-
-        return callback
-
-    def _share(self, message: dict[str, Any]) -> Callback:
-        async def callback(interaction: discord.Interaction) -> None:
-            # A new, public message in the channel: the same embed and links the feed posts.
-            await interaction.response.send_message(
-                embed=discord.Embed.from_dict(message["embeds"][0]), view=SharedStory(message), ephemeral=False
-            )
-            self.show_story(message, shared=True)
-            try:
-                await self.origin.edit_original_response(view=self)
-            except discord.HTTPException:
-                log.debug("Could not mark the story as shared", exc_info=True)
-
-        return callback
+    async def share(self, interaction: discord.Interaction, message: dict[str, Any]) -> None:
+        # A new, public message in the channel: the same embed and links the feed posts.
+        await interaction.response.send_message(
+            embed=discord.Embed.from_dict(message["embeds"][0]), view=SharedStory(message), ephemeral=False
+        )
+        self.show_story(message, shared=True)
+        try:
+            await self.origin.edit_original_response(view=self)
+        except discord.HTTPException:
+            log.debug("Could not mark the story as shared", exc_info=True)
 
     # -- discord.ui.View hooks ------------------------------------------------------------------------------
 
@@ -173,3 +140,50 @@ class ResultsView(discord.ui.View):
             await tell(interaction, FAILURE)
         except discord.HTTPException:
             log.warning("Could not tell the member about a failed /news action", exc_info=True)
+
+
+class PageButton(discord.ui.Button[ResultsView]):
+    """Shows results page ``target`` (also "Back to results" from an opened story)."""
+
+    def __init__(self, target: int, *, label: str, custom_id: str, disabled: bool) -> None:
+        super().__init__(
+            label=label, custom_id=custom_id, disabled=disabled, row=0, style=discord.ButtonStyle.secondary
+        )
+        self.target = target
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        await self.view.go_to(interaction, self.target)
+
+
+class OpenStoryMenu(discord.ui.Select[ResultsView]):
+    def __init__(self, options: list[dict[str, str]]) -> None:
+        super().__init__(
+            custom_id="news:open",
+            placeholder="Open a story…",
+            options=[
+                discord.SelectOption(label=o["label"], value=o["value"], description=o.get("description"))
+                for o in options
+            ],
+            row=1,
+        )
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        await self.view.open_story(interaction, int(self.values[0]))
+
+
+class ShareButton(discord.ui.Button[ResultsView]):
+    def __init__(self, message: dict[str, Any], *, shared: bool) -> None:
+        super().__init__(
+            label="Shared" if shared else "Share",
+            custom_id="news:share",
+            style=discord.ButtonStyle.primary,
+            disabled=shared,
+            row=0,
+        )
+        self.message = message
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        await self.view.share(interaction, self.message)
