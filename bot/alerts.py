@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.embeds import neutralize_mentions
+from bot.listing import summarize_list
 from bot.sinks import DeliveryError
 from bot.store.admin import NewsroomStore
 
@@ -56,15 +58,18 @@ def channel_forbidden(channel_id: int, guild_id: int | None, reason: str) -> Ale
 
 def stories_rejected(rejected: Sequence[tuple[str, str]]) -> Alert:
     """One alert for a batch of rejected files: a bad sync of 500 files must not become 500 messages."""
-    shown = "\n".join(f"• {error}" for _path, error in rejected[:SHOWN_FILES])
-    more = f"\n…and {len(rejected) - SHOWN_FILES} more." if len(rejected) > SHOWN_FILES else ""
+    shown = summarize_list([f"• {error}" for _path, error in rejected], SHOWN_FILES, sep="\n")
     title = "A story file was rejected" if len(rejected) == 1 else f"{len(rejected)} story files were rejected"
     return Alert(
         "rejected:" + ",".join(path for path, _ in rejected),
         title,
-        f"{shown}{more}",
+        shown,
         "Fix the files (`newsdesk check` on the server lists every problem); each is picked up as soon as it is saved.",
     )
+
+
+def rejection_key(path: str, reason: str) -> str:
+    return f"rejected:{path}:{hashlib.sha256(reason.encode()).hexdigest()[:16]}"
 
 
 def discord_failing(channel_id: int, guild_id: int | None, attempts: int, reason: str) -> Alert:
@@ -137,9 +142,9 @@ class Alerter:
         return sent
 
     async def _report_rejections(self, rejected: list[tuple[str, str]]) -> None:
-        # Throttled per file, so a file fixed and broken again is reported, and one left broken is not repeated.
+        # Throttled per file and reason: a new reason is news, the same one again within the hour is not.
         claim = self._newsroom.claim_alert
-        fresh = [(p, e) for p, e in rejected if await asyncio.to_thread(claim, f"rejected:{p}", every=self._every)]
+        fresh = [(p, e) for p, e in rejected if await asyncio.to_thread(claim, rejection_key(p, e), every=self._every)]
         if fresh:
             alert = stories_rejected(fresh)
             log.warning("Alert: %s", alert.title)

@@ -5,14 +5,20 @@ Cards are derived from the payload dict alone, so the console shows exactly what
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import textwrap
 import unicodedata
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, TextIO
 
-WIDTH = 88
+DEFAULT_WIDTH = 100
+MIN_WIDTH = 40
+MAX_WIDTH = 120
 _ACTIONS = {"post": "new story", "edit": "updated", "delete": "deleted"}
+# The embed footer brands every Discord message; in a terminal that is all the bot prints, it is noise.
+_BRAND = "Newsdesk"
 _BOLD = "\x1b[1m"
 _DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
@@ -20,65 +26,93 @@ _RELATED_LINE = re.compile(r"^• \[(?P<title>(?:\\.|[^\\\]])*)\]\((?P<url>[^()\
 _MARKDOWN_ESCAPE = re.compile(r"\\(.)")
 
 
+def terminal_width(out: TextIO) -> int:
+    """The width to print cards at: the terminal's (asked at each print, so a resize applies to the next card),
+    else ``COLUMNS``, else 100; clamped to 40..120 so a tiny or huge window still gives readable lines."""
+    columns = DEFAULT_WIDTH
+    if _isatty(out):
+        columns = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    else:
+        env = os.environ.get("COLUMNS", "")
+        if env.isdigit():
+            columns = int(env)
+    return max(MIN_WIDTH, min(MAX_WIDTH, columns))
+
+
+def channel_label(channel_id: int, name: str | None = None) -> str:
+    """How a card names a channel: as the delivery log lines do (``Channel 1: posted …``), plus its name."""
+    name = _safe(name).lstrip("#")
+    return f"Channel {channel_id} (#{name})" if name else f"Channel {channel_id}"
+
+
 def format_post(
-    channel_label: str,
+    channel: str,
     payload: dict[str, Any],
     *,
     message_id: str,
     action: str = "post",
     color: bool = False,
     tz: tzinfo | None = None,
+    width: int = DEFAULT_WIDTH,
 ) -> str:
-    """A multi-line card for a posted or edited message.
+    """A multi-line card for a posted or edited message, no line wider than ``width`` unless it holds a single
+    token (a URL) that is: that stays whole on its own line, so it can still be copied.
 
-    ``tz`` is the zone publish times are shown in; ``None`` means the machine's local zone.
+    ``channel`` is shown as given (see :func:`channel_label`); ``tz`` is the zone publish times are shown in,
+    ``None`` meaning the machine's local zone.
     """
     style = _Style(color)
+    wrap = _Wrapper(width)
     embeds = payload.get("embeds") or [{}]
     embed = embeds[0]
     label = _ACTIONS.get(action, action)
-    lines = [style.dim(f"── {_channel(channel_label)} · {_safe(label)} · msg {_safe(str(message_id))} ──")]
-    lines.append(style.bold(_safe(embed.get("title", "")) or "(untitled)"))
+    lines = [
+        style.dim(line) for line in wrap.plain(f"── {_safe(channel)} · {_safe(label)} · msg {_safe(message_id)} ──")
+    ]
+    lines += [style.bold(line) for line in wrap.plain(_safe(embed.get("title", "")) or "(untitled)")]
 
-    meta = [_safe(embed.get("author", {}).get("name", ""))]
-    meta.append(_when(embed.get("timestamp"), tz))
-    meta.append(_safe(embed.get("footer", {}).get("text", "")))
-    if any(meta):
-        lines.append(style.dim(" · ".join(part for part in meta if part)))
-    content = _safe(payload.get("content", ""))
-    if content:
-        lines.append(style.dim(f"Mentions: {content}"))
+    meta = [_safe(embed.get("author", {}).get("name", "")).strip(), _when(embed.get("timestamp"), tz)]
+    meta += [part for part in _safe(embed.get("footer", {}).get("text", "")).split(" · ") if part.strip() != _BRAND]
+    meta_line = " · ".join(part.strip() for part in meta if part.strip())
+    lines += [style.dim(line) for line in wrap.plain(meta_line)]
+    lines += wrap.labeled("Mentions: ", _safe(payload.get("content", "")), style)
 
     description = _safe(embed.get("description", ""), keep_newlines=True)
-    if description:
+    if description.strip():
         lines.append("")
-        lines.extend(_wrap(description))
+        for paragraph in description.split("\n"):
+            lines += wrap.plain(paragraph) or [""]
         lines.append("")
 
-    image = embed.get("image", {}).get("url")
-    if image:
-        lines.append(style.dim("Image: ") + _safe(image))
+    lines += wrap.labeled("Image: ", _safe(embed.get("image", {}).get("url", "")), style)
     for item in embed.get("fields", ()):
-        name = _safe(item.get("name", ""))
+        name = _safe(item.get("name", "")).strip()
         value = _safe(item.get("value", ""), keep_newlines=True)
+        if not value.strip():
+            continue  # a field with nothing in it would print as a bare label
         if name == "Related coverage":
             lines.append(style.dim("Related:"))
-            lines.extend(f"  - {_related(line)}" for line in value.splitlines() if line.strip())
+            for line in value.splitlines():
+                if line.strip():
+                    lines += wrap.plain(_related(line), first="  - ", rest="    ")
         elif "\n" in value:
             lines.append(style.dim(f"{name}:"))
-            lines.extend(f"  {line}" for line in value.splitlines())
+            for line in value.splitlines():
+                lines += wrap.plain(line, first="  ", rest="  ")
         else:
-            lines.append(style.dim(f"{name}: ") + value)
-    if embed.get("url"):
-        lines.append(style.dim("Link: ") + _safe(embed["url"]))
-    lines.append(style.dim("─" * WIDTH))
+            lines += wrap.labeled(f"{name}: ", value, style)
+    lines += wrap.labeled("Link: ", _safe(embed.get("url", "")), style)
+    lines.append(style.dim("─" * width))
     return "\n".join(lines)
 
 
-def format_delete(channel_label: str, message_id: str, story_title: str, *, color: bool = False) -> str:
-    """One line recording that a story's message was deleted."""
-    title = _safe(story_title) or "(untitled)"
-    return _Style(color).dim(f"── {_channel(channel_label)} · deleted · msg {_safe(str(message_id))} · {title} ──")
+def format_delete(
+    channel: str, message_id: str, story_title: str, *, color: bool = False, width: int = DEFAULT_WIDTH
+) -> str:
+    """The record of a deleted message: one line naming the story, wrapped only if it does not fit."""
+    title = _safe(story_title).strip() or "(untitled)"
+    text = f"── {_safe(channel)} · deleted · msg {_safe(message_id)} · {title} ──"
+    return "\n".join(_Style(color).dim(line) for line in _Wrapper(width).plain(text, rest="   "))
 
 
 class _Style:
@@ -92,9 +126,36 @@ class _Style:
         return f"{_DIM}{text}{_RESET}" if self.enabled and text else text
 
 
-def _channel(label: str) -> str:
-    label = _safe(label)
-    return label if label.startswith("#") else f"#{label}"
+class _Wrapper:
+    """Word wrapping that never cuts a word: hyphens and URLs stay whole, a token longer than the line gets a
+    line of its own (wider than ``width``) rather than being split."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+
+    def plain(self, text: str, *, first: str = "", rest: str = "") -> list[str]:
+        return textwrap.wrap(
+            text,
+            self.width,
+            initial_indent=first,
+            subsequent_indent=rest,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+
+    def labeled(self, label: str, value: str, style: _Style) -> list[str]:
+        """``Label: value``, continuation lines indented under the value; nothing at all for an empty value."""
+        lines = self.plain(value, first=label, rest=" " * len(label))
+        if lines and style.enabled:
+            lines[0] = style.dim(label) + lines[0][len(label) :]
+        return lines
+
+
+def _isatty(out: TextIO) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):  # a closed or file-less stream
+        return False
 
 
 def _when(timestamp: str | None, tz: tzinfo | None) -> str:
@@ -115,13 +176,6 @@ def _related(line: str) -> str:
     title = _MARKDOWN_ESCAPE.sub(r"\1", match["title"])
     provider = f" ({match['provider']})" if match["provider"] else ""
     return f"{title}{provider} <{match['url']}>"
-
-
-def _wrap(text: str) -> list[str]:
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        lines.extend(textwrap.wrap(paragraph, WIDTH) or [""])
-    return lines
 
 
 def _safe(text: Any, *, keep_newlines: bool = False) -> str:

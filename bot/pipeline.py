@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from bot.config import Config
 from bot.delivery import ChannelQueue, NullObserver, PipelineObserver
+from bot.listing import summarize_list
 from bot.routing import RouteTable
 from bot.scanner import Progress, Scanner, ScanReport
 from bot.sinks import Sink
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 INITIALIZED_KEY = "initialized_at"
+SHOWN_REJECTED = 5
 
 
 class Pipeline:
@@ -109,12 +111,15 @@ class Pipeline:
                 asyncio.create_task(self._rescan_forever(), name="rescan"),
             ]
         counts = await self.db(self.store.counts)
+        rejected = await self.db(self.store.rejected_files, SHOWN_REJECTED) if counts["rejected"] else []
+        named = summarize_list([path for path, _ in rejected], SHOWN_REJECTED, total=counts["rejected"])
         log.info(
-            "Watching %s: %d stories indexed, %d published, %d files rejected, %d deliveries pending",
+            "Watching %s: %d stories indexed, %d published, %d files rejected%s, %d deliveries pending",
             self.scanner.root,
             counts["stories"],
             counts["published"],
             counts["rejected"],
+            f" ({named})" if named else "",
             counts["pending"],
         )
 

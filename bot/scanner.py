@@ -116,9 +116,16 @@ class Scanner:
                 expanded.append(rel)
         return expanded
 
+    def _fresh_rejections(self, failed: list[FileFailed]) -> list[tuple[str, str]]:
+        """The rejections worth reporting: a file whose stored state already has the same error was reported
+        when it got it. A slow copy re-parses a half-written file on every write, failing the same way each
+        time; it is reported again only when the reason changes or after the file parsed OK in between."""
+        known = self.store.file_states([item.path for item in failed]) if failed else {}
+        return [(i.path, i.error) for i in failed if i.path not in known or known[i.path].error != i.error]
+
     def _record(self, items: Iterable[ScanItem | None], announce: bool) -> ApplyResult:
         batch = [item for item in items if item is not None]
-        rejected = [(item.path, item.error) for item in batch if isinstance(item, FileFailed)]
+        rejected = self._fresh_rejections([item for item in batch if isinstance(item, FileFailed)])
         for _path, error in rejected:
             log.warning("Rejected story file %s", error)
         if not batch:

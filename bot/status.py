@@ -10,6 +10,7 @@ from typing import Any
 
 from bot import __version__
 from bot.embeds import clean_line, truncate
+from bot.listing import abbreviate
 from bot.store import Store
 from bot.store.admin import ChannelActivity, NewsroomStore
 
@@ -80,7 +81,10 @@ def render_text(report: StatusReport, now: float | None = None) -> str:
         f"Stories: {report.stories} indexed, {report.published} published",
         f"Last scan: {_scan_text(report.last_scan, now)}",
         f"Rejected files: {report.rejected_count}",
-        *[f"  - {reason}" for _path, reason in report.rejected],
+        *[
+            f"  - {line}"
+            for line in abbreviate([r for _p, r in report.rejected], SHOWN_REJECTIONS, total=report.rejected_count)
+        ],
         f"Failures in the last 24 h: {report.failures_24h}",
         *[f"  - channel {ch}: '{title}': {error}" for ch, title, error in report.failure_samples],
         "Channels:",
@@ -97,7 +101,9 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
     """An embed dict for Discord, within its limits."""
     now = time.time() if now is None else now
     uptime = f"since <t:{int(report.started_at)}:R>" if report.started_at else "—"
-    rejected = [truncate(clean_line(reason), 180) for _path, reason in report.rejected]
+    rejected = abbreviate(
+        [truncate(clean_line(r), 180) for _p, r in report.rejected], SHOWN_REJECTIONS, total=report.rejected_count
+    )
     failures = [truncate(clean_line(f"<#{ch}> '{t}': {err}"), 180) for ch, t, err in report.failure_samples]
     channels = [_channel_text(a, report.queues, now, mention=True) for a in report.channels]
     digests = [f"**{clean_line(d.name)}** → <#{d.channel_id}>, next {_when(d.next_run, True)}" for d in report.digests]

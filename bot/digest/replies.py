@@ -9,6 +9,7 @@ from bot.digest.render import escape_markdown
 from bot.digest.runner import DigestPlan, RunOutcome
 from bot.digest.schedule import OptionError
 from bot.embeds import clean_line, truncate
+from bot.listing import more_text
 from bot.store.digests import DigestRow
 
 LIST_LIMIT = 4000  # an embed description holds 4096
@@ -40,7 +41,7 @@ def list_text(lines: Sequence[str]) -> str:
         return "No digests yet. Create one with `/digest schedule`."
     text = ""
     for shown, line in enumerate(lines):
-        more = f"\n\n…and {len(lines) - shown} more."
+        more = f"\n\n{more_text(len(lines) - shown)}"
         if len(text) + len(line) + 2 + len(more) > LIST_LIMIT:
             return text + more
         text = f"{text}\n\n{line}" if text else line

@@ -309,6 +309,16 @@ class Store:
         with self.engine.connect() as conn:
             return conn.scalar(select(func.max(deliveries.c.message_id))) or 0
 
+    def message_title(self, channel_id: int, message_id: int) -> str | None:
+        """The title of the story a message was posted for (console mode names a deleted card with it)."""
+        with self.engine.connect() as conn:
+            return conn.scalar(
+                select(stories.c.title)
+                .join(deliveries, deliveries.c.story_id == stories.c.id)
+                .where(deliveries.c.channel_id == channel_id, deliveries.c.message_id == message_id)
+                .limit(1)
+            )
+
     def delivery_states(self, story_key: str) -> dict[int, tuple[str, int | None]]:
         with self.engine.connect() as conn:
             rows = conn.execute(

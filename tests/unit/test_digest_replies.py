@@ -33,7 +33,7 @@ def test_digest_line() -> None:
 def test_list_text_fits_an_embed() -> None:
     assert "/digest schedule" in list_text([])
     text = list_text(["x" * 300] * 40)
-    assert len(text) <= 4096 and text.endswith("more.")
+    assert len(text) <= 4096 and text.endswith("more")
 
 
 def test_outcomes() -> None:

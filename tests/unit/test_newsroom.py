@@ -132,5 +132,5 @@ async def test_rejected_files_make_one_alert_per_batch_and_repeat_only_after_an_
     await asyncio.sleep(0)
     await alerter.drain()
     assert [p["embeds"][0]["title"] for p in sent] == ["⚠️ 12 story files were rejected", "⚠️ A story file was rejected"]
-    assert "…and 2 more." in sent[0]["embeds"][0]["description"]
+    assert "…and 2 more" in sent[0]["embeds"][0]["description"]
     assert "new.md" in sent[1]["embeds"][0]["description"]
