@@ -102,29 +102,38 @@ def _limit(text: str) -> int:
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
-    # --config and --debug are accepted before or after the command: SUPPRESS keeps a subcommand from
-    # resetting a value given before it.
+def _common_options(top_level: bool) -> argparse.ArgumentParser:
+    """--config and --debug, accepted before or after the command.
+
+    After the command their default is SUPPRESS, so a subcommand never resets a value given before it; each use
+    gets its own parser because ``parents`` shares the option objects (and so their defaults).
+    """
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
         type=Path,
-        default=argparse.SUPPRESS,
+        default=None if top_level else argparse.SUPPRESS,
         metavar="PATH",
         help="config file (default config/newsdesk.yaml in the current folder)",
     )
     common.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help="log everything and show tracebacks"
+        "--debug",
+        action="store_true",
+        default=False if top_level else argparse.SUPPRESS,
+        help="log everything and show tracebacks",
     )
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="newsdesk", description="Posts curated news stories to Discord.", parents=[common]
+        prog="newsdesk", description="Posts curated news stories to Discord.", parents=[_common_options(True)]
     )
-    parser.set_defaults(config=None, debug=False)
     parser.add_argument("--version", action="version", version=f"newsdesk {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=summary, description=description, parents=[common])
+        return sub.add_parser(name, help=summary, description=description, parents=[_common_options(False)])
 
     command(
         "run",

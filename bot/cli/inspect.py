@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from bot.config import Config
 from bot.parser import StoryError, is_story_path, parse_story_text, split_front_matter
 from bot.pipeline import Pipeline
 from bot.store import Store
+from bot.store.errors import StorageError, open_failure
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 
@@ -84,13 +86,13 @@ def _check_file(path: Path, rel: str, max_bytes: int) -> tuple[str | None, str |
     return None, None
 
 
-def _database_missing(config: Config) -> bool:
-    """True (after saying so) when the SQLite file does not exist: reading must not create an empty one."""
+def _require_database(config: Config) -> None:
+    """Reading must never create an empty database: with no file yet, say so (naming storage.url) instead."""
     path = sqlite_file(config.storage_url)
     if path is None or path.exists():
-        return False
-    print(f"newsdesk: no database at {path} yet: run `newsdesk index` or `newsdesk run` first", file=sys.stderr)
-    return True
+        return
+    missing = FileNotFoundError(errno.ENOENT, "no database here yet: run `newsdesk index` or `newsdesk run` first")
+    raise StorageError(config.storage_url, str(path), open_failure(str(path), missing))
 
 
 def status(config: Config) -> int:
@@ -98,8 +100,7 @@ def status(config: Config) -> int:
     from bot.store.admin import NewsroomStore
     from bot.store.digests import DigestStore
 
-    if _database_missing(config):
-        return 1
+    _require_database(config)
     store = Store.open(config.storage_url)
     try:
         digest_store = DigestStore(store.engine)
@@ -114,8 +115,7 @@ def status(config: Config) -> int:
 def search(config: Config, topic: str | None, query: str | None, limit: int) -> int:
     from bot.search import SearchRequest, search_stories
 
-    if _database_missing(config):
-        return 1
+    _require_database(config)
     store = Store.open(config.storage_url)
     try:
         results = search_stories(store, SearchRequest(topic=topic, query=query, limit=limit))

@@ -27,7 +27,8 @@ def open_failure(path: str, exc: BaseException) -> str:
         if parent.exists() and not parent.is_dir():
             return f"{parent} is a file, not a folder"
     if isinstance(exc, OSError):
-        return exc.strerror or str(exc)
+        where = f"{exc.filename}: " if exc.filename and exc.filename != path else ""
+        return f"{where}{exc.strerror or exc}"
     reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
     if target.parent.is_dir() and not os.access(target.parent, os.W_OK):
         return f"{reason} (the folder {target.parent} is not writable)"
