@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit e2e lint format bench clean
+.PHONY: run test unit e2e lint format bench clean clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,5 +40,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_throughput.py
 	$(BIN)/python bench/bench_search.py
 
+# Never deletes data/: it holds the ledger of what was posted; losing it means reposting or orphaned messages.
 clean:
-	rm -rf $(VENV) data .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Deletes the databases (Discord and console). Back up first: newsdesk backup PATH.
+clean-data:
+	@echo "WARNING: deleting data/ (the delivery ledger, search index and digest schedules); Ctrl+C within 5 s to keep it"
+	@sleep 5
+	rm -rf data

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,17 +109,59 @@ class Config:
         return [route for route in self.channels if route.matches(topics, quality)]
 
 
+class ConfigFileError(ConfigError):
+    """The config file itself is unusable (missing, unreadable, not YAML, not a mapping): the message names the file."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.key = "--config"
+        self.path = path
+        ValueError.__init__(self, f"config file {path} (--config): {reason}")
+
+
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate the config file; ``DISCORD_API_BASE``/``DISCORD_GATEWAY_URL`` override it."""
+    """Read and validate the config file; ``DISCORD_API_BASE``/``DISCORD_GATEWAY_URL`` override it.
+
+    Relative paths written in the file (``articles.path``, a ``sqlite:///`` file) are resolved against the file's
+    folder, so the bot behaves the same whatever folder it is started from (a systemd unit, cron).
+    """
     env = os.environ if env is None else env
     path = path or DEFAULT_CONFIG_PATH
+    shown = path.absolute()  # a relative default tried from another folder must say where it looked
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError("--config", f"file not found: {path}") from None
+        raise ConfigFileError(shown, "not found; pass --config PATH or start from the folder that holds it") from None
+    except IsADirectoryError:
+        raise ConfigFileError(shown, "is a folder, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(shown, f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigFileError(shown, f"cannot be read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError("--config", f"{path} is not valid YAML: {exc}") from None
-    return parse_config(raw, env)
+        raise ConfigFileError(shown, f"not valid YAML: {' '.join(str(exc).split())}") from None
+    if raw is None:  # an empty file or only comments: every default
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ConfigFileError(shown, f"expected a mapping of keys at the top level, got {type(raw).__name__}")
+    return _resolve_paths(parse_config(raw, env), raw, shown.parent)
+
+
+def _resolve_paths(config: Config, raw: Mapping[str, Any], base: Path) -> Config:
+    """Make the relative paths written in the file relative to its folder; defaults stay as they are."""
+    articles, storage = raw.get("articles") or {}, raw.get("storage") or {}
+    if "path" in articles and not config.articles.path.is_absolute():
+        config = replace(config, articles=replace(config.articles, path=_normalise(base / config.articles.path)))
+    prefix = "sqlite:///"
+    if "url" in storage and config.storage_url.startswith(prefix):
+        database = config.storage_url[len(prefix) :]
+        if database and database != ":memory:" and not Path(database).is_absolute():
+            config = replace(config, storage_url=prefix + str(_normalise(base / database)))
+    return config
+
+
+def _normalise(path: Path) -> Path:
+    """``config/../articles`` reads better in messages as ``articles``; no symlinks are followed."""
+    return Path(os.path.normpath(path))
 
 
 def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,8 +26,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.store import ledger
+from bot.store.errors import StorageError, open_failure
 from bot.store.records import (
     Delivery,
     FileFailed,
@@ -65,21 +68,29 @@ class Store:
 
     @classmethod
     def open(cls, url: str) -> Store:
-        parsed = make_url(url)
+        """Open (creating if needed) the database; every failure at open becomes one :class:`StorageError`."""
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StorageError(url, url, f"not a database URL ({exc})") from None
         if parsed.get_backend_name() != "sqlite":
-            raise ValueError(f"storage.url: only sqlite is supported for now, got {parsed.get_backend_name()}")
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        with engine.begin() as conn:
-            metadata.create_all(conn)
-            # create_all skips indexes of tables that already exist: a database made by an older version
-            # gets the indexes added since (a one-off build).
-            for table in metadata.sorted_tables:
-                for index in table.indexes:
-                    index.create(conn, checkfirst=True)
-            conn.exec_driver_sql(FTS_DDL)
+            raise StorageError(url, url, f"only sqlite is supported for now, got {parsed.get_backend_name()}")
+        path = parsed.database or ":memory:"
+        try:
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            with engine.begin() as conn:
+                metadata.create_all(conn)
+                # create_all skips indexes of tables that already exist: a database made by an older version
+                # gets the indexes added since (a one-off build).
+                for table in metadata.sorted_tables:
+                    for index in table.indexes:
+                        index.create(conn, checkfirst=True)
+                conn.exec_driver_sql(FTS_DDL)
+        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
+            raise StorageError(url, path, open_failure(path, exc)) from exc
         return cls(engine)
 
     def close(self) -> None:

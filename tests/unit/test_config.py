@@ -20,7 +20,8 @@ from bot.config import (
     parse_config,
 )
 
-REPO_CONFIG = Path(__file__).parents[2] / "config/newsdesk.yaml"
+REPO_ROOT = Path(__file__).parents[2]
+REPO_CONFIG = REPO_ROOT / "config/newsdesk.yaml"
 
 
 def config_error(raw: Any, key: str, env: dict[str, str] | None = None) -> ConfigError:
@@ -74,15 +75,16 @@ def test_parse_config_defaults(raw: Any) -> None:
 
 def test_repo_config_loads() -> None:
     config = load_config(REPO_CONFIG, env={})
+    # Relative paths in the file are resolved against config/: the sample points back at the repository root.
     assert config.articles == ArticlesConfig(
-        path=Path("articles"),
+        path=REPO_ROOT / "articles",
         backfill=Backfill("latest", 3),
         on_unpublish="delete",
         max_file_bytes=1048576,
         rescan_seconds=300.0,
         debounce_ms=30,
     )
-    assert config.storage_url == "sqlite:///data/newsdesk.db"
+    assert config.storage_url == f"sqlite:///{REPO_ROOT / 'data' / 'newsdesk.db'}"
     assert config.discord == DiscordConfig(
         api_base="https://discord.com/api/v10", gateway_url="wss://gateway.discord.gg/", sync_guilds=()
     )

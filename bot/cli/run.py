@@ -1,0 +1,97 @@
+"""``newsdesk run`` and ``newsdesk sync``: the two commands that talk to Discord (or the console)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from bot.config import Config
+from bot.pipeline import Pipeline
+from bot.sinks import ConsoleSink
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+async def run(config: Config) -> int:
+    """Watch and post; ``config`` already names the database for this mode (``select_database``)."""
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    store = Store.open(config.storage_url)
+    pipeline = Pipeline(config, store)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if token:
+            return await _run_discord(config, store, pipeline, token, stop)
+        log.info("No DISCORD_TOKEN: console mode, printing posts here (database %s)", config.storage_url)
+        labels = {r.channel_id: r.name for r in config.channels}
+        # Message numbers carry on from the last run, so an edit or delete names the card it refers to.
+        await pipeline.start(ConsoleSink(labels, first_id=store.max_message_id() + 1))
+        log.info(
+            "Console mode is watching %s: save or drop a story file there and its card appears here. Ctrl+C stops.",
+            config.articles.path,
+        )
+        await stop.wait()
+        await pipeline.stop()
+        return 0
+    finally:
+        store.close()
+
+
+async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: str, stop: asyncio.Event) -> int:
+    import discord
+
+    from bot.digest.jobs import make_scheduler
+    from bot.newsbot import NewsBot, use_endpoints
+
+    use_endpoints(config.discord)
+    # Digest jobs live in the same database; the digest cog starts the scheduler once its jobs are rebuilt.
+    scheduler = make_scheduler(store.engine, grace_seconds=config.scheduler.digest_grace_seconds)
+    async with NewsBot(config=config, store=store, pipeline=pipeline, scheduler=scheduler) as bot:
+        runner = asyncio.create_task(bot.start(token))
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner.done():
+            stopper.cancel()
+            try:
+                runner.result()
+            except discord.LoginFailure:
+                log.error("Discord refused the token in DISCORD_TOKEN")
+                return 1
+            return 0
+        log.info("Shutting down")
+        await bot.close()
+        await asyncio.gather(runner, return_exceptions=True)
+    return 0
+
+
+async def sync_commands(config: Config, guild_id: int | None) -> int:
+    """Slash commands are synced on request, never on every start: syncing is rate-limited and flickers the UI."""
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        print("newsdesk: sync needs DISCORD_TOKEN in the environment", file=sys.stderr)
+        return 2
+    import discord
+
+    from bot.newsbot import NewsBot, use_endpoints
+
+    use_endpoints(config.discord)
+    store = Store.open(config.storage_url)
+    try:
+        async with NewsBot(config=config, store=store, pipeline=None) as bot:
+            try:
+                await bot.login(token)
+            except discord.LoginFailure:
+                print("newsdesk: Discord refused the token in DISCORD_TOKEN", file=sys.stderr)
+                return 1
+            synced = await bot.sync_commands(guild_id)
+    finally:
+        store.close()
+    where = f"guild {guild_id}" if guild_id else "all servers (global; may take up to an hour to appear)"
+    print(f"Synced {len(synced)} commands to {where}: {', '.join('/' + c.name for c in synced)}")
+    return 0
