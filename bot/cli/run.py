@@ -31,7 +31,7 @@ async def run(config: Config) -> int:
         log.info("No DISCORD_TOKEN: console mode, printing posts here (database %s)", config.storage_url)
         labels = {r.channel_id: r.name for r in config.channels}
         # Message numbers carry on from the last run, so an edit or delete names the card it refers to.
-        await pipeline.start(ConsoleSink(labels, first_id=store.max_message_id() + 1))
+        await pipeline.start(ConsoleSink(labels, first_id=store.max_message_id() + 1, title_of=store.message_title))
         log.info(
             "Console mode is watching %s: save or drop a story file there and its card appears here. Ctrl+C stops.",
             config.articles.path,
