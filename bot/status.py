@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import __version__
-from bot.embeds import clean_line, truncate
 from bot.store import Store
 from bot.store.admin import ChannelActivity, NewsroomStore
+from bot.text import clean_line, discord_timestamp, truncate
 
 LAST_SCAN_KEY = "last_scan"
 STARTED_KEY = "started_at"
@@ -96,7 +96,7 @@ def render_text(report: StatusReport, now: float | None = None) -> str:
 def render_embed(report: StatusReport, now: float | None = None) -> dict[str, Any]:
     """An embed dict for Discord, within its limits."""
     now = time.time() if now is None else now
-    uptime = f"since <t:{int(report.started_at)}:R>" if report.started_at else "—"
+    uptime = f"since {discord_timestamp(report.started_at, 'R')}" if report.started_at else "—"
     rejected = [truncate(clean_line(reason), 180) for _path, reason in report.rejected]
     failures = [truncate(clean_line(f"<#{ch}> '{t}': {err}"), 180) for ch, t, err in report.failure_samples]
     channels = [_channel_text(a, report.queues, now, mention=True) for a in report.channels]
@@ -118,7 +118,10 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
 def _channel_text(a: ChannelActivity, queues: Mapping[int, int], now: float, *, mention: bool) -> str:
     name = f"<#{a.channel_id}>" if mention else f"channel {a.channel_id}"
     backlog = queues.get(a.channel_id, a.pending)
-    last = (f"<t:{int(a.last_post_at)}:R>" if mention else _ago(a.last_post_at, now)) if a.last_post_at else "never"
+    if not a.last_post_at:
+        last = "never"
+    else:
+        last = discord_timestamp(a.last_post_at, "R") if mention else _ago(a.last_post_at, now)
     text = f"{name}: {backlog} queued, {a.sent} posted, last post {last}"
     if a.failed_24h:
         text += f", {a.failed_24h} failed in 24 h"
@@ -128,7 +131,7 @@ def _channel_text(a: ChannelActivity, queues: Mapping[int, int], now: float, *, 
 def _scan_text(scan: dict[str, Any] | None, now: float, discord: bool = False) -> str:
     if not scan:
         return "not yet"
-    when = f"<t:{int(scan['at'])}:R>" if discord else _ago(scan["at"], now)
+    when = discord_timestamp(scan["at"], "R") if discord else _ago(scan["at"], now)
     return f"{when}, {scan['files']} files in {scan['seconds']:.2f}s"
 
 
@@ -136,7 +139,7 @@ def _when(moment: float | None, discord: bool = False) -> str:
     if moment is None:
         return "paused"
     if discord:
-        return f"<t:{int(moment)}:F>"
+        return discord_timestamp(moment, "F")
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment))
 
 

@@ -10,9 +10,10 @@ from discord import app_commands
 
 from bot.digest import replies
 from bot.digest.jobs import job_id
-from bot.digest.schedule import OptionError, suggest_timezones
 from bot.digest.spec import make_spec
+from bot.options import OptionError
 from bot.store.digests import DigestRow
+from bot.timezones import suggest_timezones
 from cogs._checks import AdminGroup
 
 if TYPE_CHECKING:
@@ -162,11 +163,7 @@ class DigestGroup(AdminGroup):
         assert interaction.guild_id is not None
         row = await self.cog.find(interaction.guild_id, name)
         if row is None:
-            await interaction.response.send_message(
-                f"No digest named `{discord.utils.escape_markdown(name.strip()[:40])}` here; "
-                "`/digest list` shows them.",
-                ephemeral=True,
-            )
+            await interaction.response.send_message(replies.not_found_text(name), ephemeral=True)
         return row
 
 

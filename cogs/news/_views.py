@@ -11,8 +11,8 @@ from typing import Any
 
 import discord
 
+from bot import news_pages
 from bot.search import SearchPage, SearchService
-from cogs.news import _render as render
 from cogs.news._respond import reply, run_or_defer, tell
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class ResultsView(discord.ui.View):
         for custom_id, label, target, enabled in (
             ("news:first", "⏮", 1, page.page > 1),
             ("news:prev", "◀", page.page - 1, page.page > 1),
-            ("news:page", render.page_label(page), page.page, False),
+            ("news:page", news_pages.page_label(page), page.page, False),
             ("news:next", "▶", page.page + 1, page.page < last or page.capped),
             ("news:last", "⏭", last, page.page < last),
         ):
@@ -79,7 +79,7 @@ class ResultsView(discord.ui.View):
             menu: discord.ui.Select[ResultsView] = discord.ui.Select(
                 custom_id="news:open",
                 placeholder="Open a story…",
-                options=[discord.SelectOption(**render.option(hit)) for hit in page.hits],
+                options=[discord.SelectOption(**news_pages.option(hit)) for hit in page.hits],
                 row=1,
             )
             menu.callback = self._open(menu)
@@ -115,7 +115,7 @@ class ResultsView(discord.ui.View):
                 interaction,
                 update=True,
                 content=None,
-                embed=discord.Embed.from_dict(render.results_embed(page)),
+                embed=discord.Embed.from_dict(news_pages.results_embed(page)),
                 view=self,
             )
 
@@ -127,7 +127,7 @@ class ResultsView(discord.ui.View):
             if story is None:
                 await tell(interaction, GONE)
                 return
-            message = render.story_message(story)
+            message = news_pages.story_message(story)
             self.show_story(message)
             await reply(interaction, update=True, embed=discord.Embed.from_dict(message["embeds"][0]), view=self)
 

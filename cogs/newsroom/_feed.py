@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.embeds import clean_line, truncate
 from bot.options import OptionError, parse_duration, parse_topics
 from bot.store.admin import StoredRoute
+from bot.text import clean_line, truncate
 from cogs._checks import AdminGroup
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from bot.digest.replies import digest_line, list_text, option_error, outcome_text
 from bot.digest.runner import RunOutcome
-from bot.digest.schedule import OptionError
 from bot.digest.spec import make_spec
+from bot.options import OptionError
 from bot.store.digest_tables import CONFIG_GUILD
 from bot.store.digests import DigestRow
 

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from bot.config import ConfigError, SchedulerConfig, parse_config
-from bot.digest.schedule import OptionError
 from bot.digest.spec import make_spec, parse_topics
+from bot.options import OptionError
 
 CHANNEL = 123456789012345678
 
