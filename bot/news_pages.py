@@ -59,17 +59,17 @@ def relative_time(moment: datetime | None) -> str:
 
 
 def result_line(number: int, story: Story, *, link: bool = True) -> str:
-    title = escape_markdown(truncate(clean_line(story.title), LINE_TITLE)) or "(untitled)"
+    title = escape_markdown(truncate(clean_line(story.title), LINE_TITLE), strict=True) or "(untitled)"
     url = escape_link_url(story.web_url)
     linked = link and is_valid_url(story.web_url) and len(url) <= LINK_LIMIT
     head = f"**{number}.** [{title}]({url})" if linked else f"**{number}.** {title}"
     meta = []
     if story.provider and story.provider.name:
-        meta.append(escape_markdown(truncate(clean_line(story.provider.name), LINE_PROVIDER)))
+        meta.append(escape_markdown(truncate(clean_line(story.provider.name), LINE_PROVIDER), strict=True))
     meta.append(relative_time(story.published_at))
     topics = ", ".join(t for t in (clean_line(t) for t in story.topics) if t)
     if topics:
-        meta.append(escape_markdown(truncate(topics, LINE_TOPICS)))
+        meta.append(escape_markdown(truncate(topics, LINE_TOPICS), strict=True))
     return f"{head}\n{' · '.join(meta)}"
 
 
@@ -108,9 +108,13 @@ def results_embed(page: SearchPage) -> dict[str, Any]:
 
 
 def nothing_found(page: SearchPage) -> str:
-    text = f"No published stories match {escape_markdown(describe(page.request))}."
+    text = f"No published stories match {escape_markdown(describe(page.request), strict=True)}."
     if page.suggestions:
-        text += " Closest topics: " + ", ".join(f"**{escape_markdown(clean_line(t))}**" for t in page.suggestions) + "."
+        text += (
+            " Closest topics: "
+            + ", ".join(f"**{escape_markdown(clean_line(t), strict=True)}**" for t in page.suggestions)
+            + "."
+        )
     return truncate(text, CONTENT_LIMIT)
 
 

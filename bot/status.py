@@ -11,6 +11,7 @@ from typing import Any
 from bot import __version__
 from bot.store import Store
 from bot.store.admin import ChannelActivity, NewsroomStore
+from bot.store.digests import DigestStore
 from bot.text import clean_line, discord_timestamp, truncate
 
 LAST_SCAN_KEY = "last_scan"
@@ -69,6 +70,24 @@ def collect(
         failure_samples=samples,
         digests=list(digests),
     )
+
+
+def status_report(
+    store: Store,
+    *,
+    queues: Mapping[int, int] | None = None,
+    next_runs: Mapping[str, float | None] | None = None,
+    now: float | None = None,
+) -> StatusReport:
+    """The report for ``/newsdesk status`` and ``newsdesk status`` alike, read from the database.
+
+    ``next_runs`` (digest job id -> epoch) comes from a running scheduler; without it the next runs are read
+    from the scheduler's job table, which is all a separate process such as the CLI can see.
+    """
+    digest_store = DigestStore(store.engine)
+    runs = digest_store.next_run_times() if next_runs is None else next_runs
+    digests = [DigestLine(r.spec.name, r.spec.channel_id, runs.get(str(r.id))) for r in digest_store.all()]
+    return collect(store, NewsroomStore(store), queues=queues, digests=digests, now=now)
 
 
 def render_text(report: StatusReport, now: float | None = None) -> str:

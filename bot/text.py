@@ -14,9 +14,9 @@ ELLIPSIS = "…"
 _ZWSP = "\u200b"
 _MASS_MENTION = re.compile(r"@(everyone|here)")
 _ENTITY_MENTION = re.compile(r"<@([!&]?\d)")
-# Everything Discord's markdown could read as formatting, a link, a heading or a list: escaped, the text renders
-# as written.
-_MARKDOWN = re.compile(r"([\\*_~|`<>\[\]()#-])")
+# Formatting and link brackets; strict mode adds what starts markup (<t:…>), a heading or a list at a line's start.
+_MARKDOWN = re.compile(r"([\\\[\]*_~`|])")
+_MARKDOWN_STRICT = re.compile(r"([\\*_~|`<>\[\]()#-])")
 # Inside a link label only these end or break the label; the rest renders as written there.
 _LINK_LABEL = re.compile(r"([\\\[\]])")
 TIMESTAMP_STYLES = frozenset("tTdDfFR")
@@ -60,9 +60,13 @@ def truncate(text: str, limit: int) -> str:
     return cut.rstrip() + ELLIPSIS
 
 
-def escape_markdown(text: str) -> str:
-    """``text`` with every markdown character backslash-escaped, so a title cannot format or link a listing."""
-    return _MARKDOWN.sub(r"\\\1", text)
+def escape_markdown(text: str, *, strict: bool = False) -> str:
+    """``text`` with markdown characters backslash-escaped, so a title cannot format or link a listing.
+
+    By default formatting (``*_~`|``), link brackets and backslashes; ``strict`` also escapes ``<>()#-``, for
+    text that may start a line (a heading or list marker there) or sit next to Discord markup.
+    """
+    return (_MARKDOWN_STRICT if strict else _MARKDOWN).sub(r"\\\1", text)
 
 
 def escape_link_label(text: str) -> str:

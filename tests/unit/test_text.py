@@ -56,11 +56,13 @@ def test_truncate_cuts_mid_word_when_a_boundary_would_lose_too_much() -> None:
     assert truncate("ab", 1) == "…"
 
 
-def test_escape_markdown_escapes_everything_that_could_format_or_link() -> None:
-    assert escape_markdown("*bold* _it_ ~s~ |sp| `c` [l](u) <t> # - \\") == (
-        r"\*bold\* \_it\_ \~s\~ \|sp\| \`c\` \[l\]\(u\) \<t\> \# \- \\"
-    )
-    assert escape_markdown("Plain text, 100%!") == "Plain text, 100%!"
+def test_escape_markdown_escapes_formatting_and_link_brackets() -> None:
+    assert escape_markdown("*bold* _it_ ~s~ |sp| `c` [l](u) \\") == r"\*bold\* \_it\_ \~s\~ \|sp\| \`c\` \[l\](u) \\"
+    assert escape_markdown("<t:1:R> # - Plain text, 100%!") == "<t:1:R> # - Plain text, 100%!"
+
+
+def test_strict_escape_markdown_also_escapes_markup_headings_and_lists() -> None:
+    assert escape_markdown("# Title - [l](u) <t:1:R> *x*", strict=True) == (r"\# Title \- \[l\]\(u\) \<t:1:R\> \*x\*")
 
 
 def test_escape_link_label_escapes_only_what_breaks_a_label() -> None:
