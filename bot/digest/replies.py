@@ -28,6 +28,13 @@ def not_found_text(name: str) -> str:
     return f"No digest named **{escape_markdown(clean_line(name.strip()[:40]))}** here; `/digest list` shows them."
 
 
+def config_owned_text(row: DigestRow) -> str:
+    return (
+        f"Digest **{row.spec.name}** is declared in the bot's config file (`digests:`); "
+        "change or remove it there, or pick another name."
+    )
+
+
 def digest_line(row: DigestRow, next_run: datetime | None) -> str:
     spec = row.spec
     source = " · *config file*" if row.from_config else ""

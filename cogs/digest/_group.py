@@ -84,7 +84,7 @@ class DigestGroup(AdminGroup):
             return
         existing = await self.cog.find(interaction.guild_id, spec.name)
         if existing is not None and existing.from_config:
-            await interaction.response.send_message(_config_owned(existing), ephemeral=True)
+            await interaction.response.send_message(replies.config_owned_text(existing), ephemeral=True)
             return
         row, next_run = await self.cog.save(interaction.guild_id, spec)
         log.info("%s scheduled digest %r (%s) for channel %s", interaction.user.id, spec.name, row.id, channel.id)
@@ -113,7 +113,7 @@ class DigestGroup(AdminGroup):
         if row is None:
             return
         if row.from_config:
-            await interaction.response.send_message(_config_owned(row), ephemeral=True)
+            await interaction.response.send_message(replies.config_owned_text(row), ephemeral=True)
             return
         await self.cog.remove(row)
         log.info("%s removed digest %r (%s)", interaction.user.id, row.spec.name, row.id)
@@ -165,13 +165,6 @@ class DigestGroup(AdminGroup):
         if row is None:
             await interaction.response.send_message(replies.not_found_text(name), ephemeral=True)
         return row
-
-
-def _config_owned(row: DigestRow) -> str:
-    return (
-        f"Digest **{row.spec.name}** is declared in the bot's config file (`digests:`); "
-        "change or remove it there, or pick another name."
-    )
 
 
 def _permission_warning(channel: discord.TextChannel) -> str:

@@ -11,7 +11,7 @@ import pytest
 from bot.alerts import Alerter, channel_forbidden
 from bot.config import parse_config
 from bot.embeds import build_story_message
-from bot.options import OptionError, parse_duration, parse_topics
+from bot.options import OptionError, parse_duration, parse_route_topics
 from bot.routing import RouteTable
 from bot.store import Store
 from bot.store.admin import NewsroomStore, StoredRoute
@@ -94,8 +94,8 @@ async def test_alerter_posts_once_per_hour_to_the_right_channels(newsroom: Newsr
 
 
 def test_option_parsing_names_the_option_and_shows_an_example() -> None:
-    assert parse_topics(" AI ,  Climate  Change,AI") == ("AI", "Climate Change")
-    assert parse_topics("*") is None and parse_topics("") is None
+    assert parse_route_topics(" AI ,  Climate  Change,AI") == ("AI", "Climate Change")
+    assert parse_route_topics("*") is None and parse_route_topics("") is None
     assert parse_duration("24h") == 86400 and parse_duration("90m") == 5400 and parse_duration("2w") == 1209600
     assert parse_duration("3") == 3 * 3600
     for bad in ("yesterday", "0m", "-1h", "5y"):
