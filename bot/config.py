@@ -11,8 +11,9 @@ from typing import Any
 
 import yaml
 
-from bot.digest.schedule import OptionError, parse_timezone
 from bot.digest.spec import DigestSpec, specs_from_config
+from bot.options import OptionError
+from bot.timezones import parse_timezone
 
 DEFAULT_CONFIG_PATH = Path("config/newsdesk.yaml")
 DEFAULT_API_BASE = "https://discord.com/api/v10"

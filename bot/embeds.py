@@ -11,11 +11,12 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.story import Image, Provider, RelatedStory, Story
+from bot.text import ELLIPSIS, as_utc, clean_block, clean_line, escape_link_label, escape_link_url, truncate
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -39,12 +40,7 @@ RELATED_PROVIDER_LIMIT = 64
 TOPIC_SEPARATOR = " · "
 BUTTON_STYLE_LINK = 5
 
-_ELLIPSIS = "…"
-_ZWSP = "\u200b"
-_MASS_MENTION = re.compile(r"@(everyone|here)")
-_ENTITY_MENTION = re.compile(r"<@([!&]?\d)")
 _HOST_LABEL = re.compile(r"^[^\W_](?:[\w-]*[^\W_])?$")
-_MARKDOWN_LINK_SPECIALS = re.compile(r"([\\\[\]])")
 
 
 def is_valid_url(url: str, *, https_only: bool = False) -> bool:
@@ -110,7 +106,7 @@ def build_story_message(story: Story, *, role_ids: Sequence[int] = (), color: in
 
 def _build_embed(story: Story, color: int) -> dict[str, Any]:
     embed: dict[str, Any] = {
-        "title": _truncate(_clean_line(story.title or ""), TITLE_LIMIT) or "(untitled)",
+        "title": truncate(clean_line(story.title or ""), TITLE_LIMIT) or "(untitled)",
         "color": color,
     }
     if is_valid_url(story.web_url):
@@ -135,20 +131,15 @@ def _build_embed(story: Story, color: int) -> dict[str, Any]:
         embed["fields"] = fields[:FIELD_COUNT_LIMIT]
 
     footer = "Newsdesk" if story.quality is None else f"Newsdesk · quality {story.quality}"
-    embed["footer"] = {"text": _truncate(footer, FOOTER_LIMIT)}
+    embed["footer"] = {"text": truncate(footer, FOOTER_LIMIT)}
 
     # The description is the one part that can be long, so it takes whatever the total budget leaves.
-    excerpt = _clean_block(story.excerpt or "")
+    excerpt = clean_block(story.excerpt or "")
     if excerpt:
         room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - embed_length(embed))
-        description = _truncate(excerpt, room)
+        description = truncate(excerpt, room)
         if description:
             embed["description"] = description
-    # Unreachable with today's caps, but a future field must not be able to push the message over 6000.
-    while embed_length(embed) > EMBED_TOTAL_LIMIT and embed.get("fields"):
-        embed["fields"].pop()
-        if not embed["fields"]:
-            del embed["fields"]
     return embed
 
 
@@ -159,7 +150,7 @@ def _author(provider: Provider | None) -> dict[str, str] | None:
     url = f"https://{domain}" if domain else ""
     # A domain with a path, port or credentials is not a plain host; link nothing rather than guess.
     has_host = bool(url) and is_valid_url(url, https_only=True) and urlsplit(url).hostname == domain
-    name = _truncate(_clean_line(provider.name or ""), AUTHOR_LIMIT) or (domain if has_host else "")
+    name = truncate(clean_line(provider.name or ""), AUTHOR_LIMIT) or (domain if has_host else "")
     if not name:
         return None
     author = {"name": name}
@@ -171,14 +162,14 @@ def _author(provider: Provider | None) -> dict[str, str] | None:
 def _topics_value(topics: Iterable[str]) -> str:
     seen: list[str] = []
     for topic in topics:
-        cleaned = _clean_line(topic or "")
+        cleaned = clean_line(topic or "")
         if cleaned and cleaned not in seen:
             seen.append(cleaned)
     value = ""
     for topic in seen:
         candidate = f"{value}{TOPIC_SEPARATOR}{topic}" if value else topic
-        if len(candidate) > FIELD_VALUE_LIMIT - len(TOPIC_SEPARATOR + _ELLIPSIS):
-            return f"{value}{TOPIC_SEPARATOR}{_ELLIPSIS}" if value else _truncate(topic, FIELD_VALUE_LIMIT)
+        if len(candidate) > FIELD_VALUE_LIMIT - len(TOPIC_SEPARATOR + ELLIPSIS):
+            return f"{value}{TOPIC_SEPARATOR}{ELLIPSIS}" if value else truncate(topic, FIELD_VALUE_LIMIT)
         value = candidate
     return value
 
@@ -202,11 +193,8 @@ def _related_value(related: Iterable[RelatedStory]) -> str:
 
 
 def _related_line(item: RelatedStory) -> str:
-    title = _truncate(_clean_line(item.title or ""), RELATED_TITLE_LIMIT) or "(untitled)"
-    # Parentheses would close the markdown link early; their escapes address the same resource.
-    url = item.web_url.replace("(", "%28").replace(")", "%29")
-    label = _MARKDOWN_LINK_SPECIALS.sub(r"\\\1", title)
-    line = f"• [{label}]({url})"
+    title = truncate(clean_line(item.title or ""), RELATED_TITLE_LIMIT) or "(untitled)"
+    line = f"• [{escape_link_label(title)}]({escape_link_url(item.web_url)})"
     provider = _provider_name(item.provider, RELATED_PROVIDER_LIMIT)
     return f"{line} — {provider}" if provider else line
 
@@ -221,8 +209,8 @@ def _buttons(story: Story) -> list[dict[str, Any]]:
             break
         if not _button_url_ok(item.web_url):
             continue
-        name = _provider_name(item.provider, BUTTON_LABEL_LIMIT) or _clean_line(item.title or "") or "related"
-        buttons.append(_link_button(_truncate(f"More: {name}", BUTTON_LABEL_LIMIT), item.web_url))
+        name = _provider_name(item.provider, BUTTON_LABEL_LIMIT) or clean_line(item.title or "") or "related"
+        buttons.append(_link_button(truncate(f"More: {name}", BUTTON_LABEL_LIMIT), item.web_url))
         more += 1
     return buttons
 
@@ -236,7 +224,7 @@ def _link_button(label: str, url: str) -> dict[str, Any]:
 
 
 def _provider_name(provider: Provider | None, limit: int) -> str:
-    return _truncate(_clean_line(provider.name or ""), limit) if provider else ""
+    return truncate(clean_line(provider.name or ""), limit) if provider else ""
 
 
 def _role_ids(role_ids: Sequence[int]) -> list[int]:
@@ -254,50 +242,4 @@ def _role_ids(role_ids: Sequence[int]) -> list[int]:
 
 
 def _iso_utc(moment: datetime) -> str:
-    # A naive time in story front matter is taken as UTC, the only reading that does not depend on the host.
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return aware.isoformat()
-
-
-def _strip_controls(text: str, *, keep_newlines: bool) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    if not keep_newlines:
-        text = text.replace("\n", " ")
-    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
-
-
-def _neutralise(text: str) -> str:
-    # Defence in depth behind allowed_mentions: a zero-width space stops any client from parsing a mention.
-    text = _MASS_MENTION.sub(lambda m: f"@{_ZWSP}{m.group(1)}", text)
-    return _ENTITY_MENTION.sub(lambda m: f"<@{_ZWSP}{m.group(1)}", text)
-
-
-def _clean_line(text: str) -> str:
-    """Single-line text: controls removed, whitespace runs collapsed, mentions defused."""
-    return _neutralise(" ".join(_strip_controls(text, keep_newlines=False).split()))
-
-
-def _clean_block(text: str) -> str:
-    """Multi-line text: controls removed, paragraphs kept, mentions defused."""
-    lines = [" ".join(line.split()) for line in _strip_controls(text, keep_newlines=True).split("\n")]
-    return _neutralise(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip())
-
-
-def _truncate(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` chars with an ellipsis, at a word boundary unless that loses too much."""
-    if len(text) <= limit:
-        return text
-    if limit <= 0:
-        return ""
-    cut = text[: limit - 1]
-    boundary = max(cut.rfind(" "), cut.rfind("\n"))
-    if boundary >= limit * 0.6:
-        cut = cut[:boundary]
-    return cut.rstrip() + _ELLIPSIS
-
-
-# Public names for the text hygiene other message builders (search pages, digests, alerts) share.
-neutralize_mentions = _neutralise
-clean_line = _clean_line
-clean_block = _clean_block
-truncate = _truncate
+    return as_utc(moment).isoformat()

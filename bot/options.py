@@ -23,8 +23,12 @@ class OptionError(ValueError):
         return f"{self.reason}; for example {self.example}" if self.example else self.reason
 
 
-def parse_topics(text: str | None, option: str = "topics") -> tuple[str, ...] | None:
-    """``"AI, Climate"`` -> ("AI", "Climate"); empty or ``*`` -> None (every topic)."""
+def parse_route_topics(text: str | None, option: str = "topics") -> tuple[str, ...] | None:
+    """A route's topics, as routes hold them: ``"AI, Climate"`` -> ("AI", "Climate"); empty or ``*`` -> None.
+
+    None means every topic, like a ``"*"`` route in the config file (``ChannelRoute.topics``); digests spell
+    "every topic" as an empty tuple instead, see ``bot.digest.spec.parse_digest_topics``.
+    """
     if text is None or text.strip() in ("", "*"):
         return None
     topics = tuple(dict.fromkeys(" ".join(t.split()) for t in text.split(",") if t.strip()))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
 
 import yaml
 
 from bot.story import Image, Provider, RelatedStory, Secured, Story, canonical_url
+from bot.text import as_utc
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -214,7 +215,7 @@ def _datetime(value: Any, path: str, field: str) -> datetime | None:
     else:
         raise StoryError(path, f"expected an ISO 8601 date-time, got {_kind(value)}", field)
     # A time without a zone is taken as UTC, the convention of the feeds these files come from.
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return as_utc(parsed)
 
 
 def _provider(value: Any, path: str, field: str) -> Provider | None:

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import __version__
-from bot.embeds import clean_line, truncate
 from bot.listing import abbreviate
 from bot.store import Store
 from bot.store.admin import ChannelActivity, NewsroomStore
+from bot.store.digests import DigestStore
+from bot.text import clean_line, discord_timestamp, truncate
 
 LAST_SCAN_KEY = "last_scan"
 STARTED_KEY = "started_at"
@@ -72,6 +73,24 @@ def collect(
     )
 
 
+def status_report(
+    store: Store,
+    *,
+    queues: Mapping[int, int] | None = None,
+    next_runs: Mapping[str, float | None] | None = None,
+    now: float | None = None,
+) -> StatusReport:
+    """The report for ``/newsdesk status`` and ``newsdesk status`` alike, read from the database.
+
+    ``next_runs`` (digest job id -> epoch) comes from a running scheduler; without it the next runs are read
+    from the scheduler's job table, which is all a separate process such as the CLI can see.
+    """
+    digest_store = DigestStore(store.engine)
+    runs = digest_store.next_run_times() if next_runs is None else next_runs
+    digests = [DigestLine(r.spec.name, r.spec.channel_id, runs.get(str(r.id))) for r in digest_store.all()]
+    return collect(store, NewsroomStore(store), queues=queues, digests=digests, now=now)
+
+
 def render_text(report: StatusReport, now: float | None = None) -> str:
     """Plain text for the terminal."""
     now = time.time() if now is None else now
@@ -100,7 +119,7 @@ def render_text(report: StatusReport, now: float | None = None) -> str:
 def render_embed(report: StatusReport, now: float | None = None) -> dict[str, Any]:
     """An embed dict for Discord, within its limits."""
     now = time.time() if now is None else now
-    uptime = f"since <t:{int(report.started_at)}:R>" if report.started_at else "—"
+    uptime = f"since {discord_timestamp(report.started_at, 'R')}" if report.started_at else "—"
     rejected = abbreviate(
         [truncate(clean_line(r), 180) for _p, r in report.rejected], SHOWN_REJECTIONS, total=report.rejected_count
     )
@@ -124,7 +143,10 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
 def _channel_text(a: ChannelActivity, queues: Mapping[int, int], now: float, *, mention: bool) -> str:
     name = f"<#{a.channel_id}>" if mention else f"channel {a.channel_id}"
     backlog = queues.get(a.channel_id, a.pending)
-    last = (f"<t:{int(a.last_post_at)}:R>" if mention else _ago(a.last_post_at, now)) if a.last_post_at else "never"
+    if not a.last_post_at:
+        last = "never"
+    else:
+        last = discord_timestamp(a.last_post_at, "R") if mention else _ago(a.last_post_at, now)
     text = f"{name}: {backlog} queued, {a.sent} posted, last post {last}"
     if a.failed_24h:
         text += f", {a.failed_24h} failed in 24 h"
@@ -134,7 +156,7 @@ def _channel_text(a: ChannelActivity, queues: Mapping[int, int], now: float, *, 
 def _scan_text(scan: dict[str, Any] | None, now: float, discord: bool = False) -> str:
     if not scan:
         return "not yet"
-    when = f"<t:{int(scan['at'])}:R>" if discord else _ago(scan["at"], now)
+    when = discord_timestamp(scan["at"], "R") if discord else _ago(scan["at"], now)
     return f"{when}, {scan['files']} files in {scan['seconds']:.2f}s"
 
 
@@ -142,7 +164,7 @@ def _when(moment: float | None, discord: bool = False) -> str:
     if moment is None:
         return "paused"
     if discord:
-        return f"<t:{int(moment)}:F>"
+        return discord_timestamp(moment, "F")
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment))
 
 

@@ -96,17 +96,12 @@ def _require_database(config: Config) -> None:
 
 
 def status(config: Config) -> int:
-    from bot.status import DigestLine, collect, render_text
-    from bot.store.admin import NewsroomStore
-    from bot.store.digests import DigestStore
+    from bot.status import render_text, status_report
 
     _require_database(config)
     store = Store.open(config.storage_url)
     try:
-        digest_store = DigestStore(store.engine)
-        runs = digest_store.next_run_times()
-        digests = [DigestLine(r.spec.name, r.spec.channel_id, runs.get(str(r.id))) for r in digest_store.all()]
-        print(render_text(collect(store, NewsroomStore(store), digests=digests)))
+        print(render_text(status_report(store)))
     finally:
         store.close()
     return 0

@@ -1,13 +1,12 @@
 """A digest as Discord message bodies: a header embed, then the stories as short numbered entries.
 
-Pure and Discord-free, like ``bot.embeds`` (whose cleaning helpers it reuses). Discord rejects a whole message
+Pure and Discord-free, like ``bot.embeds``; text is cleaned and escaped by ``bot.text``. Discord rejects a whole message
 when one limit is broken, so entries are capped in size and packed greedily: at most ``STORIES_PER_EMBED``
 entries and 4,096 characters per embed, at most 10 embeds and 6,000 characters per message, then a new message.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,13 +17,12 @@ from bot.embeds import (
     EMBED_TOTAL_LIMIT,
     TITLE_LIMIT,
     TOPIC_SEPARATOR,
-    clean_line,
     embed_length,
     is_valid_url,
     lead_image,
-    truncate,
 )
 from bot.story import Story
+from bot.text import clean_line, discord_timestamp, escape_link_url, escape_markdown, truncate
 
 EMBEDS_PER_MESSAGE = 10
 # Short cards scan better than one wall of text; with 25 stories that is still a single message most days.
@@ -37,8 +35,6 @@ ENTRY_TOPIC_LIMIT = 40
 ENTRY_URL_LIMIT = 1024
 DIGEST_COLOR = 0x2F855A
 FOOTER_TEXT = "Newsdesk digest"
-# Markdown that would break an entry's bold link or format a title: escaped, so titles render as written.
-_MARKDOWN = re.compile(r"([\\\[\]*_~`|])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +58,7 @@ def build_digest_messages(
 def entry_text(number: int, story: Story) -> str:
     """``**1. [Title](url)**`` and a line with provider · topics · relative time."""
     title = escape_markdown(truncate(clean_line(story.title or ""), ENTRY_TITLE_LIMIT) or "(untitled)")
-    # Parentheses would close the markdown link early; their escapes address the same resource.
-    url = story.web_url.replace("(", "%28").replace(")", "%29")
+    url = escape_link_url(story.web_url)
     if is_valid_url(story.web_url) and len(url) <= ENTRY_URL_LIMIT:
         head = f"**{number}. [{title}]({url})**"
     else:
@@ -76,7 +71,7 @@ def entry_text(number: int, story: Story) -> str:
     topics = [escape_markdown(truncate(clean_line(t or ""), ENTRY_TOPIC_LIMIT)) for t in story.topics[:ENTRY_TOPICS]]
     meta += [t for t in dict.fromkeys(topics) if t]
     if story.published_at is not None:
-        meta.append(f"<t:{int(_utc(story.published_at).timestamp())}:R>")
+        meta.append(discord_timestamp(story.published_at, "R"))
     return f"{head}\n{TOPIC_SEPARATOR.join(meta)}" if meta else head
 
 
@@ -84,7 +79,9 @@ def _header(name: str, top: Story, count: int, window_start: float, window_end: 
     noun = "story" if count == 1 else "stories"
     embed: dict[str, Any] = {
         "title": truncate(clean_line(f"{name} digest"), TITLE_LIMIT),
-        "description": f"**{count}** new {noun} from <t:{int(window_start)}:f> to <t:{int(window_end)}:f>",
+        "description": (
+            f"**{count}** new {noun} from {discord_timestamp(window_start)} to {discord_timestamp(window_end)}"
+        ),
         "color": DIGEST_COLOR,
         "footer": {"text": FOOTER_TEXT},
         "timestamp": datetime.fromtimestamp(window_end, UTC).isoformat(),
@@ -146,12 +143,3 @@ class _Packer:
             }
             self._messages.append(DigestMessage(payload, tuple(self._ids)))
             self._embeds, self._ids = [], []
-
-
-def escape_markdown(text: str) -> str:
-    return _MARKDOWN.sub(r"\\\1", text)
-
-
-def _utc(moment: datetime) -> datetime:
-    # A naive time in front matter is UTC, as in bot.embeds.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

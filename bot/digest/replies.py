@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.digest.render import escape_markdown
 from bot.digest.runner import DigestPlan, RunOutcome
-from bot.digest.schedule import OptionError
-from bot.embeds import clean_line, truncate
 from bot.listing import more_text
+from bot.options import OptionError
 from bot.store.digests import DigestRow
+from bot.text import clean_line, discord_timestamp, escape_markdown, truncate
 
 LIST_LIMIT = 4000  # an embed description holds 4096
 
@@ -22,7 +21,19 @@ def option_error(exc: OptionError) -> str:
 
 def when(moment: datetime | None) -> str:
     """A time every member sees in their own time zone (Discord renders ``<t:…:F>`` locally)."""
-    return f"<t:{int(moment.timestamp())}:F>" if moment is not None else "not scheduled"
+    return discord_timestamp(moment, "F") if moment is not None else "not scheduled"
+
+
+def not_found_text(name: str) -> str:
+    # What a member typed: cleaned and escaped, so it can neither ping nor break the message's markdown.
+    return f"No digest named **{escape_markdown(clean_line(name.strip()[:40]))}** here; `/digest list` shows them."
+
+
+def config_owned_text(row: DigestRow) -> str:
+    return (
+        f"Digest **{row.spec.name}** is declared in the bot's config file (`digests:`); "
+        "change or remove it there, or pick another name."
+    )
 
 
 def digest_line(row: DigestRow, next_run: datetime | None) -> str:
@@ -57,7 +68,7 @@ def skipped_text(plan: DigestPlan) -> str:
     spec = plan.digest.spec
     return (
         f"Nothing would be posted now: {plan.available} new {'story' if plan.available == 1 else 'stories'} "
-        f"matched since <t:{int(plan.window_start)}:f>, and `min_items` is {spec.min_items}."
+        f"matched since {discord_timestamp(plan.window_start)}, and `min_items` is {spec.min_items}."
     )
 
 

@@ -7,16 +7,15 @@ spelling both read the same way.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.options import OptionError
+from bot.timezones import parse_timezone
 
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # display and APScheduler order
 _CRON_NUMBERS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron's numbering: 0 (and 7) is Sunday
@@ -28,25 +27,10 @@ _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _HOUR_FIELD = CronTrigger.FIELD_NAMES.index("hour")
 # How far back to look for a schedule's previous runs, shortest first, so a frequent schedule stays cheap.
 _LOOKBACK = tuple(timedelta(minutes=m) for m in (2, 120, 2 * 1440, 9 * 1440, 63 * 1440, 800 * 1440, 3000 * 1440))
-POPULAR_TIMEZONES = (
-    "UTC",
-    "Europe/London",
-    "Europe/Berlin",
-    "Europe/Vienna",
-    "Europe/Paris",
-    "America/New_York",
-    "America/Chicago",
-    "America/Los_Angeles",
-    "America/Sao_Paulo",
-    "Asia/Kolkata",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-)
 
 TIME_EXAMPLE = "09:00"
 DAYS_EXAMPLE = "daily, weekdays, weekends or mon,wed,fri"
 CRON_EXAMPLE = "0 9 * * mon-fri"
-TIMEZONE_EXAMPLE = "Europe/Vienna"
 
 
 class LocalCronTrigger(CronTrigger):
@@ -219,31 +203,3 @@ def _cron_int(text: str, low: int, high: int) -> int:
     if not text.isdigit() or not low <= int(text) <= high:
         raise OptionError("cron", f"bad day-of-week value {text!r} (0-7 or sun-sat)", CRON_EXAMPLE)
     return int(text)
-
-
-@functools.cache
-def _zones() -> dict[str, str]:
-    return {name.casefold(): name for name in available_timezones()}
-
-
-def parse_timezone(text: Any) -> str:
-    """The canonical IANA name for ``text`` (matched case-insensitively), e.g. ``europe/vienna`` → ``Europe/Vienna``."""
-    name = _zones().get(str(text).strip().casefold())
-    if name is None:
-        raise OptionError("timezone", f"unknown time zone {str(text).strip()!r}; use an IANA name", TIMEZONE_EXAMPLE)
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise OptionError("timezone", f"time zone {name!r} cannot be loaded", TIMEZONE_EXAMPLE) from None
-    return name
-
-
-def suggest_timezones(typed: str, limit: int = 25) -> list[str]:
-    """Autocomplete: names containing what was typed, those starting with it (or its city) first."""
-    needle = typed.strip().casefold().replace(" ", "_")
-    if not needle:
-        return list(POPULAR_TIMEZONES[:limit])
-    names = sorted(_zones().values())
-    starts = [n for n in names if n.casefold().startswith(needle) or n.rsplit("/", 1)[-1].casefold().startswith(needle)]
-    contains = [n for n in names if needle in n.casefold() and n not in starts]
-    return (starts + contains)[:limit]

@@ -7,14 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.digest.schedule import (
-    CRON_EXAMPLE,
-    DAYS_EXAMPLE,
-    TIMEZONE_EXAMPLE,
-    OptionError,
-    Schedule,
-    build_schedule,
-)
+from bot.digest.schedule import CRON_EXAMPLE, DAYS_EXAMPLE, Schedule, build_schedule
+from bot.options import OptionError
+from bot.timezones import TIMEZONE_EXAMPLE
 
 NAME_EXAMPLE = "morning-briefing"
 TOPICS_EXAMPLE = "AI, Security"
@@ -65,7 +60,7 @@ def make_spec(
         name=parse_name(name),
         channel_id=channel_id,
         schedule=build_schedule(time=time, days=days, cron=cron, timezone=timezone, default_timezone=default_timezone),
-        topics=parse_topics(topics),
+        topics=parse_digest_topics(topics),
         min_quality=_whole("min_quality", min_quality, 0, 100, "60"),
         max_items=_whole("max_items", max_items, 1, MAX_ITEMS_LIMIT, "10"),
         min_items=_whole("min_items", min_items, 1, MIN_ITEMS_LIMIT, "3"),
@@ -134,8 +129,12 @@ def parse_name(text: Any) -> str:
     return name
 
 
-def parse_topics(value: Any) -> tuple[str, ...]:
-    """Comma-separated text or a list; empty (or ``*``) means every topic. Duplicates are dropped."""
+def parse_digest_topics(value: Any) -> tuple[str, ...]:
+    """A digest's topics from comma-separated text or a list; duplicates (ignoring case) are dropped.
+
+    Empty (or ``*``) gives ``()``, which ``DigestSpec.topics`` reads as every topic; routes spell that None
+    instead, see ``bot.options.parse_route_topics``.
+    """
     if value is None:
         return ()
     if isinstance(value, str):

@@ -11,7 +11,6 @@ from bot.digest import jobs
 from bot.digest.runner import DigestRunner
 from bot.digest.spec import DigestSpec
 from bot.discord_sink import DiscordSink
-from bot.status import DigestLine
 from bot.store.digests import DigestRow, DigestStore
 
 if TYPE_CHECKING:
@@ -95,14 +94,6 @@ class DigestCog(commands.Cog, name="Digests"):
         if self.scheduler is None:
             return {}
         return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
-
-    async def status_lines(self) -> list[DigestLine]:
-        rows = await asyncio.to_thread(self.store.all)
-        runs = self.next_runs()
-        return [
-            DigestLine(r.spec.name, r.spec.channel_id, (run.timestamp() if (run := runs.get(str(r.id))) else None))
-            for r in rows
-        ]
 
     async def save(self, guild_id: int, spec: DigestSpec) -> tuple[DigestRow, datetime | None]:
         row = await asyncio.to_thread(self.store.save, guild_id, spec)

@@ -10,9 +10,10 @@ from discord import app_commands
 
 from bot.digest import replies
 from bot.digest.jobs import job_id
-from bot.digest.schedule import OptionError, suggest_timezones
 from bot.digest.spec import make_spec
+from bot.options import OptionError
 from bot.store.digests import DigestRow
+from bot.timezones import suggest_timezones
 from cogs._checks import AdminGroup
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class DigestGroup(AdminGroup):
             return
         existing = await self.cog.find(interaction.guild_id, spec.name)
         if existing is not None and existing.from_config:
-            await interaction.response.send_message(_config_owned(existing), ephemeral=True)
+            await interaction.response.send_message(replies.config_owned_text(existing), ephemeral=True)
             return
         row, next_run = await self.cog.save(interaction.guild_id, spec)
         log.info("%s scheduled digest %r (%s) for channel %s", interaction.user.id, spec.name, row.id, channel.id)
@@ -112,7 +113,7 @@ class DigestGroup(AdminGroup):
         if row is None:
             return
         if row.from_config:
-            await interaction.response.send_message(_config_owned(row), ephemeral=True)
+            await interaction.response.send_message(replies.config_owned_text(row), ephemeral=True)
             return
         await self.cog.remove(row)
         log.info("%s removed digest %r (%s)", interaction.user.id, row.spec.name, row.id)
@@ -162,19 +163,8 @@ class DigestGroup(AdminGroup):
         assert interaction.guild_id is not None
         row = await self.cog.find(interaction.guild_id, name)
         if row is None:
-            await interaction.response.send_message(
-                f"No digest named `{discord.utils.escape_markdown(name.strip()[:40])}` here; "
-                "`/digest list` shows them.",
-                ephemeral=True,
-            )
+            await interaction.response.send_message(replies.not_found_text(name), ephemeral=True)
         return row
-
-
-def _config_owned(row: DigestRow) -> str:
-    return (
-        f"Digest **{row.spec.name}** is declared in the bot's config file (`digests:`); "
-        "change or remove it there, or pick another name."
-    )
 
 
 def _permission_warning(channel: discord.TextChannel) -> str:

@@ -9,8 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot import news_pages
 from bot.search import SearchRequest, SearchService
-from cogs.news import _render as render
 from cogs.news._respond import reply, run_or_defer
 from cogs.news._views import ResultsView
 
@@ -65,10 +65,10 @@ class News(commands.Cog):
         request = SearchRequest(topic=topic, query=query, provider=provider, days=days)
         page = await run_or_defer(interaction, self.service.search, request, update=False, ephemeral=not public)
         if not page.hits:
-            await reply(interaction, update=False, content=render.nothing_found(page))
+            await reply(interaction, update=False, content=news_pages.nothing_found(page))
             return
         view = ResultsView(self.service, page, owner_id=interaction.user.id, origin=interaction, public=public)
-        embed = discord.Embed.from_dict(render.results_embed(page))
+        embed = discord.Embed.from_dict(news_pages.results_embed(page))
         await reply(interaction, update=False, ephemeral=not public, embed=embed, view=view)
 
     @news.autocomplete("topic")
@@ -92,5 +92,5 @@ class News(commands.Cog):
         except Exception:
             log.exception("/news autocomplete failed")
             return []
-        choices = (render.choice(name, count) for name, count in suggestions)
+        choices = (news_pages.choice(name, count) for name, count in suggestions)
         return [app_commands.Choice(name=label, value=value) for label, value in filter(None, choices)]

@@ -10,8 +10,8 @@ from typing import Any
 
 import discord
 
+from bot import news_pages
 from bot.search import SearchPage, SearchService
-from cogs.news import _render as render
 from cogs.news._respond import reply, run_or_defer, tell
 
 log = logging.getLogger(__name__)
@@ -63,13 +63,13 @@ class ResultsView(discord.ui.View):
         for custom_id, label, target, enabled in (
             ("news:first", "⏮", 1, page.page > 1),
             ("news:prev", "◀", page.page - 1, page.page > 1),
-            ("news:page", render.page_label(page), page.page, False),
+            ("news:page", news_pages.page_label(page), page.page, False),
             ("news:next", "▶", page.page + 1, page.page < last or page.capped),
             ("news:last", "⏭", last, page.page < last),
         ):
             self.add_item(PageButton(target, label=label, custom_id=custom_id, disabled=not enabled))
         if page.hits:
-            self.add_item(OpenStoryMenu([render.option(hit) for hit in page.hits]))
+            self.add_item(OpenStoryMenu([news_pages.option(hit) for hit in page.hits]))
 
     def show_story(self, message: dict[str, Any], shared: bool = False) -> None:
         self.clear_items()
@@ -90,7 +90,7 @@ class ResultsView(discord.ui.View):
             interaction,
             update=True,
             content=None,
-            embed=discord.Embed.from_dict(render.results_embed(page)),
+            embed=discord.Embed.from_dict(news_pages.results_embed(page)),
             view=self,
         )
 
@@ -99,7 +99,7 @@ class ResultsView(discord.ui.View):
         if story is None:
             await tell(interaction, GONE)
             return
-        message = render.story_message(story)
+        message = news_pages.story_message(story)
         self.show_story(message)
         await reply(interaction, update=True, embed=discord.Embed.from_dict(message["embeds"][0]), view=self)
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.digest.replies import digest_line, list_text, option_error, outcome_text
+from bot.digest.replies import (
+    config_owned_text,
+    digest_line,
+    list_text,
+    not_found_text,
+    option_error,
+    outcome_text,
+)
 from bot.digest.runner import RunOutcome
-from bot.digest.schedule import OptionError
 from bot.digest.spec import make_spec
+from bot.options import OptionError
 from bot.store.digest_tables import CONFIG_GUILD
 from bot.store.digests import DigestRow
 
@@ -41,3 +48,16 @@ def test_outcomes() -> None:
     assert outcome_text(RunOutcome("sent", 1, (1,)), 42) == "Posted 1 story to <#42> in 1 message."
     failed = outcome_text(RunOutcome("failed", error="missing permissions: Missing Access"), 42)
     assert "Missing Access" in failed and "stays scheduled" in failed
+
+
+def test_config_owned_digests_point_to_the_config_file() -> None:
+    text = config_owned_text(row(CONFIG_GUILD))
+    assert text.startswith("Digest **morning_news** is declared in the bot's config file (`digests:`)")
+
+
+def test_an_unknown_name_is_echoed_escaped_and_defused() -> None:
+    assert not_found_text(" morning ") == "No digest named **morning** here; `/digest list` shows them."
+    assert (
+        not_found_text("`x`*@everyone")
+        == "No digest named **\\`x\\`\\*@\u200beveryone** here; `/digest list` shows them."
+    )

@@ -7,16 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.digest.schedule import (
-    OptionError,
-    Schedule,
-    build_schedule,
-    parse_cron,
-    parse_days,
-    parse_time,
-    parse_timezone,
-    suggest_timezones,
-)
+from bot.digest.schedule import Schedule, build_schedule, parse_cron, parse_days, parse_time
+from bot.options import OptionError
 
 VIENNA, NEW_YORK = ZoneInfo("Europe/Vienna"), ZoneInfo("America/New_York")
 
@@ -107,23 +99,6 @@ def test_time_is_required_without_cron() -> None:
     with pytest.raises(OptionError) as info:
         schedule()
     assert info.value.option == "time"
-
-
-def test_timezone_is_matched_case_insensitively_and_unknown_ones_are_refused() -> None:
-    assert parse_timezone("europe/vienna") == "Europe/Vienna"
-    assert parse_timezone(" UTC ") == "UTC"
-    for bad in ("Mars/Olympus", "", "../etc/passwd", "CEST+2"):
-        with pytest.raises(OptionError) as info:
-            parse_timezone(bad)
-        assert info.value.option == "timezone" and info.value.example == "Europe/Vienna"
-
-
-def test_timezone_autocomplete() -> None:
-    assert "Europe/Vienna" in suggest_timezones("vien")
-    assert suggest_timezones("new_y")[0] == "America/New_York"
-    assert suggest_timezones("new y")[0] == "America/New_York"
-    assert len(suggest_timezones("")) <= 25 and "UTC" in suggest_timezones("")
-    assert len(suggest_timezones("a")) == 25
 
 
 def test_default_timezone_applies_when_none_is_given() -> None:

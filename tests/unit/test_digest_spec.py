@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from bot.config import ConfigError, SchedulerConfig, parse_config
-from bot.digest.schedule import OptionError
-from bot.digest.spec import make_spec, parse_topics
+from bot.digest.spec import make_spec, parse_digest_topics
+from bot.options import OptionError
 
 CHANNEL = 123456789012345678
 
@@ -56,9 +56,9 @@ def test_names_are_lower_cased() -> None:
 
 
 def test_topics() -> None:
-    assert parse_topics("AI, security , ai,,") == ("AI", "security")
-    assert parse_topics("") == () and parse_topics("*") == () and parse_topics(None) == ()
-    assert parse_topics(["Machine  Learning", "AI"]) == ("Machine Learning", "AI")
+    assert parse_digest_topics("AI, security , ai,,") == ("AI", "security")
+    assert parse_digest_topics("") == () and parse_digest_topics("*") == () and parse_digest_topics(None) == ()
+    assert parse_digest_topics(["Machine  Learning", "AI"]) == ("Machine Learning", "AI")
     assert spec(topics="AI, Climate").topic_keys == frozenset({"ai", "climate"})
 
 

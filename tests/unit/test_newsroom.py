@@ -1,4 +1,4 @@
-"""Route merging, ping mentions, alert throttling, option parsing and the status report."""
+"""Route merging, ping mentions, alert throttling and option parsing."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import pytest
 from bot.alerts import Alerter, channel_forbidden
 from bot.config import parse_config
 from bot.embeds import build_story_message
-from bot.options import OptionError, parse_duration, parse_topics
+from bot.options import OptionError, parse_duration, parse_route_topics
 from bot.routing import RouteTable
-from bot.status import collect, render_embed, render_text
 from bot.store import Store
 from bot.store.admin import NewsroomStore, StoredRoute
 from bot.story import Story
@@ -95,24 +94,13 @@ async def test_alerter_posts_once_per_hour_to_the_right_channels(newsroom: Newsr
 
 
 def test_option_parsing_names_the_option_and_shows_an_example() -> None:
-    assert parse_topics(" AI ,  Climate  Change,AI") == ("AI", "Climate Change")
-    assert parse_topics("*") is None and parse_topics("") is None
+    assert parse_route_topics(" AI ,  Climate  Change,AI") == ("AI", "Climate Change")
+    assert parse_route_topics("*") is None and parse_route_topics("") is None
     assert parse_duration("24h") == 86400 and parse_duration("90m") == 5400 and parse_duration("2w") == 1209600
     assert parse_duration("3") == 3 * 3600
     for bad in ("yesterday", "0m", "-1h", "5y"):
         with pytest.raises(OptionError, match=r"`since`.*Example: `"):
             parse_duration(bad)
-
-
-def test_status_report_renders_for_terminal_and_discord(newsroom: NewsroomStore, tmp_path: Path) -> None:
-    store = Store(newsroom.engine)
-    store.set_meta("started_at", "1000")
-    store.set_meta("last_scan", '{"at": 1100, "files": 20, "seconds": 0.5, "changed": 0}')
-    report = collect(store, newsroom, queues={1: 3}, now=2000)
-    text = render_text(report, now=2000)
-    assert "Running since: 16m ago" in text and "20 files in 0.50s" in text and "Rejected files: 0" in text
-    embed = render_embed(report, now=2000)
-    assert embed["title"] == "Newsdesk status" and all(len(f["value"]) <= 1024 for f in embed["fields"])
 
 
 async def test_rejected_files_make_one_alert_per_batch_and_repeat_only_after_an_hour(

@@ -14,12 +14,12 @@ import pytest
 
 import bot.search
 import bot.store.search
+from bot import news_pages
 from bot.embeds import EMBED_TOTAL_LIMIT, embed_length
 from bot.parser import parse_story_text
 from bot.search import SearchRequest, SearchService, clamp_page, count_cap, page_count, page_offset, search_stories
 from bot.store import FileParsed, FileRemoved, Store
 from bot.store.search import fts_match
-from cogs.news import _render as render
 from cogs.news import _respond
 from cogs.news._views import ResultsView
 from tests.storyfiles import story_text
@@ -74,7 +74,7 @@ def test_unknown_topic_finds_nothing_and_suggests_the_closest_topics(store: Stor
     page = service(store).search(SearchRequest(topic="Robtics"))
     assert page.hits == () and page.total == 0 and page.pages == 1
     assert page.suggestions[0] == "Robotics"
-    message = render.nothing_found(page)
+    message = news_pages.nothing_found(page)
     assert "Robtics" in message and "**Robotics**" in message
 
 
@@ -85,7 +85,7 @@ def test_only_published_stories_are_ever_found_and_secured_never_shows(store: St
     assert titles(svc, query="quantum") == [] and titles(svc, query="U0VDUkVUU0VDUkVU") == []
     assert dict(svc.topic_suggestions("")) == {"AI": 1}
     page = svc.search(SearchRequest(topic="AI"))
-    assert "U0VDUkVU" not in json.dumps([render.results_embed(page), render.story_message(page.hits[0].story)])
+    assert "U0VDUkVU" not in json.dumps([news_pages.results_embed(page), news_pages.story_message(page.hits[0].story)])
     add(store, FileRemoved("s1.md"))
     assert titles(svc) == [] and titles(svc, topic="AI") == []
 
@@ -112,7 +112,7 @@ def test_hostile_queries_get_a_normal_answer(store: Store, query: str) -> None:
     add(store, parsed(1, title="Robots learn to read"))
     page = service(store).search(SearchRequest(query=query))
     assert page.hits == () and page.total == 0
-    assert render.nothing_found(page).startswith("No published stories match")
+    assert news_pages.nothing_found(page).startswith("No published stories match")
     # Its syntax is inert next to a real word: only its words (if any) still have to match.
     expected = ["Robots learn to read"] if query in WORDLESS else []
     assert titles(service(store), query=f"{query} robots") == expected
@@ -184,7 +184,7 @@ def test_counting_stops_at_the_cap_and_reaches_further_on_later_pages(
     add(store, *(parsed(n) for n in range(1, 13)))
     first = service(store).search(SearchRequest(limit=2))
     assert (first.total, first.capped, first.pages) == (5, True, 3)
-    assert render.page_label(first) == "1/3+" and "5+ stories" in render.footer(first)
+    assert news_pages.page_label(first) == "1/3+" and "5+ stories" in news_pages.footer(first)
     later = service(store).search(SearchRequest(limit=2, page=3))
     assert (later.total, later.capped, later.page) == (9, True, 3)
     last = service(store).search(SearchRequest(limit=2, page=6))
@@ -199,7 +199,7 @@ def test_a_broad_query_is_ranked_within_a_window_of_the_newest_matches(
     page = service(store).search(SearchRequest(query="story"))
     assert page.window == 3 and page.total == 3
     assert {s.title for s in page.stories} == {"Story number 5", "Story number 6", "Story number 7"}
-    assert "best matches among the 3 newest" in render.footer(page)
+    assert "best matches among the 3 newest" in news_pages.footer(page)
 
 
 def test_topic_suggestions_rank_prefix_matches_first_then_by_count(store: Store) -> None:
@@ -225,26 +225,26 @@ def test_results_embed_stays_within_discord_limits_and_defuses_text(store: Store
     url = "https://news.example/" + "p" * 2000
     add(store, *(parsed(n, title=long, webUrl=f"{url}{n}", topics=["AI", "<@&1234567890123>"]) for n in range(10)))
     page = service(store).search(SearchRequest(topic="AI", query="word"))
-    embed = render.results_embed(page)
+    embed = news_pages.results_embed(page)
     assert len(page.hits) == 10 and embed["title"] == "News: topic AI, “word”"
     assert len(embed["description"]) <= 4096 and embed_length(embed) <= EMBED_TOTAL_LIMIT
     assert "@everyone" not in embed["description"] and "<@&" not in embed["description"]
     assert "\\[x\\]\\(https" in embed["description"] and "\\*\\*bold" in embed["description"]
     assert "<t:" in embed["description"] and ":R>" in embed["description"]
-    options = [render.option(hit) for hit in page.hits]
+    options = [news_pages.option(hit) for hit in page.hits]
     assert all(len(o["label"]) <= 100 and len(o["description"]) <= 100 for o in options)
 
 
 def test_a_result_line_links_the_title_and_shows_provider_time_and_topics(store: Store) -> None:
     add(store, parsed(3, title="Robots (and more)", webUrl="https://news.example/a_(b)", topics=["AI", "Robotics"]))
     hit = service(store).search(SearchRequest()).hits[0]
-    line = render.result_line(1, hit.story)
+    line = news_pages.result_line(1, hit.story)
     stamp = int(datetime(2026, 11, 4, 3, tzinfo=UTC).timestamp())
     assert line == (
         f"**1.** [Robots \\(and more\\)](https://news.example/a_%28b%29)\nExample News · <t:{stamp}:R> · AI, Robotics"
     )
-    assert render.choice("AI", 124) == ("AI (124)", "AI")
-    assert render.choice("x" * 101, 1) is None
+    assert news_pages.choice("AI", 124) == ("AI (124)", "AI")
+    assert news_pages.choice("x" * 101, 1) is None
 
 
 class Interaction:
@@ -290,7 +290,7 @@ async def test_a_timed_out_view_disables_every_control_but_links(store: Store) -
     assert len(view.children) == 6 and not all(item.disabled for item in view.children)  # type: ignore[attr-defined]
     await view.on_timeout()
     assert origin.edits == [{"view": view}] and all(item.disabled for item in view.children)  # type: ignore[attr-defined]
-    view.show_story(render.story_message(page.hits[0].story))
+    view.show_story(news_pages.story_message(page.hits[0].story))
     await view.on_timeout()
     links = [item for item in view.children if getattr(item, "url", None)]
     assert links and all(item.disabled is (item not in links) for item in view.children)  # type: ignore[attr-defined]

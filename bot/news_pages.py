@@ -1,4 +1,6 @@
-"""What /news sends, as plain JSON-ready dicts and strings: no discord import, so tests read exactly what is sent.
+"""What /news sends (result pages, select options, autocomplete choices), as plain JSON-ready dicts and strings.
+
+No discord import, so tests read exactly what is sent; the ``cogs.news`` package sends it.
 
 Everything a story or a member typed passes ``clean_line`` (controls removed, mentions defused, as the feed
 does) and, where Discord renders markdown, is escaped so a title cannot format or link the listing.
@@ -6,8 +8,7 @@ does) and, where Discord renders markdown, is escaped so a title cannot format o
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.embeds import (
@@ -15,12 +16,11 @@ from bot.embeds import (
     DESCRIPTION_LIMIT,
     TITLE_LIMIT,
     build_story_message,
-    clean_line,
     is_valid_url,
-    truncate,
 )
 from bot.search import Hit, SearchPage, SearchRequest, page_offset
 from bot.story import Story
+from bot.text import clean_line, discord_timestamp, escape_link_url, escape_markdown, truncate
 
 EMBED_COLOR = 0x2B6CB0
 CHOICE_LIMIT = 100  # an autocomplete choice's name and value
@@ -31,11 +31,6 @@ LINE_TOPICS = 100
 # A longer URL would crowd the other results out of the 4096-character description; the select still opens it.
 LINK_LIMIT = 300
 PART_LIMIT = 80
-_MARKDOWN = re.compile(r"([\\*_~|`<>\[\]()#-])")
-
-
-def escape(text: str) -> str:
-    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def describe(request: SearchRequest) -> str:
@@ -60,23 +55,21 @@ def relative_time(moment: datetime | None) -> str:
     """Discord's own relative timestamp ("3 hours ago"), rendered in each reader's locale and time zone."""
     if moment is None:
         return "undated"
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-    return f"<t:{int(aware.timestamp())}:R>"
+    return discord_timestamp(moment, "R")
 
 
 def result_line(number: int, story: Story, *, link: bool = True) -> str:
-    title = escape(truncate(clean_line(story.title), LINE_TITLE)) or "(untitled)"
-    # Parentheses would end the markdown link early; their escapes address the same resource.
-    url = story.web_url.replace("(", "%28").replace(")", "%29")
+    title = escape_markdown(truncate(clean_line(story.title), LINE_TITLE), strict=True) or "(untitled)"
+    url = escape_link_url(story.web_url)
     linked = link and is_valid_url(story.web_url) and len(url) <= LINK_LIMIT
     head = f"**{number}.** [{title}]({url})" if linked else f"**{number}.** {title}"
     meta = []
     if story.provider and story.provider.name:
-        meta.append(escape(truncate(clean_line(story.provider.name), LINE_PROVIDER)))
+        meta.append(escape_markdown(truncate(clean_line(story.provider.name), LINE_PROVIDER), strict=True))
     meta.append(relative_time(story.published_at))
     topics = ", ".join(t for t in (clean_line(t) for t in story.topics) if t)
     if topics:
-        meta.append(escape(truncate(topics, LINE_TOPICS)))
+        meta.append(escape_markdown(truncate(topics, LINE_TOPICS), strict=True))
     return f"{head}\n{' · '.join(meta)}"
 
 
@@ -115,9 +108,13 @@ def results_embed(page: SearchPage) -> dict[str, Any]:
 
 
 def nothing_found(page: SearchPage) -> str:
-    text = f"No published stories match {escape(describe(page.request))}."
+    text = f"No published stories match {escape_markdown(describe(page.request), strict=True)}."
     if page.suggestions:
-        text += " Closest topics: " + ", ".join(f"**{escape(clean_line(t))}**" for t in page.suggestions) + "."
+        text += (
+            " Closest topics: "
+            + ", ".join(f"**{escape_markdown(clean_line(t), strict=True)}**" for t in page.suggestions)
+            + "."
+        )
     return truncate(text, CONTENT_LIMIT)
 
 

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.embeds import clean_line, truncate
-from bot.options import OptionError, parse_duration, parse_topics
+from bot.feed_replies import describe_route, routes_embed
+from bot.options import OptionError, parse_duration, parse_route_topics
 from bot.store.admin import StoredRoute
+from bot.text import clean_line, truncate
 from cogs._checks import AdminGroup
 
 if TYPE_CHECKING:
@@ -21,13 +22,6 @@ if TYPE_CHECKING:
     from bot.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
-
-
-def describe_route(route: ChannelRoute) -> str:
-    topics = "every topic" if route.topics is None else ", ".join(route.labels or sorted(route.topics))
-    quality = f", quality ≥ {route.min_quality}" if route.min_quality else ""
-    source = " *(config file)*" if route.source == "config" else ""
-    return f"<#{route.channel_id}> ← {clean_line(topics)}{quality}{source}"
 
 
 class FeedGroup(AdminGroup):
@@ -69,7 +63,7 @@ class FeedGroup(AdminGroup):
         min_quality: app_commands.Range[int, 0, 100] = 0,
     ) -> None:
         try:
-            parsed = parse_topics(topics)
+            parsed = parse_route_topics(topics)
         except OptionError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
@@ -107,14 +101,8 @@ class FeedGroup(AdminGroup):
     async def list_routes(self, interaction: discord.Interaction) -> None:
         routes = [r for r in self.pipeline.routes.routes if r.guild_id in (None, interaction.guild_id)]
         pings = self.pipeline.routes.ping_topics(interaction.guild_id or 0)
-        lines = [describe_route(r) for r in routes] or ["No routes yet: add one with `/feed add`."]
-        ping_lines = [f"{clean_line(topic)} → <@&{role}>" for topic, role in sorted(pings.items())]
-        embed = {
-            "title": "Feed routes",
-            "description": truncate("\n".join(f"• {line}" for line in lines), 4000),
-            "fields": [{"name": "Topic pings", "value": truncate("\n".join(ping_lines) or "None", 1024)}],
-        }
-        await interaction.response.send_message(embed=discord.Embed.from_dict(embed), ephemeral=True)
+        embed = discord.Embed.from_dict(routes_embed(routes, pings))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="test", description="Post the latest matching story to a channel now")
     @app_commands.describe(channel="A channel that has a route")

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.status import collect, render_embed
+from bot.status import render_embed, status_report
 from cogs._checks import AdminGroup
-from cogs.digest._cog import DigestCog
 
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot
@@ -26,9 +25,11 @@ class NewsdeskGroup(AdminGroup):
         await interaction.response.defer(ephemeral=True, thinking=True)
         pipeline = self.bot.pipeline
         queues = {channel: backlog for channel, backlog, _sent, _failed in pipeline.queue_stats()} if pipeline else {}
-        digest_cog = self.bot.get_cog("Digests")
-        digests = await digest_cog.status_lines() if isinstance(digest_cog, DigestCog) else []
-        report = await asyncio.to_thread(collect, self.bot.store, self.bot.newsroom, queues=queues, digests=digests)
+        scheduler = self.bot.scheduler
+        next_runs = None
+        if scheduler is not None and scheduler.running:
+            next_runs = {job.id: job.next_run_time and job.next_run_time.timestamp() for job in scheduler.get_jobs()}
+        report = await asyncio.to_thread(status_report, self.bot.store, queues=queues, next_runs=next_runs)
         await interaction.followup.send(embed=discord.Embed.from_dict(render_embed(report)), ephemeral=True)
 
     @app_commands.command(name="alerts", description="Choose the channel where the bot reports problems")

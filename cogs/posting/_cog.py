@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Feed(commands.Cog):
+class Posting(commands.Cog):
     """Starts the feed pipeline when loaded and stops it when unloaded."""
 
     def __init__(self, bot: NewsBot) -> None:

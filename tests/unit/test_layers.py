@@ -1,0 +1,47 @@
+"""Dependencies point one way: the core renders without discord.py, and config needs no feature machinery.
+
+Each module is imported in a fresh interpreter, so what it pulls in is exactly what its own imports need.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PURE_RENDERING = (
+    "bot.text",
+    "bot.embeds",
+    "bot.news_pages",
+    "bot.status",
+    "bot.feed_replies",
+    "bot.digest.render",
+    "bot.digest.replies",
+)
+
+
+def imported_by(module: str) -> set[str]:
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    return set(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize("module", PURE_RENDERING)
+def test_rendering_needs_no_discord_library_and_no_cogs(module: str) -> None:
+    pulled = imported_by(module)
+    assert not {m for m in pulled if m.split(".")[0] in ("discord", "cogs")}
+
+
+def test_config_needs_only_low_level_helpers() -> None:
+    pulled = {m for m in imported_by("bot.config") if m.startswith("bot.")}
+    # The digests: section is parsed by the pure digest declaration (spec and schedule), never by the engine.
+    assert pulled <= {
+        "bot.config",
+        "bot.options",
+        "bot.timezones",
+        "bot.digest",
+        "bot.digest.spec",
+        "bot.digest.schedule",
+    }

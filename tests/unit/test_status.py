@@ -1,0 +1,65 @@
+"""The status report shared by ``/newsdesk status`` and ``newsdesk status``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.digest.spec import make_spec
+from bot.status import DigestLine, collect, render_embed, render_text, status_report
+from bot.store import Store
+from bot.store.admin import NewsroomStore
+from bot.store.digests import DigestStore
+
+CHANNEL = 123456789012345678
+NEXT_RUN = 1_800_000_000.0  # 2027-01-15 08:00 UTC
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def newsroom(store: Store) -> NewsroomStore:
+    return NewsroomStore(store)
+
+
+def test_status_report_renders_for_terminal_and_discord(newsroom: NewsroomStore, tmp_path: Path) -> None:
+    store = Store(newsroom.engine)
+    store.set_meta("started_at", "1000")
+    store.set_meta("last_scan", '{"at": 1100, "files": 20, "seconds": 0.5, "changed": 0}')
+    report = collect(store, newsroom, queues={1: 3}, now=2000)
+    text = render_text(report, now=2000)
+    assert "Running since: 16m ago" in text and "20 files in 0.50s" in text and "Rejected files: 0" in text
+    embed = render_embed(report, now=2000)
+    assert embed["title"] == "Newsdesk status" and all(len(f["value"]) <= 1024 for f in embed["fields"])
+
+
+def test_status_report_lists_digests_with_the_live_schedulers_next_runs(store: Store) -> None:
+    row = DigestStore(store.engine).save(1, make_spec(name="morning", channel_id=CHANNEL, time="08:00"))
+    report = status_report(store, queues={1: 3}, next_runs={str(row.id): NEXT_RUN}, now=2000)
+    assert report.digests == [DigestLine("morning", CHANNEL, NEXT_RUN)]
+    assert report.queues == {1: 3}
+    assert f"morning → channel {CHANNEL}, next run 2027-01-15 08:00 UTC" in render_text(report, now=2000)
+    digests = next(f for f in render_embed(report, now=2000)["fields"] if f["name"] == "Digests")
+    assert digests["value"] == f"• **morning** → <#{CHANNEL}>, next <t:{int(NEXT_RUN)}:F>"
+
+
+def test_status_report_reads_next_runs_from_the_job_table_without_a_scheduler(store: Store) -> None:
+    digests = DigestStore(store.engine)
+    morning = digests.save(1, make_spec(name="morning", channel_id=CHANNEL, time="08:00"))
+    digests.save(1, make_spec(name="evening", channel_id=CHANNEL, time="20:00"))
+    assert [d.next_run for d in status_report(store).digests] == [None, None], "no job table yet: paused"
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE apscheduler_jobs (id TEXT PRIMARY KEY, next_run_time REAL)")
+        conn.exec_driver_sql("INSERT INTO apscheduler_jobs VALUES (?, ?)", (str(morning.id), NEXT_RUN))
+    lines = {d.name: d.next_run for d in status_report(store).digests}
+    assert lines == {"morning": NEXT_RUN, "evening": None}
+    assert "evening → channel" in render_text(status_report(store)) and "next run paused" in render_text(
+        status_report(store)
+    )
