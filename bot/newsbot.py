@@ -87,8 +87,9 @@ class GatewayOutages(logging.Filter):
             code = getattr(exc, "code", None)
             reason = f"closed with code {code}" if code is not None else connection_problem(exc) if exc else "?"
             self.last_error = reason
+            original = record.getMessage()
             record.msg = "Discord gateway connection lost (%s); %s"
-            record.args = (reason, record.getMessage()[0].lower() + record.getMessage()[1:])
+            record.args = (reason, original[0].lower() + original[1:])
             record.exc_info = record.exc_text = None
             record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
@@ -170,13 +171,16 @@ class NewsBot(commands.Bot):
         logging.getLogger("discord.client").addFilter(self.gateway_outages)
         runner = asyncio.create_task(self.connect(reconnect=True), name="discord-gateway")
         connected = asyncio.create_task(self._connected.wait())
-        done, _ = await asyncio.wait({runner, connected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        if connected in done or runner in done:
-            connected.cancel()
-            return runner
+        await asyncio.wait({runner, connected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         connected.cancel()
+        if self._connected.is_set():
+            return runner
+        # Not connected: still trying, or given up (discord.py can't even retry when the very first
+        # connection fails: it has no session to resume). Either way the first start failed.
         runner.cancel()
-        await asyncio.gather(runner, return_exceptions=True)
+        failure = (await asyncio.gather(runner, return_exceptions=True))[0]
+        if isinstance(failure, discord.PrivilegedIntentsRequired | discord.LoginFailure):
+            raise failure
         reason = self.gateway_outages.last_error or "no answer"
         raise DiscordUnreachable(f"cannot connect to the Discord gateway at {url} within {timeout:g}s: {reason}")
 
