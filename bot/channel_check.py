@@ -123,6 +123,7 @@ class ChannelGate:
         self._blocked: dict[int, str] = {}
         self._open: dict[int, asyncio.Event] = {}
         self._loop_task: asyncio.Task[None] | None = None
+        self._extra: set[asyncio.Task[None]] = set()
 
     @property
     def waiting(self) -> dict[int, str]:
@@ -134,11 +135,20 @@ class ChannelGate:
         for channel_id in channel_ids:
             self._first_check(channel_id)
 
+    def recheck(self, channel_id: int) -> None:
+        """Check a channel again now, in the background (an admin just changed its route)."""
+        if channel_id not in self._first:
+            self._first_check(channel_id)
+            return
+        task = asyncio.create_task(self._check(channel_id), name=f"recheck-{channel_id}")
+        self._extra.add(task)
+        task.add_done_callback(self._extra.discard)
+
     def start(self) -> None:
         self._loop_task = asyncio.create_task(self._recheck_forever(), name="channel-recheck")
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._loop_task, *self._first.values()) if t is not None]
+        tasks = [t for t in (self._loop_task, *self._first.values(), *self._extra) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

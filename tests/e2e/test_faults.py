@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.heartbeat import read_liveness
+from bot.store import Store
 from tests.botprocess import TOKEN, BotProcess
 from tests.e2e.conftest import ALERTS, NEWS, default_config
 from tests.fakediscord import FakeDiscord
@@ -163,3 +167,45 @@ def test_status_says_running_then_stopped_after_sigterm_and_after_sigkill(fake: 
     assert "Status: running" in newsdesk_status(bot)
     bot.kill()
     fake.wait_for(lambda: "did not shut down cleanly" in newsdesk_status(bot), timeout=30, interval=0.5)
+
+
+def test_console_mode_writes_the_heartbeat_and_the_stop_too(tmp_path: Path) -> None:
+    (tmp_path / "articles").mkdir()
+    config = {**default_config(tmp_path), "storage": {"url": f"sqlite:///{tmp_path / 'newsdesk.db'}"}}
+    config["storage"]["heartbeat_seconds"] = 1
+    path = tmp_path / "newsdesk.yaml"
+    path.write_text(yaml.safe_dump(config))
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(path), "run"],
+        cwd=tmp_path,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "Console mode is watching" in line:
+                break
+        store = Store.open(f"sqlite:///{tmp_path / 'newsdesk.console.db'}")
+        try:
+            deadline = time.monotonic() + 30
+            while not read_liveness(store).running and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert read_liveness(store).running
+        finally:
+            store.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    store = Store.open(f"sqlite:///{tmp_path / 'newsdesk.console.db'}")
+    try:
+        live = read_liveness(store)
+        assert not live.running and live.stopped_at is not None
+    finally:
+        store.close()

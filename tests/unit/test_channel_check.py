@@ -182,3 +182,18 @@ async def test_deliveries_to_a_blocked_channel_stay_pending_and_go_out_once_it_i
         await pipeline.stop()
         await gate.stop()
         store.close()
+
+
+async def test_recheck_on_request_blocks_a_channel_that_went_bad_and_checks_a_new_one() -> None:
+    world = World({})
+    gate = world.gate()
+    await gate.wait_open(1)
+    world.bad[1] = "lacks the bot permission Send Messages"
+    gate.recheck(1)
+    gate.recheck(5)  # never seen: its first check
+    while world.probes.count(1) < 2 or 5 not in world.probes:
+        await asyncio.sleep(0.01)
+    await gate.wait_open(5)
+    assert gate.waiting == {1: "lacks the bot permission Send Messages"}
+    assert world.blocked == [(1, "channels[1].id", "lacks the bot permission Send Messages")]
+    await gate.stop()
