@@ -21,8 +21,9 @@ import yaml
 from bot.heartbeat import read_liveness
 from bot.store import Store
 from tests.botprocess import TOKEN, BotProcess
-from tests.e2e.conftest import ALERTS, NEWS, default_config
-from tests.fakediscord import FakeDiscord
+from tests.e2e.conftest import ALERTS, NEWS, SCIENCE, default_config
+from tests.fakediscord import DEFAULT_GUILD_ID, FakeDiscord
+from tests.fakediscord.world import SEND_MESSAGES
 from tests.storyfiles import write_story
 
 pytestmark = pytest.mark.e2e
@@ -209,3 +210,23 @@ def test_console_mode_writes_the_heartbeat_and_the_stop_too(tmp_path: Path) -> N
         assert not live.running and live.stopped_at is not None
     finally:
         store.close()
+
+
+def test_a_channel_without_send_permission_waits_until_it_is_granted(fake: FakeDiscord, make_bot: MakeBot) -> None:
+    # @everyone may not send in science, and nothing gives the bot's role that permission back.
+    fake.set_overwrites(SCIENCE, [{"id": DEFAULT_GUILD_ID, "type": 0, "deny": SEND_MESSAGES}])
+    bot = make_bot(
+        articles={"backfill": "latest:1"},
+        channels=[{"id": NEWS, "name": "news", "topics": "*"}, {"id": SCIENCE, "name": "science", "topics": "*"}],
+        discord={"channel_recheck_seconds": 1},
+    )
+    bot.articles.mkdir(exist_ok=True)
+    write_story(bot.articles, "one.md", 1, title="First story")
+    bot.start()
+    line = bot.wait_for_log("channels[1].id: channel")
+    assert "lacks the bot permission Send Messages" in line
+    fake.wait_for(lambda: len(posted(fake, NEWS)) == 1, timeout=20)
+    assert not fake.requests_to("POST", rf"/channels/{SCIENCE}/messages")
+    fake.set_overwrites(SCIENCE, [])
+    fake.wait_for(lambda: len(posted(fake, SCIENCE)) == 1, timeout=30)
+    assert "Failures in the last 24 h: 0" in newsdesk_status(bot)
