@@ -56,6 +56,17 @@ def channel_forbidden(channel_id: int, guild_id: int | None, reason: str) -> Ale
     )
 
 
+def channel_unusable(channel_id: int, guild_id: int | None, label: str, problem: str) -> Alert:
+    return Alert(
+        f"unusable:{channel_id}",
+        "A news channel can't be used",
+        f"Channel {channel_id} ({label}) {problem}. Stories routed there wait; none are lost.",
+        "Fix the channel id in the config file or `/feed`, or give the bot View Channel, Send Messages and Embed "
+        "Links there. The bot checks again every few minutes and then posts what waited.",
+        guild_id,
+    )
+
+
 def stories_rejected(rejected: Sequence[tuple[str, str]]) -> Alert:
     """One alert for a batch of rejected files: a bad sync of 500 files must not become 500 messages."""
     shown = summarize_list([f"• {error}" for _path, error in rejected], SHOWN_FILES, sep="\n")

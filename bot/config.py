@@ -81,6 +81,7 @@ class DiscordConfig:
     gateway_url: str = DEFAULT_GATEWAY_URL
     sync_guilds: tuple[int, ...] = ()
     request_timeout: float = 30.0
+    channel_recheck_seconds: float = 300.0  # how often a channel the bot can't post to is checked again
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,7 @@ class SchedulerConfig:
 class Config:
     articles: ArticlesConfig = field(default_factory=ArticlesConfig)
     storage_url: str = "sqlite:///data/newsdesk.db"
+    heartbeat_seconds: float = 10.0  # `newsdesk status` says stopped after three missed heartbeats
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     channels: tuple[ChannelRoute, ...] = ()
     log_level: str = "INFO"
@@ -172,7 +174,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     articles = _mapping(root.get("articles") or {}, "articles")
     _known(articles, "articles.", set(ArticlesConfig.__slots__))
     storage = _mapping(root.get("storage") or {}, "storage")
-    _known(storage, "storage.", {"url"})
+    _known(storage, "storage.", {"url", "heartbeat_seconds"})
     discord = _mapping(root.get("discord") or {}, "discord")
     _known(discord, "discord.", set(DiscordConfig.__slots__))
     scheduler = _mapping(root.get("scheduler") or {}, "scheduler")
@@ -216,6 +218,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
             debounce_ms=_number(articles, "debounce_ms", 30, "articles.", low=1, high=5000),
         ),
         storage_url=storage_url,
+        heartbeat_seconds=_number(storage, "heartbeat_seconds", 10.0, "storage.", low=1, high=3600),
         discord=DiscordConfig(
             api_base=api_base.rstrip("/"),
             gateway_url=gateway_url,
@@ -224,6 +227,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
                 for i, g in enumerate(_list(discord.get("sync_guilds"), "discord.sync_guilds"))
             ),
             request_timeout=_number(discord, "request_timeout", 30.0, "discord.", low=1, high=600),
+            channel_recheck_seconds=_number(discord, "channel_recheck_seconds", 300.0, "discord.", low=1),
         ),
         channels=tuple(_route(item, i) for i, item in enumerate(_list(root.get("channels"), "channels"))),
         log_level=log_level,

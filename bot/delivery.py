@@ -32,6 +32,12 @@ class PipelineObserver(Protocol):
     def files_rejected(self, rejected: Iterable[tuple[str, str]]) -> None: ...
 
 
+class ChannelGate(Protocol):
+    """Holds a channel's deliveries (pending in the ledger, not failed) while the channel can't be used."""
+
+    async def wait_open(self, channel_id: int) -> None: ...
+
+
 class NullObserver:
     def delivery_failed(self, channel_id: int, status: int | None, reason: str) -> None:
         pass
@@ -62,8 +68,10 @@ class ChannelQueue:
         roles_for: RolesFor,
         base_backoff: float = 1.0,
         observer: PipelineObserver | None = None,
+        gate: ChannelGate | None = None,
     ) -> None:
         self._observer = observer or NullObserver()
+        self._gate = gate
         self.channel_id = channel_id
         self._store = store
         self._db = db
@@ -100,8 +108,10 @@ class ChannelQueue:
     async def _run(self) -> None:
         while True:
             story_id = await self._queue.get()
-            self._queued.discard(story_id)
             try:
+                if self._gate is not None:
+                    await self._gate.wait_open(self.channel_id)
+                self._queued.discard(story_id)
                 await self._deliver_with_retry((story_id, self.channel_id))
             except asyncio.CancelledError:
                 raise

@@ -1,12 +1,17 @@
+"""The Discord side of the feed: posts, edits and deletions through discord.py's HTTP client, and the
+channel checks, each fault classified so callers can wait, retry or give up."""
+
 from __future__ import annotations
 
 import asyncio
+import secrets
 from typing import Any
 
 import aiohttp
 import discord
 from discord.http import HTTPClient, Route
 
+from bot.channel_check import ChannelVerdict, judge, missing_channel
 from bot.sinks import DeliveryError
 
 
@@ -40,6 +45,28 @@ class DiscordSink:
             message_id=message_id,
         )
         await self._call(route)
+
+    async def send_alert(self, channel_id: int, payload: dict[str, Any]) -> None:
+        """An alert is one-off: a fresh nonce, so two alerts with the same text are both posted."""
+        await self.post(channel_id, payload, nonce=secrets.token_hex(12))
+
+    async def check_channel(self, channel_id: int, bot_id: int) -> ChannelVerdict:
+        """Whether the bot can post story embeds in the channel: it exists, is visible, and the bot has Send
+        Messages and Embed Links there. Raises ``DeliveryError`` when Discord could not say (outage)."""
+        try:
+            channel = await self._call(Route("GET", "/channels/{channel_id}", channel_id=channel_id))
+        except DeliveryError as exc:
+            if exc.status in (403, 404):
+                return missing_channel(exc.status)
+            raise
+        guild_id = channel.get("guild_id")
+        if guild_id is None:
+            return ChannelVerdict.good()  # a DM or group channel: no server permissions apply
+        roles = await self._call(Route("GET", "/guilds/{guild_id}/roles", guild_id=guild_id))
+        member = await self._call(
+            Route("GET", "/guilds/{guild_id}/members/{user_id}", guild_id=guild_id, user_id=bot_id)
+        )
+        return judge(channel, roles, member)
 
     async def _call(self, route: Route, **kwargs: Any) -> Any:
         try:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import json
 import logging
 import pkgutil
-import secrets
-from typing import Any
+import socket
+from collections.abc import Awaitable
+from typing import TypeVar
 
+import aiohttp
 import discord
 import yarl
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -14,7 +19,8 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
-from bot.alerts import Alerter
+from bot.alerts import Alerter, channel_unusable
+from bot.channel_check import WAITING_KEY, ChannelGate
 from bot.config import Config, DiscordConfig
 from bot.discord_sink import DiscordSink
 from bot.pipeline import Pipeline
@@ -22,6 +28,12 @@ from bot.store import Store
 from bot.store.admin import NewsroomStore
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class DiscordUnreachable(Exception):
+    """Discord (or the proxy in ``discord.api_base``/``gateway_url``) could not be reached: one line says why."""
 
 
 def use_endpoints(settings: DiscordConfig) -> None:
@@ -31,6 +43,56 @@ def use_endpoints(settings: DiscordConfig) -> None:
     """
     discord.http.Route.BASE = settings.api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+def connection_problem(exc: BaseException) -> str:
+    """A connection error in a few words ("connection refused"), not aiohttp's nested repr."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "host name not found"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset"
+        cause = getattr(cause, "os_error", None) or cause.__cause__
+    return str(exc) or type(exc).__name__
+
+
+async def reach(work: Awaitable[T], *, where: str, timeout: float) -> T:
+    """Await a call to Discord, turning a refused, failed or silent connection into ``DiscordUnreachable``."""
+    try:
+        return await asyncio.wait_for(work, timeout=timeout)
+    except TimeoutError:
+        raise DiscordUnreachable(
+            f"cannot reach Discord at {where}: no answer within {timeout:g}s (discord.request_timeout)"
+        ) from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise DiscordUnreachable(f"cannot reach Discord at {where}: {connection_problem(exc)}") from None
+    except discord.DiscordServerError as exc:
+        raise DiscordUnreachable(f"Discord at {where} keeps failing: HTTP {exc.status} {exc.text}") from None
+
+
+class GatewayOutages(logging.Filter):
+    """discord.py logs every gateway reconnect with a full traceback; one line per outage says as much.
+    The last reason is kept for the start-up error when the first connection never succeeds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_error = ""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.getMessage().startswith("Attempting a reconnect"):
+            exc = record.exc_info[1]
+            code = getattr(exc, "code", None)
+            reason = f"closed with code {code}" if code is not None else connection_problem(exc) if exc else "?"
+            self.last_error = reason
+            original = record.getMessage()
+            record.msg = "Discord gateway connection lost (%s); %s"
+            record.args = (reason, original[0].lower() + original[1:])
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
 def extension_names() -> list[str]:
@@ -61,13 +123,19 @@ class NewsTree(app_commands.CommandTree["NewsBot"]):
 
 
 class NewsBot(commands.Bot):
-    """``pipeline`` None builds the bot without starting the feed (``newsdesk sync`` only needs the tree)."""
+    """``pipeline`` None builds the bot without starting the feed (``newsdesk sync`` only needs the tree).
+    With a pipeline, ``attach`` hands in the resources built on the bot's HTTP client before it starts."""
+
+    sink: DiscordSink
+    alerter: Alerter
+    gate: ChannelGate
 
     def __init__(
         self,
         *,
         config: Config,
         store: Store,
+        newsroom: NewsroomStore,
         pipeline: Pipeline | None,
         scheduler: AsyncIOScheduler | None = None,
     ) -> None:
@@ -86,24 +154,48 @@ class NewsBot(commands.Bot):
         self.pipeline = pipeline
         # Started (and its jobs rebuilt) by the digest cog; shut down here, in close().
         self.scheduler = scheduler
-        self.newsroom = NewsroomStore(store)
-        self.alerter = Alerter(
-            self.newsroom,
-            self._post_alert,
-            config_channel=config.alerts.channel,
-            guild_of=self.guild_of,
-            every=config.alerts.every_seconds,
-        )
+        self.newsroom = newsroom
+        self.gateway_outages = GatewayOutages()
+        self._connected = asyncio.Event()
+
+    def attach(self, *, sink: DiscordSink, alerter: Alerter, gate: ChannelGate) -> None:
+        self.sink, self.alerter, self.gate = sink, alerter, gate
+
+    async def start_within(self, token: str, timeout: float) -> asyncio.Task[None]:
+        """Log in and open the gateway, each within ``timeout``; returns the task running the connection.
+
+        Only the first connection is bounded: once it worked, an outage is reconnected with discord.py's
+        backoff (one log line each), because the feed keeps its deliveries pending meanwhile."""
+        await reach(self.login(token), where=discord.http.Route.BASE, timeout=timeout)
+        url = str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+        logging.getLogger("discord.client").addFilter(self.gateway_outages)
+        runner = asyncio.create_task(self.connect(reconnect=True), name="discord-gateway")
+        connected = asyncio.create_task(self._connected.wait())
+        await asyncio.wait({runner, connected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        connected.cancel()
+        if self._connected.is_set():
+            return runner
+        # Not connected: still trying, or given up (discord.py can't even retry when the very first
+        # connection fails: it has no session to resume). Either way the first start failed.
+        runner.cancel()
+        failure = (await asyncio.gather(runner, return_exceptions=True))[0]
+        if isinstance(failure, discord.PrivilegedIntentsRequired | discord.LoginFailure):
+            raise failure
+        reason = self.gateway_outages.last_error or "no answer"
+        raise DiscordUnreachable(f"cannot connect to the Discord gateway at {url} within {timeout:g}s: {reason}")
+
+    async def on_connect(self) -> None:
+        self._connected.set()
+
+    def bot_id(self) -> int:
+        assert self.user is not None, "log in first"
+        return self.user.id
 
     def guild_of(self, channel_id: int) -> int | None:
         """The server a channel belongs to, from the gateway cache (None until the guild is known)."""
         channel = self.get_channel(channel_id)
         guild = getattr(channel, "guild", None)
         return guild.id if guild is not None else None
-
-    async def _post_alert(self, channel_id: int, payload: dict[str, Any]) -> None:
-        sink = DiscordSink(self.http, timeout=self.config.discord.request_timeout)
-        await sink.post(channel_id, payload, nonce=secrets.token_hex(12))
 
     async def setup_hook(self) -> None:
         for name in extension_names():
@@ -135,3 +227,29 @@ class NewsBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("Connected to Discord as %s (%s guilds)", self.user, len(self.guilds))
+
+
+def channel_gate(config: Config, store: Store, sink: DiscordSink, alerter: Alerter, bot: NewsBot) -> ChannelGate:
+    """The gate the send queues ask before each delivery, reporting a bad channel once (log line and alert)
+    and recording the waiting channels for ``newsdesk status``."""
+    labels = {route.channel_id: f"channels[{i}].id" for i, route in enumerate(config.channels)}
+
+    def label(channel_id: int) -> str:
+        return labels.get(channel_id, "a /feed route")
+
+    async def blocked(channel_id: int, where: str, problem: str) -> None:
+        await alerter.raise_alert(channel_unusable(channel_id, bot.guild_of(channel_id), where, problem))
+
+    async def changed(waiting: dict[int, str]) -> None:
+        text = json.dumps({str(ch): f"{label(ch)}: {why}" for ch, why in waiting.items()})
+        await asyncio.to_thread(store.set_meta, WAITING_KEY, text)
+
+    # Whatever waited in an earlier run is checked afresh in this one.
+    store.set_meta(WAITING_KEY, "{}")
+    return ChannelGate(
+        lambda channel_id: sink.check_channel(channel_id, bot.bot_id()),
+        recheck_seconds=config.discord.channel_recheck_seconds,
+        label=label,
+        on_blocked=blocked,
+        on_change=changed,
+    )

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from bot.config import Config
-from bot.delivery import ChannelQueue, NullObserver, PipelineObserver
+from bot.delivery import ChannelGate, ChannelQueue, NullObserver, PipelineObserver
 from bot.listing import summarize_list
 from bot.routing import RouteTable
 from bot.scanner import Progress, Scanner, ScanReport
@@ -37,11 +37,14 @@ class Pipeline:
     """Owns the scanner, the watcher and the send queues. All store access goes through one worker thread,
     which keeps SQLite writes serial and the event loop free for Discord's heartbeats."""
 
-    def __init__(self, config: Config, store: Store, *, retry_base: float = 1.0) -> None:
+    def __init__(
+        self, config: Config, store: Store, *, newsroom: NewsroomStore | None = None, retry_base: float = 1.0
+    ) -> None:
         self.config = config
         self._retry_base = retry_base
         self.store = store
-        self.newsroom = NewsroomStore(store)
+        # main() hands in the one NewsroomStore it shares with the bot; one-shot commands let us make our own.
+        self.newsroom = newsroom or NewsroomStore(store)
         self.routes = RouteTable(config.channels)
         self.observer: PipelineObserver = NullObserver()
         self.guild_of: Callable[[int], int | None] = self.routes.guild_of
@@ -55,6 +58,7 @@ class Pipeline:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-store")
         self._queues: dict[int, ChannelQueue] = {}
         self._sink: Sink | None = None
+        self._gate: ChannelGate | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
 
@@ -90,9 +94,11 @@ class Pipeline:
         watch: bool = True,
         observer: PipelineObserver | None = None,
         guild_of: Callable[[int], int | None] | None = None,
+        gate: ChannelGate | None = None,
     ) -> None:
         """Catch up with the folder, resume unfinished deliveries, then watch for changes."""
         self._sink = sink
+        self._gate = gate
         self.observer = observer or self.observer
         self.guild_of = guild_of or self.guild_of
         await self.db(self.store.set_meta, STARTED_KEY, str(time.time()))
@@ -211,6 +217,7 @@ class Pipeline:
                     roles_for=self.roles_for,
                     base_backoff=self._retry_base,
                     observer=self.observer,
+                    gate=self._gate,
                 )
                 self._queues[channel_id] = queue
                 queue.start()

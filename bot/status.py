@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import __version__
+from bot.channel_check import WAITING_KEY
+from bot.heartbeat import Liveness, describe, read_liveness
 from bot.listing import abbreviate
 from bot.store import Store
 from bot.store.admin import ChannelActivity, NewsroomStore
@@ -41,6 +43,8 @@ class StatusReport:
     failures_24h: int
     failure_samples: list[tuple[int, str, str]]
     digests: list[DigestLine] = field(default_factory=list)
+    liveness: Liveness = field(default_factory=lambda: Liveness(False))
+    waiting: dict[int, str] = field(default_factory=dict)  # channel → why its deliveries wait
 
 
 def collect(
@@ -57,6 +61,8 @@ def collect(
     started = store.get_meta(STARTED_KEY)
     scan = store.get_meta(LAST_SCAN_KEY)
     failures, samples = newsroom.recent_failures(now - 86400)
+    live = read_liveness(store, now)
+    waiting = json.loads(store.get_meta(WAITING_KEY) or "{}") if live.running else {}
     return StatusReport(
         version=__version__,
         started_at=float(started) if started else None,
@@ -70,6 +76,8 @@ def collect(
         failures_24h=failures,
         failure_samples=samples,
         digests=list(digests),
+        liveness=live,
+        waiting={int(k): v for k, v in waiting.items()},
     )
 
 
@@ -96,7 +104,8 @@ def render_text(report: StatusReport, now: float | None = None) -> str:
     now = time.time() if now is None else now
     lines = [
         f"Newsdesk {report.version}",
-        f"Running since: {_ago(report.started_at, now)}" if report.started_at else "Never started",
+        f"Status: {describe(report.liveness, now)}",
+        *([f"Running since: {_ago(report.started_at, now)}"] if report.liveness.running and report.started_at else []),
         f"Stories: {report.stories} indexed, {report.published} published",
         f"Last scan: {_scan_text(report.last_scan, now)}",
         f"Rejected files: {report.rejected_count}",
@@ -108,6 +117,7 @@ def render_text(report: StatusReport, now: float | None = None) -> str:
         *[f"  - channel {ch}: '{title}': {error}" for ch, title, error in report.failure_samples],
         "Channels:",
         *[f"  - {_channel_text(a, report.queues, now, mention=False)}" for a in report.channels],
+        *[f"  - channel {ch} waits: {why}" for ch, why in report.waiting.items()],
         "Digests:" if report.digests else "Digests: none",
         *[f"  - {d.name} → channel {d.channel_id}, next run {_when(d.next_run)}" for d in report.digests],
     ]
@@ -125,6 +135,7 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
     )
     failures = [truncate(clean_line(f"<#{ch}> '{t}': {err}"), 180) for ch, t, err in report.failure_samples]
     channels = [_channel_text(a, report.queues, now, mention=True) for a in report.channels]
+    channels += [truncate(clean_line(f"<#{ch}> waits: {why}"), 180) for ch, why in report.waiting.items()]
     digests = [f"**{clean_line(d.name)}** → <#{d.channel_id}>, next {_when(d.next_run, True)}" for d in report.digests]
     fields = [
         {"name": "Stories", "value": f"{report.stories} indexed\n{report.published} published", "inline": True},

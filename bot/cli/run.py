@@ -19,12 +19,17 @@ log = logging.getLogger(__name__)
 async def run(config: Config) -> int:
     """Watch and post; ``config`` already names the database for this mode (``select_database``)."""
     token = os.environ.get("DISCORD_TOKEN", "").strip()
+    from bot.heartbeat import beat_forever, mark_stopped
+    from bot.store.admin import NewsroomStore
+
     store = Store.open(config.storage_url)
-    pipeline = Pipeline(config, store)
+    # Built once here and shared: the bot, its cogs and the pipeline all use this one NewsroomStore.
+    pipeline = Pipeline(config, store, newsroom=NewsroomStore(store))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    heartbeat = asyncio.create_task(beat_forever(store, config.heartbeat_seconds), name="heartbeat")
     try:
         if token:
             return await _run_discord(config, store, pipeline, token, stop)
@@ -40,21 +45,53 @@ async def run(config: Config) -> int:
         await pipeline.stop()
         return 0
     finally:
+        heartbeat.cancel()
+        await asyncio.gather(heartbeat, return_exceptions=True)
+        mark_stopped(store)
         store.close()
 
 
 async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: str, stop: asyncio.Event) -> int:
     import discord
 
+    from bot.alerts import Alerter
     from bot.digest.jobs import make_scheduler
-    from bot.newsbot import NewsBot, use_endpoints
+    from bot.discord_sink import DiscordSink
+    from bot.newsbot import DiscordUnreachable, NewsBot, channel_gate, use_endpoints
 
     use_endpoints(config.discord)
     # Digest jobs live in the same database; the digest cog starts the scheduler once its jobs are rebuilt.
     scheduler = make_scheduler(store.engine, grace_seconds=config.scheduler.digest_grace_seconds)
-    async with NewsBot(config=config, store=store, pipeline=pipeline, scheduler=scheduler) as bot:
-        runner = asyncio.create_task(bot.start(token))
+    newsroom = pipeline.newsroom
+    async with NewsBot(config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler) as bot:
+        # One sink on the bot's HTTP client, built before start: the feed, the digests and the alerts share it.
+        sink = DiscordSink(bot.http, timeout=config.discord.request_timeout)
+        alerter = Alerter(
+            newsroom,
+            sink.send_alert,
+            config_channel=config.alerts.channel,
+            guild_of=bot.guild_of,
+            every=config.alerts.every_seconds,
+        )
+        bot.attach(sink=sink, alerter=alerter, gate=channel_gate(config, store, sink, alerter, bot))
+        starting = asyncio.create_task(bot.start_within(token, config.discord.request_timeout))
         stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            log.info("Shutting down")
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            return 0
+        try:
+            runner = starting.result()
+        except discord.LoginFailure:
+            stopper.cancel()
+            log.error("Discord refused the token in DISCORD_TOKEN")
+            return 1
+        except DiscordUnreachable as exc:
+            stopper.cancel()
+            log.error("%s", exc)
+            return 1
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if runner.done():
             stopper.cancel()
@@ -78,18 +115,23 @@ async def sync_commands(config: Config, guild_id: int | None) -> int:
         return 2
     import discord
 
-    from bot.newsbot import NewsBot, use_endpoints
+    from bot.newsbot import DiscordUnreachable, NewsBot, reach, use_endpoints
+    from bot.store.admin import NewsroomStore
 
     use_endpoints(config.discord)
     store = Store.open(config.storage_url)
+    where, timeout = config.discord.api_base, config.discord.request_timeout
     try:
-        async with NewsBot(config=config, store=store, pipeline=None) as bot:
+        async with NewsBot(config=config, store=store, newsroom=NewsroomStore(store), pipeline=None) as bot:
             try:
-                await bot.login(token)
+                await reach(bot.login(token), where=where, timeout=timeout)
+                synced = await reach(bot.sync_commands(guild_id), where=where, timeout=timeout)
             except discord.LoginFailure:
                 print("newsdesk: Discord refused the token in DISCORD_TOKEN", file=sys.stderr)
                 return 1
-            synced = await bot.sync_commands(guild_id)
+            except DiscordUnreachable as exc:
+                print(f"newsdesk: {exc}", file=sys.stderr)
+                return 1
     finally:
         store.close()
     where = f"guild {guild_id}" if guild_id else "all servers (global; may take up to an hour to appear)"

@@ -10,7 +10,6 @@ from discord.ext import commands
 from bot.digest import jobs
 from bot.digest.runner import DigestRunner
 from bot.digest.spec import DigestSpec
-from bot.discord_sink import DiscordSink
 from bot.store.digests import DigestRow, DigestStore
 
 if TYPE_CHECKING:
@@ -44,7 +43,7 @@ class DigestCog(commands.Cog, name="Digests"):
             return  # `newsdesk sync` only needs the commands
         self.runner = DigestRunner(
             self.store,
-            DiscordSink(self.bot.http, timeout=self.bot.config.discord.request_timeout),
+            self.bot.sink,
             on_failure=self.bot.alerter.digest_failed,
         )
         config_rows = await asyncio.to_thread(self.store.sync_config, self.bot.config.digests)

@@ -71,6 +71,8 @@ class FeedGroup(AdminGroup):
         route = StoredRoute(channel.id, interaction.guild_id, parsed, min_quality)
         await asyncio.to_thread(self.bot.newsroom.upsert_route, route, interaction.user.id)
         await self.pipeline.reload_routes()
+        # A new or changed route gets the start-up check too: a channel the bot can't use is reported now.
+        self.bot.gate.recheck(channel.id)
         log.info("%s added a route to channel %s: %s", interaction.user.id, channel.id, parsed or "*")
         stored = next(r for r in self._routes_for(channel.id) if r.source == "discord")
         note = ""

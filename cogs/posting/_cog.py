@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands
 
-from bot.discord_sink import DiscordSink
-
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot
 
@@ -15,7 +13,7 @@ log = logging.getLogger(__name__)
 
 
 class Posting(commands.Cog):
-    """Starts the feed pipeline when loaded and stops it when unloaded."""
+    """Starts the feed pipeline (and the channel checks) when loaded and stops them when unloaded."""
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
@@ -24,13 +22,19 @@ class Posting(commands.Cog):
     async def cog_load(self) -> None:
         if self.bot.pipeline is None:
             return
-        sink = DiscordSink(self.bot.http, timeout=self.bot.config.discord.request_timeout)
         # REST works from here on; catching up with a big folder must not hold back the gateway connection.
-        self._starting = asyncio.create_task(self._start(sink), name="feed-start")
+        self._starting = asyncio.create_task(self._start(), name="feed-start")
 
-    async def _start(self, sink: DiscordSink) -> None:
+    async def _start(self) -> None:
+        assert self.bot.pipeline is not None
+        gate = self.bot.gate
+        # Every configured channel is checked at once, so a bad id is reported even with nothing to post.
+        gate.watch(route.channel_id for route in self.bot.config.channels)
+        gate.start()
         try:
-            await self.bot.pipeline.start(sink, observer=self.bot.alerter, guild_of=self.bot.guild_of)
+            await self.bot.pipeline.start(
+                self.bot.sink, observer=self.bot.alerter, guild_of=self.bot.guild_of, gate=gate
+            )
         except Exception:
             log.exception("The feed pipeline could not start; stopping the bot")
             await self.bot.close()
@@ -40,3 +44,4 @@ class Posting(commands.Cog):
             self._starting.cancel()
         if self.bot.pipeline is not None:
             await self.bot.pipeline.stop()
+            await self.bot.gate.stop()

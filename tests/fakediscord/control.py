@@ -54,6 +54,22 @@ class ControlMixin:
         with self.state.lock:
             self.state.forbidden_channels.discard(int(channel_id))
 
+    def set_overwrites(self, channel_id: int, overwrites: list[dict[str, Any]]) -> None:
+        """Replace a channel's permission overwrites (``{id, type, allow, deny}``; type 0 role, 1 member)."""
+        with self.state.lock:
+            found = self.state.channel(int(channel_id))
+            if found is None:
+                raise ValueError(f"unknown channel {channel_id}")
+            found[1].permission_overwrites = [
+                {
+                    "id": str(o["id"]),
+                    "type": o.get("type", 0),
+                    "allow": str(o.get("allow", 0)),
+                    "deny": str(o.get("deny", 0)),
+                }
+                for o in overwrites
+            ]
+
     def forbid_roles(self) -> None:
         with self.state.lock:
             self.state.roles_forbidden = True

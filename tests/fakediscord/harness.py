@@ -17,7 +17,7 @@ from .control import ControlMixin
 from .ratelimit import Rate
 from .server import FakeServer
 from .store import Config, FakeState, Recordings, public
-from .world import DEFAULT_BOT_ID, READER_ID, GuildSpec, MemberSpec, default_guild
+from .world import DEFAULT_BOT_ID, READER_ID, ChannelSpec, GuildSpec, MemberSpec, channel_object, default_guild
 
 log = logging.getLogger(__name__)
 
@@ -327,6 +327,18 @@ class FakeDiscord(ControlMixin):
 
     def interaction_payload(self, interaction_id: int) -> dict[str, Any]:
         return copy.deepcopy(self._payloads[int(interaction_id)])
+
+    def add_channel(self, channel_id: int, name: str, guild_id: int | None = None) -> ChannelSpec:
+        """A text channel created while the bot runs (CHANNEL_CREATE is dispatched, as Discord does)."""
+        with self.state.lock:
+            guild = self.state.guild(guild_id) if guild_id is not None else self.state.guilds[0]
+            if guild is None:
+                raise ValueError(f"unknown guild {guild_id}")
+            spec = ChannelSpec(id=int(channel_id), name=name, position=len(guild.channels))
+            guild.channels.append(spec)
+            data = channel_object(spec, guild.id)
+        self._call(self.server.gateway.broadcast("CHANNEL_CREATE", data, 1))  # GUILDS intent
+        return spec
 
     def post_user_message(self, channel_id: int, content: str, user_id: int = READER_ID) -> dict[str, Any]:
         """A member posts in a channel: stored and dispatched as MESSAGE_CREATE (content only with the intent)."""

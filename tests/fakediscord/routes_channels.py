@@ -11,7 +11,7 @@ from aiohttp import web
 from .limits import validate_message
 from .responses import BODY, FILES, error, json_response
 from .store import public
-from .world import EDITOR_ID, channel_object, guild_object, user_object
+from .world import EDITOR_ID, SEND_MESSAGES, VIEW_CHANNEL, channel_object, guild_object, user_object
 
 if TYPE_CHECKING:
     from .server import FakeServer
@@ -22,6 +22,8 @@ GUILD_MESSAGES, GUILD_MEMBERS = 1 << 9, 1 << 1
 UNKNOWN_CHANNEL = (404, 10003, "Unknown Channel")
 UNKNOWN_MESSAGE = (404, 10008, "Unknown Message")
 UNKNOWN_GUILD = (404, 10004, "Unknown Guild")
+MISSING_ACCESS = (403, 50001, "Missing Access")
+MISSING_PERMISSIONS = (403, 50013, "Missing Permissions")
 
 
 class ChannelRoutes:
@@ -87,7 +89,11 @@ class ChannelRoutes:
         found = self.state.channel(int(request.match_info["cid"]))
         if found is None:
             return self._err(UNKNOWN_CHANNEL)
-        return self._json(channel_object(found[1], found[0].id))
+        with self.state.lock:
+            perms = self.state.bot_permissions(*found)
+            data = channel_object(found[1], found[0].id)
+        # Discord hides a channel the bot cannot view.
+        return self._json(data) if perms & VIEW_CHANNEL else self._err(MISSING_ACCESS)
 
     async def post_message(self, request: web.Request) -> web.Response:
         state, cid = self.state, int(request.match_info["cid"])
@@ -96,8 +102,11 @@ class ChannelRoutes:
             return self._err(UNKNOWN_CHANNEL)
         with state.lock:
             forbidden, delay = cid in state.forbidden_channels, state.delay
-        if forbidden:
-            return self._err((403, 50013, "Missing Permissions"))
+            perms = state.bot_permissions(*found)
+        if not perms & VIEW_CHANNEL:
+            return self._err(MISSING_ACCESS)
+        if forbidden or not perms & SEND_MESSAGES:
+            return self._err(MISSING_PERMISSIONS)
         if delay > 0:
             await asyncio.sleep(delay)
         body = request[BODY]

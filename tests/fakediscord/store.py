@@ -16,6 +16,7 @@ from .world import (
     GuildSpec,
     MemberSpec,
     SnowflakeGenerator,
+    channel_permissions,
     iso_now,
     member_object,
     user_object,
@@ -140,6 +141,12 @@ class FakeState:
             return None
         bot_roles = [r.id for r in guild.roles if r.managed]
         return member_object(member, bot_id=self.config.bot_id, bot_role_ids=bot_roles)
+
+    def bot_permissions(self, guild: GuildSpec, channel: ChannelSpec) -> int:
+        """The bot's permissions in ``channel`` (its managed roles included)."""
+        member = guild.member(self.config.bot_id)
+        roles = (list(member.roles) if member else []) + [r.id for r in guild.roles if r.managed]
+        return channel_permissions(guild, channel, self.config.bot_id, roles)
 
     def _user_for(self, user_id: int, guild: GuildSpec | None) -> dict[str, Any]:
         member = guild.member(user_id) if guild else None

@@ -160,6 +160,31 @@ def default_guild(bot_id: int = DEFAULT_BOT_ID, bot_name: str = "Newsdesk") -> G
     return GuildSpec(id=DEFAULT_GUILD_ID, name="Newsroom", channels=channels, roles=roles, members=members)
 
 
+def channel_permissions(guild: GuildSpec, channel: ChannelSpec, user_id: int, role_ids: list[int]) -> int:
+    """A member's permissions in a channel, the way Discord computes them: @everyone and role permissions,
+    then the channel's @everyone, role and member overwrites (Administrator and the owner bypass them)."""
+    if user_id == guild.owner_id:
+        return ADMIN_PERMISSIONS
+    perms = guild.everyone_permissions
+    for role in guild.roles:
+        if role.id in role_ids:
+            perms |= role.permissions
+    if perms & ADMINISTRATOR:
+        return ADMIN_PERMISSIONS
+    by_id = {int(o["id"]): o for o in channel.permission_overwrites}
+    if guild.id in by_id:
+        perms = (perms & ~int(by_id[guild.id].get("deny", 0))) | int(by_id[guild.id].get("allow", 0))
+    allow = deny = 0
+    for role_id in role_ids:
+        if role_id in by_id:
+            allow |= int(by_id[role_id].get("allow", 0))
+            deny |= int(by_id[role_id].get("deny", 0))
+    perms = (perms & ~deny) | allow
+    if user_id in by_id:
+        perms = (perms & ~int(by_id[user_id].get("deny", 0))) | int(by_id[user_id].get("allow", 0))
+    return perms
+
+
 def user_object(user_id: int, username: str, *, bot: bool = False) -> dict[str, Any]:
     return {
         "id": str(user_id),

@@ -367,6 +367,16 @@ def test_bad_request_timeout() -> None:
     config_error({"discord": {"request_timeout": 601}}, "discord.request_timeout")
 
 
+def test_channel_recheck_and_heartbeat_intervals() -> None:
+    config = parse_config({"discord": {"channel_recheck_seconds": 2}, "storage": {"heartbeat_seconds": 1}}, {})
+    assert config.discord.channel_recheck_seconds == 2.0
+    assert config.heartbeat_seconds == 1.0
+    defaults = parse_config({}, {})
+    assert (defaults.discord.channel_recheck_seconds, defaults.heartbeat_seconds) == (300.0, 10.0)
+    config_error({"discord": {"channel_recheck_seconds": 0}}, "discord.channel_recheck_seconds")
+    config_error({"storage": {"heartbeat_seconds": "often"}}, "storage.heartbeat_seconds")
+
+
 # --- discord endpoints and the environment ---------------------------------------------------------
 
 
