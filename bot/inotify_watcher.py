@@ -92,9 +92,10 @@ def files_open_for_writing(paths: Collection[str]) -> set[str]:
 class InotifyWatch:
     """Watches ``root`` and every folder under it (new folders get watches as they appear)."""
 
-    def __init__(self, root: Path, *, quiet_ms: int) -> None:
+    def __init__(self, root: Path, *, quiet_ms: int, max_open_quiet_s: float = MAX_OPEN_QUIET_S) -> None:
         self.root = root
         self._quiet = quiet_ms / 1000
+        self._max_open_quiet = max_open_quiet_s
         self._inotify: INotify | None = None
         self._dirs: dict[int, str] = {}  # watch descriptor -> folder relative to the root ("" for the root)
         self._ready: set[str] = set()
@@ -222,7 +223,7 @@ class InotifyWatch:
             writing = self._writing.get(rel)
             if writing is None or writing.deadline > now:
                 continue  # closed or written again meanwhile
-            if full[rel] in still_open and now - writing.last_write < MAX_OPEN_QUIET_S:
+            if full[rel] in still_open and now - writing.last_write < self._max_open_quiet:
                 writing.deadline = now + RECHECK_S
                 continue
             del self._writing[rel]

@@ -85,6 +85,5 @@ async def _watch_with_watchfiles(
         step=step_ms,
         stop_event=stop_event,
         recursive=True,
-        raise_interrupt=False,
     ):
         await on_change({os.path.relpath(path, root).replace(os.sep, "/") for _, path in changes})
