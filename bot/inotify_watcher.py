@@ -153,6 +153,8 @@ class InotifyWatch:
         """Watch a folder and every non-hidden folder under it."""
         assert self._inotify is not None
         top = self.root / rel if rel else self.root
+        if not rel and not top.is_dir():
+            raise FileNotFoundError(f"the articles folder {top} does not exist")
         for folder, subfolders, _ in os.walk(top):
             subfolders[:] = [name for name in subfolders if not name.startswith(".")]
             folder_rel = os.path.relpath(folder, self.root).replace(os.sep, "/")
@@ -163,8 +165,6 @@ class InotifyWatch:
                     raise InotifyUnavailable(
                         f"inotify watch limit reached at {folder} (raise fs.inotify.max_user_watches)"
                     ) from exc
-                if folder == str(top) and not rel:
-                    raise
                 continue  # removed while we walked: its own DELETE event says so
             self._dirs[wd] = "" if folder_rel == "." else folder_rel
 

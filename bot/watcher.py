@@ -64,6 +64,8 @@ async def watch_folder(
                 except InotifyUnavailable as exc:
                     log.warning("%s; watching %s with watchfiles instead", exc, root)
                     inotify = False
+                    # Changes between the failure and the new watch would wait for the periodic rescan.
+                    await on_change({""})
                     continue
             else:
                 await _watch_with_watchfiles(root, on_change, stop_event, step_ms=step_ms, max_batch_ms=max_batch_ms)

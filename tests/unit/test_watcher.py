@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -172,6 +173,46 @@ async def test_writer_that_keeps_the_file_open_is_handed_over_after_going_quiet(
         writer.flush()
         # No close ever comes while we wait: the fallback timer hands the quiet file over anyway.
         assert await recorder.wait_for("held.md") == story_text(10)
+    stop.set()
+    async with asyncio.timeout(WAIT):
+        await task
+
+
+@linux_only
+async def test_queue_overflow_asks_for_the_whole_folder(
+    monkeypatch: pytest.MonkeyPatch, inotify_watched: tuple[Path, Recorder]
+) -> None:
+    from inotify_simple import Event, INotify, flags
+
+    real_read = INotify.read
+
+    def read_with_overflow(self: INotify, timeout: int | None = None) -> list[Event]:
+        # What the kernel sends when its event queue (fs.inotify.max_queued_events) ran over.
+        return [*real_read(self, timeout), Event(-1, flags.Q_OVERFLOW, 0, "")]
+
+    root, recorder = inotify_watched
+    monkeypatch.setattr(INotify, "read", read_with_overflow)
+    write_story(root, "lost.md", 11)
+    await recorder.wait_for("")  # the receiver re-reads the whole folder
+
+
+@linux_only
+async def test_watch_limit_falls_back_to_watchfiles(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from inotify_simple import INotify
+
+    def no_watches_left(self: INotify, path: str, mask: int) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(INotify, "add_watch", no_watches_left)
+    recorder, stop = Recorder(tmp_path), asyncio.Event()
+    task = asyncio.create_task(watch_folder(tmp_path, recorder, stop, step_ms=30))
+    await recorder.wait_for("")  # what changed before the fallback watch began is re-read
+    await asyncio.sleep(0.2)
+    write_story(tmp_path, "still.md", 12)
+    assert await recorder.wait_for("still.md") == story_text(12)
+    assert "inotify watch limit reached" in caplog.text and "max_user_watches" in caplog.text
     stop.set()
     async with asyncio.timeout(WAIT):
         await task
