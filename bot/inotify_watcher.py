@@ -33,6 +33,7 @@ DIR_MASK = (
     | flags.DELETE
     | flags.CREATE
     | flags.MODIFY
+    | flags.ATTRIB
     | flags.DELETE_SELF
     | flags.ONLYDIR
     | flags.EXCL_UNLINK
@@ -208,6 +209,9 @@ class InotifyWatch:
                 self._ready.add(rel)
             elif mask & WRITING:
                 self._writing[rel] = _Writing(deadline=now + self._quiet, last_write=now)
+            elif mask & flags.ATTRIB:
+                # chmod or touch: an unreadable file may have become readable. Not a sign the writer is done.
+                self._ready.add(rel)
 
     async def _expire_writers(self) -> None:
         """Files quiet for the debounce time without a close: hand them over unless still open for writing."""

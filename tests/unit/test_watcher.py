@@ -179,6 +179,16 @@ async def test_writer_that_keeps_the_file_open_is_handed_over_after_going_quiet(
 
 
 @linux_only
+async def test_permission_change_is_handed_over(inotify_watched: tuple[Path, Recorder]) -> None:
+    root, recorder = inotify_watched
+    path = write_story(root, "locked.md", 13)
+    await recorder.wait_for("locked.md")
+    recorder.seen.clear()
+    path.chmod(0o600)  # e.g. a file that was unreadable when written becomes readable
+    assert await recorder.wait_for("locked.md") == story_text(13)
+
+
+@linux_only
 async def test_queue_overflow_asks_for_the_whole_folder(
     monkeypatch: pytest.MonkeyPatch, inotify_watched: tuple[Path, Recorder]
 ) -> None:
