@@ -102,6 +102,7 @@ class InotifyWatch:
         self._ready: set[str] = set()
         self._writing: dict[str, _Writing] = {}
         self._wake = asyncio.Event()
+        self._failure: Exception | None = None
 
     async def run(self, on_change: OnChange, stop_event: asyncio.Event) -> None:
         """Call ``on_change`` with batches of relative paths until ``stop_event`` is set."""
@@ -115,15 +116,17 @@ class InotifyWatch:
         stopper = asyncio.create_task(self._wake_on(stop_event), name="watch-stop")
         try:
             self._add_tree("")
-            loop.add_reader(fd, self._wake.set)
+            # Events are read as soon as they arrive, also while ``on_change`` runs: whatever came in meanwhile
+            # is the next batch, so a burst of files becomes a few store transactions, without waiting for more.
+            # (Only waking up here would leave the descriptor readable and the event loop spinning.)
+            loop.add_reader(fd, self._on_readable)
             try:
                 while not stop_event.is_set():
                     await self._sleep()
+                    if self._failure is not None:
+                        raise self._failure
                     if stop_event.is_set():
                         break
-                    # Everything the kernel has queued by now goes into one batch: a burst of files written
-                    # together becomes one store transaction, without waiting for more.
-                    self._drain()
                     await self._expire_writers()
                     batch = {path for path in self._ready if path not in self._writing}
                     self._ready -= batch
@@ -134,6 +137,15 @@ class InotifyWatch:
         finally:
             stopper.cancel()
             self._inotify.close()
+
+    def _on_readable(self) -> None:
+        try:
+            self._drain()
+        except Exception as exc:  # raised in run(), not lost in the event loop's exception handler
+            self._failure = exc
+            assert self._inotify is not None
+            asyncio.get_running_loop().remove_reader(self._inotify.fileno())
+        self._wake.set()
 
     async def _wake_on(self, stop_event: asyncio.Event) -> None:
         await stop_event.wait()
