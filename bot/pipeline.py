@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from bot.config import Config
 from bot.delivery import ChannelQueue, NullObserver, PipelineObserver
+from bot.planning import OnUnpublish, post
 from bot.routing import RouteTable
 from bot.scanner import Progress, Scanner, ScanReport
 from bot.sinks import Sink
@@ -47,8 +48,8 @@ class Pipeline:
             config.articles.path,
             store,
             max_bytes=config.articles.max_file_bytes,
-            route=self.channels_for,
-            on_unpublish=config.articles.on_unpublish,
+            channels_for=self.channels_for,
+            on_unpublish=OnUnpublish(config.articles.on_unpublish),
         )
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-store")
         self._queues: dict[int, ChannelQueue] = {}
@@ -67,7 +68,7 @@ class Pipeline:
 
     async def post_to_channel(self, channel_id: int, story_ids: Sequence[int]) -> int:
         """Queue chosen stories for one channel (admin requests); the ledger keeps it to once per channel."""
-        keys = await self.db(self.newsroom.plan_posts, channel_id, story_ids)
+        keys = await self.db(self.store.record_actions, [post(story_id, [channel_id]) for story_id in story_ids])
         self._enqueue(keys)
         return len(keys)
 
@@ -148,7 +149,8 @@ class Pipeline:
             backfill = self.config.articles.backfill
             if backfill.mode != "none":
                 limit = backfill.count if backfill.mode == "latest" else None
-                result.pending += self.store.plan_backfill(limit, self.channels_for)
+                latest = self.store.latest_published(limit)
+                result.pending += self.store.record_actions([post(i, self.channels_for(s)) for i, s in latest])
             self.store.set_meta(INITIALIZED_KEY, str(time.time()))
             log.info(
                 "First run: indexed the folder silently; backfill %s",

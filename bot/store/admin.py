@@ -13,7 +13,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.config import ChannelRoute
-from bot.store import ledger
 from bot.store.admin_tables import alerts_sent, feed_routes, guild_settings, topic_roles
 from bot.store.schema import PENDING_STATES, deliveries, stories
 from bot.store.store import Store
@@ -161,13 +160,6 @@ class NewsroomStore:
                     if len(found) >= limit:
                         break
         return found
-
-    def plan_posts(self, channel_id: int, story_ids: Sequence[int]) -> list[tuple[int, int]]:
-        with self.engine.begin() as conn:
-            keys: list[tuple[int, int]] = []
-            for story_id in story_ids:
-                keys += ledger.plan_publish(conn, story_id, [channel_id])
-            return keys
 
     # -- status -------------------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.story import Story
 
@@ -77,3 +78,16 @@ class Delivery:
     version: int
     attempts: int
     story: Story
+
+
+class DeliveryState(StrEnum):
+    """A ledger row's next action (post, edit, delete) or its settled outcome. Stored as these strings."""
+
+    POST = "post"
+    EDIT = "edit"
+    DELETE = "delete"
+    SENT = "sent"
+    DELETED = "deleted"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    GONE = "gone"

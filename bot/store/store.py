@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 
+from bot.planning import Action, Planner, StoryBefore, StoryChange
 from bot.store import ledger
 from bot.store.records import (
     Delivery,
@@ -42,7 +43,6 @@ from bot.story import Story
 
 log = logging.getLogger(__name__)
 
-Router = Callable[[Story], Iterable[int]]
 DeliveryKey = ledger.DeliveryKey
 _IN_CHUNK = 500  # SQLite's bound-parameter limit is generous, but IN lists stay fast when short
 
@@ -120,18 +120,19 @@ class Store:
             ).first()
             return FileState(*r) if r else None
 
-    def apply(self, items: Sequence[ScanItem], *, route: Router, announce: bool, on_unpublish: str) -> ApplyResult:
-        """Record a batch of scan results in one transaction and plan the deliveries they cause.
+    def apply(self, items: Sequence[ScanItem], planner: Planner) -> ApplyResult:
+        """Record a batch of scan results in one transaction, and in it the ledger actions ``planner`` decides.
 
         Parsed files go first so that a rename (new path, then old path removed) never looks like the story
-        vanishing. With ``announce`` False (the first run's baseline) nothing new is planned for posting.
+        vanishing. The planner sees each touched story's state before the batch and after it.
         """
         result = ApplyResult()
         now = time.time()
+        changes: list[StoryChange] = []
         parsed = [i for i in items if isinstance(i, FileParsed)]
         with self.engine.begin() as conn:
             if parsed:
-                self._apply_parsed(conn, parsed, now, route, announce, on_unpublish, result)
+                self._apply_parsed(conn, parsed, now, changes, result)
             touched = [i for i in items if isinstance(i, FileTouched)]
             if touched:
                 conn.execute(
@@ -147,7 +148,11 @@ class Store:
                     key = conn.scalar(select(files.c.story_key).where(files.c.path == item.path))
                     conn.execute(delete(files).where(files.c.path == item.path))
                     if key:
-                        self._detach(conn, key, item.path, on_unpublish, result)
+                        self._detach(conn, key, item.path, changes, result)
+            if changes:
+                # Only the ledger's deliveries table is written from here on, so planning after all the story
+                # writes of the batch records the same as planning story by story would.
+                result.pending += ledger.record(conn, planner(changes))
         return result
 
     def _apply_parsed(
@@ -155,9 +160,7 @@ class Store:
         conn: Connection,
         items: list[FileParsed],
         now: float,
-        route: Router,
-        announce: bool,
-        on_unpublish: str,
+        changes: list[StoryChange],
         result: ApplyResult,
     ) -> None:
         """Bulk path: a first index writes hundreds of thousands of rows, so each table gets one executemany."""
@@ -191,18 +194,12 @@ class Store:
         self._index(conn, [(ids[key], i.story) for key, i in latest.items()])
 
         for key, item in latest.items():
-            story, before = item.story, old.get(key)
-            was_live = bool(before and before.present and before.published)
-            if story.published and not was_live:
-                if announce:
-                    result.pending += ledger.plan_publish(conn, ids[key], route(story))
-            elif story.published and before is not None and before.fingerprint != item.fingerprint:
-                result.pending += ledger.plan_change(conn, ids[key])
-            elif was_live and not story.published:
-                result.pending += ledger.plan_unpublish(conn, ids[key], on_unpublish)
+            row = old.get(key)
+            before = StoryBefore(bool(row.published), bool(row.present), row.fingerprint) if row else None
+            changes.append(StoryChange(ids[key], before, item.story, item.fingerprint))
         for path, previous_key in previous:
             if previous_key and previous_key not in latest:
-                self._detach(conn, previous_key, path, on_unpublish, result)
+                self._detach(conn, previous_key, path, changes, result)
 
     @staticmethod
     def _index(conn: Connection, entries: list[tuple[int, Story]]) -> None:
@@ -221,7 +218,7 @@ class Store:
             ],
         )
 
-    def _detach(self, conn: Connection, key: str, path: str, on_unpublish: str, result: ApplyResult) -> None:
+    def _detach(self, conn: Connection, key: str, path: str, changes: list[StoryChange], result: ApplyResult) -> None:
         """``path`` no longer defines story ``key``: fall back to another file with it, or retire the story."""
         other = conn.scalar(
             select(files.c.path)
@@ -233,36 +230,40 @@ class Store:
             result.reparse.append(other)
             return
         row = conn.execute(
-            select(stories.c.id, stories.c.published, stories.c.present).where(stories.c.key == key)
+            select(stories.c.id, stories.c.published, stories.c.present, stories.c.fingerprint).where(
+                stories.c.key == key
+            )
         ).first()
         if row is None or not row.present:
             return
         conn.execute(update(stories).where(stories.c.id == row.id).values(present=False, updated_at=time.time()))
         conn.execute(delete(story_topics).where(story_topics.c.story_id == row.id))
         conn.exec_driver_sql("DELETE FROM stories_fts WHERE rowid = ?", (row.id,))
-        if row.published:
-            result.pending += ledger.plan_unpublish(conn, row.id, on_unpublish)
+        changes.append(StoryChange(row.id, StoryBefore(bool(row.published), True, row.fingerprint), None))
 
     @staticmethod
     def _upsert_files(conn: Connection, rows: list[dict[str, Any]], *, keep_story_key: bool) -> None:
         # A broken file keeps pointing at the story it defined before, which stays as it was.
         conn.execute(_UPSERT_FILE_KEEP_KEY if keep_story_key else _UPSERT_FILE, rows)
 
-    def plan_backfill(self, limit: int | None, route: Router) -> list[DeliveryKey]:
-        """The first run's backfill: plan posts for the ``limit`` newest published stories (None = all)."""
-        with self.engine.begin() as conn:
-            query = (
-                select(stories.c.id, stories.c.data)
-                .where(stories.c.present.is_(True), stories.c.published.is_(True))
-                .order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc())
-            )
-            if limit is not None:
-                query = query.limit(limit)
+    def latest_published(self, limit: int | None) -> list[tuple[int, Story]]:
+        """The ``limit`` newest published stories (None = all), oldest first: the first run's backfill."""
+        query = (
+            select(stories.c.id, stories.c.data)
+            .where(stories.c.present.is_(True), stories.c.published.is_(True))
+            .order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc())
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-            pending: list[DeliveryKey] = []
-            for row in reversed(rows):  # oldest first, so the channel reads in order
-                pending += ledger.plan_publish(conn, row.id, route(Story.from_dict(json.loads(row.data))))
-            return pending
+        # Oldest first, so the channel reads in order.
+        return [(row.id, Story.from_dict(json.loads(row.data))) for row in reversed(rows)]
+
+    def record_actions(self, actions: Sequence[Action]) -> list[DeliveryKey]:
+        """Record actions decided outside a scan (backfill, posts on request) in one transaction."""
+        with self.engine.begin() as conn:
+            return ledger.record(conn, actions)
 
     # -- deliveries ---------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from bot.digest import jobs
 from bot.digest.runner import DigestRunner
 from bot.digest.spec import make_spec
 from bot.parser import parse_story_text
+from bot.planning import make_planner
 from bot.store import FileParsed, Store
 from bot.store.digests import BASELINE_KEY, DigestRow, DigestStore
 from tests.storyfiles import story_text
@@ -38,7 +39,7 @@ def store(db_url: str) -> Iterator[Store]:
     story = parse_story_text(story_text(1), "1.md")
     data = json.dumps(story.to_dict(), sort_keys=True)
     item = FileParsed("1.md", 1, 100, "sha", story, data, hashlib.sha256(data.encode()).hexdigest())
-    s.apply([item], route=lambda _: [], announce=True, on_unpublish="delete")
+    s.apply([item], make_planner(lambda _: [], announce=True, on_unpublish="delete"))
     yield s
     s.close()
 

@@ -14,6 +14,7 @@ import pytest
 from bot.digest.runner import DigestRunner, digest_nonce
 from bot.digest.spec import DigestSpec, make_spec
 from bot.parser import parse_story_text
+from bot.planning import make_planner
 from bot.sinks import DeliveryError
 from bot.store import FileParsed, Store
 from bot.store.digests import BASELINE_KEY, DigestRow, DigestStore
@@ -66,7 +67,7 @@ def add(store: Store, n: int, **fields: Any) -> None:
     story = parse_story_text(story_text(n, **fields), f"{n}.md")
     data = json.dumps(story.to_dict(), sort_keys=True)
     item = FileParsed(f"{n}.md", n, 100, f"sha-{n}-{fields}", story, data, hashlib.sha256(data.encode()).hexdigest())
-    store.apply([item], route=lambda s: [], announce=True, on_unpublish="delete")
+    store.apply([item], make_planner(lambda s: [], announce=True, on_unpublish="delete"))
 
 
 def digest(runner: DigestRunner, **options: Any) -> DigestRow:

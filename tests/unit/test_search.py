@@ -16,6 +16,7 @@ import bot.search
 import bot.store.search
 from bot.embeds import EMBED_TOTAL_LIMIT, embed_length
 from bot.parser import parse_story_text
+from bot.planning import make_planner
 from bot.search import SearchRequest, SearchService, clamp_page, count_cap, page_count, page_offset, search_stories
 from bot.store import FileParsed, FileRemoved, Store
 from bot.store.search import fts_match
@@ -45,7 +46,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def add(store: Store, *items: FileParsed | FileRemoved) -> None:
-    store.apply(list(items), route=lambda s: [], announce=False, on_unpublish="delete")
+    store.apply(list(items), make_planner(lambda s: [], announce=False, on_unpublish="delete"))
 
 
 def service(store: Store) -> SearchService:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.parser import parse_story_text
+from bot.planning import make_planner
 from bot.search import SearchRequest, search_stories
 from bot.store import FileParsed, FileRemoved, Store
 from bot.store.search import fts_match
@@ -32,7 +33,9 @@ def store(tmp_path: Path) -> Store:
 
 
 def apply(store: Store, *items: object, announce: bool = True, on_unpublish: str = "delete") -> list[tuple[int, int]]:
-    return store.apply(list(items), route=lambda s: CHANNELS, announce=announce, on_unpublish=on_unpublish).pending
+    return store.apply(
+        list(items), make_planner(lambda s: CHANNELS, announce=announce, on_unpublish=on_unpublish)
+    ).pending
 
 
 def test_open_uses_wal_and_creates_the_folder(store: Store, tmp_path: Path) -> None:
