@@ -114,7 +114,7 @@ async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: 
 
     use_endpoints(config.discord)
     # Digest jobs live in the same database; the digest cog starts the scheduler once its jobs are rebuilt.
-    scheduler = make_scheduler(store.engine, grace_seconds=config.scheduler.digest_grace_seconds)
+    scheduler = make_scheduler(store, grace_seconds=config.scheduler.digest_grace_seconds)
     async with NewsBot(config=config, store=store, pipeline=pipeline, scheduler=scheduler) as bot:
         runner = asyncio.create_task(bot.start(token))
         stopper = asyncio.create_task(stop.wait())
@@ -238,7 +238,7 @@ def status(config: Config) -> int:
 
     store = Store.open(config.storage_url)
     try:
-        digest_store = DigestStore(store.engine)
+        digest_store = DigestStore(store)
         runs = digest_store.next_run_times()
         digests = [DigestLine(r.spec.name, r.spec.channel_id, runs.get(str(r.id))) for r in digest_store.all()]
         print(render_text(collect(store, NewsroomStore(store), digests=digests)))
@@ -248,7 +248,7 @@ def status(config: Config) -> int:
 
 
 def search(config: Config, topic: str | None, query: str | None, limit: int) -> int:
-    from bot.search import SearchRequest, search_stories
+    from bot.search_service import SearchRequest, search_stories
 
     store = Store.open(config.storage_url)
     try:

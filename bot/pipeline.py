@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from bot.config import Config
@@ -33,8 +31,8 @@ INITIALIZED_KEY = "initialized_at"
 
 
 class Pipeline:
-    """Owns the scanner, the watcher and the send queues. All store access goes through one worker thread,
-    which keeps SQLite writes serial and the event loop free for Discord's heartbeats."""
+    """Owns the scanner, the watcher and the send queues. Its store work runs on the store's serial thread
+    (``Store.run``), which keeps SQLite writes in order and the event loop free for Discord's heartbeats."""
 
     def __init__(self, config: Config, store: Store, *, retry_base: float = 1.0) -> None:
         self.config = config
@@ -51,7 +49,6 @@ class Pipeline:
             channels_for=self.channels_for,
             on_unpublish=OnUnpublish(config.articles.on_unpublish),
         )
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-store")
         self._queues: dict[int, ChannelQueue] = {}
         self._sink: Sink | None = None
         self._stop = asyncio.Event()
@@ -79,8 +76,7 @@ class Pipeline:
     # -- life cycle ---------------------------------------------------------------------------------------
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        return await self.store.run(fn, *args, **kwargs)
 
     async def start(
         self,
@@ -125,7 +121,6 @@ class Pipeline:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.gather(*(q.stop() for q in self._queues.values()))
-        self._executor.shutdown(wait=True)
 
     async def drain(self) -> None:
         """Wait until every queued delivery has been handled (tests and one-shot runs)."""

@@ -99,7 +99,7 @@ class DigestRunner:
         return DigestPlan(digest, start, now, len(found), messages)
 
     async def preview(self, digest_id: int) -> DigestPlan | None:
-        return await asyncio.to_thread(self.plan, digest_id)
+        return await self.digests.store.run_concurrent(self.plan, digest_id)
 
     async def run(self, digest_id: int, *, reason: str = "schedule") -> RunOutcome:
         task = asyncio.current_task()
@@ -120,7 +120,7 @@ class DigestRunner:
 
     async def _run(self, digest_id: int, reason: str) -> RunOutcome:
         started = self._clock()
-        plan = await asyncio.to_thread(self.plan, digest_id)
+        plan = await self.digests.store.run_concurrent(self.plan, digest_id)
         if plan is None:
             log.warning("Digest %s no longer exists; nothing to run", digest_id)
             return RunOutcome("missing")
@@ -133,7 +133,7 @@ class DigestRunner:
                 plan.available,
                 spec.min_items,
             )
-            await asyncio.to_thread(self._record, plan, started, "skipped", [], None)
+            await self.digests.store.run_concurrent(self._record, plan, started, "skipped", [], None)
             return RunOutcome("skipped", plan=plan)
         delivered: list[tuple[int, tuple[int, ...]]] = []
         error: str | None = None
@@ -157,7 +157,7 @@ class DigestRunner:
             self._record(plan, started, "partial" if delivered else "failed", delivered, "cancelled")
             raise
         status = "sent" if error is None else ("partial" if delivered else "failed")
-        await asyncio.to_thread(self._record, plan, started, status, delivered, error)
+        await self.digests.store.run_concurrent(self._record, plan, started, status, delivered, error)
         stories = sum(len(ids) for _, ids in delivered)
         if status == "sent":
             log.info(

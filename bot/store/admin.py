@@ -55,6 +55,7 @@ class ChannelActivity:
 
 class NewsroomStore:
     def __init__(self, store: Store) -> None:
+        self.store = store  # async callers run these methods through store.run_concurrent
         self.engine = store.engine
 
     # -- routes -------------------------------------------------------------------------------------------

@@ -8,14 +8,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, delete, exists, false, func, insert, or_, select
+from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, or_, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.digest.ranking import Candidate
 from bot.digest.schedule import Schedule
 from bot.digest.spec import DigestSpec
-from bot.store.digest_tables import CONFIG_GUILD, digest_items, digest_runs, digests
+from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_runs, digests
 from bot.store.schema import meta, stories, story_topics
+from bot.store.store import Store
 from bot.story import Story
 
 # The pipeline writes this meta key once the very first index is done (bot.pipeline.INITIALIZED_KEY).
@@ -49,8 +50,9 @@ class RunRow:
 
 
 class DigestStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, store: Store) -> None:
+        self.store = store  # async callers run these methods through store.run_concurrent
+        self.engine = store.engine
 
     # -- declarations ---------------------------------------------------------------------------------------
 
@@ -105,7 +107,7 @@ class DigestStore:
         with self.engine.connect() as conn:
             return [_digest(r) for r in conn.execute(select(digests).order_by(digests.c.name, digests.c.id))]
 
-    def next_run_times(self, jobs_table: str = "apscheduler_jobs") -> dict[str, float | None]:
+    def next_run_times(self, jobs_table: str = JOBS_TABLE) -> dict[str, float | None]:
         """Job id -> next run (epoch) from APScheduler's job table, for reports outside the running bot."""
         with self.engine.connect() as conn:
             if not self.engine.dialect.has_table(conn, jobs_table):

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import (
     Connection,
     Engine,
@@ -28,6 +33,7 @@ from sqlalchemy.engine import make_url
 
 from bot.planning import Action, Planner, StoryBefore, StoryChange
 from bot.store import ledger
+from bot.store.digest_tables import JOBS_TABLE
 from bot.store.records import (
     Delivery,
     FileFailed,
@@ -39,10 +45,12 @@ from bot.store.records import (
     StoryRow,
 )
 from bot.store.schema import FTS_DDL, PENDING_STATES, deliveries, files, meta, metadata, stories, story_topics
+from bot.store.search_queries import SearchQueries
 from bot.story import Story
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 DeliveryKey = ledger.DeliveryKey
 _IN_CHUNK = 500  # SQLite's bound-parameter limit is generous, but IN lists stay fast when short
 
@@ -60,8 +68,32 @@ class ApplyResult:
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    """The one way into the database. Async code never opens connections or threads of its own: it hands a
+    function of the store's synchronous API to ``run`` or ``run_concurrent``, which run it on the store's threads.
+    """
+
+    def __init__(self, engine: Engine, *, concurrency: int = 4) -> None:
+        self.engine = engine  # only bot/store/ uses it
+        # The feed (scans and the delivery ledger) runs on one thread, in order: SQLite writes stay serial and
+        # the event loop stays free for Discord's heartbeats.
+        self._serial = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-store")
+        # Commands, search, alerts and digests are short and must not wait behind a scan of a large folder;
+        # WAL lets them read beside it.
+        self._concurrent = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="newsdesk-store-side")
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn`` on the store's serial thread, after everything handed in before it."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._serial, functools.partial(fn, *args, **kwargs))
+
+    async def run_concurrent(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn`` on one of the store's side threads: for short work that must not queue behind a scan."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._concurrent, functools.partial(fn, *args, **kwargs))
+
+    def job_store(self) -> SQLAlchemyJobStore:
+        """APScheduler's persistent job store, in this database."""
+        return SQLAlchemyJobStore(engine=self.engine, tablename=JOBS_TABLE)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -82,7 +114,16 @@ class Store:
             conn.exec_driver_sql(FTS_DDL)
         return cls(engine)
 
+    @contextlib.contextmanager
+    def searching(self) -> Iterator[SearchQueries]:
+        """One connection for the few statements of one search."""
+        with self.engine.connect() as conn:
+            yield SearchQueries(conn)
+
     def close(self) -> None:
+        """Wait for work handed to the store's threads, then close the database."""
+        self._serial.shutdown(wait=True)
+        self._concurrent.shutdown(wait=True)
         # No PRAGMA optimize/ANALYZE here: the search queries are tuned for (and measured with) SQLite's default
         # planning; with sqlite_stat1 present, full-text search picked slower plans (p99 12 ms -> 36 ms at 100k).
         self.engine.dispose()

@@ -19,7 +19,7 @@ from bot.embeds import (
     is_valid_url,
     truncate,
 )
-from bot.search import Hit, SearchPage, SearchRequest, page_offset
+from bot.search_service import Hit, SearchPage, SearchRequest, page_offset
 from bot.story import Story
 
 EMBED_COLOR = 0x2B6CB0

@@ -11,7 +11,7 @@ from typing import Any
 
 import discord
 
-from bot.search import SearchPage, SearchService
+from bot.search_service import SearchPage, SearchService
 from cogs.news import _render as render
 from cogs.news._respond import reply, run_or_defer, tell
 
@@ -109,7 +109,7 @@ class ResultsView(discord.ui.View):
     def _go_to(self, page_number: int) -> Callback:
         async def callback(interaction: discord.Interaction) -> None:
             request = replace(self.page.request, page=max(1, page_number))
-            page = await run_or_defer(interaction, self.service.search, request, update=True)
+            page = await run_or_defer(interaction, self.service.store, self.service.search, request, update=True)
             self.show_results(page)
             await reply(
                 interaction,
@@ -123,7 +123,9 @@ class ResultsView(discord.ui.View):
 
     def _open(self, menu: discord.ui.Select[ResultsView]) -> Callback:
         async def callback(interaction: discord.Interaction) -> None:
-            story = await run_or_defer(interaction, self.service.story, int(menu.values[0]), update=True)
+            story = await run_or_defer(
+                interaction, self.service.store, self.service.story, int(menu.values[0]), update=True
+            )
             if story is None:
                 await tell(interaction, GONE)
                 return

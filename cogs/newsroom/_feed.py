@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -75,7 +74,7 @@ class FeedGroup(AdminGroup):
             return
         assert interaction.guild_id is not None  # AdminGroup is guild-only
         route = StoredRoute(channel.id, interaction.guild_id, parsed, min_quality)
-        await asyncio.to_thread(self.bot.newsroom.upsert_route, route, interaction.user.id)
+        await self.bot.store.run_concurrent(self.bot.newsroom.upsert_route, route, interaction.user.id)
         await self.pipeline.reload_routes()
         log.info("%s added a route to channel %s: %s", interaction.user.id, channel.id, parsed or "*")
         stored = next(r for r in self._routes_for(channel.id) if r.source == "discord")
@@ -90,7 +89,7 @@ class FeedGroup(AdminGroup):
     @app_commands.command(name="remove", description="Stop posting to a channel")
     @app_commands.describe(channel="The channel whose route to remove")
     async def remove(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
-        removed = await asyncio.to_thread(self.bot.newsroom.remove_route, channel.id)
+        removed = await self.bot.store.run_concurrent(self.bot.newsroom.remove_route, channel.id)
         await self.pipeline.reload_routes()
         if removed:
             message = f"Stories are no longer posted to <#{channel.id}>."
@@ -122,7 +121,9 @@ class FeedGroup(AdminGroup):
         routes = await self._routes_or_explain(interaction, channel)
         if not routes:
             return
-        found = await asyncio.to_thread(self.bot.newsroom.candidates, channel.id, routes, since=None, limit=20)
+        found = await self.bot.store.run_concurrent(
+            self.bot.newsroom.candidates, channel.id, routes, since=None, limit=20
+        )
         fresh = [c for c in found if not c.delivered]
         if not found:
             message = "No published story matches that route yet."
@@ -156,7 +157,7 @@ class FeedGroup(AdminGroup):
         routes = await self._routes_or_explain(interaction, channel)
         if not routes:
             return
-        found = await asyncio.to_thread(
+        found = await self.bot.store.run_concurrent(
             self.bot.newsroom.candidates, channel.id, routes, since=time.time() - window, limit=limit * 5
         )
         chosen = [c for c in found if not c.delivered][:limit]
@@ -182,7 +183,7 @@ class FeedGroup(AdminGroup):
             await interaction.response.send_message("`role`: @everyone can't be a topic role.", ephemeral=True)
             return
         assert interaction.guild_id is not None
-        await asyncio.to_thread(self.bot.newsroom.bind_topic, interaction.guild_id, name, role.id)
+        await self.bot.store.run_concurrent(self.bot.newsroom.bind_topic, interaction.guild_id, name, role.id)
         await self.pipeline.reload_routes()
         await interaction.response.send_message(
             f"Stories about **{clean_line(name)}** will mention <@&{role.id}>. "
@@ -195,7 +196,7 @@ class FeedGroup(AdminGroup):
     @app_commands.describe(topic="The topic whose role ping to remove")
     async def unping(self, interaction: discord.Interaction, topic: str) -> None:
         assert interaction.guild_id is not None
-        removed = await asyncio.to_thread(self.bot.newsroom.unbind_topic, interaction.guild_id, topic)
+        removed = await self.bot.store.run_concurrent(self.bot.newsroom.unbind_topic, interaction.guild_id, topic)
         await self.pipeline.reload_routes()
         message = f"**{clean_line(topic)}** no longer pings a role." if removed else "That topic has no role ping."
         await interaction.response.send_message(message, ephemeral=True)

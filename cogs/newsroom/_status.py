@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import discord
@@ -28,14 +27,18 @@ class NewsdeskGroup(AdminGroup):
         queues = {channel: backlog for channel, backlog, _sent, _failed in pipeline.queue_stats()} if pipeline else {}
         digest_cog = self.bot.get_cog("Digests")
         digests = await digest_cog.status_lines() if isinstance(digest_cog, DigestCog) else []
-        report = await asyncio.to_thread(collect, self.bot.store, self.bot.newsroom, queues=queues, digests=digests)
+        report = await self.bot.store.run_concurrent(
+            collect, self.bot.store, self.bot.newsroom, queues=queues, digests=digests
+        )
         await interaction.followup.send(embed=discord.Embed.from_dict(render_embed(report)), ephemeral=True)
 
     @app_commands.command(name="alerts", description="Choose the channel where the bot reports problems")
     @app_commands.describe(channel="The alerts channel (leave empty to stop alerts in this server)")
     async def alerts(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
         assert interaction.guild_id is not None
-        await asyncio.to_thread(self.bot.newsroom.set_alert_channel, interaction.guild_id, channel and channel.id)
+        await self.bot.store.run_concurrent(
+            self.bot.newsroom.set_alert_channel, interaction.guild_id, channel and channel.id
+        )
         if channel is None:
             message = "Alerts are off for this server (the config file's `alerts.channel` still gets them)."
         else:

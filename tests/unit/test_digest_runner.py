@@ -60,7 +60,7 @@ def sink() -> RecordingSink:
 @pytest.fixture
 def runner(store: Store, sink: RecordingSink) -> DigestRunner:
     store.set_meta(BASELINE_KEY, str(time.time() - 3600))
-    return DigestRunner(DigestStore(store.engine), sink, retry_base=0.001)
+    return DigestRunner(DigestStore(store), sink, retry_base=0.001)
 
 
 def add(store: Store, n: int, **fields: Any) -> None:
@@ -215,7 +215,7 @@ async def test_a_removed_digest_does_not_run(store: Store, runner: DigestRunner,
 
 
 def test_config_digests_are_synced(store: Store) -> None:
-    digests = DigestStore(store.engine)
+    digests = DigestStore(store)
     a = make_spec(name="a", channel_id=1, time="09:00")
     b = make_spec(name="b", channel_id=2, time="10:00")
     first = digests.sync_config([a, b])

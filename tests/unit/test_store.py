@@ -11,9 +11,9 @@ from sqlalchemy import text
 
 from bot.parser import parse_story_text
 from bot.planning import make_planner
-from bot.search import SearchRequest, search_stories
+from bot.search_service import SearchRequest, search_stories
 from bot.store import FileParsed, FileRemoved, Store
-from bot.store.search import fts_match
+from bot.store.search_queries import fts_match
 from tests.storyfiles import story_text
 
 CHANNELS = [7, 8]
