@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.embeds import neutralize_mentions
 from bot.sinks import DeliveryError
-from bot.store.admin import NewsroomStore
+from bot.store.newsroom import NewsroomStore
 
 log = logging.getLogger(__name__)
 

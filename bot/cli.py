@@ -233,8 +233,8 @@ def _check_file(path: Path, rel: str, max_bytes: int) -> str | None:
 
 def status(config: Config) -> int:
     from bot.status import DigestLine, collect, render_text
-    from bot.store.admin import NewsroomStore
     from bot.store.digests import DigestStore
+    from bot.store.newsroom import NewsroomStore
 
     store = Store.open(config.storage_url)
     try:

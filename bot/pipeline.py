@@ -13,13 +13,13 @@ from typing import Any, TypeVar
 
 from bot.config import Config
 from bot.delivery import ChannelQueue, NullObserver, PipelineObserver
-from bot.planning import OnUnpublish, post
+from bot.planning import BackfillMode, post
 from bot.routing import RouteTable
 from bot.scanner import Progress, Scanner, ScanReport
 from bot.sinks import Sink
 from bot.status import LAST_SCAN_KEY, STARTED_KEY
 from bot.store import Store
-from bot.store.admin import NewsroomStore
+from bot.store.newsroom import NewsroomStore
 from bot.store.store import ApplyResult, DeliveryKey
 from bot.story import Story
 from bot.watcher import watch_folder
@@ -47,7 +47,7 @@ class Pipeline:
             store,
             max_bytes=config.articles.max_file_bytes,
             channels_for=self.channels_for,
-            on_unpublish=OnUnpublish(config.articles.on_unpublish),
+            on_unpublish=config.articles.on_unpublish,
         )
         self._queues: dict[int, ChannelQueue] = {}
         self._sink: Sink | None = None
@@ -142,14 +142,14 @@ class Pipeline:
         )
         if first_run:
             backfill = self.config.articles.backfill
-            if backfill.mode != "none":
-                limit = backfill.count if backfill.mode == "latest" else None
+            if backfill.mode is not BackfillMode.NONE:
+                limit = backfill.count if backfill.mode is BackfillMode.LATEST else None
                 latest = self.store.latest_published(limit)
                 result.pending += self.store.record_actions([post(i, self.channels_for(s)) for i, s in latest])
             self.store.set_meta(INITIALIZED_KEY, str(time.time()))
             log.info(
                 "First run: indexed the folder silently; backfill %s",
-                f"latest:{backfill.count}" if backfill.mode == "latest" else backfill.mode,
+                f"latest:{backfill.count}" if backfill.mode is BackfillMode.LATEST else str(backfill.mode),
             )
         return result
 

@@ -11,7 +11,7 @@ from typing import Any
 from bot import __version__
 from bot.embeds import clean_line, truncate
 from bot.store import Store
-from bot.store.admin import ChannelActivity, NewsroomStore
+from bot.store.newsroom import ChannelActivity, NewsroomStore
 
 LAST_SCAN_KEY = "last_scan"
 STARTED_KEY = "started_at"

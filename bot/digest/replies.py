@@ -9,7 +9,7 @@ from bot.digest.render import escape_markdown
 from bot.digest.runner import DigestPlan, RunOutcome
 from bot.digest.schedule import OptionError
 from bot.embeds import clean_line, truncate
-from bot.store.digests import DigestRow
+from bot.store.digests import DigestRow, RunStatus
 
 LIST_LIMIT = 4000  # an embed description holds 4096
 
@@ -69,12 +69,12 @@ def preview_header(plan: DigestPlan) -> str:
 
 
 def outcome_text(outcome: RunOutcome, channel_id: int) -> str:
-    if outcome.status == "sent":
+    if outcome.status == RunStatus.SENT:
         count, noun = len(outcome.message_ids), "story" if outcome.stories == 1 else "stories"
         return f"Posted {outcome.stories} {noun} to <#{channel_id}> in {count} message{'s' if count != 1 else ''}."
-    if outcome.status == "skipped" and outcome.plan is not None:
+    if outcome.status == RunStatus.SKIPPED and outcome.plan is not None:
         return skipped_text(outcome.plan).replace("would be posted", "was posted")
-    if outcome.status == "missing":
+    if outcome.status == RunStatus.MISSING:
         return "That digest was removed meanwhile."
     reason = clean_line(outcome.error or "unknown error")
     done = f" {outcome.stories} stories went out before it failed." if outcome.stories else ""

@@ -1,11 +1,12 @@
 """The store: every SQL statement Newsdesk runs lives in this package."""
 
 from bot.store import (
-    admin_tables,  # noqa: F401 - registers the tables with the shared metadata
     digest_tables,  # noqa: F401 - registers the tables with the shared metadata
+    newsroom_tables,  # noqa: F401 - registers the tables with the shared metadata
 )
 from bot.store.records import (
     Delivery,
+    DeliveryState,
     FileFailed,
     FileParsed,
     FileRemoved,
@@ -18,6 +19,7 @@ from bot.store.store import Store
 
 __all__ = [
     "Delivery",
+    "DeliveryState",
     "FileFailed",
     "FileParsed",
     "FileRemoved",

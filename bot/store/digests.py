@@ -6,12 +6,13 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, or_, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.digest.ranking import Candidate
+from bot.digest.ranking import DigestCandidate
 from bot.digest.schedule import Schedule
 from bot.digest.spec import DigestSpec
 from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_runs, digests
@@ -21,8 +22,20 @@ from bot.story import Story
 
 # The pipeline writes this meta key once the very first index is done (bot.pipeline.INITIALIZED_KEY).
 BASELINE_KEY = "initialized_at"
+
+
+class RunStatus(StrEnum):
+    """How a digest run ended; stored in ``digest_runs.status`` as these strings."""
+
+    SENT = "sent"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # fewer new stories than min_items
+    MISSING = "missing"  # the digest was removed before it ran; never stored
+
+
 # Only a run that delivered everything closes its window; after a partial one the rest is still due.
-COUNTED_STATUSES = ("sent",)
+COUNTED_STATUSES = (RunStatus.SENT,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +56,7 @@ class RunRow:
     started_at: float
     window_start: float
     window_end: float
-    status: str
+    status: RunStatus
     story_count: int
     message_ids: tuple[int, ...]
     error: str | None
@@ -135,7 +148,9 @@ class DigestStore:
             value = conn.scalar(select(meta.c.value).where(meta.c.key == BASELINE_KEY))
         return float(value) if value else None
 
-    def candidates(self, digest_id: int, spec: DigestSpec, since: float, baseline: float | None) -> list[Candidate]:
+    def candidates(
+        self, digest_id: int, spec: DigestSpec, since: float, baseline: float | None
+    ) -> list[DigestCandidate]:
         """Published stories matching the filters that this digest never delivered and that are new since ``since``.
 
         New means published since then (``publishedDateTime``) or first indexed since then, so a story whose
@@ -159,7 +174,7 @@ class DigestStore:
                 stories.c.id.in_(select(story_topics.c.story_id).where(story_topics.c.norm.in_(spec.topic_keys)))
             )
         with self.engine.connect() as conn:
-            return [Candidate(r.id, r.quality, r.heat, r.published_at, r.first_seen) for r in conn.execute(query)]
+            return [DigestCandidate(r.id, r.quality, r.heat, r.published_at, r.first_seen) for r in conn.execute(query)]
 
     def load_stories(self, story_ids: Iterable[int]) -> dict[int, Story]:
         ids = list(story_ids)
@@ -176,7 +191,7 @@ class DigestStore:
         started_at: float,
         window_start: float,
         window_end: float,
-        status: str,
+        status: RunStatus,
         delivered: Sequence[tuple[int, Sequence[int]]] = (),
         error: str | None = None,
     ) -> int:
@@ -217,7 +232,7 @@ class DigestStore:
                     r.started_at,
                     r.window_start,
                     r.window_end,
-                    r.status,
+                    RunStatus(r.status),
                     r.story_count,
                     tuple(json.loads(r.message_ids)),
                     r.error,

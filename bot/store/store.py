@@ -36,6 +36,7 @@ from bot.store import ledger
 from bot.store.digest_tables import JOBS_TABLE
 from bot.store.records import (
     Delivery,
+    DeliveryState,
     FileFailed,
     FileParsed,
     FileRemoved,
@@ -339,7 +340,7 @@ class Store:
             story=Story.from_dict(json.loads(r.data)),
         )
 
-    def settle(self, d: Delivery, state: str, **values: object) -> None:
+    def settle(self, d: Delivery, state: DeliveryState, **values: object) -> None:
         with self.engine.begin() as conn:
             ledger.settle(conn, (d.story_id, d.channel_id), d.version, state, **values)
 

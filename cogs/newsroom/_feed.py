@@ -11,7 +11,8 @@ from discord import app_commands
 
 from bot.embeds import clean_line, truncate
 from bot.options import OptionError, parse_duration, parse_topics
-from bot.store.admin import StoredRoute
+from bot.routing import wanted_by
+from bot.store.newsroom import StoredRoute
 from cogs._checks import AdminGroup
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ class FeedGroup(AdminGroup):
         if not routes:
             return
         found = await self.bot.store.run_concurrent(
-            self.bot.newsroom.candidates, channel.id, routes, since=None, limit=20
+            self.bot.newsroom.candidates, channel.id, wanted_by(routes), since=None, limit=20
         )
         fresh = [c for c in found if not c.delivered]
         if not found:
@@ -158,7 +159,7 @@ class FeedGroup(AdminGroup):
         if not routes:
             return
         found = await self.bot.store.run_concurrent(
-            self.bot.newsroom.candidates, channel.id, routes, since=time.time() - window, limit=limit * 5
+            self.bot.newsroom.candidates, channel.id, wanted_by(routes), since=time.time() - window, limit=limit * 5
         )
         chosen = [c for c in found if not c.delivered][:limit]
         titles = "\n".join(f"• {clean_line(c.story.title)}" for c in chosen)

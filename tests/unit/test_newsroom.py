@@ -15,7 +15,7 @@ from bot.options import OptionError, parse_duration, parse_topics
 from bot.routing import RouteTable
 from bot.status import collect, render_embed, render_text
 from bot.store import Store
-from bot.store.admin import NewsroomStore, StoredRoute
+from bot.store.newsroom import NewsroomStore, StoredRoute
 from bot.story import Story
 
 GUILD = 10
