@@ -13,7 +13,6 @@ from bot.store.records import (
     FileState,
     FileTouched,
     ScanItem,
-    StoryRow,
 )
 from bot.store.store import Store
 
@@ -27,5 +26,4 @@ __all__ = [
     "FileTouched",
     "ScanItem",
     "Store",
-    "StoryRow",
 ]

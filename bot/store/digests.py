@@ -111,11 +111,6 @@ class DigestStore:
             row = conn.execute(select(digests).where(digests.c.id == digest_id)).first()
             return _digest(row) if row else None
 
-    def find(self, guild_id: int, name: str) -> DigestRow | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(digests).where(digests.c.guild_id == guild_id, digests.c.name == name)).first()
-            return _digest(row) if row else None
-
     def all(self) -> list[DigestRow]:
         with self.engine.connect() as conn:
             return [_digest(r) for r in conn.execute(select(digests).order_by(digests.c.name, digests.c.id))]

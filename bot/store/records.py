@@ -59,13 +59,6 @@ ScanItem = FileParsed | FileFailed | FileTouched | FileRemoved
 
 
 @dataclass(frozen=True, slots=True)
-class StoryRow:
-    id: int
-    story: Story
-    present: bool
-
-
-@dataclass(frozen=True, slots=True)
 class Delivery:
     """A ledger row joined with its story: everything a send worker needs to act on it."""
 

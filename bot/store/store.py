@@ -43,7 +43,6 @@ from bot.store.records import (
     FileState,
     FileTouched,
     ScanItem,
-    StoryRow,
 )
 from bot.store.schema import FTS_DDL, PENDING_STATES, deliveries, files, meta, metadata, stories, story_topics
 from bot.store.search_queries import SearchQueries
@@ -362,13 +361,6 @@ class Store:
             return {r.channel_id: (r.state, r.message_id) for r in rows}
 
     # -- reading ------------------------------------------------------------------------------------------
-
-    def story(self, key: str) -> StoryRow | None:
-        with self.engine.connect() as conn:
-            r = conn.execute(
-                select(stories.c.id, stories.c.data, stories.c.present).where(stories.c.key == key)
-            ).first()
-        return StoryRow(r.id, Story.from_dict(json.loads(r.data)), r.present) if r else None
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
