@@ -77,8 +77,9 @@ def plan_actions(
     edited when a published story's content changes, and its messages deleted (or kept) when it stops being live.
     """
     actions: list[Action] = []
+    mode = OnUnpublish(on_unpublish)
     for change in changes:
-        action = _plan_one(change, channels_for, announce, OnUnpublish(on_unpublish))
+        action = _plan_one(change, channels_for, announce, mode)
         if action is not None:
             actions.append(action)
     return actions

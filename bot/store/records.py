@@ -64,7 +64,7 @@ class Delivery:
 
     story_id: int
     channel_id: int
-    state: str
+    state: DeliveryState
     message_id: int | None
     payload_hash: str | None
     generation: int

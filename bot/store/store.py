@@ -330,7 +330,7 @@ class Store:
         return Delivery(
             story_id=r.story_id,
             channel_id=r.channel_id,
-            state=r.state,
+            state=DeliveryState(r.state),
             message_id=r.message_id,
             payload_hash=r.payload_hash,
             generation=r.generation,
