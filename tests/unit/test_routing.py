@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.config import parse_config
 from bot.embeds import build_story_message
-from bot.routing import RouteTable
+from bot.routing import RouteTable, wanted_by
 from bot.store.newsroom import NewsroomStore, StoredRoute
 from bot.story import Story
 
@@ -45,3 +45,10 @@ def test_ping_roles_are_only_the_bound_ones(newsroom: NewsroomStore) -> None:
     newsroom.unbind_topic(GUILD, "space")
     routes.load(newsroom)
     assert routes.roles_for(2, ("Space",), 60, GUILD) == []
+
+
+def test_wanted_by_takes_a_story_any_route_takes(newsroom: NewsroomStore) -> None:
+    wanted = wanted_by(table(newsroom).routes)
+    assert wanted(Story(key="a", title="a", topics=("ai",), quality=10))  # channel 1 takes AI
+    assert wanted(Story(key="b", title="b", topics=("Cooking",), quality=60))  # channel 2 takes quality 50+
+    assert not wanted(Story(key="c", title="c", topics=("Cooking",), quality=10))
