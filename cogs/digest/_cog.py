@@ -27,7 +27,7 @@ class DigestCog(commands.Cog, name="Digests"):
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
-        self.store = DigestStore(bot.store)
+        self.digests = DigestStore(bot.store)
         self.runner: DigestRunner | None = None
 
     @property
@@ -43,17 +43,17 @@ class DigestCog(commands.Cog, name="Digests"):
         if scheduler is None or self.bot.pipeline is None:
             return  # `newsdesk sync` only needs the commands
         self.runner = DigestRunner(
-            self.store,
+            self.digests,
             DiscordSink(self.bot.http, timeout=self.bot.config.discord.request_timeout),
             on_failure=self.bot.alerter.digest_failed,
         )
-        config_rows = await self.bot.store.run_concurrent(self.store.sync_config, self.bot.config.digests)
+        config_rows = await self.bot.store.run_concurrent(self.digests.sync_config, self.bot.config.digests)
         # Paused while the jobs are reconciled, so a run missed during downtime fires once, against current jobs.
         if scheduler.running:
             scheduler.pause()
         else:
             scheduler.start(paused=True)
-        rows = await self.bot.store.run_concurrent(self.store.all)
+        rows = await self.bot.store.run_concurrent(self.digests.all)
         created = jobs.reconcile_jobs(scheduler, rows, grace_seconds=self.grace_seconds)
         jobs.attach(self.runner)
         scheduler.resume()
@@ -84,7 +84,7 @@ class DigestCog(commands.Cog, name="Digests"):
         ]
 
     async def digests_in(self, guild_id: int) -> list[DigestRow]:
-        return self.visible_in(guild_id, await self.bot.store.run_concurrent(self.store.all))
+        return self.visible_in(guild_id, await self.bot.store.run_concurrent(self.digests.all))
 
     async def find(self, guild_id: int, name: str) -> DigestRow | None:
         wanted = name.strip().lower()
@@ -96,7 +96,7 @@ class DigestCog(commands.Cog, name="Digests"):
         return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
 
     async def status_lines(self) -> list[DigestLine]:
-        rows = await self.bot.store.run_concurrent(self.store.all)
+        rows = await self.bot.store.run_concurrent(self.digests.all)
         runs = self.next_runs()
         return [
             DigestLine(r.spec.name, r.spec.channel_id, (run.timestamp() if (run := runs.get(str(r.id))) else None))
@@ -104,7 +104,7 @@ class DigestCog(commands.Cog, name="Digests"):
         ]
 
     async def save(self, guild_id: int, spec: DigestSpec) -> tuple[DigestRow, datetime | None]:
-        row = await self.bot.store.run_concurrent(self.store.save, guild_id, spec)
+        row = await self.bot.store.run_concurrent(self.digests.save, guild_id, spec)
         next_run = None
         if self.scheduler is not None:
             job = jobs.schedule_job(self.scheduler, row, grace_seconds=self.grace_seconds)
@@ -112,6 +112,6 @@ class DigestCog(commands.Cog, name="Digests"):
         return row, next_run
 
     async def remove(self, row: DigestRow) -> None:
-        await self.bot.store.run_concurrent(self.store.remove, row.id)
+        await self.bot.store.run_concurrent(self.digests.remove, row.id)
         if self.scheduler is not None:
             jobs.unschedule_job(self.scheduler, row.id)
