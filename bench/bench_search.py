@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from bench.gen_stories import PROVIDERS, TOPICS, write_stories  # noqa: E402
 from bot.config import parse_config  # noqa: E402
 from bot.pipeline import Pipeline  # noqa: E402
-from bot.search import SearchRequest, SearchService  # noqa: E402
+from bot.search_service import SearchRequest, SearchService  # noqa: E402
 from bot.store import Store  # noqa: E402
 
 TARGET_MS = 20.0

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.listing import summarize_list
 from bot.sinks import DeliveryError
-from bot.store.admin import NewsroomStore
+from bot.store.newsroom import NewsroomStore
 from bot.text import neutralize_mentions
 
 log = logging.getLogger(__name__)
@@ -136,12 +136,12 @@ class Alerter:
     async def raise_alert(self, alert: Alert) -> bool:
         """Post ``alert`` unless the same problem was reported within the hour. True if it was posted."""
         log.warning("Alert: %s: %s", alert.title, alert.what)
-        if not await asyncio.to_thread(self._newsroom.claim_alert, alert.key, every=self._every):
+        if not await self._newsroom.store.run_concurrent(self._newsroom.claim_alert, alert.key, every=self._every):
             return False
         return await self._post(alert)
 
     async def _post(self, alert: Alert) -> bool:
-        targets = await asyncio.to_thread(self.targets, alert.guild_id)
+        targets = await self._newsroom.store.run_concurrent(self.targets, alert.guild_id)
         sent = False
         for channel_id in targets:
             try:
@@ -155,7 +155,11 @@ class Alerter:
     async def _report_rejections(self, rejected: list[tuple[str, str]]) -> None:
         # Throttled per file and reason: a new reason is news, the same one again within the hour is not.
         claim = self._newsroom.claim_alert
-        fresh = [(p, e) for p, e in rejected if await asyncio.to_thread(claim, rejection_key(p, e), every=self._every)]
+        fresh = [
+            (p, e)
+            for p, e in rejected
+            if await self._newsroom.store.run_concurrent(claim, rejection_key(p, e), every=self._every)
+        ]
         if fresh:
             alert = stories_rejected(fresh)
             log.warning("Alert: %s", alert.title)

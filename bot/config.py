@@ -13,6 +13,7 @@ import yaml
 
 from bot.digest.spec import DigestSpec, specs_from_config
 from bot.options import OptionError
+from bot.planning import BackfillMode, OnUnpublish
 from bot.timezones import parse_timezone
 
 DEFAULT_CONFIG_PATH = Path("config/newsdesk.yaml")
@@ -33,7 +34,7 @@ class ConfigError(ValueError):
 class Backfill:
     """Which already-published stories the very first run posts: none, the newest N, or all."""
 
-    mode: str = "none"
+    mode: BackfillMode = BackfillMode.NONE
     count: int = 0
 
     @classmethod
@@ -42,8 +43,8 @@ class Backfill:
         if not match:
             raise ConfigError("articles.backfill", f"expected none, all or latest:N, got {text!r}")
         if match.group(2):
-            return cls("latest", int(match.group(2)))
-        return cls(match.group(1))
+            return cls(BackfillMode.LATEST, int(match.group(2)))
+        return cls(BackfillMode(match.group(1)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ class ChannelRoute:
 class ArticlesConfig:
     path: Path = Path("articles")
     backfill: Backfill = field(default_factory=Backfill)
-    on_unpublish: str = "delete"
+    on_unpublish: OnUnpublish = OnUnpublish.DELETE
     max_file_bytes: int = 1024 * 1024
     rescan_seconds: float = 300.0
     debounce_ms: int = 30
@@ -181,8 +182,9 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     _known(scheduler, "scheduler.", set(SchedulerConfig.__slots__))
 
     on_unpublish = _default_if_none(articles.get("on_unpublish"), "delete").strip().lower()
-    if on_unpublish not in ("delete", "keep"):
+    if on_unpublish not in tuple(OnUnpublish):
         raise ConfigError("articles.on_unpublish", f"expected delete or keep, got {on_unpublish!r}")
+    on_unpublish = OnUnpublish(on_unpublish)
     api_base = env.get("DISCORD_API_BASE") or str(discord.get("api_base", DEFAULT_API_BASE))
     gateway_url = env.get("DISCORD_GATEWAY_URL") or str(discord.get("gateway_url", DEFAULT_GATEWAY_URL))
     api_key = "discord.api_base (env DISCORD_API_BASE)" if env.get("DISCORD_API_BASE") else "discord.api_base"

@@ -11,7 +11,8 @@ from typing import Any, Protocol, TypeVar
 
 from bot.embeds import build_story_message, payload_hash
 from bot.sinks import DeliveryError, Sink
-from bot.store import Delivery, Store
+from bot.store import Delivery, DeliveryState, Store
+from bot.store.schema import PENDING_STATES
 from bot.story import Story
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class ChannelQueue:
         attempt = 0
         while True:
             delivery = await self._db(self._store.delivery, key)
-            if delivery is None or delivery.state not in ("post", "edit", "delete"):
+            if delivery is None or delivery.state not in PENDING_STATES:
                 return
             try:
                 await self._deliver(delivery)
@@ -149,7 +150,7 @@ class ChannelQueue:
                 await asyncio.sleep(delay)
 
     async def _deliver(self, d: Delivery) -> None:
-        if d.state == "delete":
+        if d.state == DeliveryState.DELETE:
             if d.message_id is not None:
                 try:
                     await self._sink.delete(self.channel_id, d.message_id)
@@ -161,14 +162,14 @@ class ChannelQueue:
             await self._db(
                 self._store.settle,
                 d,
-                "deleted",
+                DeliveryState.DELETED,
                 message_id=None,
                 payload_hash=None,
                 generation=d.generation + 1,
             )
             return
         if not d.story.published:
-            await self._db(self._store.settle, d, "cancelled")
+            await self._db(self._store.settle, d, DeliveryState.CANCELLED)
             return
         payload = build_story_message(d.story, role_ids=self._roles_for(self.channel_id, d.story))
         digest = payload_hash(payload)
@@ -180,7 +181,7 @@ class ChannelQueue:
             await self._db(
                 self._store.settle,
                 d,
-                "sent",
+                DeliveryState.SENT,
                 message_id=message_id,
                 payload_hash=digest,
                 attempts=0,
@@ -189,9 +190,9 @@ class ChannelQueue:
         elif digest != d.payload_hash:
             await self._sink.edit(self.channel_id, d.message_id, payload)
             log.info("Channel %s: edited message %s ('%s')", self.channel_id, d.message_id, d.story.title)
-            await self._db(self._store.settle, d, "sent", payload_hash=digest, attempts=0, last_error=None)
+            await self._db(self._store.settle, d, DeliveryState.SENT, payload_hash=digest, attempts=0, last_error=None)
         else:
-            await self._db(self._store.settle, d, "sent")
+            await self._db(self._store.settle, d, DeliveryState.SENT)
 
     async def _give_up(self, d: Delivery, exc: DeliveryError) -> None:
         self.failed += 1
@@ -203,7 +204,7 @@ class ChannelQueue:
                 d.message_id,
                 d.story.title,
             )
-            await self._db(self._store.settle, d, "gone", message_id=None, last_error=exc.reason)
+            await self._db(self._store.settle, d, DeliveryState.GONE, message_id=None, last_error=exc.reason)
             return
         log.error(
             "Channel %s: could not %s '%s': %s (HTTP %s); other stories and channels carry on",
@@ -213,5 +214,5 @@ class ChannelQueue:
             exc.reason,
             exc.status,
         )
-        await self._db(self._store.settle, d, "failed", last_error=exc.reason)
+        await self._db(self._store.settle, d, DeliveryState.FAILED, last_error=exc.reason)
         self._observer.delivery_failed(self.channel_id, exc.status, exc.reason)

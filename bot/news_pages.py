@@ -18,7 +18,7 @@ from bot.embeds import (
     build_story_message,
     is_valid_url,
 )
-from bot.search import Hit, SearchPage, SearchRequest, page_offset
+from bot.search_service import Hit, SearchPage, SearchRequest, page_offset
 from bot.story import Story
 from bot.text import clean_line, discord_timestamp, escape_link_url, escape_markdown, truncate
 

@@ -25,7 +25,7 @@ from bot.config import Config, DiscordConfig
 from bot.discord_sink import DiscordSink
 from bot.pipeline import Pipeline
 from bot.store import Store
-from bot.store.admin import NewsroomStore
+from bot.store.newsroom import NewsroomStore
 
 log = logging.getLogger(__name__)
 

@@ -5,23 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from bot.config import Config
 from bot.delivery import ChannelGate, ChannelQueue, NullObserver, PipelineObserver
 from bot.listing import summarize_list
+from bot.planning import BackfillMode, post
 from bot.routing import RouteTable
 from bot.scanner import Progress, Scanner, ScanReport
 from bot.sinks import Sink
 from bot.status import LAST_SCAN_KEY, STARTED_KEY
 from bot.store import Store
-from bot.store.admin import NewsroomStore
+from bot.store.newsroom import NewsroomStore
 from bot.store.store import ApplyResult, DeliveryKey
 from bot.story import Story
 from bot.watcher import watch_folder
@@ -34,8 +33,8 @@ SHOWN_REJECTED = 5
 
 
 class Pipeline:
-    """Owns the scanner, the watcher and the send queues. All store access goes through one worker thread,
-    which keeps SQLite writes serial and the event loop free for Discord's heartbeats."""
+    """Owns the scanner, the watcher and the send queues. Its store work runs on the store's serial thread
+    (``Store.run``), which keeps SQLite writes in order and the event loop free for Discord's heartbeats."""
 
     def __init__(
         self, config: Config, store: Store, *, newsroom: NewsroomStore | None = None, retry_base: float = 1.0
@@ -52,10 +51,9 @@ class Pipeline:
             config.articles.path,
             store,
             max_bytes=config.articles.max_file_bytes,
-            route=self.channels_for,
+            channels_for=self.channels_for,
             on_unpublish=config.articles.on_unpublish,
         )
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-store")
         self._queues: dict[int, ChannelQueue] = {}
         self._sink: Sink | None = None
         self._gate: ChannelGate | None = None
@@ -73,7 +71,7 @@ class Pipeline:
 
     async def post_to_channel(self, channel_id: int, story_ids: Sequence[int]) -> int:
         """Queue chosen stories for one channel (admin requests); the ledger keeps it to once per channel."""
-        keys = await self.db(self.newsroom.plan_posts, channel_id, story_ids)
+        keys = await self.db(self.store.record_actions, [post(story_id, [channel_id]) for story_id in story_ids])
         self._enqueue(keys)
         return len(keys)
 
@@ -84,8 +82,7 @@ class Pipeline:
     # -- life cycle ---------------------------------------------------------------------------------------
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        return await self.store.run(fn, *args, **kwargs)
 
     async def start(
         self,
@@ -135,7 +132,6 @@ class Pipeline:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.gather(*(q.stop() for q in self._queues.values()))
-        self._executor.shutdown(wait=True)
 
     async def drain(self) -> None:
         """Wait until every queued delivery has been handled (tests and one-shot runs)."""
@@ -157,13 +153,14 @@ class Pipeline:
         )
         if first_run:
             backfill = self.config.articles.backfill
-            if backfill.mode != "none":
-                limit = backfill.count if backfill.mode == "latest" else None
-                result.pending += self.store.plan_backfill(limit, self.channels_for)
+            if backfill.mode is not BackfillMode.NONE:
+                limit = backfill.count if backfill.mode is BackfillMode.LATEST else None
+                latest = self.store.latest_published(limit)
+                result.pending += self.store.record_actions([post(i, self.channels_for(s)) for i, s in latest])
             self.store.set_meta(INITIALIZED_KEY, str(time.time()))
             log.info(
                 "First run: indexed the folder silently; backfill %s",
-                f"latest:{backfill.count}" if backfill.mode == "latest" else backfill.mode,
+                f"latest:{backfill.count}" if backfill.mode is BackfillMode.LATEST else str(backfill.mode),
             )
         return result
 

@@ -3,10 +3,11 @@ that admins manage from Discord."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.config import ChannelRoute
-from bot.store.admin import NewsroomStore
+from bot.store.newsroom import NewsroomStore
+from bot.story import Story
 
 
 class RouteTable:
@@ -60,3 +61,8 @@ class RouteTable:
 
     def ping_topics(self, guild_id: int) -> dict[str, int]:
         return dict(self._pings.get(guild_id, {}))
+
+
+def wanted_by(routes: Sequence[ChannelRoute]) -> Callable[[Story], bool]:
+    """Whether any of ``routes`` takes a story."""
+    return lambda story: any(route.matches(story.topics, story.quality) for route in routes)

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.parser import StoryError, is_story_name, parse_story_text
+from bot.planning import ChannelsFor, OnUnpublish, make_planner
 from bot.store import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem, Store
-from bot.store.store import ApplyResult, Router
+from bot.store.store import ApplyResult
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +41,13 @@ class ScanReport:
 class Scanner:
     """Turns files into scan items and hands them to the store in batches. Runs in one worker thread."""
 
-    def __init__(self, root: Path, store: Store, *, max_bytes: int, route: Router, on_unpublish: str) -> None:
+    def __init__(
+        self, root: Path, store: Store, *, max_bytes: int, channels_for: ChannelsFor, on_unpublish: OnUnpublish
+    ) -> None:
         self.root = root.resolve()
         self.store = store
         self.max_bytes = max_bytes
-        self.route = route
+        self.channels_for = channels_for
         self.on_unpublish = on_unpublish
 
     def walk(self) -> dict[str, tuple[int, int]]:
@@ -130,7 +133,8 @@ class Scanner:
             log.warning("Rejected story file %s", error)
         if not batch:
             return ApplyResult()
-        result = self.store.apply(batch, route=self.route, announce=announce, on_unpublish=self.on_unpublish)
+        planner = make_planner(self.channels_for, announce=announce, on_unpublish=self.on_unpublish)
+        result = self.store.apply(batch, planner)
         result.rejected += rejected
         if result.reparse:
             _merge(result, self.process_paths(result.reparse, announce=announce, force=True))

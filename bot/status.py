@@ -13,8 +13,8 @@ from bot.channel_check import WAITING_KEY
 from bot.heartbeat import Liveness, describe, read_liveness
 from bot.listing import abbreviate
 from bot.store import Store
-from bot.store.admin import ChannelActivity, NewsroomStore
 from bot.store.digests import DigestStore
+from bot.store.newsroom import ChannelActivity, NewsroomStore
 from bot.text import clean_line, discord_timestamp, truncate
 
 LAST_SCAN_KEY = "last_scan"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot.parser import parse_story_text
+from bot.store import FileParsed
 
 
 def story_fields(n: int, **overrides: Any) -> dict[str, Any]:
@@ -49,3 +54,11 @@ def write_story(folder: Path, name: str, n: int, **overrides: Any) -> Path:
     tmp.write_text(story_text(n, **overrides), encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def parsed_file(path: str, n: int, **overrides: Any) -> FileParsed:
+    """The scan item for a story file, without a file: for tests that feed the store directly."""
+    story = parse_story_text(story_text(n, **overrides), path)
+    data = json.dumps(story.to_dict(), sort_keys=True)
+    fingerprint = hashlib.sha256(data.encode()).hexdigest()
+    return FileParsed(path, n, 100, f"sha-{path}-{n}-{overrides}", story, data, fingerprint)

@@ -20,7 +20,7 @@ async def run(config: Config) -> int:
     """Watch and post; ``config`` already names the database for this mode (``select_database``)."""
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     from bot.heartbeat import beat_forever, mark_stopped
-    from bot.store.admin import NewsroomStore
+    from bot.store.newsroom import NewsroomStore
 
     store = Store.open(config.storage_url)
     # Built once here and shared: the bot, its cogs and the pipeline all use this one NewsroomStore.
@@ -61,7 +61,7 @@ async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: 
 
     use_endpoints(config.discord)
     # Digest jobs live in the same database; the digest cog starts the scheduler once its jobs are rebuilt.
-    scheduler = make_scheduler(store.engine, grace_seconds=config.scheduler.digest_grace_seconds)
+    scheduler = make_scheduler(store, grace_seconds=config.scheduler.digest_grace_seconds)
     newsroom = pipeline.newsroom
     async with NewsBot(config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler) as bot:
         # One sink on the bot's HTTP client, built before start: the feed, the digests and the alerts share it.
@@ -116,7 +116,7 @@ async def sync_commands(config: Config, guild_id: int | None) -> int:
     import discord
 
     from bot.newsbot import DiscordUnreachable, NewsBot, reach, use_endpoints
-    from bot.store.admin import NewsroomStore
+    from bot.store.newsroom import NewsroomStore
 
     use_endpoints(config.discord)
     store = Store.open(config.storage_url)

@@ -17,16 +17,14 @@ from typing import Any
 
 from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import Engine
 
 from bot.digest.runner import DigestRunner
+from bot.store import Store
 from bot.store.digests import DigestRow
 
 log = logging.getLogger(__name__)
 
-JOBS_TABLE = "apscheduler_jobs"
 _attached: list[DigestRunner] = []
 
 
@@ -50,11 +48,11 @@ async def run_digest_job(digest_id: int) -> None:
         log.exception("Digest %s failed unexpectedly; it stays scheduled", digest_id)
 
 
-def make_scheduler(engine: Engine, *, grace_seconds: int) -> AsyncIOScheduler:
+def make_scheduler(store: Store, *, grace_seconds: int) -> AsyncIOScheduler:
     """Jobs live in the bot's own database. A run missed while the bot was down still runs at start-up if it
     is at most ``grace_seconds`` late, and only once however many runs were missed (coalesce)."""
     return AsyncIOScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
+        jobstores={"default": store.job_store()},
         job_defaults={"coalesce": True, "misfire_grace_time": grace_seconds, "max_instances": 1},
         timezone=UTC,
     )

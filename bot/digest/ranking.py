@@ -16,7 +16,7 @@ HEAT_WEIGHT = 0.4
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
+class DigestCandidate:
     """The few columns ranking needs, so a large window is ranked without loading every story's JSON."""
 
     story_id: int
@@ -38,7 +38,7 @@ def score(quality: int | None, heat: int | None) -> float:
     return QUALITY_WEIGHT * _clamp(quality) + HEAT_WEIGHT * _clamp(heat)
 
 
-def rank(candidates: Iterable[Candidate]) -> list[Candidate]:
+def rank(candidates: Iterable[DigestCandidate]) -> list[DigestCandidate]:
     """Best first; the story id breaks the last ties so the order never depends on the query plan."""
     return sorted(candidates, key=lambda c: (-c.score, -c.newest, -c.story_id))
 

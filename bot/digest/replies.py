@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.digest.runner import DigestPlan, RunOutcome
 from bot.listing import more_text
 from bot.options import OptionError
-from bot.store.digests import DigestRow
+from bot.store.digests import DigestRow, RunStatus
 from bot.text import clean_line, discord_timestamp, escape_markdown, truncate
 
 LIST_LIMIT = 4000  # an embed description holds 4096
@@ -81,12 +81,12 @@ def preview_header(plan: DigestPlan) -> str:
 
 
 def outcome_text(outcome: RunOutcome, channel_id: int) -> str:
-    if outcome.status == "sent":
+    if outcome.status == RunStatus.SENT:
         count, noun = len(outcome.message_ids), "story" if outcome.stories == 1 else "stories"
         return f"Posted {outcome.stories} {noun} to <#{channel_id}> in {count} message{'s' if count != 1 else ''}."
-    if outcome.status == "skipped" and outcome.plan is not None:
+    if outcome.status == RunStatus.SKIPPED and outcome.plan is not None:
         return skipped_text(outcome.plan).replace("would be posted", "was posted")
-    if outcome.status == "missing":
+    if outcome.status == RunStatus.MISSING:
         return "That digest was removed meanwhile."
     reason = clean_line(outcome.error or "unknown error")
     done = f" {outcome.stories} stories went out before it failed." if outcome.stories else ""

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from bot.digest.ranking import rank
 from bot.digest.render import DigestMessage, build_digest_messages
 from bot.sinks import DeliveryError, Sink
-from bot.store.digests import DigestRow, DigestStore
+from bot.store.digests import DigestRow, DigestStore, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class DigestPlan:
 
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
-    status: str  # sent, partial, failed, skipped, missing (the digest was removed)
+    status: RunStatus
     stories: int = 0
     message_ids: tuple[int, ...] = ()
     error: str | None = None
@@ -99,7 +99,7 @@ class DigestRunner:
         return DigestPlan(digest, start, now, len(found), messages)
 
     async def preview(self, digest_id: int) -> DigestPlan | None:
-        return await asyncio.to_thread(self.plan, digest_id)
+        return await self.digests.store.run_concurrent(self.plan, digest_id)
 
     async def run(self, digest_id: int, *, reason: str = "schedule") -> RunOutcome:
         task = asyncio.current_task()
@@ -120,10 +120,10 @@ class DigestRunner:
 
     async def _run(self, digest_id: int, reason: str) -> RunOutcome:
         started = self._clock()
-        plan = await asyncio.to_thread(self.plan, digest_id)
+        plan = await self.digests.store.run_concurrent(self.plan, digest_id)
         if plan is None:
             log.warning("Digest %s no longer exists; nothing to run", digest_id)
-            return RunOutcome("missing")
+            return RunOutcome(RunStatus.MISSING)
         spec = plan.digest.spec
         if plan.skipped:
             log.info(
@@ -133,8 +133,8 @@ class DigestRunner:
                 plan.available,
                 spec.min_items,
             )
-            await asyncio.to_thread(self._record, plan, started, "skipped", [], None)
-            return RunOutcome("skipped", plan=plan)
+            await self.digests.store.run_concurrent(self._record, plan, started, RunStatus.SKIPPED, [], None)
+            return RunOutcome(RunStatus.SKIPPED, plan=plan)
         delivered: list[tuple[int, tuple[int, ...]]] = []
         error: str | None = None
         try:
@@ -154,12 +154,12 @@ class DigestRunner:
                 self._on_failure(spec.name, spec.channel_id, exc.reason)
         except asyncio.CancelledError:
             # Shutting down mid-run: what Discord already confirmed must still be recorded, or it posts again.
-            self._record(plan, started, "partial" if delivered else "failed", delivered, "cancelled")
+            self._record(plan, started, RunStatus.PARTIAL if delivered else RunStatus.FAILED, delivered, "cancelled")
             raise
-        status = "sent" if error is None else ("partial" if delivered else "failed")
-        await asyncio.to_thread(self._record, plan, started, status, delivered, error)
+        status = RunStatus.SENT if error is None else (RunStatus.PARTIAL if delivered else RunStatus.FAILED)
+        await self.digests.store.run_concurrent(self._record, plan, started, status, delivered, error)
         stories = sum(len(ids) for _, ids in delivered)
-        if status == "sent":
+        if status is RunStatus.SENT:
             log.info(
                 "Digest '%s' (%s): posted %d stories in %d messages to channel %s",
                 spec.name,
@@ -188,7 +188,7 @@ class DigestRunner:
         self,
         plan: DigestPlan,
         started: float,
-        status: str,
+        status: RunStatus,
         delivered: list[tuple[int, tuple[int, ...]]],
         error: str | None,
     ) -> None:

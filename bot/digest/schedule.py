@@ -81,10 +81,6 @@ class Schedule:
             fire = trigger.get_next_fire_time(fire, fire)
         return found
 
-    def next_run(self, after: datetime) -> datetime | None:
-        found = self.runs(after, 1)
-        return found[0] if found else None
-
     def period_before(self, now: datetime) -> timedelta:
         """The interval between the last two runs at or before ``now``: what "one period back" means."""
         trigger = self.trigger()

@@ -1,23 +1,26 @@
-"""The store: every SQL statement Newsdesk runs lives in this package."""
+"""The store: every SQL statement Newsdesk runs lives in this package, and only this package touches SQLAlchemy
+engines and connections. Async code reaches it through ``Store.run`` (the feed's serial thread) or
+``Store.run_concurrent`` (short work that must not wait behind a scan); never through threads of its own."""
 
 from bot.store import (
-    admin_tables,  # noqa: F401 - registers the tables with the shared metadata
     digest_tables,  # noqa: F401 - registers the tables with the shared metadata
+    newsroom_tables,  # noqa: F401 - registers the tables with the shared metadata
 )
 from bot.store.records import (
     Delivery,
+    DeliveryState,
     FileFailed,
     FileParsed,
     FileRemoved,
     FileState,
     FileTouched,
     ScanItem,
-    StoryRow,
 )
 from bot.store.store import Store
 
 __all__ = [
     "Delivery",
+    "DeliveryState",
     "FileFailed",
     "FileParsed",
     "FileRemoved",
@@ -25,5 +28,4 @@ __all__ = [
     "FileTouched",
     "ScanItem",
     "Store",
-    "StoryRow",
 ]

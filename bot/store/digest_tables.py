@@ -22,6 +22,8 @@ from sqlalchemy import (
 
 from bot.store.schema import metadata
 
+# APScheduler's own table (Store.job_store); its job ids are str(digests.id).
+JOBS_TABLE = "apscheduler_jobs"
 CONFIG_GUILD = 0  # guild_id of digests declared in the config file; their guild is their channel's
 
 digests = Table(

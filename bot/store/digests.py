@@ -6,22 +6,36 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, delete, exists, false, func, insert, or_, select
+from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, or_, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.digest.ranking import Candidate
+from bot.digest.ranking import DigestCandidate
 from bot.digest.schedule import Schedule
 from bot.digest.spec import DigestSpec
-from bot.store.digest_tables import CONFIG_GUILD, digest_items, digest_runs, digests
+from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_runs, digests
 from bot.store.schema import meta, stories, story_topics
+from bot.store.store import Store
 from bot.story import Story
 
 # The pipeline writes this meta key once the very first index is done (bot.pipeline.INITIALIZED_KEY).
 BASELINE_KEY = "initialized_at"
+
+
+class RunStatus(StrEnum):
+    """How a digest run ended; stored in ``digest_runs.status`` as these strings."""
+
+    SENT = "sent"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # fewer new stories than min_items
+    MISSING = "missing"  # the digest was removed before it ran; never stored
+
+
 # Only a run that delivered everything closes its window; after a partial one the rest is still due.
-COUNTED_STATUSES = ("sent",)
+COUNTED_STATUSES = (RunStatus.SENT,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +56,16 @@ class RunRow:
     started_at: float
     window_start: float
     window_end: float
-    status: str
+    status: RunStatus
     story_count: int
     message_ids: tuple[int, ...]
     error: str | None
 
 
 class DigestStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, store: Store) -> None:
+        self.store = store  # async callers run these methods through store.run_concurrent
+        self.engine = store.engine
 
     # -- declarations ---------------------------------------------------------------------------------------
 
@@ -96,16 +111,11 @@ class DigestStore:
             row = conn.execute(select(digests).where(digests.c.id == digest_id)).first()
             return _digest(row) if row else None
 
-    def find(self, guild_id: int, name: str) -> DigestRow | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(digests).where(digests.c.guild_id == guild_id, digests.c.name == name)).first()
-            return _digest(row) if row else None
-
     def all(self) -> list[DigestRow]:
         with self.engine.connect() as conn:
             return [_digest(r) for r in conn.execute(select(digests).order_by(digests.c.name, digests.c.id))]
 
-    def next_run_times(self, jobs_table: str = "apscheduler_jobs") -> dict[str, float | None]:
+    def next_run_times(self, jobs_table: str = JOBS_TABLE) -> dict[str, float | None]:
         """Job id -> next run (epoch) from APScheduler's job table, for reports outside the running bot."""
         with self.engine.connect() as conn:
             if not self.engine.dialect.has_table(conn, jobs_table):
@@ -133,7 +143,9 @@ class DigestStore:
             value = conn.scalar(select(meta.c.value).where(meta.c.key == BASELINE_KEY))
         return float(value) if value else None
 
-    def candidates(self, digest_id: int, spec: DigestSpec, since: float, baseline: float | None) -> list[Candidate]:
+    def candidates(
+        self, digest_id: int, spec: DigestSpec, since: float, baseline: float | None
+    ) -> list[DigestCandidate]:
         """Published stories matching the filters that this digest never delivered and that are new since ``since``.
 
         New means published since then (``publishedDateTime``) or first indexed since then, so a story whose
@@ -157,7 +169,7 @@ class DigestStore:
                 stories.c.id.in_(select(story_topics.c.story_id).where(story_topics.c.norm.in_(spec.topic_keys)))
             )
         with self.engine.connect() as conn:
-            return [Candidate(r.id, r.quality, r.heat, r.published_at, r.first_seen) for r in conn.execute(query)]
+            return [DigestCandidate(r.id, r.quality, r.heat, r.published_at, r.first_seen) for r in conn.execute(query)]
 
     def load_stories(self, story_ids: Iterable[int]) -> dict[int, Story]:
         ids = list(story_ids)
@@ -174,7 +186,7 @@ class DigestStore:
         started_at: float,
         window_start: float,
         window_end: float,
-        status: str,
+        status: RunStatus,
         delivered: Sequence[tuple[int, Sequence[int]]] = (),
         error: str | None = None,
     ) -> int:
@@ -215,7 +227,7 @@ class DigestStore:
                     r.started_at,
                     r.window_start,
                     r.window_end,
-                    r.status,
+                    RunStatus(r.status),
                     r.story_count,
                     tuple(json.loads(r.message_ids)),
                     r.error,

@@ -12,11 +12,26 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, and_, case, insert, select, update
 
+from bot.planning import Action, ActionKind
+from bot.store.records import DeliveryState as S
 from bot.store.schema import deliveries
 
 DeliveryKey = tuple[int, int]
-_REPOST_FROM = frozenset({"deleted", "failed", "cancelled", "gone"})
-_LIVE = ("post", "edit", "sent")
+_REPOST_FROM = frozenset({S.DELETED, S.FAILED, S.CANCELLED, S.GONE})
+_LIVE = (S.POST, S.EDIT, S.SENT)
+
+
+def record(conn: Connection, actions: Iterable[Action]) -> list[DeliveryKey]:
+    """Record planned actions in the ledger; returns the rows a send queue must act on."""
+    keys: list[DeliveryKey] = []
+    for action in actions:
+        if action.kind is ActionKind.POST:
+            keys += plan_publish(conn, action.story_id, action.channels)
+        elif action.kind is ActionKind.EDIT:
+            keys += plan_change(conn, action.story_id)
+        else:
+            keys += plan_unpublish(conn, action.story_id, delete=action.kind is ActionKind.DELETE)
+    return keys
 
 
 def plan_publish(conn: Connection, story_id: int, channel_ids: Iterable[int]) -> list[DeliveryKey]:
@@ -34,10 +49,10 @@ def plan_publish(conn: Connection, story_id: int, channel_ids: Iterable[int]) ->
         row = existing.get(channel_id)
         keys.append((story_id, channel_id))
         if row is None:
-            new_rows.append({"story_id": story_id, "channel_id": channel_id, "state": "post", "updated_at": now})
+            new_rows.append({"story_id": story_id, "channel_id": channel_id, "state": S.POST, "updated_at": now})
             continue
         # A message that still exists is brought up to date; one that is gone is posted anew.
-        state = "post" if row.state in _REPOST_FROM else ("edit" if row.state in ("sent", "delete") else row.state)
+        state = S.POST if row.state in _REPOST_FROM else (S.EDIT if row.state in (S.SENT, S.DELETE) else row.state)
         conn.execute(
             _row(story_id, channel_id).values(
                 state=state, version=deliveries.c.version + 1, attempts=0, last_error=None, updated_at=now
@@ -57,7 +72,7 @@ def plan_change(conn: Connection, story_id: int) -> list[DeliveryKey]:
             update(deliveries)
             .where(where)
             .values(
-                state=case((deliveries.c.state == "sent", "edit"), else_=deliveries.c.state),
+                state=case((deliveries.c.state == S.SENT, S.EDIT), else_=deliveries.c.state),
                 version=deliveries.c.version + 1,
                 updated_at=time.time(),
             )
@@ -65,15 +80,15 @@ def plan_change(conn: Connection, story_id: int) -> list[DeliveryKey]:
     return keys
 
 
-def plan_unpublish(conn: Connection, story_id: int, on_unpublish: str) -> list[DeliveryKey]:
+def plan_unpublish(conn: Connection, story_id: int, *, delete: bool) -> list[DeliveryKey]:
     """The story was unpublished or its file deleted: delete its messages, or keep them."""
-    if on_unpublish == "delete":
+    if delete:
         where = and_(deliveries.c.story_id == story_id, deliveries.c.state.in_(_LIVE))
-        new_state = "delete"
+        new_state = S.DELETE
     else:
         # Keeping posted messages, but a post not yet confirmed is no longer wanted.
-        where = and_(deliveries.c.story_id == story_id, deliveries.c.state == "post", deliveries.c.message_id.is_(None))
-        new_state = "cancelled"
+        where = and_(deliveries.c.story_id == story_id, deliveries.c.state == S.POST, deliveries.c.message_id.is_(None))
+        new_state = S.CANCELLED
     keys = [(story_id, r.channel_id) for r in conn.execute(select(deliveries.c.channel_id).where(where))]
     if keys:
         conn.execute(
@@ -81,14 +96,14 @@ def plan_unpublish(conn: Connection, story_id: int, on_unpublish: str) -> list[D
             .where(where)
             .values(state=new_state, version=deliveries.c.version + 1, updated_at=time.time())
         )
-    return keys if new_state == "delete" else []
+    return keys if delete else []
 
 
 def settle(
     conn: Connection,
     key: DeliveryKey,
     version: int,
-    state: str,
+    state: S,
     **values: object,
 ) -> None:
     """Record what Discord confirmed; move to ``state`` only if the row was not re-planned meanwhile."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.story import Story
 
@@ -58,22 +59,28 @@ ScanItem = FileParsed | FileFailed | FileTouched | FileRemoved
 
 
 @dataclass(frozen=True, slots=True)
-class StoryRow:
-    id: int
-    story: Story
-    present: bool
-
-
-@dataclass(frozen=True, slots=True)
 class Delivery:
     """A ledger row joined with its story: everything a send worker needs to act on it."""
 
     story_id: int
     channel_id: int
-    state: str
+    state: DeliveryState
     message_id: int | None
     payload_hash: str | None
     generation: int
     version: int
     attempts: int
     story: Story
+
+
+class DeliveryState(StrEnum):
+    """A ledger row's next action (post, edit, delete) or its settled outcome. Stored as these strings."""
+
+    POST = "post"
+    EDIT = "edit"
+    DELETE = "delete"
+    SENT = "sent"
+    DELETED = "deleted"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    GONE = "gone"

@@ -17,6 +17,8 @@ from sqlalchemy import (
     Text,
 )
 
+from bot.store.records import DeliveryState
+
 metadata = MetaData()
 
 # One row per story file seen; the reconciliation scan compares (mtime_ns, size) against it.
@@ -98,7 +100,7 @@ meta = Table(
     Column("value", Text, nullable=False),
 )
 
-PENDING_STATES = ("post", "edit", "delete")
+PENDING_STATES = (DeliveryState.POST, DeliveryState.EDIT, DeliveryState.DELETE)
 
 FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS stories_fts USING fts5("

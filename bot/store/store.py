@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import (
     Connection,
     Engine,
@@ -28,24 +33,27 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from bot.planning import Action, Planner, StoryBefore, StoryChange
 from bot.store import ledger
+from bot.store.digest_tables import JOBS_TABLE
 from bot.store.errors import StorageError, open_failure
 from bot.store.records import (
     Delivery,
+    DeliveryState,
     FileFailed,
     FileParsed,
     FileRemoved,
     FileState,
     FileTouched,
     ScanItem,
-    StoryRow,
 )
 from bot.store.schema import FTS_DDL, PENDING_STATES, deliveries, files, meta, metadata, stories, story_topics
+from bot.store.search_queries import SearchQueries
 from bot.story import Story
 
 log = logging.getLogger(__name__)
 
-Router = Callable[[Story], Iterable[int]]
+T = TypeVar("T")
 DeliveryKey = ledger.DeliveryKey
 _IN_CHUNK = 500  # SQLite's bound-parameter limit is generous, but IN lists stay fast when short
 
@@ -63,8 +71,32 @@ class ApplyResult:
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    """The one way into the database. Async code never opens connections or threads of its own: it hands a
+    function of the store's synchronous API to ``run`` or ``run_concurrent``, which run it on the store's threads.
+    """
+
+    def __init__(self, engine: Engine, *, concurrency: int = 4) -> None:
+        self.engine = engine  # only bot/store/ uses it
+        # The feed (scans and the delivery ledger) runs on one thread, in order: SQLite writes stay serial and
+        # the event loop stays free for Discord's heartbeats.
+        self._serial = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-store")
+        # Commands, search, alerts and digests are short and must not wait behind a scan of a large folder;
+        # WAL lets them read beside it.
+        self._concurrent = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="newsdesk-store-side")
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn`` on the store's serial thread, after everything handed in before it."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._serial, functools.partial(fn, *args, **kwargs))
+
+    async def run_concurrent(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn`` on one of the store's side threads: for short work that must not queue behind a scan."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._concurrent, functools.partial(fn, *args, **kwargs))
+
+    def job_store(self) -> SQLAlchemyJobStore:
+        """APScheduler's persistent job store, in this database."""
+        return SQLAlchemyJobStore(engine=self.engine, tablename=JOBS_TABLE)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -93,7 +125,16 @@ class Store:
             raise StorageError(url, path, open_failure(path, exc)) from exc
         return cls(engine)
 
+    @contextlib.contextmanager
+    def searching(self) -> Iterator[SearchQueries]:
+        """One connection for the few statements of one search."""
+        with self.engine.connect() as conn:
+            yield SearchQueries(conn)
+
     def close(self) -> None:
+        """Wait for work handed to the store's threads, then close the database."""
+        self._serial.shutdown(wait=True)
+        self._concurrent.shutdown(wait=True)
         # No PRAGMA optimize/ANALYZE here: the search queries are tuned for (and measured with) SQLite's default
         # planning; with sqlite_stat1 present, full-text search picked slower plans (p99 12 ms -> 36 ms at 100k).
         self.engine.dispose()
@@ -131,18 +172,19 @@ class Store:
             ).first()
             return FileState(*r) if r else None
 
-    def apply(self, items: Sequence[ScanItem], *, route: Router, announce: bool, on_unpublish: str) -> ApplyResult:
-        """Record a batch of scan results in one transaction and plan the deliveries they cause.
+    def apply(self, items: Sequence[ScanItem], planner: Planner) -> ApplyResult:
+        """Record a batch of scan results in one transaction, and in it the ledger actions ``planner`` decides.
 
         Parsed files go first so that a rename (new path, then old path removed) never looks like the story
-        vanishing. With ``announce`` False (the first run's baseline) nothing new is planned for posting.
+        vanishing. The planner sees each touched story's state before the batch and after it.
         """
         result = ApplyResult()
         now = time.time()
+        changes: list[StoryChange] = []
         parsed = [i for i in items if isinstance(i, FileParsed)]
         with self.engine.begin() as conn:
             if parsed:
-                self._apply_parsed(conn, parsed, now, route, announce, on_unpublish, result)
+                self._apply_parsed(conn, parsed, now, changes, result)
             touched = [i for i in items if isinstance(i, FileTouched)]
             if touched:
                 conn.execute(
@@ -158,7 +200,11 @@ class Store:
                     key = conn.scalar(select(files.c.story_key).where(files.c.path == item.path))
                     conn.execute(delete(files).where(files.c.path == item.path))
                     if key:
-                        self._detach(conn, key, item.path, on_unpublish, result)
+                        self._detach(conn, key, item.path, changes, result)
+            if changes:
+                # Only the ledger's deliveries table is written from here on, so planning after all the story
+                # writes of the batch records the same as planning story by story would.
+                result.pending += ledger.record(conn, planner(changes))
         return result
 
     def _apply_parsed(
@@ -166,9 +212,7 @@ class Store:
         conn: Connection,
         items: list[FileParsed],
         now: float,
-        route: Router,
-        announce: bool,
-        on_unpublish: str,
+        changes: list[StoryChange],
         result: ApplyResult,
     ) -> None:
         """Bulk path: a first index writes hundreds of thousands of rows, so each table gets one executemany."""
@@ -202,18 +246,12 @@ class Store:
         self._index(conn, [(ids[key], i.story) for key, i in latest.items()])
 
         for key, item in latest.items():
-            story, before = item.story, old.get(key)
-            was_live = bool(before and before.present and before.published)
-            if story.published and not was_live:
-                if announce:
-                    result.pending += ledger.plan_publish(conn, ids[key], route(story))
-            elif story.published and before is not None and before.fingerprint != item.fingerprint:
-                result.pending += ledger.plan_change(conn, ids[key])
-            elif was_live and not story.published:
-                result.pending += ledger.plan_unpublish(conn, ids[key], on_unpublish)
+            row = old.get(key)
+            before = StoryBefore(bool(row.published), bool(row.present), row.fingerprint) if row else None
+            changes.append(StoryChange(ids[key], before, item.story, item.fingerprint))
         for path, previous_key in previous:
             if previous_key and previous_key not in latest:
-                self._detach(conn, previous_key, path, on_unpublish, result)
+                self._detach(conn, previous_key, path, changes, result)
 
     @staticmethod
     def _index(conn: Connection, entries: list[tuple[int, Story]]) -> None:
@@ -232,7 +270,7 @@ class Store:
             ],
         )
 
-    def _detach(self, conn: Connection, key: str, path: str, on_unpublish: str, result: ApplyResult) -> None:
+    def _detach(self, conn: Connection, key: str, path: str, changes: list[StoryChange], result: ApplyResult) -> None:
         """``path`` no longer defines story ``key``: fall back to another file with it, or retire the story."""
         other = conn.scalar(
             select(files.c.path)
@@ -244,36 +282,40 @@ class Store:
             result.reparse.append(other)
             return
         row = conn.execute(
-            select(stories.c.id, stories.c.published, stories.c.present).where(stories.c.key == key)
+            select(stories.c.id, stories.c.published, stories.c.present, stories.c.fingerprint).where(
+                stories.c.key == key
+            )
         ).first()
         if row is None or not row.present:
             return
         conn.execute(update(stories).where(stories.c.id == row.id).values(present=False, updated_at=time.time()))
         conn.execute(delete(story_topics).where(story_topics.c.story_id == row.id))
         conn.exec_driver_sql("DELETE FROM stories_fts WHERE rowid = ?", (row.id,))
-        if row.published:
-            result.pending += ledger.plan_unpublish(conn, row.id, on_unpublish)
+        changes.append(StoryChange(row.id, StoryBefore(bool(row.published), True, row.fingerprint), None))
 
     @staticmethod
     def _upsert_files(conn: Connection, rows: list[dict[str, Any]], *, keep_story_key: bool) -> None:
         # A broken file keeps pointing at the story it defined before, which stays as it was.
         conn.execute(_UPSERT_FILE_KEEP_KEY if keep_story_key else _UPSERT_FILE, rows)
 
-    def plan_backfill(self, limit: int | None, route: Router) -> list[DeliveryKey]:
-        """The first run's backfill: plan posts for the ``limit`` newest published stories (None = all)."""
-        with self.engine.begin() as conn:
-            query = (
-                select(stories.c.id, stories.c.data)
-                .where(stories.c.present.is_(True), stories.c.published.is_(True))
-                .order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc())
-            )
-            if limit is not None:
-                query = query.limit(limit)
+    def latest_published(self, limit: int | None) -> list[tuple[int, Story]]:
+        """The ``limit`` newest published stories (None = all), oldest first: the first run's backfill."""
+        query = (
+            select(stories.c.id, stories.c.data)
+            .where(stories.c.present.is_(True), stories.c.published.is_(True))
+            .order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc())
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-            pending: list[DeliveryKey] = []
-            for row in reversed(rows):  # oldest first, so the channel reads in order
-                pending += ledger.plan_publish(conn, row.id, route(Story.from_dict(json.loads(row.data))))
-            return pending
+        # Oldest first, so the channel reads in order.
+        return [(row.id, Story.from_dict(json.loads(row.data))) for row in reversed(rows)]
+
+    def record_actions(self, actions: Sequence[Action]) -> list[DeliveryKey]:
+        """Record actions decided outside a scan (backfill, posts on request) in one transaction."""
+        with self.engine.begin() as conn:
+            return ledger.record(conn, actions)
 
     # -- deliveries ---------------------------------------------------------------------------------------
 
@@ -299,7 +341,7 @@ class Store:
         return Delivery(
             story_id=r.story_id,
             channel_id=r.channel_id,
-            state=r.state,
+            state=DeliveryState(r.state),
             message_id=r.message_id,
             payload_hash=r.payload_hash,
             generation=r.generation,
@@ -308,7 +350,7 @@ class Store:
             story=Story.from_dict(json.loads(r.data)),
         )
 
-    def settle(self, d: Delivery, state: str, **values: object) -> None:
+    def settle(self, d: Delivery, state: DeliveryState, **values: object) -> None:
         with self.engine.begin() as conn:
             ledger.settle(conn, (d.story_id, d.channel_id), d.version, state, **values)
 
@@ -340,13 +382,6 @@ class Store:
             return {r.channel_id: (r.state, r.message_id) for r in rows}
 
     # -- reading ------------------------------------------------------------------------------------------
-
-    def story(self, key: str) -> StoryRow | None:
-        with self.engine.connect() as conn:
-            r = conn.execute(
-                select(stories.c.id, stories.c.data, stories.c.present).where(stories.c.key == key)
-            ).first()
-        return StoryRow(r.id, Story.from_dict(json.loads(r.data)), r.present) if r else None
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -26,7 +25,7 @@ class DigestCog(commands.Cog, name="Digests"):
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
-        self.store = DigestStore(bot.store.engine)
+        self.digests = DigestStore(bot.store)
         self.runner: DigestRunner | None = None
 
     @property
@@ -42,17 +41,17 @@ class DigestCog(commands.Cog, name="Digests"):
         if scheduler is None or self.bot.pipeline is None:
             return  # `newsdesk sync` only needs the commands
         self.runner = DigestRunner(
-            self.store,
+            self.digests,
             self.bot.sink,
             on_failure=self.bot.alerter.digest_failed,
         )
-        config_rows = await asyncio.to_thread(self.store.sync_config, self.bot.config.digests)
+        config_rows = await self.bot.store.run_concurrent(self.digests.sync_config, self.bot.config.digests)
         # Paused while the jobs are reconciled, so a run missed during downtime fires once, against current jobs.
         if scheduler.running:
             scheduler.pause()
         else:
             scheduler.start(paused=True)
-        rows = await asyncio.to_thread(self.store.all)
+        rows = await self.bot.store.run_concurrent(self.digests.all)
         created = jobs.reconcile_jobs(scheduler, rows, grace_seconds=self.grace_seconds)
         jobs.attach(self.runner)
         scheduler.resume()
@@ -83,7 +82,7 @@ class DigestCog(commands.Cog, name="Digests"):
         ]
 
     async def digests_in(self, guild_id: int) -> list[DigestRow]:
-        return self.visible_in(guild_id, await asyncio.to_thread(self.store.all))
+        return self.visible_in(guild_id, await self.bot.store.run_concurrent(self.digests.all))
 
     async def find(self, guild_id: int, name: str) -> DigestRow | None:
         wanted = name.strip().lower()
@@ -95,7 +94,7 @@ class DigestCog(commands.Cog, name="Digests"):
         return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
 
     async def save(self, guild_id: int, spec: DigestSpec) -> tuple[DigestRow, datetime | None]:
-        row = await asyncio.to_thread(self.store.save, guild_id, spec)
+        row = await self.bot.store.run_concurrent(self.digests.save, guild_id, spec)
         next_run = None
         if self.scheduler is not None:
             job = jobs.schedule_job(self.scheduler, row, grace_seconds=self.grace_seconds)
@@ -103,6 +102,6 @@ class DigestCog(commands.Cog, name="Digests"):
         return row, next_run
 
     async def remove(self, row: DigestRow) -> None:
-        await asyncio.to_thread(self.store.remove, row.id)
+        await self.bot.store.run_concurrent(self.digests.remove, row.id)
         if self.scheduler is not None:
             jobs.unschedule_job(self.scheduler, row.id)

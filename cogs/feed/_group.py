@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -12,7 +11,8 @@ from discord import app_commands
 
 from bot.feed_replies import describe_route, routes_embed
 from bot.options import OptionError, parse_duration, parse_route_topics
-from bot.store.admin import StoredRoute
+from bot.routing import wanted_by
+from bot.store.newsroom import StoredRoute
 from bot.text import clean_line, truncate
 from cogs._checks import AdminGroup
 
@@ -69,7 +69,7 @@ class FeedGroup(AdminGroup):
             return
         assert interaction.guild_id is not None  # AdminGroup is guild-only
         route = StoredRoute(channel.id, interaction.guild_id, parsed, min_quality)
-        await asyncio.to_thread(self.bot.newsroom.upsert_route, route, interaction.user.id)
+        await self.bot.store.run_concurrent(self.bot.newsroom.upsert_route, route, interaction.user.id)
         await self.pipeline.reload_routes()
         # A new or changed route gets the start-up check too: a channel the bot can't use is reported now.
         self.bot.gate.recheck(channel.id)
@@ -86,7 +86,7 @@ class FeedGroup(AdminGroup):
     @app_commands.command(name="remove", description="Stop posting to a channel")
     @app_commands.describe(channel="The channel whose route to remove")
     async def remove(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
-        removed = await asyncio.to_thread(self.bot.newsroom.remove_route, channel.id)
+        removed = await self.bot.store.run_concurrent(self.bot.newsroom.remove_route, channel.id)
         await self.pipeline.reload_routes()
         if removed:
             message = f"Stories are no longer posted to <#{channel.id}>."
@@ -112,7 +112,9 @@ class FeedGroup(AdminGroup):
         routes = await self._routes_or_explain(interaction, channel)
         if not routes:
             return
-        found = await asyncio.to_thread(self.bot.newsroom.candidates, channel.id, routes, since=None, limit=20)
+        found = await self.bot.store.run_concurrent(
+            self.bot.newsroom.candidates, channel.id, wanted_by(routes), since=None, limit=20
+        )
         fresh = [c for c in found if not c.delivered]
         if not found:
             message = "No published story matches that route yet."
@@ -146,8 +148,8 @@ class FeedGroup(AdminGroup):
         routes = await self._routes_or_explain(interaction, channel)
         if not routes:
             return
-        found = await asyncio.to_thread(
-            self.bot.newsroom.candidates, channel.id, routes, since=time.time() - window, limit=limit * 5
+        found = await self.bot.store.run_concurrent(
+            self.bot.newsroom.candidates, channel.id, wanted_by(routes), since=time.time() - window, limit=limit * 5
         )
         chosen = [c for c in found if not c.delivered][:limit]
         titles = "\n".join(f"• {clean_line(c.story.title)}" for c in chosen)
@@ -172,7 +174,7 @@ class FeedGroup(AdminGroup):
             await interaction.response.send_message("`role`: @everyone can't be a topic role.", ephemeral=True)
             return
         assert interaction.guild_id is not None
-        await asyncio.to_thread(self.bot.newsroom.bind_topic, interaction.guild_id, name, role.id)
+        await self.bot.store.run_concurrent(self.bot.newsroom.bind_topic, interaction.guild_id, name, role.id)
         await self.pipeline.reload_routes()
         await interaction.response.send_message(
             f"Stories about **{clean_line(name)}** will mention <@&{role.id}>. "
@@ -185,7 +187,7 @@ class FeedGroup(AdminGroup):
     @app_commands.describe(topic="The topic whose role ping to remove")
     async def unping(self, interaction: discord.Interaction, topic: str) -> None:
         assert interaction.guild_id is not None
-        removed = await asyncio.to_thread(self.bot.newsroom.unbind_topic, interaction.guild_id, topic)
+        removed = await self.bot.store.run_concurrent(self.bot.newsroom.unbind_topic, interaction.guild_id, topic)
         await self.pipeline.reload_routes()
         message = f"**{clean_line(topic)}** no longer pings a role." if removed else "That topic has no role ping."
         await interaction.response.send_message(message, ephemeral=True)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -10,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import news_pages
-from bot.search import SearchRequest, SearchService
+from bot.search_service import SearchRequest, SearchService
 from cogs.news._respond import reply, run_or_defer
 from cogs.news._views import ResultsView
 
@@ -41,7 +40,7 @@ class News(commands.Cog):
     @tasks.loop(seconds=CATALOG_REFRESH_SECONDS)
     async def refresh_catalog(self) -> None:
         try:
-            await asyncio.to_thread(self.service.refresh)
+            await self.bot.store.run_concurrent(self.service.refresh)
         except Exception:
             log.exception("Could not refresh the /news topic and provider counts")
 
@@ -63,7 +62,9 @@ class News(commands.Cog):
         public: bool = False,
     ) -> None:
         request = SearchRequest(topic=topic, query=query, provider=provider, days=days)
-        page = await run_or_defer(interaction, self.service.search, request, update=False, ephemeral=not public)
+        page = await run_or_defer(
+            interaction, self.bot.store, self.service.search, request, update=False, ephemeral=not public
+        )
         if not page.hits:
             await reply(interaction, update=False, content=news_pages.nothing_found(page))
             return
@@ -88,7 +89,7 @@ class News(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         # Autocomplete cannot be deferred; the catalog is in memory, so this answers in microseconds once built.
         try:
-            suggestions = await asyncio.to_thread(suggest, current)
+            suggestions = await self.bot.store.run_concurrent(suggest, current)
         except Exception:
             log.exception("/news autocomplete failed")
             return []

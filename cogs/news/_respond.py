@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import discord
 
+from bot.store import Store
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -18,13 +20,18 @@ DEFER_AFTER = 2.0
 
 
 async def run_or_defer(
-    interaction: discord.Interaction, work: Callable[..., T], *args: Any, update: bool, ephemeral: bool = True
+    interaction: discord.Interaction,
+    store: Store,
+    work: Callable[..., T],
+    *args: Any,
+    update: bool,
+    ephemeral: bool = True,
 ) -> T:
-    """Run ``work`` in a worker thread (the event loop must not wait on SQLite); defer the answer if it is slow.
+    """Run ``work`` on the store's threads (the event loop must not wait on SQLite); defer the answer if slow.
 
     ``update`` answers a button or menu by editing its message; otherwise a new message is coming.
     """
-    task = asyncio.ensure_future(asyncio.to_thread(work, *args))
+    task = asyncio.ensure_future(store.run_concurrent(work, *args))
     done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
     if not done and not interaction.response.is_done():
         log.info("Store slow for %s: deferring the answer", interaction.id)

@@ -11,7 +11,7 @@ from typing import Any
 import discord
 
 from bot import news_pages
-from bot.search import SearchPage, SearchService
+from bot.search_service import SearchPage, SearchService
 from cogs.news._respond import reply, run_or_defer, tell
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class ResultsView(discord.ui.View):
 
     async def go_to(self, interaction: discord.Interaction, page_number: int) -> None:
         request = replace(self.page.request, page=max(1, page_number))
-        page = await run_or_defer(interaction, self.service.search, request, update=True)
+        page = await run_or_defer(interaction, self.service.store, self.service.search, request, update=True)
         self.show_results(page)
         await reply(
             interaction,
@@ -95,7 +95,7 @@ class ResultsView(discord.ui.View):
         )
 
     async def open_story(self, interaction: discord.Interaction, story_id: int) -> None:
-        story = await run_or_defer(interaction, self.service.story, story_id, update=True)
+        story = await run_or_defer(interaction, self.service.store, self.service.story, story_id, update=True)
         if story is None:
             await tell(interaction, GONE)
             return

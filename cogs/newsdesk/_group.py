@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import discord
@@ -29,14 +28,16 @@ class NewsdeskGroup(AdminGroup):
         next_runs = None
         if scheduler is not None and scheduler.running:
             next_runs = {job.id: job.next_run_time and job.next_run_time.timestamp() for job in scheduler.get_jobs()}
-        report = await asyncio.to_thread(status_report, self.bot.store, queues=queues, next_runs=next_runs)
+        report = await self.bot.store.run_concurrent(status_report, self.bot.store, queues=queues, next_runs=next_runs)
         await interaction.followup.send(embed=discord.Embed.from_dict(render_embed(report)), ephemeral=True)
 
     @app_commands.command(name="alerts", description="Choose the channel where the bot reports problems")
     @app_commands.describe(channel="The alerts channel (leave empty to stop alerts in this server)")
     async def alerts(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
         assert interaction.guild_id is not None
-        await asyncio.to_thread(self.bot.newsroom.set_alert_channel, interaction.guild_id, channel and channel.id)
+        await self.bot.store.run_concurrent(
+            self.bot.newsroom.set_alert_channel, interaction.guild_id, channel and channel.id
+        )
         if channel is None:
             message = "Alerts are off for this server (the config file's `alerts.channel` still gets them)."
         else:

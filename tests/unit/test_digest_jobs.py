@@ -18,6 +18,7 @@ from bot.digest import jobs
 from bot.digest.runner import DigestRunner
 from bot.digest.spec import make_spec
 from bot.parser import parse_story_text
+from bot.planning import make_planner
 from bot.store import FileParsed, Store
 from bot.store.digests import BASELINE_KEY, DigestRow, DigestStore
 from tests.storyfiles import story_text
@@ -38,19 +39,19 @@ def store(db_url: str) -> Iterator[Store]:
     story = parse_story_text(story_text(1), "1.md")
     data = json.dumps(story.to_dict(), sort_keys=True)
     item = FileParsed("1.md", 1, 100, "sha", story, data, hashlib.sha256(data.encode()).hexdigest())
-    s.apply([item], route=lambda _: [], announce=True, on_unpublish="delete")
+    s.apply([item], make_planner(lambda _: [], announce=True, on_unpublish="delete"))
     yield s
     s.close()
 
 
 def save(store: Store, name: str = "every-minute", **options: Any) -> DigestRow:
     spec = make_spec(**{"name": name, "channel_id": 7, "cron": "* * * * *", **options})
-    return DigestStore(store.engine).save(1, spec)
+    return DigestStore(store).save(1, spec)
 
 
 async def start(store: Store, rows: list[DigestRow]) -> AsyncIOScheduler:
     """What the digest cog does on load: start paused, reconcile, resume."""
-    scheduler = jobs.make_scheduler(store.engine, grace_seconds=GRACE)
+    scheduler = jobs.make_scheduler(store, grace_seconds=GRACE)
     scheduler.start(paused=True)
     jobs.reconcile_jobs(scheduler, rows, grace_seconds=GRACE)
     scheduler.resume()
@@ -76,7 +77,7 @@ async def restart_with_missed_run(store: Store, row: DigestRow, late: timedelta,
     first.modify_job(jobs.job_id(row.id), next_run_time=datetime.now(UTC) - late)
     first.pause()
     await stop(first)
-    runner = DigestRunner(DigestStore(store.engine), sink)
+    runner = DigestRunner(DigestStore(store), sink)
     jobs.attach(runner)
     try:
         second = await start(store, [row])
@@ -119,14 +120,14 @@ async def test_a_run_missed_within_grace_is_posted_once_however_many_were_missed
     await restart_with_missed_run(store, row, timedelta(minutes=30), sink)
     await wait_for_posts(sink, 1)
     assert len(sink.posts) == 1
-    assert [r.status for r in DigestStore(store.engine).runs(row.id)] == ["sent"]
+    assert [r.status for r in DigestStore(store).runs(row.id)] == ["sent"]
 
 
 async def test_a_run_missed_beyond_grace_is_not_posted(store: Store) -> None:
     row = save(store, time="09:00", cron=None)
     sink = RecordingSink()
     await restart_with_missed_run(store, row, timedelta(seconds=GRACE + 600), sink)
-    assert sink.posts == [] and DigestStore(store.engine).runs(row.id) == []
+    assert sink.posts == [] and DigestStore(store).runs(row.id) == []
     scheduler = await start(store, [row])
     assert scheduler.get_job(jobs.job_id(row.id)).next_run_time > datetime.now(UTC), "still scheduled"
     await stop(scheduler)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.digest.ranking import Candidate, rank, score
+from bot.digest.ranking import DigestCandidate, rank, score
 from bot.digest.render import EMBEDS_PER_MESSAGE, STORIES_PER_EMBED, build_digest_messages, entry_text
 from bot.embeds import embed_length
 from bot.story import Image, Provider, Story
@@ -52,11 +52,11 @@ def test_score_weights_quality_over_heat_and_clamps() -> None:
 
 def test_rank_by_score_then_newest_then_id() -> None:
     candidates = [
-        Candidate(1, 50, 5, 1000.0, 10.0),
-        Candidate(2, 90, 0, 500.0, 10.0),
-        Candidate(3, 50, 5, 2000.0, 10.0),  # same score as 1, newer
-        Candidate(4, 50, 5, None, 3000.0),  # no date: first seen counts, newest of the three
-        Candidate(5, 50, 5, 1000.0, 10.0),  # same as 1 in every way but a later id
+        DigestCandidate(1, 50, 5, 1000.0, 10.0),
+        DigestCandidate(2, 90, 0, 500.0, 10.0),
+        DigestCandidate(3, 50, 5, 2000.0, 10.0),  # same score as 1, newer
+        DigestCandidate(4, 50, 5, None, 3000.0),  # no date: first seen counts, newest of the three
+        DigestCandidate(5, 50, 5, 1000.0, 10.0),  # same as 1 in every way but a later id
     ]
     assert [c.story_id for c in rank(candidates)] == [2, 4, 3, 5, 1]
 

@@ -14,6 +14,7 @@ import pytest
 from bot.digest.runner import DigestRunner, digest_nonce
 from bot.digest.spec import DigestSpec, make_spec
 from bot.parser import parse_story_text
+from bot.planning import make_planner
 from bot.sinks import DeliveryError
 from bot.store import FileParsed, Store
 from bot.store.digests import BASELINE_KEY, DigestRow, DigestStore
@@ -59,14 +60,14 @@ def sink() -> RecordingSink:
 @pytest.fixture
 def runner(store: Store, sink: RecordingSink) -> DigestRunner:
     store.set_meta(BASELINE_KEY, str(time.time() - 3600))
-    return DigestRunner(DigestStore(store.engine), sink, retry_base=0.001)
+    return DigestRunner(DigestStore(store), sink, retry_base=0.001)
 
 
 def add(store: Store, n: int, **fields: Any) -> None:
     story = parse_story_text(story_text(n, **fields), f"{n}.md")
     data = json.dumps(story.to_dict(), sort_keys=True)
     item = FileParsed(f"{n}.md", n, 100, f"sha-{n}-{fields}", story, data, hashlib.sha256(data.encode()).hexdigest())
-    store.apply([item], route=lambda s: [], announce=True, on_unpublish="delete")
+    store.apply([item], make_planner(lambda s: [], announce=True, on_unpublish="delete"))
 
 
 def digest(runner: DigestRunner, **options: Any) -> DigestRow:
@@ -214,7 +215,7 @@ async def test_a_removed_digest_does_not_run(store: Store, runner: DigestRunner,
 
 
 def test_config_digests_are_synced(store: Store) -> None:
-    digests = DigestStore(store.engine)
+    digests = DigestStore(store)
     a = make_spec(name="a", channel_id=1, time="09:00")
     b = make_spec(name="b", channel_id=2, time="10:00")
     first = digests.sync_config([a, b])

@@ -13,10 +13,11 @@ import pytest
 from bot.alerts import Alerter
 from bot.config import parse_config
 from bot.pipeline import Pipeline
+from bot.planning import OnUnpublish
 from bot.scanner import Scanner
 from bot.status import collect, render_embed, render_text
 from bot.store import Store
-from bot.store.admin import NewsroomStore
+from bot.store.newsroom import NewsroomStore
 from tests.storyfiles import story_text
 
 UNCLOSED = "---\ntitle: Half copied\nexcerpt: "  # a slow copy caught before the closing '---'
@@ -46,7 +47,7 @@ def reported(scanner: Scanner, caplog: pytest.LogCaptureFixture, name: str = "x.
 
 
 def test_a_slow_copy_is_reported_once_per_reason(store: Store, folder: Path, caplog: pytest.LogCaptureFixture) -> None:
-    scanner = Scanner(folder, store, max_bytes=100_000, route=lambda story: [], on_unpublish="delete")
+    scanner = Scanner(folder, store, max_bytes=100_000, channels_for=lambda story: [], on_unpublish=OnUnpublish.DELETE)
     target = folder / "x.md"
     target.write_text(UNCLOSED)
     first = reported(scanner, caplog)
@@ -68,7 +69,7 @@ def test_a_slow_copy_is_reported_once_per_reason(store: Store, folder: Path, cap
 
 
 def test_a_full_rescan_reports_a_file_once_too(store: Store, folder: Path) -> None:
-    scanner = Scanner(folder, store, max_bytes=100_000, route=lambda story: [], on_unpublish="delete")
+    scanner = Scanner(folder, store, max_bytes=100_000, channels_for=lambda story: [], on_unpublish=OnUnpublish.DELETE)
     (folder / "x.md").write_text(UNCLOSED)
     assert len(scanner.reconcile(announce=True)[0].rejected) == 1
     (folder / "x.md").write_text(UNCLOSED + "more words")

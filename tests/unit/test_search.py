@@ -12,14 +12,23 @@ from typing import Any
 
 import pytest
 
-import bot.search
-import bot.store.search
+import bot.search_service
+import bot.store.search_queries
 from bot import news_pages
 from bot.embeds import EMBED_TOTAL_LIMIT, embed_length
 from bot.parser import parse_story_text
-from bot.search import SearchRequest, SearchService, clamp_page, count_cap, page_count, page_offset, search_stories
+from bot.planning import make_planner
+from bot.search_service import (
+    SearchRequest,
+    SearchService,
+    clamp_page,
+    count_cap,
+    page_count,
+    page_offset,
+    search_stories,
+)
 from bot.store import FileParsed, FileRemoved, Store
-from bot.store.search import fts_match
+from bot.store.search_queries import fts_match
 from cogs.news import _respond
 from cogs.news._views import ResultsView
 from tests.storyfiles import story_text
@@ -45,7 +54,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def add(store: Store, *items: FileParsed | FileRemoved) -> None:
-    store.apply(list(items), route=lambda s: [], announce=False, on_unpublish="delete")
+    store.apply(list(items), make_planner(lambda s: [], announce=False, on_unpublish="delete"))
 
 
 def service(store: Store) -> SearchService:
@@ -161,7 +170,9 @@ def test_paging_maths() -> None:
     assert [page_count(n, 10) for n in (0, 1, 10, 11, 1000)] == [1, 1, 1, 2, 100]
     assert [clamp_page(p, 3) for p in (-5, 0, 1, 3, 4)] == [1, 1, 1, 3, 3]
     assert [page_offset(p, 10) for p in (0, 1, 2, 10)] == [0, 0, 10, 90]
-    assert count_cap(1, 10) == bot.search.COUNT_AHEAD and count_cap(3, 10) == 20 + bot.search.COUNT_AHEAD
+    assert (
+        count_cap(1, 10) == bot.search_service.COUNT_AHEAD and count_cap(3, 10) == 20 + bot.search_service.COUNT_AHEAD
+    )
 
 
 def test_pages_walk_newest_first_without_gaps_and_clamp(store: Store) -> None:
@@ -180,7 +191,7 @@ def test_pages_walk_newest_first_without_gaps_and_clamp(store: Store) -> None:
 def test_counting_stops_at_the_cap_and_reaches_further_on_later_pages(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.search, "COUNT_AHEAD", 5)
+    monkeypatch.setattr(bot.search_service, "COUNT_AHEAD", 5)
     add(store, *(parsed(n) for n in range(1, 13)))
     first = service(store).search(SearchRequest(limit=2))
     assert (first.total, first.capped, first.pages) == (5, True, 3)
@@ -194,7 +205,7 @@ def test_counting_stops_at_the_cap_and_reaches_further_on_later_pages(
 def test_a_broad_query_is_ranked_within_a_window_of_the_newest_matches(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.store.search, "QUERY_WINDOW", 3)
+    monkeypatch.setattr(bot.store.search_queries, "QUERY_WINDOW", 3)
     add(store, *(parsed(n, title=f"Story number {n}") for n in range(1, 8)))
     page = service(store).search(SearchRequest(query="story"))
     assert page.window == 3 and page.total == 3
@@ -269,15 +280,17 @@ class Interaction:
         self.edits.append(fields)
 
 
-async def test_a_slow_store_defers_the_answer_and_a_fast_one_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_slow_store_defers_the_answer_and_a_fast_one_does_not(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fast = Interaction()
-    assert await _respond.run_or_defer(fast, lambda: 42, update=False) == 42  # type: ignore[arg-type]
+    assert await _respond.run_or_defer(fast, store, lambda: 42, update=False) == 42  # type: ignore[arg-type]
     assert fast.defers == []
     monkeypatch.setattr(_respond, "DEFER_AFTER", 0.01)
     for update, expected in ((False, {"ephemeral": False, "thinking": True}), (True, {})):
         slow = Interaction()
         # The work cannot finish before the answer is deferred: no race, whatever the machine's speed.
-        assert await _respond.run_or_defer(slow, slow.deferred.wait, 5.0, update=update, ephemeral=False)  # type: ignore[arg-type]
+        assert await _respond.run_or_defer(slow, store, slow.deferred.wait, 5.0, update=update, ephemeral=False)  # type: ignore[arg-type]
         assert slow.defers == [expected]
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from bot.parser import parse_story_text
-from bot.search import SearchRequest, search_stories
+from bot.planning import make_planner
+from bot.search_service import SearchRequest, search_stories
 from bot.store import FileParsed, FileRemoved, Store
-from bot.store.search import fts_match
+from bot.store.search_queries import fts_match
 from tests.storyfiles import story_text
 
 CHANNELS = [7, 8]
@@ -32,7 +35,9 @@ def store(tmp_path: Path) -> Store:
 
 
 def apply(store: Store, *items: object, announce: bool = True, on_unpublish: str = "delete") -> list[tuple[int, int]]:
-    return store.apply(list(items), route=lambda s: CHANNELS, announce=announce, on_unpublish=on_unpublish).pending
+    return store.apply(
+        list(items), make_planner(lambda s: CHANNELS, announce=announce, on_unpublish=on_unpublish)
+    ).pending
 
 
 def test_open_uses_wal_and_creates_the_folder(store: Store, tmp_path: Path) -> None:
@@ -101,8 +106,9 @@ def test_removing_the_only_file_plans_deletion_and_hides_the_story(store: Store)
     assert sorted(ch for _, ch in pending) == CHANNELS
     assert {store.delivery(k).state for k in pending} == {"delete"}  # type: ignore[union-attr]
     assert search_stories(store, SearchRequest()) == []
-    row = store.story("https://news.example/2026/story-1")
-    assert row is not None and row.present is False
+    with store.engine.connect() as conn:
+        present = conn.execute(text("SELECT present FROM stories WHERE key = 'https://news.example/2026/story-1'"))
+        assert present.scalar_one() == 0  # kept, but no longer present
 
 
 def test_keep_mode_cancels_unsent_posts_only(store: Store) -> None:
@@ -124,3 +130,36 @@ def test_failed_file_keeps_the_story_it_defined(store: Store) -> None:
     assert store.counts()["stories"] == 1
     assert store.rejected_files() == [("a.md", "a.md: broken YAML")]
     assert store.file_state("a.md").story_key == "https://news.example/2026/story-1"  # type: ignore[union-attr]
+
+
+async def test_serial_work_runs_in_order_and_side_work_never_waits_behind_it(store: Store) -> None:
+    release = threading.Event()
+    order: list[str] = []
+
+    def long_scan() -> str:
+        release.wait()  # a scan of a large folder, holding the serial thread
+        order.append("scan")
+        return threading.current_thread().name
+
+    def next_in_line() -> str:
+        order.append("ledger")
+        return threading.current_thread().name
+
+    scan = asyncio.ensure_future(store.run(long_scan))
+    ledger = asyncio.ensure_future(store.run(next_in_line))
+    try:
+        # A command's query answers while the scan still holds the serial thread: no timing involved.
+        counts = await store.run_concurrent(store.counts)
+        assert counts["stories"] == 0 and not scan.done() and not ledger.done()
+    finally:
+        release.set()  # never leave the serial thread blocked, or closing the store would wait forever
+    names = await asyncio.gather(scan, ledger)
+    assert order == ["scan", "ledger"] and names[0] == names[1] and names[0].startswith("newsdesk-store")
+
+
+def test_the_job_store_and_searches_stay_inside_the_store(store: Store) -> None:
+    jobs = store.job_store()
+    assert jobs.engine is store.engine and jobs.jobs_t.name == "apscheduler_jobs"
+    apply(store, parsed("a.md", 1, topics=["Physics"]))
+    with store.searching() as q:
+        assert q.topic_counts() == [("physics", "Physics", 1)]

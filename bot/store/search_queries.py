@@ -248,3 +248,35 @@ def data_version(conn: Connection) -> tuple[Any, ...]:
     """Changes whenever a story is added, changed or withdrawn: every such write sets ``updated_at``."""
     sql = "SELECT (SELECT max(updated_at) FROM stories), (SELECT max(id) FROM stories)"
     return tuple(conn.exec_driver_sql(sql).one())
+
+
+class SearchQueries:
+    """The statements above on one connection, for one search: what ``Store.searching()`` hands out, so no
+    connection leaves the store."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def plan(self, flt: StoryFilter) -> Plan:
+        return plan(self._conn, flt)
+
+    def count(self, p: Plan, cap: int) -> int:
+        return count(self._conn, p, cap)
+
+    def page_ids(self, p: Plan, limit: int, offset: int) -> list[int]:
+        return page_ids(self._conn, p, limit, offset)
+
+    def ranked_ids(self, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = ()) -> tuple[list[int], int]:
+        return ranked_ids(self._conn, flt, window, prefix_words=prefix_words)
+
+    def load_published(self, ids: Iterable[int]) -> dict[int, Story]:
+        return load_published(self._conn, ids)
+
+    def topic_counts(self) -> list[tuple[str, str, int]]:
+        return topic_counts(self._conn)
+
+    def provider_counts(self) -> list[tuple[str, int]]:
+        return provider_counts(self._conn)
+
+    def data_version(self) -> tuple[Any, ...]:
+        return data_version(self._conn)

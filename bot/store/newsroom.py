@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.config import ChannelRoute
-from bot.store import ledger
-from bot.store.admin_tables import alerts_sent, feed_routes, guild_settings, topic_roles
+from bot.store.newsroom_tables import alerts_sent, feed_routes, guild_settings, topic_roles
+from bot.store.records import DeliveryState
 from bot.store.schema import PENDING_STATES, deliveries, stories
 from bot.store.store import Store
 from bot.story import Story
+
+# A channel does not have a story whose delivery failed or was cancelled (or that it never had).
+_NOT_DELIVERED = (None, DeliveryState.FAILED, DeliveryState.CANCELLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +38,7 @@ class TopicRole:
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
+class FeedCandidate:
     """A published story that could be posted to a channel on request (/feed test, /feed backfill)."""
 
     story_id: int
@@ -56,6 +58,7 @@ class ChannelActivity:
 
 class NewsroomStore:
     def __init__(self, store: Store) -> None:
+        self.store = store  # async callers run these methods through store.run_concurrent
         self.engine = store.engine
 
     # -- routes -------------------------------------------------------------------------------------------
@@ -140,9 +143,9 @@ class NewsroomStore:
     # -- posting on request -------------------------------------------------------------------------------
 
     def candidates(
-        self, channel_id: int, routes: Sequence[ChannelRoute], *, since: float | None, limit: int
-    ) -> list[Candidate]:
-        """Newest published stories matching any of ``routes`` (published after ``since``), up to ``limit``."""
+        self, channel_id: int, wanted: Callable[[Story], bool], *, since: float | None, limit: int
+    ) -> list[FeedCandidate]:
+        """Newest published stories the channel's routes want (published after ``since``), up to ``limit``."""
         query = (
             select(stories.c.id, stories.c.data, deliveries.c.state)
             .outerjoin(deliveries, (deliveries.c.story_id == stories.c.id) & (deliveries.c.channel_id == channel_id))
@@ -151,23 +154,16 @@ class NewsroomStore:
         )
         if since is not None:
             query = query.where(stories.c.published_at >= since)
-        found: list[Candidate] = []
+        found: list[FeedCandidate] = []
         with self.engine.connect() as conn:
             # Topic filters are applied on the decoded story; the window keeps this scan short.
             for row in conn.execute(query.limit(max(limit * 50, 500))):
                 story = Story.from_dict(json.loads(row.data))
-                if any(route.matches(story.topics, story.quality) for route in routes):
-                    found.append(Candidate(row.id, story, row.state not in (None, "failed", "cancelled")))
+                if wanted(story):
+                    found.append(FeedCandidate(row.id, story, row.state not in _NOT_DELIVERED))
                     if len(found) >= limit:
                         break
         return found
-
-    def plan_posts(self, channel_id: int, story_ids: Sequence[int]) -> list[tuple[int, int]]:
-        with self.engine.begin() as conn:
-            keys: list[tuple[int, int]] = []
-            for story_id in story_ids:
-                keys += ledger.plan_publish(conn, story_id, [channel_id])
-            return keys
 
     # -- status -------------------------------------------------------------------------------------------
 
@@ -179,9 +175,9 @@ class NewsroomStore:
                 select(
                     d.channel_id,
                     func.sum(_count(d.state.in_(PENDING_STATES))),
-                    func.sum(_count(d.state == "sent")),
-                    func.sum(_count((d.state == "failed") & (d.updated_at >= now - 86400))),
-                    func.max(func.iif(d.state == "sent", d.updated_at, None)),
+                    func.sum(_count(d.state == DeliveryState.SENT)),
+                    func.sum(_count((d.state == DeliveryState.FAILED) & (d.updated_at >= now - 86400))),
+                    func.max(func.iif(d.state == DeliveryState.SENT, d.updated_at, None)),
                 )
                 .group_by(d.channel_id)
                 .order_by(d.channel_id)
@@ -199,7 +195,7 @@ class NewsroomStore:
 
     def recent_failures(self, since: float, limit: int = 5) -> tuple[int, list[tuple[int, str, str]]]:
         """(count, [(channel, story title, error)]) of deliveries that failed since ``since``."""
-        where = (deliveries.c.state == "failed") & (deliveries.c.updated_at >= since)
+        where = (deliveries.c.state == DeliveryState.FAILED) & (deliveries.c.updated_at >= since)
         with self.engine.connect() as conn:
             count = conn.scalar(select(func.count()).select_from(deliveries).where(where)) or 0
             rows = conn.execute(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.store import Store
-from bot.store import search as sql
+from bot.store import search_queries as sql
 from bot.story import Story
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def rank_entries(entries: Iterable[Entry], prefix: str, limit: int = CHOICES) ->
 
 
 class SearchService:
-    """Thread-safe: the bot calls it from worker threads (``asyncio.to_thread``), one store connection per call."""
+    """Thread-safe: the bot calls it on the store's side threads (``Store.run_concurrent``), one connection a call."""
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, refresh_every: float = 5.0) -> None:
         self.store = store
@@ -151,8 +151,8 @@ class SearchService:
             return False  # nobody has asked yet; the first use builds it
         if current is not None and not force and time.monotonic() - current.built_at < self._refresh_every:
             return False
-        with self.store.engine.connect() as conn:
-            version = sql.data_version(conn)
+        with self.store.searching() as q:
+            version = q.data_version()
         if current is not None and not force and version == current.version:
             return False
         with self._lock:
@@ -161,10 +161,10 @@ class SearchService:
 
     def _build(self) -> Catalog:
         started = time.perf_counter()
-        with self.store.engine.connect() as conn:
-            version = sql.data_version(conn)
-            topic_rows = sql.topic_counts(conn)
-            provider_rows = sql.provider_counts(conn)
+        with self.store.searching() as q:
+            version = q.data_version()
+            topic_rows = q.topic_counts()
+            provider_rows = q.provider_counts()
         topics = sorted((Entry(name, norm, n) for norm, name, n in topic_rows), key=lambda e: (-e.count, e.norm))
         # Spellings that differ only in case are one provider, shown as its most used spelling.
         merged: dict[str, list[tuple[int, str]]] = {}
@@ -209,27 +209,27 @@ class SearchService:
         found: dict[int, Story] = {}
         flt = self._filter(request)
         if flt is not None:
-            with self.store.engine.connect() as conn:
+            with self.store.searching() as q:
                 if flt.match is not None:
-                    ranked, window = sql.ranked_ids(conn, flt, sql.QUERY_WINDOW)
+                    ranked, window = q.ranked_ids(flt, sql.QUERY_WINDOW)
                     prefixed = sql.fts_match(request.query or "", prefix=True)
                     if not ranked and prefixed:
                         # No story has these exact words: let the last one be the start of a word ("sens").
                         words = sql.query_words(request.query or "")
                         flt = replace(flt, match=prefixed)
-                        ranked, window = sql.ranked_ids(conn, flt, sql.PREFIX_WINDOW, prefix_words=words)
+                        ranked, window = q.ranked_ids(flt, sql.PREFIX_WINDOW, prefix_words=words)
                     total = len(ranked)
                     page = clamp_page(request.page, page_count(total, per_page))
                     ids = ranked[page_offset(page, per_page) :][:per_page]
                 else:
-                    plan = sql.plan(conn, flt)
+                    plan = q.plan(flt)
                     known = self._known_total(flt)
                     cap = count_cap(request.page, per_page)
-                    counted = sql.count(conn, plan, cap) if known is None else known
+                    counted = q.count(plan, cap) if known is None else known
                     total, capped = (counted, False) if known is not None else (min(counted, cap), counted > cap)
                     page = clamp_page(request.page, page_count(total, per_page))
-                    ids = sql.page_ids(conn, plan, per_page, page_offset(page, per_page)) if total else []
-                found = sql.load_published(conn, ids)
+                    ids = q.page_ids(plan, per_page, page_offset(page, per_page)) if total else []
+                found = q.load_published(ids)
         hits = tuple(Hit(i, found[i]) for i in ids if i in found)
         hint = request.topic or request.query
         suggestions = tuple(self.closest_topics(hint)) if hint and not hits else ()
@@ -286,8 +286,8 @@ class SearchService:
 
     def story(self, story_id: int) -> Story | None:
         """One story to open from a result page, if it is still published."""
-        with self.store.engine.connect() as conn:
-            return sql.load_published(conn, [story_id]).get(story_id)
+        with self.store.searching() as q:
+            return q.load_published([story_id]).get(story_id)
 
 
 def search_stories(store: Store, request: SearchRequest) -> list[Story]:

@@ -1,0 +1,55 @@
+"""Alerts: where they go, and at most once per problem per hour."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.alerts import Alerter, channel_forbidden
+from bot.store.newsroom import NewsroomStore
+
+GUILD = 10
+
+
+async def test_alerter_posts_once_per_hour_to_the_right_channels(newsroom: NewsroomStore) -> None:
+    sent: list[tuple[int, dict[str, Any]]] = []
+
+    async def send(channel_id: int, payload: dict[str, Any]) -> None:
+        sent.append((channel_id, payload))
+
+    newsroom.set_alert_channel(GUILD, 900)
+    newsroom.set_alert_channel(GUILD + 1, 901)
+    alerter = Alerter(newsroom, send, config_channel=999, guild_of=lambda channel: GUILD)
+    assert await alerter.raise_alert(channel_forbidden(5, GUILD, "Missing Permissions"))
+    assert not await alerter.raise_alert(channel_forbidden(5, GUILD, "Missing Permissions"))
+    assert [c for c, _ in sent] == [900, 999]  # this server's alerts channel and the config one, not 901
+    assert "@\u200beveryone" not in sent[0][1]["embeds"][0]["description"]
+    alerter.delivery_failed(6, 403, "Missing Permissions")
+    alerter.delivery_failed(7, 400, "Invalid Form Body")  # a bad story is not a channel problem
+    for attempt in range(1, 8):
+        alerter.delivery_retrying(8, attempt, "Discord answered 503")
+    await asyncio.sleep(0)
+    await alerter.drain()
+    titles = [p["embeds"][0]["title"] for _, p in sent[2:]]
+    assert sorted(titles) == sorted(["⚠️ Discord keeps failing"] * 2 + ["⚠️ Missing permissions in a news channel"] * 2)
+
+
+async def test_rejected_files_make_one_alert_per_batch_and_repeat_only_after_an_hour(
+    newsroom: NewsroomStore,
+) -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def send(channel_id: int, payload: dict[str, Any]) -> None:
+        sent.append(payload)
+
+    alerter = Alerter(newsroom, send, config_channel=999, guild_of=lambda channel: None)
+    batch = [(f"bad{n}.md", f"bad{n}.md: broken YAML") for n in range(12)]
+    alerter.files_rejected(batch)
+    await asyncio.sleep(0)
+    await alerter.drain()
+    alerter.files_rejected([*batch[:3], ("new.md", "new.md: title: missing")])
+    await asyncio.sleep(0)
+    await alerter.drain()
+    assert [p["embeds"][0]["title"] for p in sent] == ["⚠️ 12 story files were rejected", "⚠️ A story file was rejected"]
+    assert "…and 2 more" in sent[0]["embeds"][0]["description"]
+    assert "new.md" in sent[1]["embeds"][0]["description"]
