@@ -127,8 +127,8 @@ def webhook_identity(story: Story, avatars: Mapping[str, str]) -> dict[str, Any]
     provider = story.provider
     name = clean_line(provider.name if provider else "")
     for word in _FORBIDDEN_IN_USERNAME:
-        # Discord rejects the whole message otherwise; a lookalike keeps the name readable.
-        name = _replace_folded(name, word, word[0] + "\u200b" + word[1:])
+        # Discord rejects the whole message otherwise; a zero-width space keeps the name readable.
+        name = _break_word(name, word)
     identity: dict[str, Any] = {"username": truncate(name, USERNAME_MAX) or WEBHOOK_NAME}
     avatar = avatars.get((provider.domain if provider else "").strip().lower())
     if avatar:
@@ -136,9 +136,11 @@ def webhook_identity(story: Story, avatars: Mapping[str, str]) -> dict[str, Any]
     return identity
 
 
-def _replace_folded(text: str, word: str, replacement: str) -> str:
-    out, lower, start = [], text.casefold(), 0
+def _break_word(text: str, word: str) -> str:
+    """Every occurrence of ``word`` (any case) with a zero-width space after its first letter."""
+    out, lower, start = [], text.lower(), 0
     while (found := lower.find(word, start)) >= 0:
-        out += [text[start:found], replacement]
-        start = found + len(word)
+        end = found + len(word)
+        out += [text[start:found], text[found], "\u200b", text[found + 1 : end]]
+        start = end
     return "".join(out) + text[start:]
