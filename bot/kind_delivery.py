@@ -274,6 +274,10 @@ class KindDeliverer:
             log.warning("Channel %s: '%s' stays unpublished: %s", d.channel_id, d.story.title, error)
         await self._db(self._webhooks.record_crosspost, d.story_id, d.channel_id, error)
 
+    async def drain(self) -> None:
+        """Wait for the crossposts under way (tests)."""
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
