@@ -192,8 +192,20 @@ class KindDeliverer:
 
     async def _fall_back(self, channel_id: int, reason: str) -> None:
         log.warning("Channel %s: webhook: true, but %s; posting normal messages", channel_id, reason)
-        await self._alert(webhook_unavailable(channel_id, reason))
+        # Remembered per channel (``_hooks``), so one alert per run; the alerter throttles it hourly besides.
+        self._spawn(self._alert(webhook_unavailable(channel_id, reason)))
         return None
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("Channel kinds: background work failed")
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _execute(self, hook: Webhook, payload: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -260,9 +272,7 @@ class KindDeliverer:
     def follow_up(self, d: Delivery, posted: Posted) -> None:
         if not posted.crosspost:
             return
-        task = asyncio.get_running_loop().create_task(self._crosspost(d, posted.placement.message_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._crosspost(d, posted.placement.message_id))
 
     async def _crosspost(self, d: Delivery, message_id: int) -> None:
         error: str | None = None
@@ -275,7 +285,7 @@ class KindDeliverer:
         await self._db(self._webhooks.record_crosspost, d.story_id, d.channel_id, error)
 
     async def drain(self) -> None:
-        """Wait for the crossposts under way (tests)."""
+        """Wait for the crossposts and alerts under way (tests)."""
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def close(self) -> None:

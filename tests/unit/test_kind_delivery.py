@@ -88,6 +88,7 @@ async def test_webhook_route_without_manage_webhooks_posts_normally_with_one_ale
     for _ in range(2):
         posted = await kinds.post(d, {"content": "x"}, "nonce")
         assert posted.placement.message_id == 500 and posted.placement.webhook_id is None
+    await kinds.drain()
     assert len(alerts) == 1 and "Manage Webhooks" in alerts[0].what
     assert [c[0:2] for c in http.calls] == [("POST", f"/channels/{CHANNEL}/messages")] * 2
 
