@@ -110,7 +110,8 @@ def test_a_gateway_that_never_connects_ends_the_first_start(
 
 
 def newsdesk_status(bot: BotProcess) -> str:
-    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    # With the deployment's token in the environment, status reads storage.url (never contacting Discord).
+    env = {**os.environ, "DISCORD_TOKEN": TOKEN}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "--config", str(bot.workdir / "newsdesk.yaml"), "status"],
         cwd=bot.workdir,
