@@ -24,8 +24,9 @@ SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
 # What a story post needs; the feed never reads history, so Read Message History is not required.
 NEEDED = ((VIEW_CHANNEL, "View Channel"), (SEND_MESSAGES, "Send Messages"), (EMBED_LINKS, "Embed Links"))
-# Text, announcement and the three thread kinds take plain messages; forums, voice and categories do not.
-MESSAGE_CHANNEL_TYPES = frozenset({0, 5, 10, 11, 12})
+# Text, announcement and the three thread kinds take plain messages; forum and media channels take posts (see
+# bot/channel_kinds.py); voice channels and categories take neither.
+MESSAGE_CHANNEL_TYPES = frozenset({0, 5, 10, 11, 12, 15, 16})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ def judge(
     """ok, or what is wrong: not a message channel, or the permissions the bot lacks there."""
     kind = int(channel.get("type", 0))
     if kind not in MESSAGE_CHANNEL_TYPES:
-        return ChannelVerdict(False, f"is not a text channel (type {kind}); stories can only go to text channels")
+        return ChannelVerdict(False, f"is not a text, announcement or forum channel (type {kind})")
     perms = permissions_in(channel, roles, member, owner=owner)
     if perms & VIEW_CHANNEL == 0:
         # Without View Channel, Discord ignores every other permission in the channel.

@@ -47,6 +47,20 @@ class Backfill:
         return cls(BackfillMode(match.group(1)))
 
 
+ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)  # minutes: the only values Discord accepts
+
+
+@dataclass(frozen=True, slots=True)
+class KindOptions:
+    """How a route posts, besides where: crosspost, a discussion thread, provider identity, forum tags."""
+
+    publish: bool = False  # announcement channels: crosspost to following servers
+    thread: bool = False  # text/announcement channels: a discussion thread under each story
+    auto_archive_duration: int = 1440
+    webhook: bool = False  # post through the channel's Newsdesk webhook, as the story's provider
+    create_tags: bool = False  # forums: create missing topic tags (needs Manage Channels)
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelRoute:
     """Stories with one of ``topics`` (None = every topic) and at least ``min_quality`` go to ``channel_id``."""
@@ -59,6 +73,7 @@ class ChannelRoute:
     guild_id: int | None = None
     source: str = "config"  # or "discord": added with /feed add
     labels: tuple[str, ...] = field(default=(), compare=False)  # the topics as written, for display only
+    kinds: KindOptions = field(default_factory=KindOptions)
 
     def matches(self, topics: tuple[str, ...], quality: int | None) -> bool:
         if (quality or 0) < self.min_quality:
@@ -108,6 +123,7 @@ class Config:
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     digests: tuple[DigestSpec, ...] = ()
+    providers: Mapping[str, str] = field(default_factory=dict)  # provider domain → avatar URL for webhook posts
 
     def routes_for(self, topics: tuple[str, ...], quality: int | None) -> list[ChannelRoute]:
         return [route for route in self.channels if route.matches(topics, quality)]
@@ -171,7 +187,11 @@ def _normalise(path: Path) -> Path:
 def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     env = {} if env is None else env
     root = _mapping(raw, "(top level)")
-    _known(root, "", {"articles", "storage", "discord", "channels", "log_level", "digests", "scheduler", "alerts"})
+    _known(
+        root,
+        "",
+        {"articles", "storage", "discord", "channels", "log_level", "digests", "scheduler", "alerts", "providers"},
+    )
     articles = _mapping(root.get("articles") or {}, "articles")
     _known(articles, "articles.", set(ArticlesConfig.__slots__))
     storage = _mapping(root.get("storage") or {}, "storage")
@@ -239,6 +259,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
             digest_grace_seconds=_number(scheduler, "digest_grace_seconds", 3600, "scheduler.", low=1),
         ),
         digests=digests,
+        providers=_providers(root.get("providers")),
     )
 
 
@@ -255,7 +276,7 @@ def _alerts(raw: Any) -> AlertsConfig:
 def _route(item: Any, index: int) -> ChannelRoute:
     key = f"channels[{index}]"
     entry = _mapping(item, key)
-    _known(entry, f"{key}.", {"id", "topics", "min_quality", "roles", "name"})
+    _known(entry, f"{key}.", {"id", "topics", "min_quality", "roles", "name", *KindOptions.__slots__})
     if "id" not in entry:
         raise ConfigError(f"{key}.id", "missing: the Discord channel id to post to, e.g. id: 123456789012345678")
     topics_raw = entry.get("topics", "*")
@@ -276,7 +297,36 @@ def _route(item: Any, index: int) -> ChannelRoute:
         ),
         name=str(entry.get("name", "")).strip(),
         labels=labels,
+        kinds=_kind_options(entry, key),
     )
+
+
+def _kind_options(entry: Mapping[str, Any], key: str) -> KindOptions:
+    flags = {}
+    for name in ("publish", "thread", "webhook", "create_tags"):
+        value = entry.get(name, False)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}.{name}", f"expected true or false, got {value!r}")
+        flags[name] = value
+    duration = entry.get("auto_archive_duration", 1440)
+    if isinstance(duration, bool) or duration not in ARCHIVE_DURATIONS:
+        choices = ", ".join(map(str, ARCHIVE_DURATIONS))
+        raise ConfigError(f"{key}.auto_archive_duration", f"expected minutes, one of {choices}; got {duration!r}")
+    return KindOptions(auto_archive_duration=int(duration), **flags)
+
+
+def _providers(raw: Any) -> dict[str, str]:
+    """``providers: {domain: {avatar: URL}}``: the avatar a webhook post shows for that provider."""
+    avatars: dict[str, str] = {}
+    for domain, item in _mapping(raw or {}, "providers").items():
+        key = f"providers.{domain}"
+        style = _mapping(item or {}, key)
+        _known(style, f"{key}.", {"avatar"})
+        if "avatar" in style:
+            avatar = str(style["avatar"] or "")
+            _url(avatar, f"{key}.avatar", ("https://", "http://"))
+            avatars[str(domain).strip().lower()] = avatar
+    return avatars
 
 
 def _default_if_none(value: Any, default: str) -> str:

@@ -9,6 +9,7 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
+from bot.deliverer import Deliverer, PlainDeliverer
 from bot.embeds import build_story_message, payload_hash
 from bot.sinks import DeliveryError, Sink
 from bot.store import Delivery, DeliveryState, Store
@@ -70,7 +71,10 @@ class ChannelQueue:
         base_backoff: float = 1.0,
         observer: PipelineObserver | None = None,
         gate: ChannelGate | None = None,
+        deliverer: Deliverer | None = None,
     ) -> None:
+        # How posts reach the channel (its kind: text, announcement, forum; webhooks): bot/kind_delivery.py.
+        self._deliverer = deliverer or PlainDeliverer(sink)
         self._observer = observer or NullObserver()
         self._gate = gate
         self.channel_id = channel_id
@@ -153,7 +157,7 @@ class ChannelQueue:
         if d.state == DeliveryState.DELETE:
             if d.message_id is not None:
                 try:
-                    await self._sink.delete(self.channel_id, d.message_id)
+                    await self._deliverer.delete(d)
                 except DeliveryError as exc:
                     if not exc.gone:
                         raise
@@ -166,6 +170,9 @@ class ChannelQueue:
                 message_id=None,
                 payload_hash=None,
                 generation=d.generation + 1,
+                thread_id=None,
+                webhook_id=None,
+                crossposted=None,
             )
             return
         if not d.story.published:
@@ -175,20 +182,25 @@ class ChannelQueue:
         digest = payload_hash(payload)
         if d.message_id is None:
             nonce = delivery_nonce(d.story.key, self.channel_id, d.generation)
-            message_id = await self._sink.post(self.channel_id, payload, nonce=nonce)
+            posted = await self._deliverer.post(d, payload, nonce)
+            where = posted.placement
             self.sent += 1
-            log.info("Channel %s: posted '%s' (message %s)", self.channel_id, d.story.title, message_id)
+            log.info("Channel %s: posted '%s' (message %s)", self.channel_id, d.story.title, where.message_id)
             await self._db(
                 self._store.settle,
                 d,
                 DeliveryState.SENT,
-                message_id=message_id,
+                message_id=where.message_id,
+                thread_id=where.thread_id,
+                webhook_id=where.webhook_id,
+                crossposted=False if posted.crosspost else None,
                 payload_hash=digest,
                 attempts=0,
                 last_error=None,
             )
+            self._deliverer.follow_up(d, posted)
         elif digest != d.payload_hash:
-            await self._sink.edit(self.channel_id, d.message_id, payload)
+            await self._deliverer.edit(d, payload)
             log.info("Channel %s: edited message %s ('%s')", self.channel_id, d.message_id, d.story.title)
             await self._db(self._store.settle, d, DeliveryState.SENT, payload_hash=digest, attempts=0, last_error=None)
         else:
@@ -204,7 +216,9 @@ class ChannelQueue:
                 d.message_id,
                 d.story.title,
             )
-            await self._db(self._store.settle, d, DeliveryState.GONE, message_id=None, last_error=exc.reason)
+            await self._db(
+                self._store.settle, d, DeliveryState.GONE, message_id=None, thread_id=None, last_error=exc.reason
+            )
             return
         log.error(
             "Channel %s: could not %s '%s': %s (HTTP %s); other stories and channels carry on",

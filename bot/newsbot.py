@@ -23,6 +23,7 @@ from bot.alerts import Alerter, channel_unusable
 from bot.channel_check import WAITING_KEY, ChannelGate
 from bot.config import Config, DiscordConfig
 from bot.discord_sink import DiscordSink
+from bot.kind_delivery import KindDeliverer
 from bot.pipeline import Pipeline
 from bot.store import Store
 from bot.store.newsroom import NewsroomStore
@@ -129,6 +130,7 @@ class NewsBot(commands.Bot):
     sink: DiscordSink
     alerter: Alerter
     gate: ChannelGate
+    deliverer: KindDeliverer
 
     def __init__(
         self,
@@ -148,6 +150,9 @@ class NewsBot(commands.Bot):
             # Defence in depth: the feed sets allowed_mentions per message, this covers everything else.
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=NewsTree,
+            # A rate limit longer than this (the crosspost limit: minutes) raises instead of holding the caller;
+            # the send queues retry with their own backoff, and a crosspost is recorded as not published.
+            max_ratelimit_timeout=60.0,
         )
         self.config = config
         self.store = store
@@ -158,8 +163,8 @@ class NewsBot(commands.Bot):
         self.gateway_outages = GatewayOutages()
         self._connected = asyncio.Event()
 
-    def attach(self, *, sink: DiscordSink, alerter: Alerter, gate: ChannelGate) -> None:
-        self.sink, self.alerter, self.gate = sink, alerter, gate
+    def attach(self, *, sink: DiscordSink, alerter: Alerter, gate: ChannelGate, deliverer: KindDeliverer) -> None:
+        self.sink, self.alerter, self.gate, self.deliverer = sink, alerter, gate, deliverer
 
     async def start_within(self, token: str, timeout: float) -> asyncio.Task[None]:
         """Log in and open the gateway, each within ``timeout``; returns the task running the connection.
@@ -227,6 +232,22 @@ class NewsBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("Connected to Discord as %s (%s guilds)", self.user, len(self.guilds))
+
+
+def kind_deliverer(config: Config, store: Store, sink: DiscordSink, alerter: Alerter, bot: NewsBot) -> KindDeliverer:
+    """Channel kinds for the feed: each configured route's options (routes added with /feed use the defaults)."""
+    from bot.config import KindOptions
+    from bot.store.webhooks import WebhookStore
+
+    options = {route.channel_id: route.kinds for route in config.channels}
+    return KindDeliverer(
+        sink,
+        WebhookStore(store),
+        options=lambda channel_id: options.get(channel_id, KindOptions()),
+        avatars=config.providers,
+        bot_id=bot.bot_id,
+        alert=alerter.raise_alert,
+    )
 
 
 def channel_gate(config: Config, store: Store, sink: DiscordSink, alerter: Alerter, bot: NewsBot) -> ChannelGate:

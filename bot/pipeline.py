@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from bot.config import Config
+from bot.deliverer import Deliverer
 from bot.delivery import ChannelGate, ChannelQueue, NullObserver, PipelineObserver
 from bot.listing import summarize_list
 from bot.planning import BackfillMode, post
@@ -57,6 +58,7 @@ class Pipeline:
         self._queues: dict[int, ChannelQueue] = {}
         self._sink: Sink | None = None
         self._gate: ChannelGate | None = None
+        self._deliverer: Deliverer | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
 
@@ -92,9 +94,12 @@ class Pipeline:
         observer: PipelineObserver | None = None,
         guild_of: Callable[[int], int | None] | None = None,
         gate: ChannelGate | None = None,
+        deliverer: Deliverer | None = None,
     ) -> None:
-        """Catch up with the folder, resume unfinished deliveries, then watch for changes."""
+        """Catch up with the folder, resume unfinished deliveries, then watch for changes. ``deliverer`` knows
+        Discord's channel kinds; without one every channel takes plain messages through ``sink``."""
         self._sink = sink
+        self._deliverer = deliverer
         self._gate = gate
         self.observer = observer or self.observer
         self.guild_of = guild_of or self.guild_of
@@ -132,6 +137,8 @@ class Pipeline:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.gather(*(q.stop() for q in self._queues.values()))
+        if self._deliverer is not None:
+            await self._deliverer.close()
 
     async def drain(self) -> None:
         """Wait until every queued delivery has been handled (tests and one-shot runs)."""
@@ -215,6 +222,7 @@ class Pipeline:
                     base_backoff=self._retry_base,
                     observer=self.observer,
                     gate=self._gate,
+                    deliverer=self._deliverer,
                 )
                 self._queues[channel_id] = queue
                 queue.start()

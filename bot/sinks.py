@@ -20,12 +20,15 @@ class DeliveryError(Exception):
     the delivery as failed. ``gone`` means the message or channel no longer exists.
     """
 
-    def __init__(self, reason: str, *, retryable: bool, status: int | None = None, gone: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, retryable: bool, status: int | None = None, gone: bool = False, code: int | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
         self.status = status
         self.gone = gone
+        self.code = code  # Discord's JSON error code (e.g. 160004: the message already has a thread)
 
 
 class Sink(Protocol):

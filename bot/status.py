@@ -15,6 +15,7 @@ from bot.listing import abbreviate
 from bot.store import Store
 from bot.store.digests import DigestStore
 from bot.store.newsroom import ChannelActivity, NewsroomStore
+from bot.store.webhooks import WebhookStore
 from bot.text import clean_line, discord_timestamp, truncate
 
 LAST_SCAN_KEY = "last_scan"
@@ -45,6 +46,8 @@ class StatusReport:
     digests: list[DigestLine] = field(default_factory=list)
     liveness: Liveness = field(default_factory=lambda: Liveness(False))
     waiting: dict[int, str] = field(default_factory=dict)  # channel → why its deliveries wait
+    # announcement routes with publish: channel → (posts not crossposted, why)
+    unpublished: dict[int, tuple[int, str]] = field(default_factory=dict)
 
 
 def collect(
@@ -78,6 +81,7 @@ def collect(
         digests=list(digests),
         liveness=live,
         waiting={int(k): v for k, v in waiting.items()},
+        unpublished=WebhookStore(store).unpublished(),
     )
 
 
@@ -118,6 +122,7 @@ def render_text(report: StatusReport, now: float | None = None) -> str:
         "Channels:",
         *[f"  - {_channel_text(a, report.queues, now, mention=False)}" for a in report.channels],
         *[f"  - channel {ch} waits: {why}" for ch, why in report.waiting.items()],
+        *[f"  - channel {ch}: {n} not crossposted: {why}" for ch, (n, why) in report.unpublished.items()],
         "Digests:" if report.digests else "Digests: none",
         *[f"  - {d.name} → channel {d.channel_id}, next run {_when(d.next_run)}" for d in report.digests],
     ]
@@ -136,6 +141,9 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
     failures = [truncate(clean_line(f"<#{ch}> '{t}': {err}"), 180) for ch, t, err in report.failure_samples]
     channels = [_channel_text(a, report.queues, now, mention=True) for a in report.channels]
     channels += [truncate(clean_line(f"<#{ch}> waits: {why}"), 180) for ch, why in report.waiting.items()]
+    channels += [
+        truncate(clean_line(f"<#{ch}>: {n} not crossposted: {why}"), 180) for ch, (n, why) in report.unpublished.items()
+    ]
     digests = [f"**{clean_line(d.name)}** → <#{d.channel_id}>, next {_when(d.next_run, True)}" for d in report.digests]
     fields = [
         {"name": "Stories", "value": f"{report.stories} indexed\n{report.published} published", "inline": True},

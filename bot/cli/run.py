@@ -57,7 +57,7 @@ async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: 
     from bot.alerts import Alerter
     from bot.digest.jobs import make_scheduler
     from bot.discord_sink import DiscordSink
-    from bot.newsbot import DiscordUnreachable, NewsBot, channel_gate, use_endpoints
+    from bot.newsbot import DiscordUnreachable, NewsBot, channel_gate, kind_deliverer, use_endpoints
 
     use_endpoints(config.discord)
     # Digest jobs live in the same database; the digest cog starts the scheduler once its jobs are rebuilt.
@@ -73,7 +73,12 @@ async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: 
             guild_of=bot.guild_of,
             every=config.alerts.every_seconds,
         )
-        bot.attach(sink=sink, alerter=alerter, gate=channel_gate(config, store, sink, alerter, bot))
+        bot.attach(
+            sink=sink,
+            alerter=alerter,
+            gate=channel_gate(config, store, sink, alerter, bot),
+            deliverer=kind_deliverer(config, store, sink, alerter, bot),
+        )
         starting = asyncio.create_task(bot.start_within(token, config.discord.request_timeout))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({starting, stopper}, return_when=asyncio.FIRST_COMPLETED)

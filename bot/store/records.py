@@ -71,6 +71,8 @@ class Delivery:
     version: int
     attempts: int
     story: Story
+    thread_id: int | None = None
+    webhook_id: int | None = None
 
 
 class DeliveryState(StrEnum):

@@ -89,8 +89,24 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
     Column("updated_at", Float, nullable=False),
+    # Channel kinds (added columns: an older database gets them at open, see ``upgrade.py``).
+    Column("thread_id", BigInteger, nullable=True),  # the forum post, or the discussion thread under the message
+    Column("webhook_id", BigInteger, nullable=True),  # posted through this webhook: edited and deleted through it
+    Column("crossposted", Boolean, nullable=True),  # None: not wanted; False: wanted, not (yet) done
+    Column("crosspost_error", Text, nullable=True),
     PrimaryKeyConstraint("story_id", "channel_id"),
     Index("ix_deliveries_state", "state"),
+)
+
+# The Newsdesk webhook the bot created in a channel, reused across restarts. The token is a secret: it lives
+# here and in memory only, and is never logged.
+channel_webhooks = Table(
+    "channel_webhooks",
+    metadata,
+    Column("channel_id", BigInteger, primary_key=True),
+    Column("webhook_id", BigInteger, nullable=False, unique=True),
+    Column("token", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
 )
 
 meta = Table(

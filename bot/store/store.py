@@ -49,6 +49,7 @@ from bot.store.records import (
 )
 from bot.store.schema import FTS_DDL, PENDING_STATES, deliveries, files, meta, metadata, stories, story_topics
 from bot.store.search_queries import SearchQueries
+from bot.store.upgrade import add_missing_columns
 from bot.story import Story
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ class Store:
             event.listen(engine, "connect", _sqlite_pragmas)
             with engine.begin() as conn:
                 metadata.create_all(conn)
+                add_missing_columns(conn)
                 # create_all skips indexes of tables that already exist: a database made by an older version
                 # gets the indexes added since (a one-off build).
                 for table in metadata.sorted_tables:
@@ -348,6 +350,8 @@ class Store:
             version=r.version,
             attempts=r.attempts,
             story=Story.from_dict(json.loads(r.data)),
+            thread_id=r.thread_id,
+            webhook_id=r.webhook_id,
         )
 
     def settle(self, d: Delivery, state: DeliveryState, **values: object) -> None:

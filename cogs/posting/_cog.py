@@ -33,7 +33,11 @@ class Posting(commands.Cog):
         gate.start()
         try:
             await self.bot.pipeline.start(
-                self.bot.sink, observer=self.bot.alerter, guild_of=self.bot.guild_of, gate=gate
+                self.bot.sink,
+                observer=self.bot.alerter,
+                guild_of=self.bot.guild_of,
+                gate=gate,
+                deliverer=self.bot.deliverer,
             )
         except Exception:
             log.exception("The feed pipeline could not start; stopping the bot")

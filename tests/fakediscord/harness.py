@@ -260,6 +260,28 @@ class FakeDiscord(ControlMixin):
         with self.state.lock:
             return self.state.rec.count_429
 
+    # ----- channel kinds -------------------------------------------------------------------
+    def channel_spec(self, channel_id: int) -> ChannelSpec | None:
+        """The live spec of a channel or thread (a copy: change the fake through its methods)."""
+        with self.state.lock:
+            found = self.state.channel(int(channel_id))
+            return copy.deepcopy(found[1]) if found else None
+
+    def threads(self, parent_id: int) -> list[ChannelSpec]:
+        """Threads (forum posts included) under ``parent_id`` that still exist."""
+        with self.state.lock:
+            return [copy.deepcopy(c) for g in self.state.guilds for c in g.channels if c.parent_id == int(parent_id)]
+
+    @property
+    def webhooks(self) -> list[dict[str, Any]]:
+        """Channel webhooks created through the API, tokens included."""
+        with self.state.lock:
+            return copy.deepcopy(list(self.state.webhooks.values()))
+
+    def set_crosspost_limit(self, per_hour: int) -> None:
+        with self.state.lock:
+            self.state.crosspost_limit = int(per_hour)
+
     def reset_messages(self) -> None:
         with self.state.lock:
             self.state.msgs.clear()

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .limits import validate_message
 from .responses import BODY, FILES, error, json_response
+from .routes_kinds import post_message_in_forum
 from .store import public
 from .world import EDITOR_ID, SEND_MESSAGES, VIEW_CHANNEL, channel_object, guild_object, user_object
 
@@ -107,6 +108,9 @@ class ChannelRoutes:
             return self._err(MISSING_ACCESS)
         if forbidden or not perms & SEND_MESSAGES:
             return self._err(MISSING_PERMISSIONS)
+        refused = post_message_in_forum(self.server, cid)
+        if refused is not None:
+            return refused
         if delay > 0:
             await asyncio.sleep(delay)
         body = request[BODY]

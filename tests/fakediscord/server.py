@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import routes_app, routes_channels
+from . import routes_app, routes_channels, routes_kinds
 from .gateway import Gateway
 from .ratelimit import RateLimiter, rate_limited_body, rate_limited_headers
 from .responses import BODY, FILES, error, json_response
@@ -43,6 +43,7 @@ class FakeServer:
         self.app.router.add_get("/gateway", self.gateway.handle)
         self.app.router.add_get("/gateway/", self.gateway.handle)
         routes_channels.register(self)
+        self.kinds = routes_kinds.register(self)
         routes_app.register(self)
 
     @property

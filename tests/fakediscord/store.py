@@ -120,6 +120,10 @@ class FakeState:
         self.interactions: dict[int, dict[str, Any]] = {}
         self.tokens: dict[str, int] = {}
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
+        # Channel kinds (routes_kinds.py): channel webhooks by id, and crosspost times per channel.
+        self.webhooks: dict[int, dict[str, Any]] = {}
+        self.crossposts: dict[int, list[float]] = {}
+        self.crosspost_limit = 10  # per channel per hour, as Discord (undocumented, widely reported)
 
     # ----- world lookups -------------------------------------------------------------------
     def guild(self, guild_id: int) -> GuildSpec | None:
@@ -176,15 +180,17 @@ class FakeState:
         author: dict[str, Any] | None = None,
         source: str = "rest",
         extra: dict[str, Any] | None = None,
+        message_id: int | None = None,
     ) -> dict[str, Any]:
-        """Create, store and return the recorded copy of a new message."""
+        """Create, store and return the recorded copy of a new message (``message_id``: a forum post's starter
+        message, whose id is the post's)."""
         with self.lock:
             found = self.channel(channel_id)
             guild = found[0] if found else None
             content = payload.get("content") or ""
             allowed = payload.get("allowed_mentions")
             everyone, user_ids, role_ids, pinged = compute_mentions(content, allowed)
-            mid = self.snowflakes.next()
+            mid = message_id or self.snowflakes.next()
             embeds = [{"type": "rich", **e} for e in payload.get("embeds") or []]
             record: dict[str, Any] = {
                 "id": str(mid),

@@ -78,6 +78,13 @@ class ChannelSpec:
     parent_id: int | None = None
     nsfw: bool = False
     permission_overwrites: list[dict[str, Any]] = field(default_factory=list)
+    # Forum and media channels (15, 16): their tags ({id, name, moderated, emoji_id, emoji_name}) and flags.
+    available_tags: list[dict[str, Any]] = field(default_factory=list)
+    flags: int = 0
+    # Threads (10, 11, 12): the tags of a forum post, and how long until it archives.
+    applied_tags: list[str] = field(default_factory=list)
+    auto_archive_duration: int = 1440
+    owner_id: int | None = None
 
 
 @dataclass
@@ -237,8 +244,25 @@ def channel_object(channel: ChannelSpec, guild_id: int) -> dict[str, Any]:
         "permission_overwrites": list(channel.permission_overwrites),
         "parent_id": str(channel.parent_id) if channel.parent_id else None,
         "nsfw": channel.nsfw,
-        "flags": 0,
+        "flags": channel.flags,
     }
+    if channel.type in (15, 16):
+        data.update(available_tags=list(channel.available_tags), default_auto_archive_duration=1440, topic=None)
+    if channel.type in (10, 11, 12):
+        data.update(
+            applied_tags=list(channel.applied_tags),
+            owner_id=str(channel.owner_id) if channel.owner_id else None,
+            message_count=0,
+            member_count=1,
+            total_message_sent=0,
+            rate_limit_per_user=0,
+            thread_metadata={
+                "archived": False,
+                "auto_archive_duration": channel.auto_archive_duration,
+                "archive_timestamp": iso_now(),
+                "locked": False,
+            },
+        )
     if channel.type in (0, 5):
         data.update(
             topic=channel.topic, last_message_id=None, rate_limit_per_user=0, default_auto_archive_duration=1440

@@ -70,10 +70,16 @@ def test_administrator_overrides_every_overwrite() -> None:
     assert judge(locked, roles(everyone=0, bot_role=ADMINISTRATOR), MEMBER).ok
 
 
-def test_forums_and_voice_channels_take_no_story_posts() -> None:
-    verdict = judge(channel(kind=15), roles(), MEMBER)
-    assert not verdict.ok and "not a text channel" in verdict.problem
-    assert judge(channel(kind=5), roles(), MEMBER).ok  # announcement channels are fine
+def test_voice_channels_and_categories_take_no_story_posts() -> None:
+    for kind in (2, 4):
+        verdict = judge(channel(kind=kind), roles(), MEMBER)
+        assert not verdict.ok and "not a text, announcement or forum channel" in verdict.problem
+
+
+def test_announcement_forum_and_media_channels_take_stories() -> None:
+    # Issue #11: forum and media channels get each story as a post (bot/channel_kinds.py).
+    for kind in (5, 15, 16):
+        assert judge(channel(kind=kind), roles(), MEMBER).ok
 
 
 def test_missing_channel_wording() -> None:

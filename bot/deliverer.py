@@ -1,0 +1,55 @@
+"""How the send queue reaches its channel: the ``Deliverer`` interface, and the plain one for sinks without
+channel kinds (the console). Discord's channel kinds are in ``bot/kind_delivery.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.channel_kinds import Placement
+from bot.sinks import Sink
+from bot.store import Delivery
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    placement: Placement
+    crosspost: bool = False  # wanted: the queue records it as not yet done, then calls ``follow_up``
+
+
+class Deliverer(Protocol):
+    async def post(self, d: Delivery, payload: dict[str, Any], nonce: str) -> Posted: ...
+
+    async def edit(self, d: Delivery, payload: dict[str, Any]) -> None: ...
+
+    async def delete(self, d: Delivery) -> None: ...
+
+    def follow_up(self, d: Delivery, posted: Posted) -> None:
+        """Best-effort work after the post is recorded (crossposts); must not block the queue."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class PlainDeliverer:
+    """Every channel is a text channel: the console, and any sink without channel kinds."""
+
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+
+    async def post(self, d: Delivery, payload: dict[str, Any], nonce: str) -> Posted:
+        return Posted(Placement(await self._sink.post(d.channel_id, payload, nonce=nonce)))
+
+    async def edit(self, d: Delivery, payload: dict[str, Any]) -> None:
+        assert d.message_id is not None
+        await self._sink.edit(d.channel_id, d.message_id, payload)
+
+    async def delete(self, d: Delivery) -> None:
+        assert d.message_id is not None
+        await self._sink.delete(d.channel_id, d.message_id)
+
+    def follow_up(self, d: Delivery, posted: Posted) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass

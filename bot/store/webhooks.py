@@ -1,0 +1,69 @@
+"""The store's part for channel kinds: each channel's Newsdesk webhook, and crosspost outcomes for status."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.store.schema import channel_webhooks, deliveries
+from bot.store.store import Store
+
+Webhook = tuple[int, str]  # (id, token); the token is a secret: never log it
+
+
+class WebhookStore:
+    """Synchronous; async callers hand these methods to ``store.run_concurrent``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def webhook_for(self, channel_id: int) -> Webhook | None:
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(channel_webhooks.c.webhook_id, channel_webhooks.c.token).where(
+                    channel_webhooks.c.channel_id == channel_id
+                )
+            ).first()
+        return (row.webhook_id, row.token) if row else None
+
+    def webhook_by_id(self, webhook_id: int) -> Webhook | None:
+        with self.store.engine.connect() as conn:
+            token = conn.scalar(select(channel_webhooks.c.token).where(channel_webhooks.c.webhook_id == webhook_id))
+        return (webhook_id, token) if token else None
+
+    def save_webhook(self, channel_id: int, webhook_id: int, token: str) -> None:
+        with self.store.engine.begin() as conn:
+            stmt = sqlite_insert(channel_webhooks).values(
+                channel_id=channel_id, webhook_id=webhook_id, token=token, created_at=time.time()
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["channel_id"], set_={"webhook_id": webhook_id, "token": token}
+                )
+            )
+
+    def forget_webhook(self, webhook_id: int) -> None:
+        with self.store.engine.begin() as conn:
+            conn.execute(delete(channel_webhooks).where(channel_webhooks.c.webhook_id == webhook_id))
+
+    def record_crosspost(self, story_id: int, channel_id: int, error: str | None) -> None:
+        """The crosspost went through (``error`` None) or not, and why: shown by ``newsdesk status``."""
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.story_id == story_id, deliveries.c.channel_id == channel_id)
+                .values(crossposted=error is None, crosspost_error=None if error is None else error[:500])
+            )
+
+    def unpublished(self) -> dict[int, tuple[int, str]]:
+        """channel → (posts not crossposted, the latest reason) for announcement routes with ``publish``."""
+        where = and_(deliveries.c.crossposted.is_(False), deliveries.c.message_id.is_not(None))
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries.c.channel_id, func.count(), func.max(deliveries.c.crosspost_error))
+                .where(where)
+                .group_by(deliveries.c.channel_id)
+            ).all()
+        return {r[0]: (r[1], r[2] or "not published yet") for r in rows}
