@@ -14,6 +14,7 @@ import yaml
 from bot.digest.spec import DigestSpec, specs_from_config
 from bot.options import OptionError
 from bot.planning import BackfillMode, OnUnpublish
+from bot.route_rules import RULE_KEYS, RouteRules, parse_rules, parse_topic_colors
 from bot.timezones import parse_timezone
 
 DEFAULT_CONFIG_PATH = Path("config/newsdesk.yaml")
@@ -59,8 +60,10 @@ class ChannelRoute:
     guild_id: int | None = None
     source: str = "config"  # or "discord": added with /feed add
     labels: tuple[str, ...] = field(default=(), compare=False)  # the topics as written, for display only
+    rules: RouteRules = field(default_factory=RouteRules)  # words, providers, max_age, daily_cap, style...
 
     def matches(self, topics: tuple[str, ...], quality: int | None) -> bool:
+        """Topics and quality only; the full check, with the rules, is ``bot.route_rules.explain``."""
         if (quality or 0) < self.min_quality:
             return False
         return self.topics is None or any(t.casefold() in self.topics for t in topics)
@@ -108,6 +111,7 @@ class Config:
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     digests: tuple[DigestSpec, ...] = ()
+    topic_colors: Mapping[str, int] = field(default_factory=dict)  # casefolded topic -> embed colour
 
     def routes_for(self, topics: tuple[str, ...], quality: int | None) -> list[ChannelRoute]:
         return [route for route in self.channels if route.matches(topics, quality)]
@@ -171,7 +175,11 @@ def _normalise(path: Path) -> Path:
 def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     env = {} if env is None else env
     root = _mapping(raw, "(top level)")
-    _known(root, "", {"articles", "storage", "discord", "channels", "log_level", "digests", "scheduler", "alerts"})
+    _known(
+        root,
+        "",
+        {"articles", "storage", "discord", "channels", "log_level", "digests", "scheduler", "alerts", "topic_colors"},
+    )
     articles = _mapping(root.get("articles") or {}, "articles")
     _known(articles, "articles.", set(ArticlesConfig.__slots__))
     storage = _mapping(root.get("storage") or {}, "storage")
@@ -239,7 +247,15 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
             digest_grace_seconds=_number(scheduler, "digest_grace_seconds", 3600, "scheduler.", low=1),
         ),
         digests=digests,
+        topic_colors=_topic_colors(root.get("topic_colors")),
     )
+
+
+def _topic_colors(raw: Any) -> dict[str, int]:
+    try:
+        return parse_topic_colors(raw)
+    except OptionError as exc:
+        raise ConfigError(exc.option, exc.explain()) from None
 
 
 def _alerts(raw: Any) -> AlertsConfig:
@@ -255,7 +271,7 @@ def _alerts(raw: Any) -> AlertsConfig:
 def _route(item: Any, index: int) -> ChannelRoute:
     key = f"channels[{index}]"
     entry = _mapping(item, key)
-    _known(entry, f"{key}.", {"id", "topics", "min_quality", "roles", "name"})
+    _known(entry, f"{key}.", {"id", "topics", "min_quality", "roles", "name", *RULE_KEYS})
     if "id" not in entry:
         raise ConfigError(f"{key}.id", "missing: the Discord channel id to post to, e.g. id: 123456789012345678")
     topics_raw = entry.get("topics", "*")
@@ -276,7 +292,16 @@ def _route(item: Any, index: int) -> ChannelRoute:
         ),
         name=str(entry.get("name", "")).strip(),
         labels=labels,
+        rules=_rules(entry, key),
     )
+
+
+def _rules(entry: Mapping[str, Any], key: str) -> RouteRules:
+    """The route rules (``bot.route_rules``): words, providers, types, max_age, daily_cap, style, colour..."""
+    try:
+        return parse_rules(entry, f"{key}.")
+    except OptionError as exc:
+        raise ConfigError(exc.option, exc.explain()) from None
 
 
 def _default_if_none(value: Any, default: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -28,6 +28,7 @@ class StoredRoute:
     guild_id: int
     topics: tuple[str, ...] | None  # None = every topic
     min_quality: int
+    rules: Mapping[str, Any] = field(default_factory=dict)  # /feed add's rule options as given, validated
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,11 @@ class NewsroomStore:
             rows = conn.execute(select(feed_routes).order_by(feed_routes.c.created_at))
             return [
                 StoredRoute(
-                    r.channel_id, r.guild_id, None if r.topics == "*" else tuple(json.loads(r.topics)), r.min_quality
+                    r.channel_id,
+                    r.guild_id,
+                    None if r.topics == "*" else tuple(json.loads(r.topics)),
+                    r.min_quality,
+                    json.loads(r.rules) if r.rules else {},
                 )
                 for r in rows
             ]
@@ -78,6 +83,7 @@ class NewsroomStore:
             "guild_id": route.guild_id,
             "topics": "*" if route.topics is None else json.dumps(list(route.topics)),
             "min_quality": route.min_quality,
+            "rules": json.dumps(dict(route.rules)) if route.rules else None,
             "created_by": created_by,
             "created_at": time.time(),
         }

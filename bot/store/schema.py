@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Float,
     ForeignKey,
     Index,
@@ -89,8 +90,12 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
     Column("updated_at", Float, nullable=False),
+    # When a post was planned (new row or repost), so a route's daily_cap counts today's posts; NULL in rows
+    # written before route rules existed (``ensure_columns`` adds the column to such databases).
+    Column("planned_at", Float, nullable=True),
     PrimaryKeyConstraint("story_id", "channel_id"),
     Index("ix_deliveries_state", "state"),
+    Index("ix_deliveries_channel_planned", "channel_id", "planned_at"),
 )
 
 meta = Table(
@@ -106,3 +111,18 @@ FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS stories_fts USING fts5("
     "title, excerpt, provider, topics, tokenize = 'unicode61 remove_diacritics 2')"
 )
+
+
+# Columns added after a table first shipped: (table, column, SQL type). create_all() never alters an existing
+# table, so a database made by an older version gets them here, at open; each step is idempotent.
+ADDED_COLUMNS = (
+    ("deliveries", "planned_at", "FLOAT"),
+    ("feed_routes", "rules", "TEXT"),
+)
+
+
+def ensure_columns(conn: Connection) -> None:
+    for table, column, sql_type in ADDED_COLUMNS:
+        present = {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
