@@ -407,6 +407,8 @@ class Store:
                 "published": conn.scalar(select(func.count()).where(live, stories.c.published.is_(True))) or 0,
                 "rejected": conn.scalar(select(func.count()).where(files.c.error.is_not(None))) or 0,
                 "pending": conn.scalar(select(func.count()).where(deliveries.c.state.in_(PENDING_STATES))) or 0,
+                # Stories over a route's daily_cap: never posted (they stay out of the channel).
+                "capped": conn.scalar(select(func.count()).where(deliveries.c.state == DeliveryState.CAPPED)) or 0,
             }
 
     def rejected_files(self, limit: int = 50) -> list[tuple[str, str]]:
