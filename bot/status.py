@@ -45,6 +45,7 @@ class StatusReport:
     digests: list[DigestLine] = field(default_factory=list)
     liveness: Liveness = field(default_factory=lambda: Liveness(False))
     waiting: dict[int, str] = field(default_factory=dict)  # channel → why its deliveries wait
+    capped: int = 0  # stories kept out of a channel by its route's daily_cap
 
 
 def collect(
@@ -78,6 +79,7 @@ def collect(
         digests=list(digests),
         liveness=live,
         waiting={int(k): v for k, v in waiting.items()},
+        capped=counts.get("capped", 0),
     )
 
 
@@ -114,6 +116,7 @@ def render_text(report: StatusReport, now: float | None = None) -> str:
             for line in abbreviate([r for _p, r in report.rejected], SHOWN_REJECTIONS, total=report.rejected_count)
         ],
         f"Failures in the last 24 h: {report.failures_24h}",
+        *([f"Skipped over a daily cap: {report.capped}"] if report.capped else []),
         *[f"  - channel {ch}: '{title}': {error}" for ch, title, error in report.failure_samples],
         "Channels:",
         *[f"  - {_channel_text(a, report.queues, now, mention=False)}" for a in report.channels],
@@ -141,6 +144,7 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
         {"name": "Stories", "value": f"{report.stories} indexed\n{report.published} published", "inline": True},
         {"name": "Last scan", "value": _scan_text(report.last_scan, now, discord=True), "inline": True},
         {"name": "Uptime", "value": uptime, "inline": True},
+        *([{"name": "Skipped over a daily cap", "value": str(report.capped), "inline": True}] if report.capped else []),
         {"name": f"Rejected files ({report.rejected_count})", "value": _bullets(rejected) or "None"},
         {"name": f"Failures in the last 24 h ({report.failures_24h})", "value": _bullets(failures) or "None"},
         {"name": "Channels: queue, last post", "value": _bullets(channels) or "Nothing posted yet"},

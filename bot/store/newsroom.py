@@ -171,6 +171,34 @@ class NewsroomStore:
                         break
         return found
 
+    # -- explaining ------------------------------------------------------------------------------------------
+
+    def story_titles(self, typed: str, limit: int = 25) -> list[tuple[int, str]]:
+        """``/feed explain`` autocomplete: (id, title) of present stories whose title contains ``typed``, newest
+        first (published or not: "not published" is an answer too)."""
+        query = select(stories.c.id, stories.c.title).where(stories.c.present.is_(True))
+        if typed.strip():
+            pattern = "%" + typed.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(stories.c.title.ilike(pattern, escape="\\"))
+        query = query.order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [(r.id, r.title) for r in conn.execute(query)]
+
+    def story(self, story_id: int) -> Story | None:
+        with self.engine.connect() as conn:
+            data = conn.scalar(select(stories.c.data).where(stories.c.id == story_id, stories.c.present.is_(True)))
+        return Story.from_dict(json.loads(data)) if data else None
+
+    def find_story(self, text: str) -> tuple[int, Story] | None:
+        """A story by id (what autocomplete sends) or, failing that, by exact title (what a member may type)."""
+        story_id = int(text) if text.strip().isdigit() else None
+        with self.engine.connect() as conn:
+            where = stories.c.id == story_id if story_id is not None else stories.c.title == text.strip()
+            row = conn.execute(
+                select(stories.c.id, stories.c.data).where(where, stories.c.present.is_(True)).limit(1)
+            ).first()
+        return (row.id, Story.from_dict(json.loads(row.data))) if row else None
+
     # -- status -------------------------------------------------------------------------------------------
 
     def channel_activity(self, now: float | None = None) -> list[ChannelActivity]:
