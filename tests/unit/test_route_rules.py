@@ -264,3 +264,69 @@ def _settle_all(store: Store) -> None:
         conn.execute(text("UPDATE deliveries SET state = 'sent', message_id = 1 WHERE state IN ('post', 'edit')"))
         conn.execute(text("UPDATE deliveries SET state = 'deleted', message_id = NULL WHERE state = 'delete'"))
     assert DeliveryState.SENT == "sent"
+
+
+# -- what admins see: /feed list, /feed explain, newsdesk explain, and how posts look -----------------------------
+
+
+def test_feed_list_shows_every_rule_and_explain_names_the_rule() -> None:
+    from bot.feed_replies import describe_route, explain_embed
+
+    capped = route(topics=["AI"], exclude_words=["crypto"], max_age="48h", daily_cap=20, style="compact")
+    assert describe_route(capped) == (
+        "<#1> ← AI; exclude_words crypto; max_age 48h; daily_cap 20; style compact *(config file)*"
+    )
+    context = RuleContext(now=NOW)
+    verdicts = [(capped, explain(story(excerpt="crypto"), capped, context)), (route(), TAKEN_VERDICT)]
+    embed = explain_embed("Chips get faster", verdicts)
+    assert embed["description"] == "❌ <#1>: excluded word: crypto\n✅ <#1>: posted there"
+
+
+TAKEN_VERDICT = explain(story(), route(), RuleContext(now=NOW))
+
+
+def test_newsdesk_explain_prints_each_config_route(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    config = tmp_path / "newsdesk.yaml"
+    config.write_text(
+        "storage: {url: sqlite:///db/n.db}\n"
+        "channels:\n  - {id: 1, name: news}\n  - {id: 2, name: calm, exclude_words: [crypto], max_age: 48h}\n",
+        encoding="utf-8",
+    )
+    story_file = tmp_path / "s.md"
+    story_file.write_text(
+        "---\ntitle: Crypto winter\npublishedDateTime: 2026-11-24T08:15:00Z\npublished: true\n---\n", encoding="utf-8"
+    )
+    assert main(["--config", str(config), "explain", str(story_file)]) == 0
+    out = capsys.readouterr().out
+    assert "channels[0] (news, channel 1): posted" in out
+    assert "channels[1] (calm, channel 2): not posted: excluded word: crypto" in out
+    assert not (tmp_path / "db").exists()  # explaining never creates a database
+    assert main(["--config", str(config), "explain", str(tmp_path / "missing.md")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_styles_shape_the_message() -> None:
+    from bot.embeds import build_story_message
+
+    s = story(web_url="https://news.example/a", images=())
+    compact = build_story_message(s, style="compact", color=0x5865F2)["embeds"][0]
+    assert compact["color"] == 0x5865F2 and "description" not in compact and "fields" not in compact
+    assert compact["url"] == "https://news.example/a" and compact["author"]["name"] == "Example News"
+    link = build_story_message(s, style="link", role_ids=[5])
+    assert link["embeds"] == [] and link["content"] == "<@&5> Chips get faster — https://news.example/a"
+    assert link["allowed_mentions"]["roles"] == ["5"]
+    with pytest.raises(ValueError, match="style"):
+        build_story_message(s, style="huge")
+
+
+def test_explain_finds_stories_by_title(store: Store) -> None:
+    routes = table({"id": 1})
+    apply(store, routes, recent(1, title="Chips get faster"), recent(2, title="Rain in Spain", published=False))
+    newsroom = NewsroomStore(store)
+    assert [t for _i, t in newsroom.story_titles("rain")] == ["Rain in Spain"]
+    assert {t for _i, t in newsroom.story_titles("")} == {"Chips get faster", "Rain in Spain"}
+    story_id, found = newsroom.find_story("Rain in Spain")
+    assert newsroom.find_story(str(story_id))[1] == found and not found.published
+    assert newsroom.find_story("100% nothing_") is None
