@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.story import Story
 
@@ -88,6 +88,7 @@ class RouteChoice:
     matching: tuple[int, ...] = ()
 
 
+@runtime_checkable
 class Router(Protocol):
     """Routing with rules (``bot.routing.RouteTable``)."""
 
@@ -134,8 +135,8 @@ def plan_actions(
     post, channels whose route no longer matches follow that route's ``on_unpublish``; daily caps count the posts
     planned earlier in the same batch.
     """
-    router = channels_for if hasattr(channels_for, "choose") else _Plain(channels_for)  # type: ignore[arg-type]
-    planner = _BatchPlanner(router, ledger, announce, OnUnpublish(on_unpublish))  # type: ignore[arg-type]
+    router = channels_for if isinstance(channels_for, Router) else _Plain(channels_for)
+    planner = _BatchPlanner(router, ledger, announce, OnUnpublish(on_unpublish))
     actions: list[Action] = []
     for change in changes:
         actions += planner.plan(change)

@@ -330,3 +330,19 @@ def test_explain_finds_stories_by_title(store: Store) -> None:
     story_id, found = newsroom.find_story("Rain in Spain")
     assert newsroom.find_story(str(story_id))[1] == found and not found.published
     assert newsroom.find_story("100% nothing_") is None
+
+
+def test_stories_over_the_cap_go_to_the_channels_digest(store: Store) -> None:
+    from bot.digest.spec import make_spec
+    from bot.store.digests import DigestStore
+
+    routes = table({"id": 1, "daily_cap": 1})
+    apply(store, routes, recent(1, topics=["AI"]), recent(2, topics=["Sports"], quality=10))
+    assert states(store, 2) == {1: "capped"}
+    digests = DigestStore(store)
+    spec = make_spec(name="ai", channel_id=1, time="09:00", topics="AI", min_quality=40)
+    row = digests.save(9, spec)
+    found = {c.story_id for c in digests.candidates(row.id, spec, since=0, baseline=None)}
+    other = make_spec(name="elsewhere", channel_id=3, time="09:00", topics="AI", min_quality=40)
+    elsewhere = {c.story_id for c in digests.candidates(digests.save(9, other).id, other, since=0, baseline=None)}
+    assert len(found) == 2 and len(elsewhere) == 1  # the capped Sports story only in its own channel's digest
