@@ -14,6 +14,7 @@ import yaml
 from bot.digest.spec import DigestSpec, specs_from_config
 from bot.options import OptionError
 from bot.planning import BackfillMode, OnUnpublish
+from bot.route_rules import RULE_KEYS, RouteRules, parse_rules, parse_topic_colors
 from bot.timezones import parse_timezone
 
 DEFAULT_CONFIG_PATH = Path("config/newsdesk.yaml")
@@ -74,8 +75,10 @@ class ChannelRoute:
     source: str = "config"  # or "discord": added with /feed add
     labels: tuple[str, ...] = field(default=(), compare=False)  # the topics as written, for display only
     kinds: KindOptions = field(default_factory=KindOptions)
+    rules: RouteRules = field(default_factory=RouteRules)  # words, providers, max_age, daily_cap, style...
 
     def matches(self, topics: tuple[str, ...], quality: int | None) -> bool:
+        """Topics and quality only; the full check, with the rules, is ``bot.route_rules.explain``."""
         if (quality or 0) < self.min_quality:
             return False
         return self.topics is None or any(t.casefold() in self.topics for t in topics)
@@ -124,6 +127,7 @@ class Config:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     digests: tuple[DigestSpec, ...] = ()
     providers: Mapping[str, str] = field(default_factory=dict)  # provider domain → avatar URL for webhook posts
+    topic_colors: Mapping[str, int] = field(default_factory=dict)  # casefolded topic -> embed colour
 
     def routes_for(self, topics: tuple[str, ...], quality: int | None) -> list[ChannelRoute]:
         return [route for route in self.channels if route.matches(topics, quality)]
@@ -190,7 +194,18 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     _known(
         root,
         "",
-        {"articles", "storage", "discord", "channels", "log_level", "digests", "scheduler", "alerts", "providers"},
+        {
+            "articles",
+            "storage",
+            "discord",
+            "channels",
+            "log_level",
+            "digests",
+            "scheduler",
+            "alerts",
+            "providers",
+            "topic_colors",
+        },
     )
     articles = _mapping(root.get("articles") or {}, "articles")
     _known(articles, "articles.", set(ArticlesConfig.__slots__))
@@ -260,7 +275,15 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
         ),
         digests=digests,
         providers=_providers(root.get("providers")),
+        topic_colors=_topic_colors(root.get("topic_colors")),
     )
+
+
+def _topic_colors(raw: Any) -> dict[str, int]:
+    try:
+        return parse_topic_colors(raw)
+    except OptionError as exc:
+        raise ConfigError(exc.option, exc.explain()) from None
 
 
 def _alerts(raw: Any) -> AlertsConfig:
@@ -276,7 +299,7 @@ def _alerts(raw: Any) -> AlertsConfig:
 def _route(item: Any, index: int) -> ChannelRoute:
     key = f"channels[{index}]"
     entry = _mapping(item, key)
-    _known(entry, f"{key}.", {"id", "topics", "min_quality", "roles", "name", *KindOptions.__slots__})
+    _known(entry, f"{key}.", {"id", "topics", "min_quality", "roles", "name", *KindOptions.__slots__, *RULE_KEYS})
     if "id" not in entry:
         raise ConfigError(f"{key}.id", "missing: the Discord channel id to post to, e.g. id: 123456789012345678")
     topics_raw = entry.get("topics", "*")
@@ -298,6 +321,7 @@ def _route(item: Any, index: int) -> ChannelRoute:
         name=str(entry.get("name", "")).strip(),
         labels=labels,
         kinds=_kind_options(entry, key),
+        rules=_rules(entry, key),
     )
 
 
@@ -327,6 +351,14 @@ def _providers(raw: Any) -> dict[str, str]:
             _url(avatar, f"{key}.avatar", ("https://", "http://"))
             avatars[str(domain).strip().lower()] = avatar
     return avatars
+
+
+def _rules(entry: Mapping[str, Any], key: str) -> RouteRules:
+    """The route rules (``bot.route_rules``): words, providers, types, max_age, daily_cap, style, colour..."""
+    try:
+        return parse_rules(entry, f"{key}.")
+    except OptionError as exc:
+        raise ConfigError(exc.option, exc.explain()) from None
 
 
 def _default_if_none(value: Any, default: str) -> str:

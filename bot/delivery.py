@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from bot.deliverer import Deliverer, PlainDeliverer
-from bot.embeds import build_story_message, payload_hash
+from bot.embeds import DEFAULT_COLOR, build_story_message, payload_hash
 from bot.sinks import DeliveryError, Sink
 from bot.store import Delivery, DeliveryState, Store
 from bot.store.schema import PENDING_STATES
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 DbCall = Callable[..., Awaitable[Any]]
 RolesFor = Callable[[int, Story], Sequence[int]]
+LookFor = Callable[[int, Story], tuple[str, int]]  # (channel, story) -> the route's style and embed colour
 MAX_BACKOFF = 300.0
 
 
@@ -68,6 +69,7 @@ class ChannelQueue:
         db: DbCall,
         sink: Sink,
         roles_for: RolesFor,
+        look_for: LookFor | None = None,
         base_backoff: float = 1.0,
         observer: PipelineObserver | None = None,
         gate: ChannelGate | None = None,
@@ -82,6 +84,7 @@ class ChannelQueue:
         self._db = db
         self._sink = sink
         self._roles_for = roles_for
+        self._look_for = look_for
         self._base_backoff = base_backoff
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
@@ -178,7 +181,9 @@ class ChannelQueue:
         if not d.story.published:
             await self._db(self._store.settle, d, DeliveryState.CANCELLED)
             return
-        payload = build_story_message(d.story, role_ids=self._roles_for(self.channel_id, d.story))
+        style, color = self._look_for(self.channel_id, d.story) if self._look_for else ("full", DEFAULT_COLOR)
+        roles = self._roles_for(self.channel_id, d.story)
+        payload = build_story_message(d.story, role_ids=roles, style=style, color=color)
         digest = payload_hash(payload)
         if d.message_id is None:
             nonce = delivery_nonce(d.story.key, self.channel_id, d.generation)

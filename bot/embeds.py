@@ -16,7 +16,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.story import Image, Provider, RelatedStory, Story
-from bot.text import ELLIPSIS, as_utc, clean_block, clean_line, escape_link_label, escape_link_url, truncate
+from bot.text import (
+    ELLIPSIS,
+    as_utc,
+    clean_block,
+    clean_line,
+    escape_link_label,
+    escape_link_url,
+    escape_markdown,
+    truncate,
+)
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -39,6 +48,8 @@ RELATED_TITLE_LIMIT = 200
 RELATED_PROVIDER_LIMIT = 64
 TOPIC_SEPARATOR = " · "
 BUTTON_STYLE_LINK = 5
+DEFAULT_COLOR = 0x2B6CB0
+STYLES = ("full", "compact", "link")  # a route's ``style`` (bot.route_rules.Style)
 
 _HOST_LABEL = re.compile(r"^[^\W_](?:[\w-]*[^\W_])?$")
 
@@ -87,21 +98,58 @@ def payload_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def build_story_message(story: Story, *, role_ids: Sequence[int] = (), color: int = 0x2B6CB0) -> dict[str, Any]:
-    """The JSON body for ``POST /channels/{id}/messages`` (the caller adds the nonce)."""
+def build_story_message(
+    story: Story, *, role_ids: Sequence[int] = (), color: int = DEFAULT_COLOR, style: str = "full"
+) -> dict[str, Any]:
+    """The JSON body for ``POST /channels/{id}/messages`` (the caller adds the nonce).
+
+    ``style``: ``full`` (the rich embed), ``compact`` (title, provider, link and a small thumbnail, no excerpt) or
+    ``link`` (one line with the link and no embed, so Discord's own preview shows).
+    """
     if isinstance(color, bool) or not isinstance(color, int) or not 0 <= color <= 0xFFFFFF:
         raise ValueError(f"embed color must be an int in 0..0xFFFFFF, got {color!r}")
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
     roles = _role_ids(role_ids)
+    mentions = " ".join(f"<@&{rid}>" for rid in roles)
     payload: dict[str, Any] = {
-        "content": " ".join(f"<@&{rid}>" for rid in roles),
-        "embeds": [_build_embed(story, color)],
+        "content": mentions,
+        "embeds": [_build_compact_embed(story, color) if style == "compact" else _build_embed(story, color)],
         # Only the configured roles may ever ping; nothing in story text can, whatever it contains.
         "allowed_mentions": {"parse": [], "roles": [str(rid) for rid in roles], "replied_user": False},
     }
-    buttons = _buttons(story)
+    if style == "link":
+        payload["content"] = _link_line(story, mentions)
+        payload["embeds"] = []
+        return payload
+    buttons = _buttons(story) if style == "full" else []
     if buttons:
         payload["components"] = [{"type": 1, "components": buttons}]
     return payload
+
+
+def _link_line(story: Story, mentions: str) -> str:
+    title = escape_markdown(clean_line(story.title or "")) or "(untitled)"
+    url = story.web_url if is_valid_url(story.web_url) else ""
+    room = CONTENT_LIMIT - len(mentions) - len(url) - 5
+    line = " — ".join(part for part in (truncate(title, max(room, 1)), url) if part)
+    return f"{mentions} {line}" if mentions else line
+
+
+def _build_compact_embed(story: Story, color: int) -> dict[str, Any]:
+    embed: dict[str, Any] = {
+        "title": truncate(clean_line(story.title or ""), TITLE_LIMIT) or "(untitled)",
+        "color": color,
+    }
+    if is_valid_url(story.web_url):
+        embed["url"] = story.web_url
+    author = _author(story.provider)
+    if author:
+        embed["author"] = author
+    image = lead_image(story)
+    if image is not None:
+        embed["thumbnail"] = {"url": image.url}
+    return embed
 
 
 def _build_embed(story: Story, color: int) -> dict[str, Any]:

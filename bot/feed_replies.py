@@ -10,16 +10,39 @@ from bot.text import clean_line, truncate
 
 if TYPE_CHECKING:
     from bot.config import ChannelRoute
+    from bot.route_rules import Verdict
 
 ROUTES_LIMIT = 4000  # an embed description holds 4096
 
 
 def describe_route(route: ChannelRoute) -> str:
-    """``<#channel> ← AI, Climate, quality ≥ 40 *(config file)*``."""
+    """``<#channel> ← AI, Climate, quality ≥ 40; exclude_words crypto; max_age 48h *(config file)*``."""
     topics = "every topic" if route.topics is None else ", ".join(route.labels or sorted(route.topics))
     quality = f", quality ≥ {route.min_quality}" if route.min_quality else ""
+    rules = "".join(f"; {clean_line(rule)}" for rule in route.rules.describe())
     source = " *(config file)*" if route.source == "config" else ""
-    return f"<#{route.channel_id}> ← {clean_line(topics)}{quality}{source}"
+    return f"<#{route.channel_id}> ← {clean_line(topics)}{quality}{rules}{source}"
+
+
+def explain_embed(title: str, verdicts: Sequence[tuple[ChannelRoute, Verdict]]) -> dict[str, Any]:
+    """``/feed explain``: for every route, whether the story goes there and, if not, the first rule that stopped it."""
+    lines = [
+        f"✅ <#{route.channel_id}>: posted there" if verdict.ok else f"❌ <#{route.channel_id}>: {verdict.reason}"
+        for route, verdict in verdicts
+    ] or ["No routes yet: add one with `/feed add`."]
+    return {
+        "title": truncate(f"Where “{clean_line(title)}” goes", 256),
+        "description": truncate("\n".join(clean_line(line) for line in lines), ROUTES_LIMIT),
+    }
+
+
+def explain_text(verdicts: Sequence[tuple[ChannelRoute, Verdict]]) -> list[str]:
+    """``newsdesk explain FILE``: one line per config route."""
+    lines = []
+    for index, (route, verdict) in enumerate(verdicts):
+        name = f"channels[{index}] ({route.name + ', ' if route.name else ''}channel {route.channel_id})"
+        lines.append(f"{name}: {'posted' if verdict.ok else 'not posted: ' + (verdict.reason or '')}")
+    return lines or ["no channels: routes are configured under channels:"]
 
 
 def routes_embed(routes: Sequence[ChannelRoute], pings: Mapping[str, int]) -> dict[str, Any]:

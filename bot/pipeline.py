@@ -45,14 +45,14 @@ class Pipeline:
         self.store = store
         # main() hands in the one NewsroomStore it shares with the bot; one-shot commands let us make our own.
         self.newsroom = newsroom or NewsroomStore(store)
-        self.routes = RouteTable(config.channels)
+        self.routes = RouteTable(config.channels, timezone=config.scheduler.timezone, topic_colors=config.topic_colors)
         self.observer: PipelineObserver = NullObserver()
         self.guild_of: Callable[[int], int | None] = self.routes.guild_of
         self.scanner = Scanner(
             config.articles.path,
             store,
             max_bytes=config.articles.max_file_bytes,
-            channels_for=self.channels_for,
+            channels_for=self.routes,
             on_unpublish=config.articles.on_unpublish,
         )
         self._queues: dict[int, ChannelQueue] = {}
@@ -65,11 +65,11 @@ class Pipeline:
     # -- routing ------------------------------------------------------------------------------------------
 
     def channels_for(self, story: Story) -> list[int]:
-        return self.routes.channels_for(story.topics, story.quality)
+        return self.routes.channels_for(story)
 
     def roles_for(self, channel_id: int, story: Story) -> list[int]:
         guild_id = self.routes.guild_of(channel_id) or self.guild_of(channel_id)
-        return self.routes.roles_for(channel_id, story.topics, story.quality, guild_id)
+        return self.routes.roles_for(channel_id, story, guild_id)
 
     async def post_to_channel(self, channel_id: int, story_ids: Sequence[int]) -> int:
         """Queue chosen stories for one channel (admin requests); the ledger keeps it to once per channel."""
@@ -219,6 +219,7 @@ class Pipeline:
                     db=self.db,
                     sink=self._sink,
                     roles_for=self.roles_for,
+                    look_for=self.routes.look_for,
                     base_backoff=self._retry_base,
                     observer=self.observer,
                     gate=self._gate,

@@ -1,23 +1,44 @@
-"""Which channels a story goes to and which roles its post pings: config routes plus routes and topic roles
-that admins manage from Discord."""
+"""Which channels a story goes to, how its post looks and which roles it pings: config routes plus routes and
+topic roles that admins manage from Discord. Every decision goes through ``bot.route_rules.explain``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import UTC, datetime
 
 from bot.config import ChannelRoute
+from bot.options import OptionError
+from bot.planning import OnUnpublish, PostsSince, RouteChoice
+from bot.route_rules import RouteRules, RuleContext, Style, Verdict, explain, heat_pings, parse_rules
 from bot.store.newsroom import NewsroomStore
 from bot.story import Story
+
+log = logging.getLogger(__name__)
+
+DEFAULT_COLOR = 0x2B6CB0
+Clock = Callable[[], datetime]
 
 
 class RouteTable:
     """A snapshot of every route and topic-role binding. Reloaded after each change from Discord; reads are
-    plain attribute access, so routing a story costs no database query."""
+    plain attribute access, so routing a story costs no database query (daily caps read the ledger's counts,
+    handed in as ``posts_since``)."""
 
-    def __init__(self, config_routes: Sequence[ChannelRoute]) -> None:
+    def __init__(
+        self,
+        config_routes: Sequence[ChannelRoute],
+        *,
+        timezone: str = "UTC",
+        topic_colors: Mapping[str, int] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._config = tuple(config_routes)
         self._stored: tuple[ChannelRoute, ...] = ()
         self._pings: dict[int, dict[str, int]] = {}
+        self._timezone = timezone
+        self._topic_colors = dict(topic_colors or {})
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     def load(self, newsroom: NewsroomStore) -> None:
         self._stored = tuple(
@@ -28,6 +49,7 @@ class RouteTable:
                 guild_id=r.guild_id,
                 source="discord",
                 labels=r.topics or (),
+                rules=_stored_rules(r.channel_id, r.rules),
             )
             for r in newsroom.routes()
         )
@@ -40,21 +62,66 @@ class RouteTable:
     def routes(self) -> tuple[ChannelRoute, ...]:
         return self._config + self._stored
 
-    def channels_for(self, topics: tuple[str, ...], quality: int | None) -> list[int]:
-        return list(dict.fromkeys(r.channel_id for r in self.routes if r.matches(topics, quality)))
+    def context(self, posts_since: PostsSince | None = None) -> RuleContext:
+        return RuleContext(now=self._clock(), posts_since=posts_since, timezone=self._timezone)
 
-    def roles_for(
-        self, channel_id: int, topics: tuple[str, ...], quality: int | None, guild_id: int | None
-    ) -> list[int]:
+    def verdicts(
+        self, story: Story, context: RuleContext, routes: Sequence[ChannelRoute] | None = None
+    ) -> list[tuple[ChannelRoute, Verdict]]:
+        """Each route's verdict on a story: ``/feed explain`` and ``newsdesk explain`` show these."""
+        return [(route, explain(story, route, context)) for route in (self.routes if routes is None else routes)]
+
+    # -- the planner's Router -------------------------------------------------------------------------------
+
+    def choose(self, story: Story, posts_since: PostsSince | None) -> RouteChoice:
+        context = self.context(posts_since)
+        post: dict[int, None] = {}
+        capped: dict[int, None] = {}
+        matching: dict[int, None] = {}
+        for route, verdict in self.verdicts(story, context):
+            if verdict.ok:
+                post[route.channel_id] = None
+            elif verdict.rule == "daily_cap":
+                capped[route.channel_id] = None
+            if verdict.ok or explain(story, route, context, admitting=False).ok:
+                matching[route.channel_id] = None
+        return RouteChoice(tuple(post), tuple(c for c in capped if c not in post), tuple(matching))
+
+    def on_unpublish_for(self, channel_id: int) -> OnUnpublish | None:
+        return next((r.rules.on_unpublish for r in self._on(channel_id) if r.rules.on_unpublish), None)
+
+    def routed_channels(self) -> Collection[int]:
+        return {r.channel_id for r in self.routes}
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    def channels_for(self, story: Story) -> list[int]:
+        """Where a story goes now, without daily caps (the planner checks those against the ledger)."""
+        return list(self.choose(story, None).post)
+
+    def roles_for(self, channel_id: int, story: Story, guild_id: int | None) -> list[int]:
         """Roles a post mentions: the channel's configured roles, plus the roles bound to the story's topics in
-        the channel's server. Nothing else is ever allowed to ping."""
+        the channel's server, each only if the story is at least as hot as the route's ``ping_min_heat``.
+        Nothing else is ever allowed to ping."""
+        matching = self._matching(channel_id, story)
         roles: list[int] = []
-        for route in self.routes:
-            if route.channel_id == channel_id and route.matches(topics, quality):
+        for route in matching:
+            if heat_pings(story, route.rules):
                 roles += route.role_ids
-        bound = self._pings.get(guild_id or 0, {})
-        roles += [bound[t.casefold()] for t in topics if t.casefold() in bound]
+        # Bound roles belong to no one route: they ping when any route of the channel would ping this story.
+        if any(heat_pings(story, r.rules) for r in matching or self._on(channel_id)) or not self._on(channel_id):
+            bound = self._pings.get(guild_id or 0, {})
+            roles += [bound[t.casefold()] for t in story.topics if t.casefold() in bound]
         return list(dict.fromkeys(roles))
+
+    def look_for(self, channel_id: int, story: Story) -> tuple[Style, int]:
+        """The post's style and embed colour: the route's ``style``/``color``, else ``topic_colors``."""
+        route = next(iter(self._matching(channel_id, story) or self._on(channel_id)), None)
+        rules = route.rules if route is not None else RouteRules()
+        if rules.color is not None:
+            return rules.style, rules.color
+        topic = next((t.casefold() for t in story.topics if t.casefold() in self._topic_colors), None)
+        return rules.style, self._topic_colors[topic] if topic is not None else DEFAULT_COLOR
 
     def guild_of(self, channel_id: int) -> int | None:
         return next((r.guild_id for r in self._stored if r.channel_id == channel_id), None)
@@ -62,7 +129,23 @@ class RouteTable:
     def ping_topics(self, guild_id: int) -> dict[str, int]:
         return dict(self._pings.get(guild_id, {}))
 
+    def _on(self, channel_id: int) -> list[ChannelRoute]:
+        return [r for r in self.routes if r.channel_id == channel_id]
 
-def wanted_by(routes: Sequence[ChannelRoute]) -> Callable[[Story], bool]:
-    """Whether any of ``routes`` takes a story."""
-    return lambda story: any(route.matches(story.topics, story.quality) for route in routes)
+    def _matching(self, channel_id: int, story: Story) -> list[ChannelRoute]:
+        context = self.context()
+        return [r for r in self._on(channel_id) if explain(story, r, context, admitting=False).ok]
+
+
+def wanted_by(routes: Sequence[ChannelRoute], context: RuleContext | None = None) -> Callable[[Story], bool]:
+    """Whether any of ``routes`` takes a story as it is (its content; not max_age or caps, which gate new posts)."""
+    context = context or RuleContext()
+    return lambda story: any(explain(story, route, context, admitting=False).ok for route in routes)
+
+
+def _stored_rules(channel_id: int, raw: Mapping[str, object]) -> RouteRules:
+    try:
+        return parse_rules(raw)
+    except OptionError as exc:  # validated by /feed add, so only a hand-edited database gets here
+        log.warning("Route to channel %s: ignoring its stored rules: %s", channel_id, exc)
+        return RouteRules()

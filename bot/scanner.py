@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.parser import StoryError, is_story_name, parse_story_text
-from bot.planning import ChannelsFor, OnUnpublish, make_planner
+from bot.planning import ChannelsFor, OnUnpublish, Router, make_planner
 from bot.store import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem, Store
 from bot.store.store import ApplyResult
 
@@ -42,7 +42,7 @@ class Scanner:
     """Turns files into scan items and hands them to the store in batches. Runs in one worker thread."""
 
     def __init__(
-        self, root: Path, store: Store, *, max_bytes: int, channels_for: ChannelsFor, on_unpublish: OnUnpublish
+        self, root: Path, store: Store, *, max_bytes: int, channels_for: ChannelsFor | Router, on_unpublish: OnUnpublish
     ) -> None:
         self.root = root.resolve()
         self.store = store

@@ -48,6 +48,7 @@ class StatusReport:
     waiting: dict[int, str] = field(default_factory=dict)  # channel → why its deliveries wait
     # announcement routes with publish: channel → (posts not crossposted, why)
     unpublished: dict[int, tuple[int, str]] = field(default_factory=dict)
+    capped: int = 0  # stories kept out of a channel by its route's daily_cap
 
 
 def collect(
@@ -82,6 +83,7 @@ def collect(
         liveness=live,
         waiting={int(k): v for k, v in waiting.items()},
         unpublished=WebhookStore(store).unpublished(),
+        capped=counts.get("capped", 0),
     )
 
 
@@ -118,6 +120,7 @@ def render_text(report: StatusReport, now: float | None = None) -> str:
             for line in abbreviate([r for _p, r in report.rejected], SHOWN_REJECTIONS, total=report.rejected_count)
         ],
         f"Failures in the last 24 h: {report.failures_24h}",
+        *([f"Skipped over a daily cap: {report.capped}"] if report.capped else []),
         *[f"  - channel {ch}: '{title}': {error}" for ch, title, error in report.failure_samples],
         "Channels:",
         *[f"  - {_channel_text(a, report.queues, now, mention=False)}" for a in report.channels],
@@ -149,6 +152,7 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
         {"name": "Stories", "value": f"{report.stories} indexed\n{report.published} published", "inline": True},
         {"name": "Last scan", "value": _scan_text(report.last_scan, now, discord=True), "inline": True},
         {"name": "Uptime", "value": uptime, "inline": True},
+        *([{"name": "Skipped over a daily cap", "value": str(report.capped), "inline": True}] if report.capped else []),
         {"name": f"Rejected files ({report.rejected_count})", "value": _bullets(rejected) or "None"},
         {"name": f"Failures in the last 24 h ({report.failures_24h})", "value": _bullets(failures) or "None"},
         {"name": "Channels: queue, last post", "value": _bullets(channels) or "Nothing posted yet"},

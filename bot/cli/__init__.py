@@ -73,6 +73,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return inspect.status(config)
     if args.command == "backup":
         return admin.backup(config, Path(args.path), force=args.force)
+    if args.command == "explain":
+        return inspect.explain(config, Path(args.file))
     return inspect.search(config, args.topic, args.query, args.limit)
 
 
@@ -183,6 +185,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--threads", action="store_true", help="add the thread permissions (forum channels)")
     invite.add_argument("--webhooks", action="store_true", help="add Manage Webhooks")
+    explain = command(
+        "explain",
+        "print, for every config route, whether a story file goes there and which rule stopped it",
+        "Parse one story file and print, for every route under channels:, whether the story would be posted "
+        "there and, if not, the first rule that stopped it (the same check the bot makes). Daily caps count "
+        "today's posts from the database when there is one.",
+    )
+    explain.add_argument("file", metavar="FILE", help="a story file")
     backup = command(
         "backup",
         "copy the database consistently, even while the bot runs",

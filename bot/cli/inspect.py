@@ -124,3 +124,30 @@ def search(config: Config, topic: str | None, query: str | None, limit: int) -> 
         provider = story.provider.name if story.provider else "unknown source"
         print(f"{when}  {story.title}  ({provider}; {', '.join(story.topics)})\n            {story.web_url}")
     return 0
+
+
+def explain(config: Config, target: Path) -> int:
+    """``newsdesk explain FILE``: the config routes' verdicts on one story, as ``/feed explain`` gives them."""
+    from bot.feed_replies import explain_text
+    from bot.routing import RouteTable
+
+    if not target.is_file():
+        print(f"newsdesk: explain: no such file: {target}", file=sys.stderr)
+        return 2
+    reason, _warning = _check_file(target, target.name, config.articles.max_file_bytes)
+    if reason:
+        print(f"newsdesk: explain: {reason}", file=sys.stderr)
+        return 2
+    story = parse_story_text(target.read_text(encoding="utf-8"), target.name)
+    routes = RouteTable(config.channels, timezone=config.scheduler.timezone, topic_colors=config.topic_colors)
+    path = sqlite_file(config.storage_url)
+    store = Store.open(config.storage_url) if path is None or path.exists() else None
+    try:
+        verdicts = routes.verdicts(story, routes.context(store.posts_since if store else None))
+    finally:
+        if store is not None:
+            store.close()
+    print(f"{story.title}")
+    for line in explain_text(verdicts):
+        print(f"  {line}")
+    return 0

@@ -16,7 +16,8 @@ from bot.digest.ranking import DigestCandidate
 from bot.digest.schedule import Schedule
 from bot.digest.spec import DigestSpec
 from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_runs, digests
-from bot.store.schema import meta, stories, story_topics
+from bot.store.records import DeliveryState
+from bot.store.schema import deliveries, meta, stories, story_topics
 from bot.store.store import Store
 from bot.story import Story
 
@@ -155,19 +156,26 @@ class DigestStore:
         first_seen_new = (
             and_(stories.c.first_seen >= since, stories.c.first_seen > baseline) if baseline is not None else false()
         )
+        wanted = [func.coalesce(stories.c.quality, 0) >= spec.min_quality]
+        if spec.topics:
+            wanted.append(
+                stories.c.id.in_(select(story_topics.c.story_id).where(story_topics.c.norm.in_(spec.topic_keys)))
+            )
+        # A story its channel's route kept out over the daily cap goes to that channel's digest instead.
+        capped_here = exists().where(
+            deliveries.c.story_id == stories.c.id,
+            deliveries.c.channel_id == spec.channel_id,
+            deliveries.c.state == DeliveryState.CAPPED,
+        )
         query = select(
             stories.c.id, stories.c.quality, stories.c.heat, stories.c.published_at, stories.c.first_seen
         ).where(
             stories.c.present.is_(True),
             stories.c.published.is_(True),
-            func.coalesce(stories.c.quality, 0) >= spec.min_quality,
+            or_(and_(*wanted), capped_here),
             or_(stories.c.published_at >= since, first_seen_new),
             ~exists().where(digest_items.c.digest_id == digest_id, digest_items.c.story_id == stories.c.id),
         )
-        if spec.topics:
-            query = query.where(
-                stories.c.id.in_(select(story_topics.c.story_id).where(story_topics.c.norm.in_(spec.topic_keys)))
-            )
         with self.engine.connect() as conn:
             return [DigestCandidate(r.id, r.quality, r.heat, r.published_at, r.first_seen) for r in conn.execute(query)]
 

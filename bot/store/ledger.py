@@ -8,16 +8,16 @@ changed while its send was in flight is acted on again instead of being marked d
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
-from sqlalchemy import Connection, and_, case, insert, select, update
+from sqlalchemy import Connection, and_, case, func, insert, select, update
 
 from bot.planning import Action, ActionKind
 from bot.store.records import DeliveryState as S
 from bot.store.schema import deliveries
 
 DeliveryKey = tuple[int, int]
-_REPOST_FROM = frozenset({S.DELETED, S.FAILED, S.CANCELLED, S.GONE})
+_REPOST_FROM = frozenset({S.DELETED, S.FAILED, S.CANCELLED, S.GONE, S.CAPPED})
 _LIVE = (S.POST, S.EDIT, S.SENT)
 
 
@@ -28,10 +28,39 @@ def record(conn: Connection, actions: Iterable[Action]) -> list[DeliveryKey]:
         if action.kind is ActionKind.POST:
             keys += plan_publish(conn, action.story_id, action.channels)
         elif action.kind is ActionKind.EDIT:
-            keys += plan_change(conn, action.story_id)
+            keys += plan_change(conn, action.story_id, action.channels)
+        elif action.kind is ActionKind.CAP:
+            plan_capped(conn, action.story_id, action.channels)
         else:
-            keys += plan_unpublish(conn, action.story_id, delete=action.kind is ActionKind.DELETE)
+            keys += plan_unpublish(
+                conn, action.story_id, delete=action.kind is ActionKind.DELETE, channels=action.channels
+            )
     return keys
+
+
+class LedgerReads:
+    """The planner's read-only view of the ledger inside a batch's transaction (``bot.planning.LedgerView``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._counts: dict[tuple[int, float], int] = {}  # one count per channel and day per batch
+
+    def live_channels(self, story_id: int) -> list[int]:
+        where = and_(deliveries.c.story_id == story_id, deliveries.c.state.in_(_LIVE))
+        return [r.channel_id for r in self._conn.execute(select(deliveries.c.channel_id).where(where))]
+
+    def posts_since(self, channel_id: int, since: float) -> int:
+        key = (channel_id, since)
+        if key not in self._counts:
+            self._counts[key] = posts_since(self._conn, channel_id, since)
+        return self._counts[key]
+
+
+def posts_since(conn: Connection, channel_id: int, since: float) -> int:
+    """Posts planned to a channel since ``since`` that are posted or on their way (a route's daily_cap)."""
+    d = deliveries.c
+    query = select(func.count()).where(d.channel_id == channel_id, d.planned_at >= since, d.state.in_(_LIVE))
+    return conn.scalar(query) or 0
 
 
 def plan_publish(conn: Connection, story_id: int, channel_ids: Iterable[int]) -> list[DeliveryKey]:
@@ -49,13 +78,17 @@ def plan_publish(conn: Connection, story_id: int, channel_ids: Iterable[int]) ->
         row = existing.get(channel_id)
         keys.append((story_id, channel_id))
         if row is None:
-            new_rows.append({"story_id": story_id, "channel_id": channel_id, "state": S.POST, "updated_at": now})
+            new_rows.append(
+                {"story_id": story_id, "channel_id": channel_id, "state": S.POST, "updated_at": now, "planned_at": now}
+            )
             continue
         # A message that still exists is brought up to date; one that is gone is posted anew.
-        state = S.POST if row.state in _REPOST_FROM else (S.EDIT if row.state in (S.SENT, S.DELETE) else row.state)
+        repost = row.state in _REPOST_FROM
+        state = S.POST if repost else (S.EDIT if row.state in (S.SENT, S.DELETE) else row.state)
+        planned = {"planned_at": now} if repost else {}
         conn.execute(
             _row(story_id, channel_id).values(
-                state=state, version=deliveries.c.version + 1, attempts=0, last_error=None, updated_at=now
+                state=state, version=deliveries.c.version + 1, attempts=0, last_error=None, updated_at=now, **planned
             )
         )
     if new_rows:
@@ -63,9 +96,28 @@ def plan_publish(conn: Connection, story_id: int, channel_ids: Iterable[int]) ->
     return keys
 
 
-def plan_change(conn: Connection, story_id: int) -> list[DeliveryKey]:
-    """The published story's content changed: posted messages need an edit."""
-    where = and_(deliveries.c.story_id == story_id, deliveries.c.state.in_(_LIVE))
+def plan_capped(conn: Connection, story_id: int, channel_ids: Iterable[int]) -> None:
+    """Over a route's daily cap: a settled ``capped`` row (never posted), unless the channel has the story."""
+    now = time.time()
+    existing = {
+        r.channel_id: r.state
+        for r in conn.execute(
+            select(deliveries.c.channel_id, deliveries.c.state).where(deliveries.c.story_id == story_id)
+        )
+    }
+    for channel_id in dict.fromkeys(channel_ids):
+        state = existing.get(channel_id)
+        if state is None:
+            conn.execute(
+                insert(deliveries).values(story_id=story_id, channel_id=channel_id, state=S.CAPPED, updated_at=now)
+            )
+        elif state in _REPOST_FROM:
+            conn.execute(_row(story_id, channel_id).values(state=S.CAPPED, version=deliveries.c.version + 1))
+
+
+def plan_change(conn: Connection, story_id: int, channels: Collection[int] = ()) -> list[DeliveryKey]:
+    """The published story's content changed: posted messages need an edit (only in ``channels``, if given)."""
+    where = _scoped(and_(deliveries.c.story_id == story_id, deliveries.c.state.in_(_LIVE)), channels)
     keys = [(story_id, r.channel_id) for r in conn.execute(select(deliveries.c.channel_id).where(where))]
     if keys:
         conn.execute(
@@ -80,8 +132,11 @@ def plan_change(conn: Connection, story_id: int) -> list[DeliveryKey]:
     return keys
 
 
-def plan_unpublish(conn: Connection, story_id: int, *, delete: bool) -> list[DeliveryKey]:
-    """The story was unpublished or its file deleted: delete its messages, or keep them."""
+def plan_unpublish(
+    conn: Connection, story_id: int, *, delete: bool, channels: Collection[int] = ()
+) -> list[DeliveryKey]:
+    """The story was unpublished or its file deleted (or no longer matches the routes of ``channels``, if given):
+    delete its messages, or keep them."""
     if delete:
         where = and_(deliveries.c.story_id == story_id, deliveries.c.state.in_(_LIVE))
         new_state = S.DELETE
@@ -89,6 +144,7 @@ def plan_unpublish(conn: Connection, story_id: int, *, delete: bool) -> list[Del
         # Keeping posted messages, but a post not yet confirmed is no longer wanted.
         where = and_(deliveries.c.story_id == story_id, deliveries.c.state == S.POST, deliveries.c.message_id.is_(None))
         new_state = S.CANCELLED
+    where = _scoped(where, channels)
     keys = [(story_id, r.channel_id) for r in conn.execute(select(deliveries.c.channel_id).where(where))]
     if keys:
         conn.execute(
@@ -118,6 +174,10 @@ def settle(
 
 def record_attempt(conn: Connection, key: DeliveryKey, error: str) -> None:
     conn.execute(_row(*key).values(attempts=deliveries.c.attempts + 1, last_error=error[:500], updated_at=time.time()))
+
+
+def _scoped(where, channels: Collection[int]):
+    return and_(where, deliveries.c.channel_id.in_(list(channels))) if channels else where
 
 
 def _row(story_id: int, channel_id: int):

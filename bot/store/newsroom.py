@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -28,6 +28,7 @@ class StoredRoute:
     guild_id: int
     topics: tuple[str, ...] | None  # None = every topic
     min_quality: int
+    rules: Mapping[str, Any] = field(default_factory=dict)  # /feed add's rule options as given, validated
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,11 @@ class NewsroomStore:
             rows = conn.execute(select(feed_routes).order_by(feed_routes.c.created_at))
             return [
                 StoredRoute(
-                    r.channel_id, r.guild_id, None if r.topics == "*" else tuple(json.loads(r.topics)), r.min_quality
+                    r.channel_id,
+                    r.guild_id,
+                    None if r.topics == "*" else tuple(json.loads(r.topics)),
+                    r.min_quality,
+                    json.loads(r.rules) if r.rules else {},
                 )
                 for r in rows
             ]
@@ -78,6 +83,7 @@ class NewsroomStore:
             "guild_id": route.guild_id,
             "topics": "*" if route.topics is None else json.dumps(list(route.topics)),
             "min_quality": route.min_quality,
+            "rules": json.dumps(dict(route.rules)) if route.rules else None,
             "created_by": created_by,
             "created_at": time.time(),
         }
@@ -164,6 +170,34 @@ class NewsroomStore:
                     if len(found) >= limit:
                         break
         return found
+
+    # -- explaining ------------------------------------------------------------------------------------------
+
+    def story_titles(self, typed: str, limit: int = 25) -> list[tuple[int, str]]:
+        """``/feed explain`` autocomplete: (id, title) of present stories whose title contains ``typed``, newest
+        first (published or not: "not published" is an answer too)."""
+        query = select(stories.c.id, stories.c.title).where(stories.c.present.is_(True))
+        if typed.strip():
+            pattern = "%" + typed.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(stories.c.title.ilike(pattern, escape="\\"))
+        query = query.order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [(r.id, r.title) for r in conn.execute(query)]
+
+    def story(self, story_id: int) -> Story | None:
+        with self.engine.connect() as conn:
+            data = conn.scalar(select(stories.c.data).where(stories.c.id == story_id, stories.c.present.is_(True)))
+        return Story.from_dict(json.loads(data)) if data else None
+
+    def find_story(self, text: str) -> tuple[int, Story] | None:
+        """A story by id (what autocomplete sends) or, failing that, by exact title (what a member may type)."""
+        story_id = int(text) if text.strip().isdigit() else None
+        with self.engine.connect() as conn:
+            where = stories.c.id == story_id if story_id is not None else stories.c.title == text.strip()
+            row = conn.execute(
+                select(stories.c.id, stories.c.data).where(where, stories.c.present.is_(True)).limit(1)
+            ).first()
+        return (row.id, Story.from_dict(json.loads(row.data))) if row else None
 
     # -- status -------------------------------------------------------------------------------------------
 

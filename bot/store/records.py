@@ -86,3 +86,4 @@ class DeliveryState(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     GONE = "gone"
+    CAPPED = "capped"  # over its route's daily cap: never posted, counted in status

@@ -94,8 +94,12 @@ deliveries = Table(
     Column("webhook_id", BigInteger, nullable=True),  # posted through this webhook: edited and deleted through it
     Column("crossposted", Boolean, nullable=True),  # None: not wanted; False: wanted, not (yet) done
     Column("crosspost_error", Text, nullable=True),
+    # When a post was planned (new row or repost), so a route's daily_cap counts today's posts; NULL in rows
+    # written before route rules existed (``upgrade.add_missing_columns`` adds the column to such databases).
+    Column("planned_at", Float, nullable=True),
     PrimaryKeyConstraint("story_id", "channel_id"),
     Index("ix_deliveries_state", "state"),
+    Index("ix_deliveries_channel_planned", "channel_id", "planned_at"),
 )
 
 # The Newsdesk webhook the bot created in a channel, reused across restarts. The token is a secret: it lives

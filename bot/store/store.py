@@ -47,7 +47,16 @@ from bot.store.records import (
     FileTouched,
     ScanItem,
 )
-from bot.store.schema import FTS_DDL, PENDING_STATES, deliveries, files, meta, metadata, stories, story_topics
+from bot.store.schema import (
+    FTS_DDL,
+    PENDING_STATES,
+    deliveries,
+    files,
+    meta,
+    metadata,
+    stories,
+    story_topics,
+)
 from bot.store.search_queries import SearchQueries
 from bot.store.upgrade import add_missing_columns
 from bot.story import Story
@@ -116,7 +125,7 @@ class Store:
             event.listen(engine, "connect", _sqlite_pragmas)
             with engine.begin() as conn:
                 metadata.create_all(conn)
-                add_missing_columns(conn)
+                add_missing_columns(conn)  # before the indexes: one of them is on an added column
                 # create_all skips indexes of tables that already exist: a database made by an older version
                 # gets the indexes added since (a one-off build).
                 for table in metadata.sorted_tables:
@@ -206,7 +215,7 @@ class Store:
             if changes:
                 # Only the ledger's deliveries table is written from here on, so planning after all the story
                 # writes of the batch records the same as planning story by story would.
-                result.pending += ledger.record(conn, planner(changes))
+                result.pending += ledger.record(conn, planner(changes, ledger.LedgerReads(conn)))
         return result
 
     def _apply_parsed(
@@ -314,6 +323,11 @@ class Store:
         # Oldest first, so the channel reads in order.
         return [(row.id, Story.from_dict(json.loads(row.data))) for row in reversed(rows)]
 
+    def posts_since(self, channel_id: int, since: float) -> int:
+        """Posts planned to a channel since ``since`` (a route's daily_cap; ``/feed explain``)."""
+        with self.engine.connect() as conn:
+            return ledger.posts_since(conn, channel_id, since)
+
     def record_actions(self, actions: Sequence[Action]) -> list[DeliveryKey]:
         """Record actions decided outside a scan (backfill, posts on request) in one transaction."""
         with self.engine.begin() as conn:
@@ -395,6 +409,8 @@ class Store:
                 "published": conn.scalar(select(func.count()).where(live, stories.c.published.is_(True))) or 0,
                 "rejected": conn.scalar(select(func.count()).where(files.c.error.is_not(None))) or 0,
                 "pending": conn.scalar(select(func.count()).where(deliveries.c.state.in_(PENDING_STATES))) or 0,
+                # Stories over a route's daily_cap: never posted (they stay out of the channel).
+                "capped": conn.scalar(select(func.count()).where(deliveries.c.state == DeliveryState.CAPPED)) or 0,
             }
 
     def rejected_files(self, limit: int = 50) -> list[tuple[str, str]]:

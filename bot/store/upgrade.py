@@ -8,6 +8,7 @@ import logging
 from sqlalchemy import Connection, Table, inspect
 from sqlalchemy.schema import CreateColumn
 
+from bot.store.newsroom_tables import feed_routes
 from bot.store.schema import deliveries
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,8 @@ ADDED_COLUMNS: tuple[tuple[Table, str], ...] = (
     (deliveries, "webhook_id"),
     (deliveries, "crossposted"),
     (deliveries, "crosspost_error"),
+    (deliveries, "planned_at"),  # route rules: a daily_cap counts today's posts
+    (feed_routes, "rules"),  # route rules of routes added with /feed add (JSON)
 )
 
 

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.feed_replies import describe_route, routes_embed
+from bot.feed_replies import describe_route, explain_embed, routes_embed
 from bot.options import OptionError, parse_duration, parse_route_topics
+from bot.route_rules import Style, parse_rules
 from bot.routing import wanted_by
 from bot.store.newsroom import StoredRoute
 from bot.text import clean_line, truncate
+from bot.timezones import suggest_timezones
 from cogs._checks import AdminGroup
 
 if TYPE_CHECKING:
@@ -54,6 +56,23 @@ class FeedGroup(AdminGroup):
         channel="Where to post",
         topics="Comma-separated topics, e.g. AI, Climate (empty or * = every topic)",
         min_quality="Only stories with at least this quality (0-100)",
+        include_words="Only stories with one of these words or phrases in title or excerpt, e.g. chips, GPU",
+        exclude_words="Never stories with one of these words or phrases, e.g. crypto, nft",
+        providers="Only these providers (names or domains), comma-separated",
+        exclude_providers="Never these providers (names or domains), comma-separated",
+        types="Only these story types, e.g. article, video",
+        categories="Only these story categories, e.g. news",
+        max_age="Skip stories published longer ago than this: 90m, 48h, 7d",
+        daily_cap="At most this many posts a day (1-1000); the rest are skipped and counted in status",
+        timezone="The time zone whose day daily_cap counts (default: the bot's)",
+        ping_min_heat="Mention roles only for stories at least this hot (0-100); others post silently",
+        style="How posts look",
+        color="Embed colour as #rrggbb",
+        on_unpublish="When a story is unpublished or stops matching: delete its message or keep it",
+    )
+    @app_commands.choices(
+        style=[app_commands.Choice(name=s.value, value=s.value) for s in Style],
+        on_unpublish=[app_commands.Choice(name=v, value=v) for v in ("delete", "keep")],
     )
     async def add(
         self,
@@ -61,27 +80,82 @@ class FeedGroup(AdminGroup):
         channel: discord.TextChannel,
         topics: str = "*",
         min_quality: app_commands.Range[int, 0, 100] = 0,
+        include_words: str | None = None,
+        exclude_words: str | None = None,
+        providers: str | None = None,
+        exclude_providers: str | None = None,
+        types: str | None = None,
+        categories: str | None = None,
+        max_age: str | None = None,
+        daily_cap: app_commands.Range[int, 1, 1000] | None = None,
+        timezone: str | None = None,
+        ping_min_heat: app_commands.Range[int, 0, 100] | None = None,
+        style: str | None = None,
+        color: str | None = None,
+        on_unpublish: str | None = None,
     ) -> None:
+        given = {
+            "include_words": include_words,
+            "exclude_words": exclude_words,
+            "providers": providers,
+            "exclude_providers": exclude_providers,
+            "types": types,
+            "categories": categories,
+            "max_age": max_age,
+            "daily_cap": daily_cap,
+            "timezone": timezone,
+            "ping_min_heat": ping_min_heat,
+            "style": style,
+            "color": color,
+            "on_unpublish": on_unpublish,
+        }
+        raw = {name: value for name, value in given.items() if value is not None}
         try:
             parsed = parse_route_topics(topics)
+            parse_rules(raw)  # validated now, with a message naming the option; stored as given
         except OptionError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
         assert interaction.guild_id is not None  # AdminGroup is guild-only
-        route = StoredRoute(channel.id, interaction.guild_id, parsed, min_quality)
+        route = StoredRoute(channel.id, interaction.guild_id, parsed, min_quality, raw)
         await self.bot.store.run_concurrent(self.bot.newsroom.upsert_route, route, interaction.user.id)
         await self.pipeline.reload_routes()
         # A new or changed route gets the start-up check too: a channel the bot can't use is reported now.
         self.bot.gate.recheck(channel.id)
-        log.info("%s added a route to channel %s: %s", interaction.user.id, channel.id, parsed or "*")
+        log.info("%s added a route to channel %s: %s %s", interaction.user.id, channel.id, parsed or "*", raw)
         stored = next(r for r in self._routes_for(channel.id) if r.source == "discord")
         note = ""
         me = channel.guild.me
         if me is not None and not channel.permissions_for(me).send_messages:
             note = "\n⚠️ I can't send messages there yet: give me Send Messages and Embed Links in that channel."
         await interaction.response.send_message(
-            f"New stories will be posted: {describe_route(stored)}{note}", ephemeral=True
+            truncate(f"New stories will be posted: {describe_route(stored)}{note}", 2000), ephemeral=True
         )
+
+    @add.autocomplete("timezone")
+    async def _timezones(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=n, value=n) for n in suggest_timezones(current)]
+
+    @app_commands.command(name="explain", description="Where a story goes, and which rule stopped it elsewhere")
+    @app_commands.describe(story="A story title (start typing)")
+    async def explain(self, interaction: discord.Interaction, story: str) -> None:
+        found = await self.bot.store.run_concurrent(self.bot.newsroom.find_story, story)
+        if found is None:
+            await interaction.response.send_message(
+                "`story`: no story with that title; pick one from the list.", ephemeral=True
+            )
+            return
+        table = self.pipeline.routes
+        routes = [r for r in table.routes if r.guild_id in (None, interaction.guild_id)]
+        context = table.context(self.bot.store.posts_since)
+        verdicts = await self.bot.store.run_concurrent(table.verdicts, found[1], context, routes)
+        embed = discord.Embed.from_dict(explain_embed(found[1].title, verdicts))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @explain.autocomplete("story")
+    async def _titles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        titles = await self.bot.store.run_concurrent(self.bot.newsroom.story_titles, current)
+        return [app_commands.Choice(name=truncate(clean_line(t), 100) or "(untitled)", value=str(i)) for i, t in titles]
 
     @app_commands.command(name="remove", description="Stop posting to a channel")
     @app_commands.describe(channel="The channel whose route to remove")
@@ -117,13 +191,23 @@ class FeedGroup(AdminGroup):
         )
         fresh = [c for c in found if not c.delivered]
         if not found:
-            message = "No published story matches that route yet."
+            message = "No published story matches that route yet." + await self._why_not(routes)
         elif not fresh:
             message = f"<#{channel.id}> already has the latest matching story: **{clean_line(found[0].story.title)}**"
         else:
             await self.pipeline.post_to_channel(channel.id, [fresh[0].story_id])
             message = f"Posting **{clean_line(fresh[0].story.title)}** to <#{channel.id}>."
         await interaction.response.send_message(truncate(message, 2000), ephemeral=True)
+
+    async def _why_not(self, routes: list[ChannelRoute]) -> str:
+        """Why the newest published story is not taken: the same explanation as ``/feed explain``."""
+        latest = await self.bot.store.run_concurrent(self.bot.store.latest_published, 1)
+        if not latest:
+            return ""
+        table = self.pipeline.routes
+        reasons = [v.reason for _r, v in table.verdicts(latest[0][1], table.context(), routes) if v.reason]
+        title = clean_line(latest[0][1].title)
+        return f"\nThe newest story, **{title}**, stops at: {reasons[0]}." if reasons else ""
 
     @app_commands.command(name="backfill", description="Post earlier stories to a channel (never twice)")
     @app_commands.describe(

@@ -258,6 +258,7 @@ def test_check_one_file_a_folder_and_a_warning_for_no_published_field(
         ("sync", ["--guild"]),
         ("invite", ["applications.commands", "--threads"]),
         ("backup", ["online backup", "--force"]),
+        ("explain", ["FILE", "first rule that stopped it"]),
     ],
 )
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str, words: list[str]) -> None:

@@ -56,7 +56,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def delivery(store: Store) -> Delivery:
-    store.apply([parsed_file("a.md", 1)], lambda changes: [post(c.story_id, [CHANNEL]) for c in changes])
+    store.apply([parsed_file("a.md", 1)], lambda changes, _ledger=None: [post(c.story_id, [CHANNEL]) for c in changes])
     found = store.delivery((1, CHANNEL))
     assert found is not None
     return found

@@ -43,6 +43,8 @@ def test_config_needs_only_low_level_helpers() -> None:
         "bot.timezones",
         # on_unpublish and backfill are the planner's own enums; the planner is pure and knows only the story model.
         "bot.planning",
+        # channels[].include_words, max_age, style...: the pure route rules, parsed where routing reads them.
+        "bot.route_rules",
         "bot.story",
         "bot.digest",
         "bot.digest.spec",
