@@ -300,4 +300,5 @@ def _list(value: Any, path: str, field: str) -> Iterable[Any]:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {dict: "a mapping", list: "a list"}
+    return names.get(type(value), type(value).__name__)
