@@ -108,8 +108,12 @@ class ControlMixin:
                 raise AssertionError(self._timeout_message(predicate, timeout, result, last_error))
             time.sleep(interval)
 
+    # Running out fails with a message naming the predicate, which asyncio.timeout can't give.
     async def wait_for_async(
-        self, predicate: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.02
+        self,
+        predicate: Callable[[], T | None],
+        timeout: float = 10.0,  # noqa: ASYNC109
+        interval: float = 0.02,
     ) -> T:
         """``wait_for`` for code running on its own event loop (bench scripts, async tests)."""
         deadline = time.monotonic() + timeout
