@@ -110,7 +110,8 @@ def test_a_gateway_that_never_connects_ends_the_first_start(
 
 
 def newsdesk_status(bot: BotProcess) -> str:
-    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    # The bot's own environment: with the token, status reads storage.url; without it, console mode's database.
+    env = {**os.environ, "DISCORD_TOKEN": TOKEN}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "--config", str(bot.workdir / "newsdesk.yaml"), "status"],
         cwd=bot.workdir,
