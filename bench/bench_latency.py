@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _harness import CHANNEL, ROOT, TOKEN, FakeDiscord, machine, post_times, start_bot
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from tests.storyfiles import write_story
+from bench._harness import CHANNEL, TOKEN, FakeDiscord, machine, post_times, start_bot  # noqa: E402
+from tests.storyfiles import write_story  # noqa: E402
 
 P50_TARGET_MS, P99_TARGET_MS = 15, 40
 

@@ -12,9 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from _harness import TOKEN, FakeDiscord, machine, post_times, start_bot
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from tests.storyfiles import write_story
+from bench._harness import TOKEN, FakeDiscord, machine, post_times, start_bot  # noqa: E402
+from tests.storyfiles import write_story  # noqa: E402
 
 
 def main() -> int:

@@ -62,7 +62,7 @@ def _hidden(rel: str) -> bool:
 
 def files_open_for_writing(paths: Collection[str]) -> set[str]:
     """Those of ``paths`` (absolute, resolved) that some process we can see has open for writing."""
-    wanted, found = set(paths), set()
+    wanted, found = set(paths), set[str]()
     try:
         pids = [pid for pid in os.listdir("/proc") if pid.isdigit()]
     except OSError:

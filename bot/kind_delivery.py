@@ -172,7 +172,8 @@ class KindDeliverer:
 
     async def _find_or_create(self, channel_id: int, info: ChannelInfo) -> Webhook | None:
         if not info.can(MANAGE_WEBHOOKS):
-            return await self._fall_back(channel_id, "missing Manage Webhooks")
+            self._fall_back(channel_id, "missing Manage Webhooks")
+            return None
         try:
             bot = str(self._bot_id())
             mine = [
@@ -184,17 +185,17 @@ class KindDeliverer:
         except DeliveryError as exc:
             if exc.retryable:
                 raise
-            return await self._fall_back(channel_id, exc.reason)
+            self._fall_back(channel_id, exc.reason)
+            return None
         hook = (int(data["id"]), str(data["token"]))
         await self._db(self._webhooks.save_webhook, channel_id, *hook)
         log.info("Channel %s: %s webhook %s for provider posts", channel_id, "reusing" if mine else "created", hook[0])
         return hook
 
-    async def _fall_back(self, channel_id: int, reason: str) -> None:
+    def _fall_back(self, channel_id: int, reason: str) -> None:
         log.warning("Channel %s: webhook: true, but %s; posting normal messages", channel_id, reason)
         # Remembered per channel (``_hooks``), so one alert per run; the alerter throttles it hourly besides.
         self._spawn(self._alert(webhook_unavailable(channel_id, reason)))
-        return None
 
     def _spawn(self, work: Awaitable[Any]) -> None:
         async def run() -> None:

@@ -60,7 +60,8 @@ def connection_problem(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-async def reach(work: Awaitable[T], *, where: str, timeout: float) -> T:
+# The timeout is part of the contract: running out says which option to raise, which asyncio.timeout can't.
+async def reach(work: Awaitable[T], *, where: str, timeout: float) -> T:  # noqa: ASYNC109
     """Await a call to Discord, turning a refused, failed or silent connection into ``DiscordUnreachable``."""
     try:
         return await asyncio.wait_for(work, timeout=timeout)
@@ -166,7 +167,7 @@ class NewsBot(commands.Bot):
     def attach(self, *, sink: DiscordSink, alerter: Alerter, gate: ChannelGate, deliverer: KindDeliverer) -> None:
         self.sink, self.alerter, self.gate, self.deliverer = sink, alerter, gate, deliverer
 
-    async def start_within(self, token: str, timeout: float) -> asyncio.Task[None]:
+    async def start_within(self, token: str, timeout: float) -> asyncio.Task[None]:  # noqa: ASYNC109  as reach
         """Log in and open the gateway, each within ``timeout``; returns the task running the connection.
 
         Only the first connection is bounded: once it worked, an outage is reconnected with discord.py's

@@ -31,11 +31,15 @@ class DeliveryError(Exception):
         self.code = code  # Discord's JSON error code (e.g. 160004: the message already has a thread)
 
 
-class Sink(Protocol):
+class Poster(Protocol):
+    """What a digest needs: digests are posted, never edited or deleted."""
+
     async def post(self, channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
         """Create the message and return its id once the receiving end confirmed it."""
         ...
 
+
+class Sink(Poster, Protocol):
     async def edit(self, channel_id: int, message_id: int, payload: dict[str, Any]) -> None: ...
 
     async def delete(self, channel_id: int, message_id: int) -> None: ...

@@ -99,7 +99,7 @@ def status_report(
     ``next_runs`` (digest job id -> epoch) comes from a running scheduler; without it the next runs are read
     from the scheduler's job table, which is all a separate process such as the CLI can see.
     """
-    digest_store = DigestStore(store.engine)
+    digest_store = DigestStore(store)
     runs = digest_store.next_run_times() if next_runs is None else next_runs
     digests = [DigestLine(r.spec.name, r.spec.channel_id, runs.get(str(r.id))) for r in digest_store.all()]
     return collect(store, NewsroomStore(store), queues=queues, digests=digests, now=now)
@@ -148,7 +148,7 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
         truncate(clean_line(f"<#{ch}>: {n} not crossposted: {why}"), 180) for ch, (n, why) in report.unpublished.items()
     ]
     digests = [f"**{clean_line(d.name)}** → <#{d.channel_id}>, next {_when(d.next_run, True)}" for d in report.digests]
-    fields = [
+    fields: list[dict[str, Any]] = [
         {"name": "Stories", "value": f"{report.stories} indexed\n{report.published} published", "inline": True},
         {"name": "Last scan", "value": _scan_text(report.last_scan, now, discord=True), "inline": True},
         {"name": "Uptime", "value": uptime, "inline": True},

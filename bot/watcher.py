@@ -54,7 +54,7 @@ async def watch_folder(
     quiet before handing over a batch, and ``max_batch_ms`` caps how long a steady stream of writes is grouped.
     A watcher failure is logged and the watch restarted: the periodic rescan covers anything missed in between.
     """
-    root = root.resolve()
+    root = root.resolve()  # noqa: ASYNC240  once per start, a few stat calls on a local folder
     inotify = sys.platform == "linux" if use_inotify is None else use_inotify
     while not stop_event.is_set():
         try:
@@ -88,4 +88,5 @@ async def _watch_with_watchfiles(
         stop_event=stop_event,
         recursive=True,
     ):
-        await on_change({os.path.relpath(path, root).replace(os.sep, "/") for _, path in changes})
+        # relpath of two absolute paths is string arithmetic, no file system call.
+        await on_change({os.path.relpath(path, root).replace(os.sep, "/") for _, path in changes})  # noqa: ASYNC240

@@ -67,8 +67,8 @@ def invite(config: Config, token: str, *, threads: bool, webhooks: bool) -> int:
         return 1
     except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
         # Offline: a bot token's first segment is the bot user's id in base64, which is the application's id.
-        application_id = application_id_from_token(token)
-        if application_id is None:
+        from_token = application_id_from_token(token)
+        if from_token is None:
             print(
                 f"newsdesk: could not ask Discord at {config.discord.api_base} for the application "
                 f"({type(exc).__name__}: {exc}), and DISCORD_TOKEN does not carry its id",
@@ -78,6 +78,7 @@ def invite(config: Config, token: str, *, threads: bool, webhooks: bool) -> int:
         print(
             f"newsdesk: Discord unreachable ({type(exc).__name__}); application id read from the token", file=sys.stderr
         )
+        application_id = from_token
     permissions = permissions_for(threads, webhooks)
     print(invite_url(application_id, permissions))
     print(f"\nScopes: {', '.join(SCOPES)} (the bot user, and its slash commands). No privileged intents are needed.")

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from bot.digest.ranking import rank
 from bot.digest.render import DigestMessage, build_digest_messages
-from bot.sinks import DeliveryError, Sink
+from bot.sinks import DeliveryError, Poster
 from bot.store.digests import DigestRow, DigestStore, RunStatus
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class DigestRunner:
     def __init__(
         self,
         digests: DigestStore,
-        sink: Sink,
+        sink: Poster,
         *,
         clock: Clock = time.time,
         retry_base: float = 2.0,
@@ -112,7 +112,7 @@ class DigestRunner:
             if task is not None:
                 self._running.discard(task)
 
-    async def aclose(self, timeout: float) -> None:
+    async def aclose(self, timeout: float) -> None:  # noqa: ASYNC109  bounds only the wait for runs, not the caller
         """Let runs in flight finish (and be recorded) before the bot's HTTP session goes away."""
         running = [t for t in self._running if t is not asyncio.current_task()]
         if running:

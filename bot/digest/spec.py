@@ -96,7 +96,7 @@ def spec_from_mapping(entry: Mapping[str, Any], channel_id: int, default_timezon
         # YAML 1.1 reads an unquoted 21:30 as the base-60 number 1290.
         raise OptionError("time", "write the time in quotes, or YAML reads it as a number", 'time: "09:00"')
     return make_spec(
-        name=_text("name", entry.get("name")),
+        name=_text("name", entry.get("name")) or "",  # `name:` left empty: parse_name rejects "" with the hint
         channel_id=channel_id,
         time=_text("time", time),
         days=_text("days", entry.get("days")),

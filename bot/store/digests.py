@@ -203,7 +203,7 @@ class DigestStore:
         with self.engine.begin() as conn:
             if conn.scalar(select(digests.c.id).where(digests.c.id == digest_id)) is None:
                 return 0  # removed while it ran: nothing left to record against
-            run_id = conn.execute(
+            inserted = conn.execute(
                 insert(digest_runs).values(
                     digest_id=digest_id,
                     started_at=started_at,
@@ -214,7 +214,9 @@ class DigestStore:
                     message_ids=json.dumps([mid for mid, _ in delivered]),
                     error=error[:500] if error else None,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert inserted is not None  # a single-row INSERT always reports its key
+            run_id = inserted[0]
             if items:
                 stmt = sqlite_insert(digest_items).on_conflict_do_nothing(index_elements=["digest_id", "story_id"])
                 conn.execute(

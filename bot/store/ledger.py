@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import Connection, and_, case, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Update, and_, case, func, insert, select, update
 
 from bot.planning import Action, ActionKind
 from bot.store.records import DeliveryState as S
@@ -176,9 +176,9 @@ def record_attempt(conn: Connection, key: DeliveryKey, error: str) -> None:
     conn.execute(_row(*key).values(attempts=deliveries.c.attempts + 1, last_error=error[:500], updated_at=time.time()))
 
 
-def _scoped(where, channels: Collection[int]):
+def _scoped(where: ColumnElement[bool], channels: Collection[int]) -> ColumnElement[bool]:
     return and_(where, deliveries.c.channel_id.in_(list(channels))) if channels else where
 
 
-def _row(story_id: int, channel_id: int):
+def _row(story_id: int, channel_id: int) -> Update:
     return update(deliveries).where(deliveries.c.story_id == story_id, deliveries.c.channel_id == channel_id)

@@ -216,13 +216,15 @@ class NewsroomStore:
                 .group_by(d.channel_id)
                 .order_by(d.channel_id)
             ).all()
-            errors = dict(
-                conn.execute(
+            # Oldest first, so each channel keeps its latest error.
+            errors: dict[int, str] = {
+                channel: error
+                for channel, error in conn.execute(
                     select(d.channel_id, d.last_error)
                     .where(d.last_error.is_not(None), d.updated_at >= now - 86400)
                     .order_by(d.updated_at)
-                ).all()
-            )
+                )
+            }
         return [
             ChannelActivity(r[0], int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), r[4], errors.get(r[0])) for r in rows
         ]

@@ -88,8 +88,8 @@ def test_forum_post_with_matching_tags_edit_unpublish_restart(fake: FakeDiscord,
     assert not fake.requests_to("POST", rf"^/channels/{FORUM}/messages$"), "no plain message to a forum"
 
     write_story(bot.articles, "one.md", 1, title="Renamed forum story", topics=["Science"])
-    fake.wait_for(lambda: fake.channel_spec(post.id).name == "Renamed forum story")
-    assert fake.channel_spec(post.id).applied_tags == [TAGS["Science"]]
+    fake.wait_for(lambda: getattr(fake.channel_spec(post.id), "name", None) == "Renamed forum story")
+    assert (spec := fake.channel_spec(post.id)) is not None and spec.applied_tags == [TAGS["Science"]]
     fake.wait_for(lambda: fake.messages(post.id)[0]["embeds"][0]["title"] == "Renamed forum story")
 
     restart_posts_nothing(bot, fake)
@@ -104,7 +104,9 @@ def test_forum_creates_missing_topic_tags(fake: FakeDiscord, make_bot: MakeBot) 
     bot = make_bot(channels=[route(FORUM, create_tags=True)]).start()
     write_story(bot.articles, "one.md", 1, title="Climate story", topics=["Climate", "AI"])
     post = fake.wait_for(lambda: fake.threads(FORUM))[0]
-    tags = {t["name"]: t["id"] for t in fake.channel_spec(FORUM).available_tags}
+    forum = fake.channel_spec(FORUM)
+    assert forum is not None
+    tags = {t["name"]: t["id"] for t in forum.available_tags}
     assert "Climate" in tags and len(tags) == 4
     assert sorted(post.applied_tags) == sorted([tags["Climate"], TAGS["AI"]])
 

@@ -188,7 +188,11 @@ def test_scheduled_runs_fire_after_a_restart_and_once_after_downtime(
         for bot, server in ((live, fake), (down, second_fake)):
             write_story(bot.articles, "1.md", 1)
             write_story(bot.articles, "2.md", 2)
-            server.wait_for(lambda server=server: len(server.messages(NEWS)) == 2)
+
+            def both_posted(server: FakeDiscord = server) -> bool:
+                return len(server.messages(NEWS)) == 2
+
+            server.wait_for(both_posted)
         due = math.ceil((time.time() + 20) / 60) * 60
         at = datetime.fromtimestamp(due, UTC).strftime("%H:%M")
         assert "Scheduled" in text(ask(fake, "schedule", name="live", channel=ALERTS, time=at))

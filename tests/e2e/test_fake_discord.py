@@ -53,11 +53,12 @@ class ClientThread:
         @client.event
         async def on_ready() -> None:
             guild = client.get_guild(DEFAULT_GUILD_ID)
+            role = guild.get_role(DEFAULT_ROLE_ID) if guild else None
             self.ready_snapshot = {
                 "guild": guild.name if guild else None,
                 "channels": sorted(c.name for c in guild.text_channels) if guild else [],
                 "default_role_ok": bool(guild and guild.default_role.id == guild.id),
-                "ai_fans": guild.get_role(DEFAULT_ROLE_ID).name if guild and guild.get_role(DEFAULT_ROLE_ID) else None,
+                "ai_fans": role.name if role else None,
                 "me": guild.me.id if guild and guild.me else None,
             }
             self.ready.set()
@@ -288,7 +289,8 @@ def test_interaction_round_trip(fake: FakeDiscord, bot: ClientThread) -> None:
 
     slow = fake.send_interaction(name="slow", channel_id=NEWS)
     fake.wait_for(lambda: [m for m in fake.messages(NEWS) if m["content"] == "done"])
-    assert fake.callback_for(slow.id)["type"] == 5
+    deferred = fake.callback_for(slow.id)
+    assert deferred is not None and deferred["type"] == 5
 
 
 def test_reconnect_resumes(fake: FakeDiscord, bot: ClientThread) -> None:

@@ -111,7 +111,7 @@ def test_topic_role_pings_exactly_that_role_and_subscribe_adds_it(fake: FakeDisc
     )
     assert "subscribe" in reply_text(bound)
     write_story(bot.articles, "space.md", 1, topics=["Space"], title="@everyone launch day <@&999>")
-    message = fake.wait_for(lambda: (posted(fake, NEWS) or [None])[0])
+    message = fake.wait_for(lambda: next(iter(posted(fake, NEWS)), None))
     assert message["allowed_mentions"]["roles"] == [str(DEFAULT_ROLE_ID)]
     assert message["allowed_mentions"]["parse"] == []
     assert message["pinged"] == [f"<@&{DEFAULT_ROLE_ID}>"]
@@ -144,7 +144,7 @@ def test_forbidden_channel_raises_one_alert_and_other_routes_keep_posting(fake: 
     for n in range(3):
         write_story(bot.articles, f"{n}.md", n, topics=["AI"], quality=90)
     fake.wait_for(lambda: len(posted(fake, NEWS)) == 3)
-    alert = fake.wait_for(lambda: (posted(fake, ALERTS) or [None])[0])
+    alert = fake.wait_for(lambda: next(iter(posted(fake, ALERTS)), None))
     assert "Missing permissions" in alert["embeds"][0]["title"] and str(AI) in alert["embeds"][0]["description"]
     time.sleep(1.0)
     assert len(posted(fake, ALERTS)) == 1, "at most one alert per problem per hour"

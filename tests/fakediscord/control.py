@@ -8,7 +8,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .ratelimit import Rate
 from .store import Failure, FakeState
@@ -20,9 +20,14 @@ T = TypeVar("T")
 
 class ControlMixin:
     state: FakeState
-    requests: list[dict[str, Any]]
-    connected_sessions: int
-    count_429: int
+    if TYPE_CHECKING:  # read-only properties of FakeDiscord
+
+        @property
+        def requests(self) -> list[dict[str, Any]]: ...
+        @property
+        def connected_sessions(self) -> int: ...
+        @property
+        def count_429(self) -> int: ...
 
     # ----- failure injection ---------------------------------------------------------------
     def fail_next(
@@ -88,7 +93,7 @@ class ControlMixin:
             self.state.limiter.channel_rate = rate
 
     # ----- waiting -------------------------------------------------------------------------
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.02) -> T:
+    def wait_for(self, predicate: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.02) -> T:
         """Poll ``predicate`` until it returns something truthy (exceptions count as "not yet")."""
         deadline = time.monotonic() + timeout
         while True:
@@ -96,21 +101,27 @@ class ControlMixin:
             try:
                 result = predicate()
             except Exception as exc:
-                result, last_error = None, exc  # type: ignore[assignment]
+                result, last_error = None, exc
             if result:
                 return result
             if time.monotonic() >= deadline:
                 raise AssertionError(self._timeout_message(predicate, timeout, result, last_error))
             time.sleep(interval)
 
-    async def wait_for_async(self, predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.02) -> T:
+    # Running out fails with a message naming the predicate, which asyncio.timeout can't give.
+    async def wait_for_async(
+        self,
+        predicate: Callable[[], T | None],
+        timeout: float = 10.0,  # noqa: ASYNC109
+        interval: float = 0.02,
+    ) -> T:
         """``wait_for`` for code running on its own event loop (bench scripts, async tests)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
                 result = predicate()
             except Exception:
-                result = None  # type: ignore[assignment]
+                result = None
             if result:
                 return result
             if time.monotonic() >= deadline:

@@ -169,8 +169,8 @@ class KindRoutes:
                     return _invalid("applied_tags", "Must be at most 5 of the channel's tags.")
                 channel.applied_tags = tags
             if "available_tags" in body and channel.type in FORUM_TYPES:
-                tags = body["available_tags"] or []
-                if len(tags) > 20 or any(not 1 <= len(str(t.get("name", ""))) <= 20 for t in tags):
+                new_tags: list[dict[str, Any]] = body["available_tags"] or []
+                if len(new_tags) > 20 or any(not 1 <= len(str(t.get("name", ""))) <= 20 for t in new_tags):
                     return _invalid("available_tags", "At most 20 tags, names of 1 to 20 characters.")
                 channel.available_tags = [
                     {
@@ -180,7 +180,7 @@ class KindRoutes:
                         "emoji_id": t.get("emoji_id"),
                         "emoji_name": t.get("emoji_name"),
                     }
-                    for t in tags
+                    for t in new_tags
                 ]
             return json_response(channel_object(channel, guild.id))
 
@@ -331,10 +331,10 @@ class KindRoutes:
                 thread.applied_tags = [str(t) for t in body.get("applied_tags") or []]
                 target = thread.id
             elif thread_param:
-                thread = guild.channel(int(thread_param))
-                if thread is None or thread.parent_id != channel.id:
+                existing = guild.channel(int(thread_param))
+                if existing is None or existing.parent_id != channel.id:
                     return _err(UNKNOWN_CHANNEL)
-                target = thread.id
+                target = existing.id
             record = state.build_message(
                 target,
                 message,

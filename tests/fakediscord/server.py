@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from . import routes_app, routes_channels, routes_kinds
 from .gateway import Gateway
@@ -88,17 +88,18 @@ class FakeServer:
             payload: Any = None
             reader = await request.multipart()
             while (part := await reader.next()) is not None:
-                data = await part.read()  # type: ignore[union-attr]
-                if part.name == "payload_json":  # type: ignore[union-attr]
+                assert isinstance(part, BodyPartReader)  # discord.py never nests multipart bodies
+                data = await part.read()
+                if part.name == "payload_json":
                     payload = json.loads(data)
                 else:
                     request[FILES].append(
                         {
                             "filename": part.filename,
-                            "size": len(data),  # type: ignore[union-attr]
+                            "size": len(data),
                             "content_type": part.headers.get("Content-Type"),
                         }
-                    )  # type: ignore[union-attr]
+                    )
             return payload
         raw = await request.read()
         return json.loads(raw) if raw.strip() else None

@@ -175,7 +175,7 @@ async def test_deliveries_to_a_blocked_channel_stay_pending_and_go_out_once_it_i
     gate = world.gate()
     try:
         await pipeline.start(sink, watch=False, gate=gate)
-        while sink.titles(NEWS) != ["AI story"]:
+        while sink.titles(NEWS) != ["AI story"]:  # noqa: ASYNC110  the sink has no event to wait on
             await asyncio.sleep(0.01)
         assert sink.titles(AI_ONLY) == []
         counts = store.counts()
@@ -197,7 +197,7 @@ async def test_recheck_on_request_blocks_a_channel_that_went_bad_and_checks_a_ne
     world.bad[1] = "lacks the bot permission Send Messages"
     gate.recheck(1)
     gate.recheck(5)  # never seen: its first check
-    while world.probes.count(1) < 2 or 5 not in world.probes:
+    while world.probes.count(1) < 2 or 5 not in world.probes:  # noqa: ASYNC110  the probes run in gate's tasks
         await asyncio.sleep(0.01)
     await gate.wait_open(5)
     assert gate.waiting == {1: "lacks the bot permission Send Messages"}

@@ -19,6 +19,7 @@ from bot.config import (
     load_config,
     parse_config,
 )
+from bot.planning import BackfillMode, OnUnpublish
 
 REPO_ROOT = Path(__file__).parents[2]
 REPO_CONFIG = REPO_ROOT / "config/newsdesk.yaml"
@@ -45,7 +46,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def assert_defaults(config: Config) -> None:
     assert config == Config()
     assert config.articles.path == Path("articles")
-    assert config.articles.backfill == Backfill("none", 0)
+    assert config.articles.backfill == Backfill(BackfillMode.NONE, 0)
     assert config.articles.on_unpublish == "delete"
     assert config.articles.max_file_bytes == 1024 * 1024
     assert config.articles.rescan_seconds == 300.0
@@ -78,8 +79,8 @@ def test_repo_config_loads() -> None:
     # Relative paths in the file are resolved against config/: the sample points back at the repository root.
     assert config.articles == ArticlesConfig(
         path=REPO_ROOT / "articles",
-        backfill=Backfill("latest", 3),
-        on_unpublish="delete",
+        backfill=Backfill(BackfillMode.LATEST, 3),
+        on_unpublish=OnUnpublish.DELETE,
         max_file_bytes=1048576,
         rescan_seconds=300.0,
         debounce_ms=30,
@@ -133,7 +134,9 @@ alerts: {}
 """,
     )
     config = load_config(path, env={})
-    assert config.articles == ArticlesConfig(Path("/srv/stories"), Backfill("all", 0), "keep", 4096, 2.5, 100)
+    assert config.articles == ArticlesConfig(
+        Path("/srv/stories"), Backfill(BackfillMode.ALL, 0), OnUnpublish.KEEP, 4096, 2.5, 100
+    )
     assert config.storage_url == "sqlite:////tmp/x.db"
     assert config.discord.api_base == "http://127.0.0.1:8080/api/v10"  # trailing slash dropped
     assert config.discord.gateway_url == "ws://127.0.0.1:8080/gateway"
@@ -262,11 +265,11 @@ def test_unknown_channel_key() -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("none", Backfill("none", 0)),
-        ("all", Backfill("all", 0)),
-        ("latest:5", Backfill("latest", 5)),
-        ("LATEST:12", Backfill("latest", 12)),
-        (" all ", Backfill("all", 0)),
+        ("none", Backfill(BackfillMode.NONE, 0)),
+        ("all", Backfill(BackfillMode.ALL, 0)),
+        ("latest:5", Backfill(BackfillMode.LATEST, 5)),
+        ("LATEST:12", Backfill(BackfillMode.LATEST, 12)),
+        (" all ", Backfill(BackfillMode.ALL, 0)),
     ],
 )
 def test_backfill(value: str, expected: Backfill) -> None:
@@ -276,7 +279,7 @@ def test_backfill(value: str, expected: Backfill) -> None:
 
 def test_backfill_from_yaml(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "articles:\n  backfill: latest:5\n"), env={})
-    assert config.articles.backfill == Backfill("latest", 5)
+    assert config.articles.backfill == Backfill(BackfillMode.LATEST, 5)
 
 
 @pytest.mark.parametrize("value", ["some", "latest", "latest:", "latest:x", "latest:-1", "latest 5", "first:3", 5, ""])

@@ -180,7 +180,7 @@ async def test_delete_card_names_the_story_after_a_restart(tmp_path: Path, monke
     monkeypatch.setenv("COLUMNS", "100")
     folder = tmp_path / "articles"
     folder.mkdir()
-    raw = {
+    raw: dict[str, Any] = {
         "articles": {"path": str(folder), "backfill": "all"},
         "storage": {"url": f"sqlite:///{tmp_path / 'console.db'}"},
         "channels": [{"id": 1, "name": "news", "topics": "*"}],

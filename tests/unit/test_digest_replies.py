@@ -16,7 +16,7 @@ from bot.digest.runner import RunOutcome
 from bot.digest.spec import make_spec
 from bot.options import OptionError
 from bot.store.digest_tables import CONFIG_GUILD
-from bot.store.digests import DigestRow
+from bot.store.digests import DigestRow, RunStatus
 
 
 def row(guild_id: int = 1, **options: object) -> DigestRow:
@@ -44,9 +44,9 @@ def test_list_text_fits_an_embed() -> None:
 
 
 def test_outcomes() -> None:
-    assert outcome_text(RunOutcome("sent", 3, (1,)), 42) == "Posted 3 stories to <#42> in 1 message."
-    assert outcome_text(RunOutcome("sent", 1, (1,)), 42) == "Posted 1 story to <#42> in 1 message."
-    failed = outcome_text(RunOutcome("failed", error="missing permissions: Missing Access"), 42)
+    assert outcome_text(RunOutcome(RunStatus.SENT, 3, (1,)), 42) == "Posted 3 stories to <#42> in 1 message."
+    assert outcome_text(RunOutcome(RunStatus.SENT, 1, (1,)), 42) == "Posted 1 story to <#42> in 1 message."
+    failed = outcome_text(RunOutcome(RunStatus.FAILED, error="missing permissions: Missing Access"), 42)
     assert "Missing Access" in failed and "stays scheduled" in failed
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,7 @@ class RecordingSink:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(f"sqlite:///{tmp_path / 'test.db'}")
     yield s
     s.close()
@@ -139,7 +141,7 @@ async def test_first_run_looks_back_one_period_and_the_archive_is_not_news(
     add(store, 1, publishedDateTime=(now - timedelta(days=3)).isoformat())  # the archive, old
     add(store, 2, publishedDateTime=(now - timedelta(hours=2)).isoformat())  # the archive, but published lately
     store.set_meta(BASELINE_KEY, str(time.time()))  # the first index is done
-    time.sleep(0.01)
+    await asyncio.sleep(0.01)
     add(store, 3, publishedDateTime=(now - timedelta(days=3)).isoformat())  # a new file with an old date: news
     row = digest(runner, time=(now - timedelta(hours=1)).strftime("%H:%M"))
     outcome = await runner.run(row.id)

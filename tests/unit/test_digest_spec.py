@@ -116,6 +116,7 @@ def test_no_digests_and_default_scheduler() -> None:
         ("digests:\n  - {name: a, time: '09:00'}", "digests[0].channel"),
         ("digests:\n  - {name: a, channel: news, time: '09:00'}", "digests[0].channel"),
         (f"digests:\n  - {{channel: {CHANNEL}, time: '09:00'}}", "digests[0].name"),
+        (f"digests:\n  - {{name: , channel: {CHANNEL}, time: '09:00'}}", "digests[0].name"),
         (f"digests:\n  - {{name: a, channel: {CHANNEL}, time: '09:00', colour: red}}", "digests[0].colour"),
         (f"digests:\n  - {{name: a, channel: {CHANNEL}, time: '09:00', timezone: Nowhere}}", "digests[0].timezone"),
         (f"digests:\n  - {{name: a, channel: {CHANNEL}, cron: '0 9 * * 9'}}", "digests[0].cron"),

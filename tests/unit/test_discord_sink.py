@@ -25,7 +25,7 @@ def answer(status: int, text: str = "") -> discord.HTTPException:
     kind = {403: discord.Forbidden, 404: discord.NotFound}.get(status, discord.HTTPException)
     if status >= 500:
         kind = discord.DiscordServerError
-    return kind(response, {"code": 0, "message": text})  # type: ignore[arg-type]
+    return kind(response, {"code": 0, "message": text})
 
 
 class Http:
@@ -47,8 +47,8 @@ def url(path: str) -> str:
     return Route.BASE + path
 
 
-async def post_fails_with(error: BaseException | None, timeout: float = 5.0) -> DeliveryError:
-    sink = DiscordSink(Http({url(f"/channels/{CHANNEL}/messages"): error}), timeout=timeout)  # type: ignore[arg-type]
+async def post_fails_with(error: BaseException | None, sink_timeout: float = 5.0) -> DeliveryError:
+    sink = DiscordSink(Http({url(f"/channels/{CHANNEL}/messages"): error}), timeout=sink_timeout)  # type: ignore[arg-type]
     with pytest.raises(DeliveryError) as caught:
         await sink.post(CHANNEL, {"content": "x"}, nonce="n")
     return caught.value
@@ -73,7 +73,7 @@ async def test_rate_limit_and_server_errors_are_retried_bad_requests_are_not() -
 
 
 async def test_silence_and_connection_errors_are_retried() -> None:
-    silent = await post_fails_with(None, timeout=0.05)
+    silent = await post_fails_with(None, sink_timeout=0.05)
     assert silent.retryable and "no answer" in silent.reason
     refused = await post_fails_with(ConnectionRefusedError(111, "Connection refused"))
     assert refused.retryable and "connection problem" in refused.reason

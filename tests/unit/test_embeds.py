@@ -63,7 +63,7 @@ def test_timestamp_is_iso_utc() -> None:
     cet = timezone(timedelta(hours=1))
     embed = embed_of(build_story_message(make_story(published_at=datetime(2026, 11, 24, 10, 15, tzinfo=cet))))
     assert embed["timestamp"] == "2026-11-24T09:15:00+00:00"
-    naive = embed_of(build_story_message(make_story(published_at=datetime(2026, 11, 24, 9, 15))))
+    naive = embed_of(build_story_message(make_story(published_at=datetime(2026, 11, 24, 9, 15))))  # noqa: DTZ001
     assert naive["timestamp"] == "2026-11-24T09:15:00+00:00"
     assert "timestamp" not in embed_of(build_story_message(make_story(published_at=None)))
 

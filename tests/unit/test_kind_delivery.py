@@ -4,7 +4,7 @@ sink's own classification of the new answers. The HTTP client stands in for disc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,7 +18,7 @@ from bot.channel_kinds import MANAGE_WEBHOOKS, ChannelInfo, ChannelKind
 from bot.config import KindOptions
 from bot.discord_sink import DiscordSink
 from bot.kind_delivery import KindDeliverer
-from bot.planning import post
+from bot.planning import Action, StoryChange, post
 from bot.sinks import DeliveryError
 from bot.store import Delivery, DeliveryState, Store
 from bot.store.webhooks import WebhookStore
@@ -45,7 +45,7 @@ class Http:
 
 def http_error(status: int, code: int) -> discord.HTTPException:
     response = SimpleNamespace(status=status, reason="")
-    return discord.HTTPException(response, {"code": code, "message": "x"})  # type: ignore[arg-type]
+    return discord.HTTPException(response, {"code": code, "message": "x"})
 
 
 @pytest.fixture
@@ -56,7 +56,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def delivery(store: Store) -> Delivery:
-    store.apply([parsed_file("a.md", 1)], lambda changes, _ledger=None: [post(c.story_id, [CHANNEL]) for c in changes])
+    def planner(changes: Sequence[StoryChange], _ledger: object = None) -> list[Action]:
+        return [post(c.story_id, [CHANNEL]) for c in changes]
+
+    store.apply([parsed_file("a.md", 1)], planner)
     found = store.delivery((1, CHANNEL))
     assert found is not None
     return found

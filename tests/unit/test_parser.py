@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -137,7 +137,7 @@ def test_seed_published_at_is_aware_utc(seed: Story) -> None:
     assert seed.published_at == datetime(2020, 2, 21, 17, 8, tzinfo=UTC)
     assert seed.published_at is not None
     assert seed.published_at.utcoffset() is not None
-    assert seed.published_at.utcoffset().total_seconds() == 0
+    assert seed.published_at.utcoffset() == timedelta(0)
 
 
 def test_seed_provider_and_topics(seed: Story) -> None:
@@ -346,7 +346,7 @@ def test_blank_topics_are_dropped() -> None:
 def test_naive_datetime_is_utc() -> None:
     story = parse("title: T\npublishedDateTime: 2020-02-21 17:08:00")
     assert story.published_at == datetime(2020, 2, 21, 17, 8, tzinfo=UTC)
-    assert story.published_at.utcoffset().total_seconds() == 0
+    assert story.published_at.utcoffset() == timedelta(0)
 
 
 def test_naive_datetime_string_is_utc() -> None:
@@ -358,7 +358,7 @@ def test_naive_datetime_string_is_utc() -> None:
 def test_offset_datetime_is_converted_to_utc() -> None:
     story = parse("title: T\npublishedDateTime: '2020-02-21T19:08:00+02:00'")
     assert story.published_at == datetime(2020, 2, 21, 17, 8, tzinfo=UTC)
-    assert story.published_at.utcoffset().total_seconds() == 0
+    assert story.published_at.utcoffset() == timedelta(0)
 
 
 def test_quoted_z_datetime() -> None:

@@ -40,7 +40,7 @@ async def test_silence_times_out() -> None:
 
 async def test_server_errors_after_discord_py_retries() -> None:
     response = SimpleNamespace(status=503, reason="Service Unavailable")
-    error = discord.DiscordServerError(response, "upstream down")  # type: ignore[arg-type]
+    error = discord.DiscordServerError(response, "upstream down")
     with pytest.raises(DiscordUnreachable, match="keeps failing: HTTP 503"):
         await reach(fail(error), where=WHERE, timeout=5)
 

@@ -327,8 +327,11 @@ def test_explain_finds_stories_by_title(store: Store) -> None:
     newsroom = NewsroomStore(store)
     assert [t for _i, t in newsroom.story_titles("rain")] == ["Rain in Spain"]
     assert {t for _i, t in newsroom.story_titles("")} == {"Chips get faster", "Rain in Spain"}
-    story_id, found = newsroom.find_story("Rain in Spain")
-    assert newsroom.find_story(str(story_id))[1] == found and not found.published
+    rain = newsroom.find_story("Rain in Spain")
+    assert rain is not None
+    story_id, found = rain
+    again = newsroom.find_story(str(story_id))
+    assert again is not None and again[1] == found and not found.published
     assert newsroom.find_story("100% nothing_") is None
 
 

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy import text
 from bot.parser import parse_story_text
 from bot.planning import make_planner
 from bot.search_service import SearchRequest, search_stories
-from bot.store import FileParsed, FileRemoved, Store
+from bot.store import DeliveryState, FileParsed, FileRemoved, ScanItem, Store
 from bot.store.search_queries import fts_match
 from tests.storyfiles import story_text
 
@@ -28,13 +29,13 @@ def parsed(path: str, n: int, **fields: object) -> FileParsed:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(f"sqlite:///{tmp_path / 'db' / 'test.db'}")
     yield s
     s.close()
 
 
-def apply(store: Store, *items: object, announce: bool = True, on_unpublish: str = "delete") -> list[tuple[int, int]]:
+def apply(store: Store, *items: ScanItem, announce: bool = True, on_unpublish: str = "delete") -> list[tuple[int, int]]:
     return store.apply(
         list(items), make_planner(lambda s: CHANNELS, announce=announce, on_unpublish=on_unpublish)
     ).pending
@@ -90,7 +91,7 @@ def test_settle_is_ignored_for_a_replanned_row(store: Store) -> None:
     stale = store.delivery(key)
     assert stale is not None
     apply(store, parsed("a.md", 1, title="Changed while sending"))
-    store.settle(stale, "sent", message_id=99, payload_hash="old")
+    store.settle(stale, DeliveryState.SENT, message_id=99, payload_hash="old")
     fresh = store.delivery(key)
     assert fresh is not None
     assert fresh.state == "post" and fresh.message_id == 99  # still to do: it must be brought up to date
@@ -101,7 +102,7 @@ def test_removing_the_only_file_plans_deletion_and_hides_the_story(store: Store)
     for key in store.pending_deliveries():
         d = store.delivery(key)
         assert d is not None
-        store.settle(d, "sent", message_id=key[1] * 10, payload_hash="h")
+        store.settle(d, DeliveryState.SENT, message_id=key[1] * 10, payload_hash="h")
     pending = apply(store, FileRemoved("a.md"))
     assert sorted(ch for _, ch in pending) == CHANNELS
     assert {store.delivery(k).state for k in pending} == {"delete"}  # type: ignore[union-attr]
@@ -116,7 +117,7 @@ def test_keep_mode_cancels_unsent_posts_only(store: Store) -> None:
     first, second = store.pending_deliveries()
     d = store.delivery(first)
     assert d is not None
-    store.settle(d, "sent", message_id=5, payload_hash="h")
+    store.settle(d, DeliveryState.SENT, message_id=5, payload_hash="h")
     assert apply(store, parsed("a.md", 1, published=False), on_unpublish="keep") == []
     assert store.delivery(first).state == "sent"  # type: ignore[union-attr]
     assert store.delivery(second).state == "cancelled"  # type: ignore[union-attr]

@@ -74,8 +74,9 @@ def test_escape_link_url_encodes_parentheses() -> None:
 
 
 def test_as_utc_reads_naive_as_utc_and_converts_aware() -> None:
-    assert as_utc(datetime(2026, 3, 1, 9, 30)) == datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-    assert as_utc(datetime(2026, 3, 1, 9, 30)).tzinfo is UTC
+    naive = datetime(2026, 3, 1, 9, 30)  # noqa: DTZ001  naive on purpose: what as_utc must read as UTC
+    assert as_utc(naive) == datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    assert as_utc(naive).tzinfo is UTC
     vienna_winter = timezone(timedelta(hours=1))
     converted = as_utc(datetime(2026, 3, 1, 10, 30, tzinfo=vienna_winter))
     assert converted.tzinfo is UTC and converted.hour == 9

@@ -138,7 +138,7 @@ async def test_file_written_in_slow_chunks_is_handed_over_once_complete(
     root, recorder = inotify_watched
     text = story_text(8, title="The complete story")
     size = len(text) // 4 + 1
-    with open(root / "slow.md", "w", encoding="utf-8") as writer:
+    with open(root / "slow.md", "w", encoding="utf-8") as writer:  # noqa: ASYNC230  held open across awaits on purpose
         for start in range(0, len(text), size):
             writer.write(text[start : start + size])
             writer.flush()
@@ -165,10 +165,10 @@ async def test_writer_that_keeps_the_file_open_is_handed_over_after_going_quiet(
     from bot.inotify_watcher import InotifyWatch
 
     recorder, stop = Recorder(tmp_path), asyncio.Event()
-    watch = InotifyWatch(tmp_path.resolve(), quiet_ms=30, max_open_quiet_s=0.3)
+    watch = InotifyWatch(tmp_path.resolve(), quiet_ms=30, max_open_quiet_s=0.3)  # noqa: ASYNC240  a local tmp dir
     task = asyncio.create_task(watch.run(recorder, stop))
     await asyncio.sleep(0.2)
-    with open(tmp_path / "held.md", "w", encoding="utf-8") as writer:
+    with open(tmp_path / "held.md", "w", encoding="utf-8") as writer:  # noqa: ASYNC230  held open on purpose
         writer.write(story_text(10))
         writer.flush()
         # No close ever comes while we wait: the fallback timer hands the quiet file over anyway.
