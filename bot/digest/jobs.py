@@ -43,7 +43,7 @@ async def run_digest_job(digest_id: int) -> None:
         log.warning("Digest %s is due but no digest runner is attached (bot shutting down?); skipped", digest_id)
         return
     try:
-        await _attached[-1].run(digest_id)
+        await _attached[-1].run_scheduled(digest_id)
     except Exception:
         log.exception("Digest %s failed unexpectedly; it stays scheduled", digest_id)
 

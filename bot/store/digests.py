@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.digest.ranking import DigestCandidate
 from bot.digest.schedule import Schedule
 from bot.digest.spec import DigestSpec
-from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_runs, digests
+from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_run_keys, digest_runs, digests
 from bot.store.schema import meta, stories, story_topics
 from bot.store.store import Store
 from bot.story import Story
@@ -32,6 +32,7 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"  # fewer new stories than min_items
     MISSING = "missing"  # the digest was removed before it ran; never stored
+    DUPLICATE = "duplicate"  # this run (its run key) was already claimed, by this process or another; never stored
 
 
 # Only a run that delivered everything closes its window; after a partial one the rest is still due.
@@ -178,6 +179,16 @@ class DigestStore:
             return {r.id: Story.from_dict(json.loads(r.data)) for r in rows}
 
     # -- runs -----------------------------------------------------------------------------------------------
+
+    def claim_run(self, digest_id: int, run_key: str, now: float | None = None) -> bool:
+        """Take the right to post run ``run_key`` of the digest: True once per key, False ever after (and when
+        the digest is gone). The insert is the claim, so two processes firing the same run cannot both win."""
+        stmt = sqlite_insert(digest_run_keys).on_conflict_do_nothing(index_elements=["digest_id", "run_key"])
+        with self.engine.begin() as conn:
+            if conn.scalar(select(digests.c.id).where(digests.c.id == digest_id)) is None:
+                return False
+            values = {"digest_id": digest_id, "run_key": run_key, "claimed_at": time.time() if now is None else now}
+            return conn.execute(stmt.values(**values)).rowcount == 1
 
     def record_run(
         self,

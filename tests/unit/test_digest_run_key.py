@@ -1,0 +1,73 @@
+"""The digest run key: whatever fires a scheduled run (two processes, a restart), it posts once; manual runs
+each get their own key."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.digest.runner import DigestRunner, scheduled_run_key
+from bot.digest.spec import make_spec
+from bot.store import Store
+from bot.store.digests import BASELINE_KEY, DigestStore
+from tests.unit.test_digest_runner import CHANNEL, GUILD, RecordingSink, add
+
+NINE = datetime(2026, 11, 24, 9, 0, tzinfo=UTC).timestamp()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store.open(f"sqlite:///{tmp_path / 'test.db'}")
+    s.set_meta(BASELINE_KEY, str(time.time() - 3600))
+    yield s
+    s.close()
+
+
+def save(store: Store) -> int:
+    spec = make_spec(name="daily", channel_id=CHANNEL, time="09:00", timezone="UTC")
+    return DigestStore(store).save(GUILD, spec).id
+
+
+def test_a_key_is_claimed_once(store: Store) -> None:
+    digests = DigestStore(store)
+    digest_id = save(store)
+    assert digests.claim_run(digest_id, "scheduled:1") is True
+    assert digests.claim_run(digest_id, "scheduled:1") is False
+    assert digests.claim_run(digest_id, "scheduled:2") is True
+    assert digests.claim_run(digest_id + 1, "scheduled:1") is False, "no digest, nothing to claim"
+
+
+def test_the_scheduled_key_is_the_run_time_it_stands_for(store: Store) -> None:
+    row = DigestStore(store).get(save(store))
+    assert row is not None
+    on_time = scheduled_run_key(row, NINE)
+    assert on_time == f"scheduled:{int(NINE)}"
+    assert scheduled_run_key(row, NINE + 1800) == on_time, "a late run (within grace) is the same run"
+    assert scheduled_run_key(row, NINE + 86400) != on_time
+
+
+async def test_two_runners_firing_the_same_scheduled_run_post_it_once(store: Store) -> None:
+    add(store, 1, title="Only once")
+    digest_id = save(store)
+    sinks = [RecordingSink(), RecordingSink()]
+    # Two processes' runners on one database, both firing the 09:00 run (one a little late).
+    first = DigestRunner(DigestStore(store), sinks[0], clock=lambda: NINE + 1, retry_base=0.001)
+    second = DigestRunner(DigestStore(store), sinks[1], clock=lambda: NINE + 40, retry_base=0.001)
+    assert (await first.run_scheduled(digest_id)).status == "sent"
+    assert (await second.run_scheduled(digest_id)).status == "duplicate"
+    assert len(sinks[0].posts) == 1 and sinks[1].posts == []
+    assert [r.status for r in DigestStore(store).runs(digest_id)] == ["sent"]
+
+
+async def test_manual_runs_each_have_their_own_key(store: Store) -> None:
+    add(store, 1, title="First")
+    digest_id = save(store)
+    sink = RecordingSink()
+    runner = DigestRunner(DigestStore(store), sink, retry_base=0.001)
+    assert (await runner.run(digest_id)).status == "sent"
+    add(store, 2, title="Second")
+    assert (await runner.run(digest_id)).status == "sent", "a second /digest run is a new run"
+    assert len(sink.posts) == 2
