@@ -9,7 +9,7 @@ import logging
 import pkgutil
 import socket
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
@@ -24,7 +24,9 @@ from bot.channel_check import WAITING_KEY, ChannelGate
 from bot.config import Config, DiscordConfig
 from bot.discord_sink import DiscordSink
 from bot.pipeline import Pipeline
+from bot.sharding import GuildDirectory, ShardPlan
 from bot.store import Store
+from bot.store.channel_guilds import ChannelGuildStore
 from bot.store.newsroom import NewsroomStore
 
 log = logging.getLogger(__name__)
@@ -148,6 +150,7 @@ class NewsBot(commands.Bot):
             # Defence in depth: the feed sets allowed_mentions per message, this covers everything else.
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=NewsTree,
+            **self.gateway_options(config.discord.shards),
         )
         self.config = config
         self.store = store
@@ -157,6 +160,15 @@ class NewsBot(commands.Bot):
         self.newsroom = newsroom
         self.gateway_outages = GatewayOutages()
         self._connected = asyncio.Event()
+
+    @staticmethod
+    def gateway_options(shards: ShardPlan) -> dict[str, Any]:
+        """Extra client options: none for one plain gateway connection (see ``ShardedNewsBot``)."""
+        return {}
+
+    def owns_channel(self, channel_id: int) -> bool:
+        """Whether this process posts to the channel (its guild is on one of our shards)."""
+        return self.pipeline.owns_channel(channel_id) if self.pipeline is not None else True
 
     def attach(self, *, sink: DiscordSink, alerter: Alerter, gate: ChannelGate) -> None:
         self.sink, self.alerter, self.gate = sink, alerter, gate
@@ -229,7 +241,37 @@ class NewsBot(commands.Bot):
         log.info("Connected to Discord as %s (%s guilds)", self.user, len(self.guilds))
 
 
-def channel_gate(config: Config, store: Store, sink: DiscordSink, alerter: Alerter, bot: NewsBot) -> ChannelGate:
+class ShardedNewsBot(NewsBot, commands.AutoShardedBot):
+    """The same bot on the shards ``discord.shard_count``/``shard_ids`` name: discord.py opens one gateway
+    connection per shard and Discord sends each only its guilds' events. With ``shard_count`` given,
+    discord.py asks no ``GET /gateway/bot`` and connects to ``discord.gateway_url``."""
+
+    @staticmethod
+    def gateway_options(shards: ShardPlan) -> dict[str, Any]:
+        return {"shard_count": shards.shard_count, "shard_ids": list(shards.shard_ids)}
+
+
+def make_bot(
+    *,
+    config: Config,
+    store: Store,
+    newsroom: NewsroomStore,
+    pipeline: Pipeline | None,
+    scheduler: AsyncIOScheduler | None = None,
+) -> NewsBot:
+    """A plain ``NewsBot`` unless shards are configured: without them the bot runs exactly as unsharded."""
+    kind = ShardedNewsBot if config.discord.shards.sharded else NewsBot
+    return kind(config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler)
+
+
+def channel_gate(
+    config: Config,
+    store: Store,
+    sink: DiscordSink,
+    alerter: Alerter,
+    bot: NewsBot,
+    guilds: GuildDirectory | None = None,
+) -> ChannelGate:
     """The gate the send queues ask before each delivery, reporting a bad channel once (log line and alert)
     and recording the waiting channels for ``newsdesk status``."""
     labels = {route.channel_id: f"channels[{i}].id" for i, route in enumerate(config.channels)}
@@ -244,6 +286,11 @@ def channel_gate(config: Config, store: Store, sink: DiscordSink, alerter: Alert
         text = json.dumps({str(ch): f"{label(ch)}: {why}" for ch, why in waiting.items()})
         await asyncio.to_thread(store.set_meta, WAITING_KEY, text)
 
+    async def located(channel_id: int, guild_id: int) -> None:
+        # The check's GET /channels/{id} named the guild: kept, so the next start needs no lookup for it.
+        if guilds is not None and guilds.learn(channel_id, guild_id):
+            await store.run_concurrent(ChannelGuildStore(store).remember, {channel_id: guild_id})
+
     # Whatever waited in an earlier run is checked afresh in this one.
     store.set_meta(WAITING_KEY, "{}")
     return ChannelGate(
@@ -252,4 +299,5 @@ def channel_gate(config: Config, store: Store, sink: DiscordSink, alerter: Alert
         label=label,
         on_blocked=blocked,
         on_change=changed,
+        on_guild=located,
     )
