@@ -16,6 +16,7 @@ from . import interactions
 from .control import ControlMixin
 from .ratelimit import Rate
 from .server import FakeServer
+from .sharding import ShardRecordsMixin
 from .store import Config, FakeState, Recordings, public
 from .world import DEFAULT_BOT_ID, READER_ID, ChannelSpec, GuildSpec, MemberSpec, channel_object, default_guild
 
@@ -30,7 +31,7 @@ class SentInteraction(NamedTuple):
     token: str
 
 
-class FakeDiscord(ControlMixin):
+class FakeDiscord(ControlMixin, ShardRecordsMixin):
     """A Discord-compatible REST + gateway server on 127.0.0.1 (see the package docstring)."""
 
     def __init__(
@@ -47,6 +48,7 @@ class FakeDiscord(ControlMixin):
         interaction_timeout: float | None = 3.0,
         echo_events: bool = True,
         host: str = "127.0.0.1",
+        shard_count: int = 1,
     ) -> None:
         specs = [g if isinstance(g, GuildSpec) else GuildSpec.from_dict(g) for g in guilds or []]
         config = Config(
@@ -67,6 +69,7 @@ class FakeDiscord(ControlMixin):
         self.host = host
         self.port = 0
         self.server = FakeServer(self.state, lambda: self.gateway_url)
+        self.server.gateway.shard_count = shard_count  # GET /gateway/bot's recommendation
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None

@@ -1,5 +1,5 @@
-"""The digest run key: whatever fires a scheduled run (two processes, a restart), it posts once; manual runs
-each get their own key."""
+"""Digests across shard processes: the run key (whatever fires a scheduled run, it posts once; manual runs
+each get their own key) and one APScheduler job table per shard set."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.digest import jobs
 from bot.digest.runner import DigestRunner, scheduled_run_key
 from bot.digest.spec import make_spec
+from bot.sharding import make_plan
 from bot.store import Store
 from bot.store.digests import BASELINE_KEY, DigestStore
 from tests.unit.test_digest_runner import CHANNEL, GUILD, RecordingSink, add
@@ -71,3 +73,26 @@ async def test_manual_runs_each_have_their_own_key(store: Store) -> None:
     add(store, 2, title="Second")
     assert (await runner.run(digest_id)).status == "sent", "a second /digest run is a new run"
     assert len(sink.posts) == 2
+
+
+def test_each_shard_set_has_its_own_job_table() -> None:
+    assert jobs.jobs_table("") == "apscheduler_jobs", "unsharded keeps the table it always had"
+    assert jobs.jobs_table(make_plan(2, [0]).key) == "apscheduler_jobs_n2_s0"
+    assert jobs.jobs_table(make_plan(2, [1]).key) != jobs.jobs_table(make_plan(2, [0]).key)
+
+
+async def test_two_processes_job_tables_do_not_see_each_others_jobs(store: Store) -> None:
+    digests = DigestStore(store)
+    mine = digests.get(save(store))
+    assert mine is not None
+    zero = jobs.make_scheduler(store, grace_seconds=60, tablename=jobs.jobs_table("n2_s0"))
+    one = jobs.make_scheduler(store, grace_seconds=60, tablename=jobs.jobs_table("n2_s1"))
+    zero.start(paused=True)
+    one.start(paused=True)
+    try:
+        assert jobs.reconcile_jobs(zero, [mine], grace_seconds=60) == 1
+        assert jobs.reconcile_jobs(one, [], grace_seconds=60) == 0
+        assert [j.id for j in zero.get_jobs()] == [jobs.job_id(mine.id)] and one.get_jobs() == []
+    finally:
+        zero.shutdown(wait=False)
+        one.shutdown(wait=False)
