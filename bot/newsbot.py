@@ -180,7 +180,9 @@ class NewsBot(commands.Bot):
         backoff (one log line each), because the feed keeps its deliveries pending meanwhile."""
         await reach(self.login(token), where=discord.http.Route.BASE, timeout=timeout)
         url = str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
-        logging.getLogger("discord.client").addFilter(self.gateway_outages)
+        # discord.client logs an unsharded connection's reconnects, discord.shard each shard's.
+        for logger in ("discord.client", "discord.shard"):
+            logging.getLogger(logger).addFilter(self.gateway_outages)
         runner = asyncio.create_task(self.connect(reconnect=True), name="discord-gateway")
         connected = asyncio.create_task(self._connected.wait())
         await asyncio.wait({runner, connected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)

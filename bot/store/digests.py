@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, or_, select
+from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, inspect, or_, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.digest.ranking import DigestCandidate
@@ -116,13 +116,16 @@ class DigestStore:
         with self.engine.connect() as conn:
             return [_digest(r) for r in conn.execute(select(digests).order_by(digests.c.name, digests.c.id))]
 
-    def next_run_times(self, jobs_table: str = JOBS_TABLE) -> dict[str, float | None]:
-        """Job id -> next run (epoch) from APScheduler's job table, for reports outside the running bot."""
+    def next_run_times(self) -> dict[str, float | None]:
+        """Job id -> next run (epoch) from APScheduler's job tables (``apscheduler_jobs`` and, when the bot runs
+        as shard processes, each one's ``apscheduler_jobs_<shards>``), for reports outside the running bot."""
+        found: dict[str, float | None] = {}
         with self.engine.connect() as conn:
-            if not self.engine.dialect.has_table(conn, jobs_table):
-                return {}
-            rows = conn.exec_driver_sql(f"SELECT id, next_run_time FROM {jobs_table}")
-            return {str(job_id): next_run for job_id, next_run in rows}
+            tables = [t for t in inspect(conn).get_table_names() if t == JOBS_TABLE or t.startswith(JOBS_TABLE + "_")]
+            for table in sorted(tables):
+                rows = conn.exec_driver_sql(f"SELECT id, next_run_time FROM {table}")  # names from the catalogue
+                found.update((str(job_id), next_run) for job_id, next_run in rows)
+        return found
 
     def remove(self, digest_id: int) -> bool:
         with self.engine.begin() as conn:

@@ -96,3 +96,21 @@ async def test_two_processes_job_tables_do_not_see_each_others_jobs(store: Store
     finally:
         zero.shutdown(wait=False)
         one.shutdown(wait=False)
+
+
+async def test_the_status_report_reads_every_shard_sets_job_table(store: Store) -> None:
+    digests = DigestStore(store)
+    first = digests.get(save(store))
+    second = digests.save(GUILD, make_spec(name="weekly", channel_id=CHANNEL, cron="0 9 * * fri"))
+    assert first is not None
+    schedulers = []
+    for key, rows in (("n2_s0", [first]), ("n2_s1", [second])):
+        scheduler = jobs.make_scheduler(store, grace_seconds=60, tablename=jobs.jobs_table(key))
+        scheduler.start(paused=True)
+        jobs.reconcile_jobs(scheduler, rows, grace_seconds=60)
+        schedulers.append(scheduler)
+    try:
+        assert set(digests.next_run_times()) == {jobs.job_id(first.id), jobs.job_id(second.id)}
+    finally:
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=False)
