@@ -87,6 +87,8 @@ def test_a_process_with_shard_0_posts_only_to_shard_0s_guild(fake: FakeDiscord, 
     bot.articles.mkdir(exist_ok=True)
     # Already there at start: queued the moment the feed starts, before the gateway has told us anything.
     write_story(bot.articles, "zero.md", 0, title="Waiting at start")
+    # WORLD's lookup is slow (one 500, retried by discord.py): nothing may be queued for it until it is located.
+    fake.fail_next("GET", rf"^/channels/{WORLD}$", 500)
     bot.start(args=["--shard-count", "2", "--shard-ids", "0"])
     assert fake.identified_shards == [(0, 2)]
     assert fake.shards_that_received("GUILD_CREATE") == {0}
