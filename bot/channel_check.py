@@ -33,6 +33,7 @@ MESSAGE_CHANNEL_TYPES = frozenset({0, 5, 10, 11, 12, 15, 16})
 class ChannelVerdict:
     ok: bool
     problem: str = ""  # why not, in words an admin can act on
+    guild_id: int | None = None  # the channel's server, when Discord's answer named it (decides its shard)
 
     @classmethod
     def good(cls) -> ChannelVerdict:
@@ -99,6 +100,7 @@ def judge(
 Probe = Callable[[int], Awaitable[ChannelVerdict]]
 Blocked = Callable[[int, str, str], Awaitable[None]]
 Changed = Callable[[dict[int, str]], Awaitable[None]]
+Located = Callable[[int, int], Awaitable[None]]
 
 
 class ChannelGate:
@@ -114,8 +116,10 @@ class ChannelGate:
         label: Callable[[int], str],
         on_blocked: Blocked | None = None,
         on_change: Changed | None = None,
+        on_guild: Located | None = None,
     ) -> None:
         self._probe = probe
+        self._on_guild = on_guild
         self._recheck = recheck_seconds
         self._label = label
         self._on_blocked = on_blocked
@@ -160,6 +164,10 @@ class ChannelGate:
         while channel_id in self._blocked:
             await self._event(channel_id).wait()
 
+    async def settle(self, channel_ids: Iterable[int]) -> None:
+        """Wait for the first check of these channels (what decides which shard's process posts to them)."""
+        await asyncio.gather(*(asyncio.shield(self._first_check(c)) for c in channel_ids))
+
     async def recheck_all(self) -> None:
         for channel_id in list(self._blocked):
             await self._check(channel_id)
@@ -181,6 +189,11 @@ class ChannelGate:
         except Exception as exc:
             log.warning("Could not check channel %s (%s); sending to it as usual", channel_id, exc)
             verdict = ChannelVerdict.good()
+        if verdict.guild_id is not None and self._on_guild is not None:
+            try:
+                await self._on_guild(channel_id, verdict.guild_id)
+            except Exception:
+                log.exception("Could not record the guild of channel %s", channel_id)
         was_blocked = channel_id in self._blocked
         if verdict.ok:
             if was_blocked:

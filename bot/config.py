@@ -15,6 +15,7 @@ from bot.digest.spec import DigestSpec, specs_from_config
 from bot.options import OptionError
 from bot.planning import BackfillMode, OnUnpublish
 from bot.route_rules import RULE_KEYS, RouteRules, parse_rules, parse_topic_colors
+from bot.sharding import ShardError, ShardPlan, make_plan, parse_shard_ids
 from bot.timezones import parse_timezone
 
 DEFAULT_CONFIG_PATH = Path("config/newsdesk.yaml")
@@ -101,6 +102,13 @@ class DiscordConfig:
     sync_guilds: tuple[int, ...] = ()
     request_timeout: float = 30.0
     channel_recheck_seconds: float = 300.0  # how often a channel the bot can't post to is checked again
+    shard_count: int | None = None  # None: one unsharded process serving every guild
+    shard_ids: tuple[int, ...] | None = None  # None with a count: all of its shards in this process
+
+    @property
+    def shards(self) -> ShardPlan:
+        """The checked shard plan (``parse_config`` and ``with_shards`` validated it already)."""
+        return make_plan(self.shard_count, self.shard_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +273,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
             ),
             request_timeout=_number(discord, "request_timeout", 30.0, "discord.", low=1, high=600),
             channel_recheck_seconds=_number(discord, "channel_recheck_seconds", 300.0, "discord.", low=1),
+            **_shards(discord),
         ),
         channels=tuple(_route(item, i) for i, item in enumerate(_list(root.get("channels"), "channels"))),
         log_level=log_level,
@@ -277,6 +286,48 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
         providers=_providers(root.get("providers")),
         topic_colors=_topic_colors(root.get("topic_colors")),
     )
+
+
+def _shards(discord: Mapping[str, Any]) -> dict[str, Any]:
+    count = discord.get("shard_count")
+    raw_ids = discord.get("shard_ids")
+    if isinstance(raw_ids, str | int) and not isinstance(raw_ids, bool):
+        try:
+            ids: tuple[int, ...] | None = parse_shard_ids(str(raw_ids), "discord.shard_ids")
+        except ShardError as exc:
+            raise ConfigError(exc.option, exc.reason) from None
+    elif raw_ids is None:
+        ids = None
+    else:
+        ids = tuple(_list(raw_ids, "discord.shard_ids"))
+    try:
+        plan = make_plan(count, ids)
+    except ShardError as exc:
+        raise ConfigError(exc.option, exc.reason) from None
+    if not plan.sharded:
+        return {}
+    return {"shard_count": plan.shard_count, "shard_ids": plan.shard_ids}
+
+
+def with_shards(config: Config, shard_count: int | None, shard_ids: str | None) -> Config:
+    """``newsdesk run --shard-count N --shard-ids 0,2``: the flags override ``discord.shard_count/shard_ids``.
+
+    ``--shard-count`` alone means all of its shards; ``--shard-ids`` alone takes the count from the file. An
+    error names the flag, or the key when the offending value came from the file (``ShardError``)."""
+    if shard_count is None and shard_ids is None:
+        return config
+    ids = parse_shard_ids(shard_ids) if shard_ids is not None else None
+    if ids is None and shard_count is None:
+        ids = config.discord.shard_ids
+    from_file = shard_count is None and config.discord.shard_count is not None
+    count = config.discord.shard_count if shard_count is None else shard_count
+    plan = make_plan(
+        count,
+        ids,
+        count_option="discord.shard_count" if from_file else "--shard-count",
+        ids_option="--shard-ids" if shard_ids is not None else "discord.shard_ids",
+    )
+    return replace(config, discord=replace(config.discord, shard_count=plan.shard_count, shard_ids=plan.shard_ids))
 
 
 def _topic_colors(raw: Any) -> dict[str, int]:
@@ -299,7 +350,9 @@ def _alerts(raw: Any) -> AlertsConfig:
 def _route(item: Any, index: int) -> ChannelRoute:
     key = f"channels[{index}]"
     entry = _mapping(item, key)
-    _known(entry, f"{key}.", {"id", "topics", "min_quality", "roles", "name", *KindOptions.__slots__, *RULE_KEYS})
+    _known(
+        entry, f"{key}.", {"id", "topics", "min_quality", "roles", "name", "guild", *KindOptions.__slots__, *RULE_KEYS}
+    )
     if "id" not in entry:
         raise ConfigError(f"{key}.id", "missing: the Discord channel id to post to, e.g. id: 123456789012345678")
     topics_raw = entry.get("topics", "*")
@@ -319,6 +372,8 @@ def _route(item: Any, index: int) -> ChannelRoute:
             _snowflake(r, f"{key}.roles[{i}]") for i, r in enumerate(_list(entry.get("roles"), f"{key}.roles"))
         ),
         name=str(entry.get("name", "")).strip(),
+        # The channel's server, when known: saves the one-off lookup that decides which shard posts to it.
+        guild_id=None if entry.get("guild") is None else _snowflake(entry["guild"], f"{key}.guild"),
         labels=labels,
         kinds=_kind_options(entry, key),
         rules=_rules(entry, key),

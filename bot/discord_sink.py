@@ -4,6 +4,7 @@ channel checks, each fault classified so callers can wait, retry or give up."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 from typing import Any
 
@@ -150,7 +151,7 @@ class DiscordSink:
             Route("GET", "/guilds/{guild_id}/members/{user_id}", guild_id=guild_id, user_id=bot_id)
         )
         self.remember(channel_id, ChannelInfo.from_channel(channel, permissions_in(channel, roles, member)))
-        return judge(channel, roles, member)
+        return dataclasses.replace(judge(channel, roles, member), guild_id=int(guild_id))
 
     async def _call(self, route: Route, **kwargs: Any) -> Any:
         try:

@@ -9,7 +9,7 @@ import logging
 import pkgutil
 import socket
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
@@ -25,7 +25,9 @@ from bot.config import Config, DiscordConfig
 from bot.discord_sink import DiscordSink
 from bot.kind_delivery import KindDeliverer
 from bot.pipeline import Pipeline
+from bot.sharding import GuildDirectory, ShardPlan
 from bot.store import Store
+from bot.store.channel_guilds import ChannelGuildStore
 from bot.store.newsroom import NewsroomStore
 
 log = logging.getLogger(__name__)
@@ -154,6 +156,7 @@ class NewsBot(commands.Bot):
             # A rate limit longer than this (the crosspost limit: minutes) raises instead of holding the caller;
             # the send queues retry with their own backoff, and a crosspost is recorded as not published.
             max_ratelimit_timeout=60.0,
+            **self.gateway_options(config.discord.shards),
         )
         self.config = config
         self.store = store
@@ -163,6 +166,15 @@ class NewsBot(commands.Bot):
         self.newsroom = newsroom
         self.gateway_outages = GatewayOutages()
         self._connected = asyncio.Event()
+
+    @staticmethod
+    def gateway_options(shards: ShardPlan) -> dict[str, Any]:
+        """Extra client options: none for one plain gateway connection (see ``ShardedNewsBot``)."""
+        return {}
+
+    def owns_channel(self, channel_id: int) -> bool:
+        """Whether this process posts to the channel (its guild is on one of our shards)."""
+        return self.pipeline.owns_channel(channel_id) if self.pipeline is not None else True
 
     def attach(self, *, sink: DiscordSink, alerter: Alerter, gate: ChannelGate, deliverer: KindDeliverer) -> None:
         self.sink, self.alerter, self.gate, self.deliverer = sink, alerter, gate, deliverer
@@ -174,7 +186,9 @@ class NewsBot(commands.Bot):
         backoff (one log line each), because the feed keeps its deliveries pending meanwhile."""
         await reach(self.login(token), where=discord.http.Route.BASE, timeout=timeout)
         url = str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
-        logging.getLogger("discord.client").addFilter(self.gateway_outages)
+        # discord.client logs an unsharded connection's reconnects, discord.shard each shard's.
+        for logger in ("discord.client", "discord.shard"):
+            logging.getLogger(logger).addFilter(self.gateway_outages)
         runner = asyncio.create_task(self.connect(reconnect=True), name="discord-gateway")
         connected = asyncio.create_task(self._connected.wait())
         await asyncio.wait({runner, connected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
@@ -251,7 +265,37 @@ def kind_deliverer(config: Config, store: Store, sink: DiscordSink, alerter: Ale
     )
 
 
-def channel_gate(config: Config, store: Store, sink: DiscordSink, alerter: Alerter, bot: NewsBot) -> ChannelGate:
+class ShardedNewsBot(NewsBot, commands.AutoShardedBot):
+    """The same bot on the shards ``discord.shard_count``/``shard_ids`` name: discord.py opens one gateway
+    connection per shard and Discord sends each only its guilds' events. With ``shard_count`` given,
+    discord.py asks no ``GET /gateway/bot`` and connects to ``discord.gateway_url``."""
+
+    @staticmethod
+    def gateway_options(shards: ShardPlan) -> dict[str, Any]:
+        return {"shard_count": shards.shard_count, "shard_ids": list(shards.shard_ids)}
+
+
+def make_bot(
+    *,
+    config: Config,
+    store: Store,
+    newsroom: NewsroomStore,
+    pipeline: Pipeline | None,
+    scheduler: AsyncIOScheduler | None = None,
+) -> NewsBot:
+    """A plain ``NewsBot`` unless shards are configured: without them the bot runs exactly as unsharded."""
+    kind = ShardedNewsBot if config.discord.shards.sharded else NewsBot
+    return kind(config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler)
+
+
+def channel_gate(
+    config: Config,
+    store: Store,
+    sink: DiscordSink,
+    alerter: Alerter,
+    bot: NewsBot,
+    guilds: GuildDirectory | None = None,
+) -> ChannelGate:
     """The gate the send queues ask before each delivery, reporting a bad channel once (log line and alert)
     and recording the waiting channels for ``newsdesk status``."""
     labels = {route.channel_id: f"channels[{i}].id" for i, route in enumerate(config.channels)}
@@ -266,6 +310,11 @@ def channel_gate(config: Config, store: Store, sink: DiscordSink, alerter: Alert
         text = json.dumps({str(ch): f"{label(ch)}: {why}" for ch, why in waiting.items()})
         await asyncio.to_thread(store.set_meta, WAITING_KEY, text)
 
+    async def located(channel_id: int, guild_id: int) -> None:
+        # The check's GET /channels/{id} named the guild: kept, so the next start needs no lookup for it.
+        if guilds is not None and guilds.learn(channel_id, guild_id):
+            await store.run_concurrent(ChannelGuildStore(store).remember, {channel_id: guild_id})
+
     # Whatever waited in an earlier run is checked afresh in this one.
     store.set_meta(WAITING_KEY, "{}")
     return ChannelGate(
@@ -274,4 +323,5 @@ def channel_gate(config: Config, store: Store, sink: DiscordSink, alerter: Alert
         label=label,
         on_blocked=blocked,
         on_change=changed,
+        on_guild=located,
     )

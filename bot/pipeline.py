@@ -18,6 +18,7 @@ from bot.listing import summarize_list
 from bot.planning import BackfillMode, post
 from bot.routing import RouteTable
 from bot.scanner import Progress, Scanner, ScanReport
+from bot.sharding import GuildDirectory, ShardPlan
 from bot.sinks import Sink
 from bot.status import LAST_SCAN_KEY, STARTED_KEY
 from bot.store import Store
@@ -38,9 +39,20 @@ class Pipeline:
     (``Store.run``), which keeps SQLite writes in order and the event loop free for Discord's heartbeats."""
 
     def __init__(
-        self, config: Config, store: Store, *, newsroom: NewsroomStore | None = None, retry_base: float = 1.0
+        self,
+        config: Config,
+        store: Store,
+        *,
+        newsroom: NewsroomStore | None = None,
+        retry_base: float = 1.0,
+        shards: ShardPlan | None = None,
+        guilds: GuildDirectory | None = None,
     ) -> None:
         self.config = config
+        # Which channels this process sends to: those of its shards' guilds (all of them when unsharded).
+        self.shards = shards or ShardPlan()
+        self.guilds = guilds or GuildDirectory()
+        self._left: set[int] = set()
         self._retry_base = retry_base
         self.store = store
         # main() hands in the one NewsroomStore it shares with the bot; one-shot commands let us make our own.
@@ -66,6 +78,13 @@ class Pipeline:
 
     def channels_for(self, story: Story) -> list[int]:
         return self.routes.channels_for(story)
+
+    def channel_guild(self, channel_id: int) -> int | None:
+        """The channel's guild: stored or configured, a /feed route's, or the gateway's cache (None: unknown)."""
+        return self.guilds.guild_of(channel_id) or self.routes.guild_of(channel_id) or self.guild_of(channel_id)
+
+    def owns_channel(self, channel_id: int) -> bool:
+        return self.shards.owns_channel(channel_id, self.channel_guild)
 
     def roles_for(self, channel_id: int, story: Story) -> list[int]:
         guild_id = self.routes.guild_of(channel_id) or self.guild_of(channel_id)
@@ -212,6 +231,18 @@ class Pipeline:
         assert self._sink is not None, "start() first"
         for story_id, channel_id in keys:
             queue = self._queues.get(channel_id)
+            if queue is None and not self.owns_channel(channel_id):
+                # Another shard's process sends these; the rows stay pending in the ledger for it.
+                if channel_id not in self._left:
+                    self._left.add(channel_id)
+                    log.info(
+                        "Channel %s is in guild %s on shard %s, not ours (%s): its deliveries are left to that process",
+                        channel_id,
+                        self.channel_guild(channel_id),
+                        self.shards.shard_of(self.channel_guild(channel_id) or 0),
+                        self.shards.describe(),
+                    )
+                continue
             if queue is None:
                 queue = ChannelQueue(
                     channel_id,

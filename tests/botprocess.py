@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ class BotProcess:
     def articles(self) -> Path:
         return self.workdir / "articles"
 
-    def start(self, *, ready: bool = True) -> BotProcess:
+    def start(self, *, ready: bool = True, args: Sequence[str] = ()) -> BotProcess:
+        """``args`` go after ``run`` (e.g. ``--shard-count 2 --shard-ids 0``)."""
         config_path = self.workdir / "newsdesk.yaml"
         config_path.write_text(yaml.safe_dump(self.config))
         env = {
@@ -45,7 +47,7 @@ class BotProcess:
         }
         self.mark = len(self.lines)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--config", str(config_path), "run"],
+            [sys.executable, "-m", "bot", "--config", str(config_path), "run", *args],
             cwd=self.workdir,
             env=env,
             stdout=subprocess.PIPE,

@@ -13,7 +13,8 @@ from dotenv import load_dotenv
 
 from bot import __version__
 from bot.cli.data import describe, discord_token, select_database
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, with_shards
+from bot.sharding import ShardError
 from bot.store.errors import StorageError
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         load_dotenv(dotenv, override=False)
     try:
         return _dispatch(args)
-    except (ConfigError, StorageError) as exc:
+    except (ConfigError, StorageError, ShardError) as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
@@ -47,6 +48,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check" and args.path is not None:
         return inspect.check(Path(args.path))
     config = load_config(args.config)
+    if args.command == "run":
+        config = with_shards(config, args.shard_count, args.shard_ids)
     _setup_logging(config, args.debug)
     if args.command == "check":
         return inspect.check(config.articles.path, config.articles.max_file_bytes)
@@ -104,6 +107,16 @@ def _limit(text: str) -> int:
     return value
 
 
+def _shard_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
+    return value
+
+
 def _common_options(top_level: bool) -> argparse.ArgumentParser:
     """--config and --debug, accepted before or after the command.
 
@@ -137,12 +150,23 @@ def _parser() -> argparse.ArgumentParser:
     def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=summary, description=description, parents=[_common_options(False)])
 
-    command(
+    run = command(
         "run",
         "watch the folder and post (console mode without DISCORD_TOKEN)",
         "Watch articles.path and post every story that becomes published. With DISCORD_TOKEN (environment or "
         "./.env) it posts to Discord; without it, console mode prints each post here and keeps its own database "
         "(storage.url with .console.db).",
+    )
+    run.add_argument(
+        "--shard-count",
+        type=_shard_count,
+        metavar="N",
+        help="the bot's total number of shards (overrides discord.shard_count); alone: all of them in this process",
+    )
+    run.add_argument(
+        "--shard-ids",
+        metavar="IDS",
+        help="the shards this process runs, e.g. 0,2 (overrides discord.shard_ids); it serves only their guilds",
     )
     command(
         "index",

@@ -10,8 +10,11 @@ import sys
 
 from bot.config import Config
 from bot.pipeline import Pipeline
+from bot.sharding import GuildDirectory, ShardPlan
 from bot.sinks import ConsoleSink
 from bot.store import Store
+from bot.store.channel_guilds import ChannelGuildStore
+from bot.store.newsroom import NewsroomStore
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +23,15 @@ async def run(config: Config) -> int:
     """Watch and post; ``config`` already names the database for this mode (``select_database``)."""
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     from bot.heartbeat import beat_forever, mark_stopped
-    from bot.store.newsroom import NewsroomStore
 
     store = Store.open(config.storage_url)
+    newsroom = NewsroomStore(store)
+    # Console mode prints every channel's posts; only Discord mode serves just its shards' guilds.
+    shards = config.discord.shards if token else ShardPlan()
     # Built once here and shared: the bot, its cogs and the pipeline all use this one NewsroomStore.
-    pipeline = Pipeline(config, store, newsroom=NewsroomStore(store))
+    pipeline = Pipeline(
+        config, store, newsroom=newsroom, shards=shards, guilds=guild_directory(config, store, newsroom)
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -51,19 +58,36 @@ async def run(config: Config) -> int:
         store.close()
 
 
+def guild_directory(config: Config, store: Store, newsroom: NewsroomStore) -> GuildDirectory:
+    """Channel → guild from the database, the config's ``guild:`` entries and the ``/feed add`` routes (which
+    recorded their guild); the declared ones are stored too, so every process of the bot reads them."""
+    stored = ChannelGuildStore(store)
+    known = stored.all()
+    declared = {r.channel_id: r.guild_id for r in config.channels if r.guild_id is not None}
+    declared |= {r.channel_id: r.guild_id for r in newsroom.routes()}
+    stored.remember({c: g for c, g in declared.items() if known.get(c) != g})
+    return GuildDirectory(known | declared)
+
+
 async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: str, stop: asyncio.Event) -> int:
     import discord
 
     from bot.alerts import Alerter
-    from bot.digest.jobs import make_scheduler
+    from bot.digest.jobs import jobs_table, make_scheduler
     from bot.discord_sink import DiscordSink
-    from bot.newsbot import DiscordUnreachable, NewsBot, channel_gate, kind_deliverer, use_endpoints
+    from bot.newsbot import DiscordUnreachable, channel_gate, kind_deliverer, make_bot, use_endpoints
 
     use_endpoints(config.discord)
-    # Digest jobs live in the same database; the digest cog starts the scheduler once its jobs are rebuilt.
-    scheduler = make_scheduler(store, grace_seconds=config.scheduler.digest_grace_seconds)
+    shards = config.discord.shards
+    if shards.sharded:
+        log.info("Running %s", shards.describe())
+    # Digest jobs live in the same database, one job table per shard set (APScheduler 3 cannot share one
+    # between processes); the digest cog starts the scheduler once its jobs are rebuilt.
+    scheduler = make_scheduler(
+        store, grace_seconds=config.scheduler.digest_grace_seconds, tablename=jobs_table(shards.key)
+    )
     newsroom = pipeline.newsroom
-    async with NewsBot(config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler) as bot:
+    async with make_bot(config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler) as bot:
         # One sink on the bot's HTTP client, built before start: the feed, the digests and the alerts share it.
         sink = DiscordSink(bot.http, timeout=config.discord.request_timeout)
         alerter = Alerter(
@@ -73,12 +97,8 @@ async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: 
             guild_of=bot.guild_of,
             every=config.alerts.every_seconds,
         )
-        bot.attach(
-            sink=sink,
-            alerter=alerter,
-            gate=channel_gate(config, store, sink, alerter, bot),
-            deliverer=kind_deliverer(config, store, sink, alerter, bot),
-        )
+        gate = channel_gate(config, store, sink, alerter, bot, pipeline.guilds)
+        bot.attach(sink=sink, alerter=alerter, gate=gate, deliverer=kind_deliverer(config, store, sink, alerter, bot))
         starting = asyncio.create_task(bot.start_within(token, config.discord.request_timeout))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({starting, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -121,7 +141,6 @@ async def sync_commands(config: Config, guild_id: int | None) -> int:
     import discord
 
     from bot.newsbot import DiscordUnreachable, NewsBot, reach, use_endpoints
-    from bot.store.newsroom import NewsroomStore
 
     use_endpoints(config.discord)
     store = Store.open(config.storage_url)

@@ -21,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.digest.runner import DigestRunner
 from bot.store import Store
+from bot.store.digest_tables import JOBS_TABLE
 from bot.store.digests import DigestRow
 
 log = logging.getLogger(__name__)
@@ -43,16 +44,24 @@ async def run_digest_job(digest_id: int) -> None:
         log.warning("Digest %s is due but no digest runner is attached (bot shutting down?); skipped", digest_id)
         return
     try:
-        await _attached[-1].run(digest_id)
+        await _attached[-1].run_scheduled(digest_id)
     except Exception:
         log.exception("Digest %s failed unexpectedly; it stays scheduled", digest_id)
 
 
-def make_scheduler(store: Store, *, grace_seconds: int) -> AsyncIOScheduler:
+def jobs_table(shard_key: str) -> str:
+    """The job table of a process: ``apscheduler_jobs`` unsharded, ``apscheduler_jobs_n2_s0`` for shard 0 of 2.
+
+    APScheduler 3 cannot share a job store between processes, so each shard set keeps its own, holding only
+    the digests of its guilds; the digest run key stops a second post should two ever fire the same run."""
+    return f"{JOBS_TABLE}_{shard_key}" if shard_key else JOBS_TABLE
+
+
+def make_scheduler(store: Store, *, grace_seconds: int, tablename: str = JOBS_TABLE) -> AsyncIOScheduler:
     """Jobs live in the bot's own database. A run missed while the bot was down still runs at start-up if it
     is at most ``grace_seconds`` late, and only once however many runs were missed (coalesce)."""
     return AsyncIOScheduler(
-        jobstores={"default": store.job_store()},
+        jobstores={"default": store.job_store(tablename)},
         job_defaults={"coalesce": True, "misfire_grace_time": grace_seconds, "max_instances": 1},
         timezone=UTC,
     )

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,6 +59,12 @@ def digest_nonce(digest_id: int, story_ids: tuple[int, ...]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:25]
 
 
+def scheduled_run_key(digest: DigestRow, now: float) -> str:
+    """``scheduled:<epoch>`` of the latest scheduled time at or before ``now`` (a late run keeps its time)."""
+    fire = digest.spec.schedule.last_run(datetime.fromtimestamp(now, UTC))
+    return f"scheduled:{int(fire.timestamp()) if fire is not None else int(now)}"
+
+
 class DigestRunner:
     """Plans and posts digests. Runs of one digest are serialised, so a manual run and a scheduled one that
     overlap cannot post the same story twice."""
@@ -101,16 +108,26 @@ class DigestRunner:
     async def preview(self, digest_id: int) -> DigestPlan | None:
         return await self.digests.store.run_concurrent(self.plan, digest_id)
 
-    async def run(self, digest_id: int, *, reason: str = "schedule") -> RunOutcome:
+    async def run(self, digest_id: int, *, reason: str = "on request", run_key: str | None = None) -> RunOutcome:
+        """Run the digest now. Without ``run_key`` the run is a one-off (``/digest run``): a key of its own."""
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
         try:
             async with self._locks.setdefault(digest_id, asyncio.Lock()):
-                return await self._run(digest_id, reason)
+                return await self._run(digest_id, reason, run_key or f"once:{uuid.uuid4().hex}")
         finally:
             if task is not None:
                 self._running.discard(task)
+
+    async def run_scheduled(self, digest_id: int) -> RunOutcome:
+        """The job's run: its key is the scheduled time it stands for, so however many processes (or restarts)
+        fire it, it posts once."""
+        digest = await self.digests.store.run_concurrent(self.digests.get, digest_id)
+        if digest is None:
+            log.warning("Digest %s no longer exists; nothing to run", digest_id)
+            return RunOutcome(RunStatus.MISSING)
+        return await self.run(digest_id, reason="schedule", run_key=scheduled_run_key(digest, self._clock()))
 
     async def aclose(self, timeout: float) -> None:  # noqa: ASYNC109  bounds only the wait for runs, not the caller
         """Let runs in flight finish (and be recorded) before the bot's HTTP session goes away."""
@@ -118,13 +135,16 @@ class DigestRunner:
         if running:
             await asyncio.wait(running, timeout=timeout)
 
-    async def _run(self, digest_id: int, reason: str) -> RunOutcome:
+    async def _run(self, digest_id: int, reason: str, run_key: str) -> RunOutcome:
         started = self._clock()
         plan = await self.digests.store.run_concurrent(self.plan, digest_id)
         if plan is None:
             log.warning("Digest %s no longer exists; nothing to run", digest_id)
             return RunOutcome(RunStatus.MISSING)
         spec = plan.digest.spec
+        if not await self.digests.store.run_concurrent(self.digests.claim_run, digest_id, run_key):
+            log.info("Digest '%s' (%s): run %s was already claimed; not posting it again", spec.name, reason, run_key)
+            return RunOutcome(RunStatus.DUPLICATE, plan=plan)
         if plan.skipped:
             log.info(
                 "Digest '%s' (%s): %d new stories, fewer than min_items %d; skipped",

@@ -81,6 +81,19 @@ class Schedule:
             fire = trigger.get_next_fire_time(fire, fire)
         return found
 
+    def last_run(self, now: datetime) -> datetime | None:
+        """The latest run time at or before ``now``: which scheduled run a job firing now (or late) stands for."""
+        trigger = self.trigger()
+        for span in _LOOKBACK:
+            last = None
+            fire = trigger.get_next_fire_time(None, now - span)
+            while fire is not None and fire <= now:
+                last = fire
+                fire = trigger.get_next_fire_time(fire, fire)
+            if last is not None:
+                return last
+        return None
+
     def period_before(self, now: datetime) -> timedelta:
         """The interval between the last two runs at or before ``now``: what "one period back" means."""
         trigger = self.trigger()

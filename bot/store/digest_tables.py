@@ -72,3 +72,15 @@ digest_items = Table(
     Column("message_id", BigInteger, nullable=True),
     PrimaryKeyConstraint("digest_id", "story_id"),
 )
+
+# One row per digest run that was allowed to post: the primary key is what makes a second post of the same run
+# impossible, whichever processes fire it. A scheduled run's key is its scheduled time, a manual run's is unique
+# per invocation.
+digest_run_keys = Table(
+    "digest_run_keys",
+    metadata,
+    Column("digest_id", Integer, ForeignKey("digests.id", ondelete="CASCADE"), nullable=False),
+    Column("run_key", String, nullable=False),
+    Column("claimed_at", Float, nullable=False),
+    PrimaryKeyConstraint("digest_id", "run_key"),
+)

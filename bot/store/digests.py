@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, or_, select
+from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, inspect, or_, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.digest.ranking import DigestCandidate
 from bot.digest.schedule import Schedule
 from bot.digest.spec import DigestSpec
-from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_runs, digests
+from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_run_keys, digest_runs, digests
 from bot.store.records import DeliveryState
 from bot.store.schema import deliveries, meta, stories, story_topics
 from bot.store.store import Store
@@ -33,6 +33,7 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"  # fewer new stories than min_items
     MISSING = "missing"  # the digest was removed before it ran; never stored
+    DUPLICATE = "duplicate"  # this run (its run key) was already claimed, by this process or another; never stored
 
 
 # Only a run that delivered everything closes its window; after a partial one the rest is still due.
@@ -116,13 +117,16 @@ class DigestStore:
         with self.engine.connect() as conn:
             return [_digest(r) for r in conn.execute(select(digests).order_by(digests.c.name, digests.c.id))]
 
-    def next_run_times(self, jobs_table: str = JOBS_TABLE) -> dict[str, float | None]:
-        """Job id -> next run (epoch) from APScheduler's job table, for reports outside the running bot."""
+    def next_run_times(self) -> dict[str, float | None]:
+        """Job id -> next run (epoch) from APScheduler's job tables (``apscheduler_jobs`` and, when the bot runs
+        as shard processes, each one's ``apscheduler_jobs_<shards>``), for reports outside the running bot."""
+        found: dict[str, float | None] = {}
         with self.engine.connect() as conn:
-            if not self.engine.dialect.has_table(conn, jobs_table):
-                return {}
-            rows = conn.exec_driver_sql(f"SELECT id, next_run_time FROM {jobs_table}")
-            return {str(job_id): next_run for job_id, next_run in rows}
+            tables = [t for t in inspect(conn).get_table_names() if t == JOBS_TABLE or t.startswith(JOBS_TABLE + "_")]
+            for table in sorted(tables):
+                rows = conn.exec_driver_sql(f"SELECT id, next_run_time FROM {table}")  # names from the catalogue
+                found.update((str(job_id), next_run) for job_id, next_run in rows)
+        return found
 
     def remove(self, digest_id: int) -> bool:
         with self.engine.begin() as conn:
@@ -186,6 +190,16 @@ class DigestStore:
             return {r.id: Story.from_dict(json.loads(r.data)) for r in rows}
 
     # -- runs -----------------------------------------------------------------------------------------------
+
+    def claim_run(self, digest_id: int, run_key: str, now: float | None = None) -> bool:
+        """Take the right to post run ``run_key`` of the digest: True once per key, False ever after (and when
+        the digest is gone). The insert is the claim, so two processes firing the same run cannot both win."""
+        stmt = sqlite_insert(digest_run_keys).on_conflict_do_nothing(index_elements=["digest_id", "run_key"])
+        with self.engine.begin() as conn:
+            if conn.scalar(select(digests.c.id).where(digests.c.id == digest_id)) is None:
+                return False
+            values = {"digest_id": digest_id, "run_key": run_key, "claimed_at": time.time() if now is None else now}
+            return conn.execute(stmt.values(**values)).rowcount == 1
 
     def record_run(
         self,

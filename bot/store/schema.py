@@ -126,3 +126,14 @@ FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS stories_fts USING fts5("
     "title, excerpt, provider, topics, tokenize = 'unicode61 remove_diacritics 2')"
 )
+
+# Which guild each channel the bot posts to belongs to: it decides which shard's process posts there. Filled
+# from config ``guild:`` entries, ``/feed add`` routes and one ``GET /channels/{id}`` per other channel, and
+# kept, so a restart needs no lookup.
+channel_guilds = Table(
+    "channel_guilds",
+    metadata,
+    Column("channel_id", BigInteger, primary_key=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("checked_at", Float, nullable=False),
+)

@@ -104,9 +104,9 @@ class Store:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._concurrent, functools.partial(fn, *args, **kwargs))
 
-    def job_store(self) -> SQLAlchemyJobStore:
-        """APScheduler's persistent job store, in this database."""
-        return SQLAlchemyJobStore(engine=self.engine, tablename=JOBS_TABLE)
+    def job_store(self, tablename: str = JOBS_TABLE) -> SQLAlchemyJobStore:
+        """APScheduler's persistent job store, in this database (one table per shard set, see digest jobs)."""
+        return SQLAlchemyJobStore(engine=self.engine, tablename=tablename)
 
     @classmethod
     def open(cls, url: str) -> Store:

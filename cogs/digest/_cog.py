@@ -51,7 +51,7 @@ class DigestCog(commands.Cog, name="Digests"):
             scheduler.pause()
         else:
             scheduler.start(paused=True)
-        rows = await self.bot.store.run_concurrent(self.digests.all)
+        rows = [r for r in await self.bot.store.run_concurrent(self.digests.all) if self.owns(r)]
         created = jobs.reconcile_jobs(scheduler, rows, grace_seconds=self.grace_seconds)
         jobs.attach(self.runner)
         scheduler.resume()
@@ -70,6 +70,12 @@ class DigestCog(commands.Cog, name="Digests"):
             scheduler.pause()
         jobs.detach(self.runner)
         await self.runner.aclose(timeout=15)
+
+    def owns(self, row: DigestRow) -> bool:
+        """Whether this process schedules the digest: its guild (a config digest: its channel's) is on our shards."""
+        if row.from_config:
+            return self.bot.owns_channel(row.spec.channel_id)
+        return self.bot.config.discord.shards.owns_guild(row.guild_id)
 
     # -- used by the commands -------------------------------------------------------------------------------
 

@@ -26,13 +26,20 @@ class Posting(commands.Cog):
         self._starting = asyncio.create_task(self._start(), name="feed-start")
 
     async def _start(self) -> None:
-        assert self.bot.pipeline is not None
+        pipeline = self.bot.pipeline
+        assert pipeline is not None
         gate = self.bot.gate
+        channels = [route.channel_id for route in self.bot.config.channels]
+        if pipeline.shards.sharded:
+            # A channel's shard comes from its guild: the first check's GET /channels/{id} names it (and it is
+            # stored), so channels not yet located are checked before anything is queued.
+            await gate.settle(pipeline.guilds.unknown(channels))
+            channels = [c for c in channels if pipeline.owns_channel(c)]
         # Every configured channel is checked at once, so a bad id is reported even with nothing to post.
-        gate.watch(route.channel_id for route in self.bot.config.channels)
+        gate.watch(channels)
         gate.start()
         try:
-            await self.bot.pipeline.start(
+            await pipeline.start(
                 self.bot.sink,
                 observer=self.bot.alerter,
                 guild_of=self.bot.guild_of,

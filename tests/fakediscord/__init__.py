@@ -8,6 +8,7 @@ Point discord.py at it before login::
 
 from .harness import FakeDiscord, SentInteraction
 from .limits import validate_message
+from .sharding import SECOND_GUILD_CHANNELS, SECOND_GUILD_ID, second_guild
 from .world import (
     ADMIN_PERMISSIONS,
     DEFAULT_BOT_ID,
@@ -30,11 +31,14 @@ __all__ = [
     "EDITOR_ID",
     "MEMBER_PERMISSIONS",
     "READER_ID",
+    "SECOND_GUILD_CHANNELS",
+    "SECOND_GUILD_ID",
     "ChannelSpec",
     "FakeDiscord",
     "GuildSpec",
     "MemberSpec",
     "RoleSpec",
     "SentInteraction",
+    "second_guild",
     "validate_message",
 ]

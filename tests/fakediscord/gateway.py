@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .sharding import event_guild, reaches, shard_of
 from .store import FakeState
 from .world import guild_object, member_object
 
@@ -31,6 +32,7 @@ class Session:
     ws: web.WebSocketResponse | None = None
     seq: int = 0
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    on_dispatch: Callable[[Session, str, dict[str, Any]], None] | None = None  # the harness's record
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         async with self.send_lock:
@@ -38,6 +40,8 @@ class Session:
                 return
             self.seq += 1
             await self.ws.send_str(json.dumps({"op": DISPATCH, "t": event, "s": self.seq, "d": data}))
+            if self.on_dispatch is not None:
+                self.on_dispatch(self, event, data)
 
 
 class Gateway:
@@ -45,14 +49,33 @@ class Gateway:
         self.state = state
         self.gateway_url = gateway_url
         self.sessions: dict[str, Session] = {}
+        self.shard_count = 1  # what GET /gateway/bot recommends
+        # Every dispatch sent: {"session", "shard": [id, count], "event", "guild_id"}; read under state.lock.
+        self.received: list[dict[str, Any]] = []
+
+    def _record(self, session: Session, event: str, data: dict[str, Any]) -> None:
+        entry = {
+            "session": session.session_id,
+            "shard": list(session.shard),
+            "event": event,
+            "guild_id": event_guild(event, data),
+            "id": data.get("id"),
+        }
+        with self.state.lock:
+            self.received.append(entry)
 
     def connected(self) -> list[Session]:
         return [s for s in self.sessions.values() if s.ws is not None and not s.ws.closed]
 
     async def broadcast(self, event: str, data: dict[str, Any], intent: int | None = None, without: int = 0) -> int:
         """Dispatch to connected sessions having all ``intent`` bits and none of ``without``; returns how many."""
+        # Like Discord, a guild's events go only to its shard's connection (events without a guild: shard 0).
         targets = [
-            s for s in self.connected() if (intent is None or s.intents & intent == intent) and not s.intents & without
+            s
+            for s in self.connected()
+            if (intent is None or s.intents & intent == intent)
+            and not s.intents & without
+            and reaches(s.shard, event, data)
         ]
         for session in targets:
             try:
@@ -117,7 +140,7 @@ class Gateway:
         with state.lock:
             state.rec.identifies.append(copy.deepcopy(data))
             shard_id, shard_count = data.get("shard") or (0, 1)
-            guilds = [g for g in state.guilds if (g.id >> 22) % shard_count == shard_id]
+            guilds = [g for g in state.guilds if shard_of(g.id, shard_count) == shard_id]
             cfg = state.config
             full = [
                 guild_object(g, bot_id=cfg.bot_id, app_id=cfg.app_id, bot_name=cfg.bot_name, full=True) for g in guilds
@@ -128,6 +151,7 @@ class Gateway:
             intents=int(data.get("intents") or 0),
             shard=(shard_id, shard_count),
             ws=ws,
+            on_dispatch=self._record,
         )
         self.sessions[session.session_id] = session
         ready = {

@@ -7,7 +7,7 @@ import copy
 import logging
 import re
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from aiohttp import web
@@ -16,6 +16,7 @@ from . import interactions
 from .control import ControlMixin
 from .ratelimit import Rate
 from .server import FakeServer
+from .sharding import ShardRecordsMixin
 from .store import Config, FakeState, Recordings, public
 from .world import DEFAULT_BOT_ID, READER_ID, ChannelSpec, GuildSpec, MemberSpec, channel_object, default_guild
 
@@ -30,7 +31,7 @@ class SentInteraction(NamedTuple):
     token: str
 
 
-class FakeDiscord(ControlMixin):
+class FakeDiscord(ControlMixin, ShardRecordsMixin):
     """A Discord-compatible REST + gateway server on 127.0.0.1 (see the package docstring)."""
 
     def __init__(
@@ -40,13 +41,14 @@ class FakeDiscord(ControlMixin):
         bot_id: int = DEFAULT_BOT_ID,
         application_id: int = DEFAULT_BOT_ID,
         bot_name: str = "Newsdesk",
-        guilds: list[GuildSpec | dict[str, Any]] | None = None,
+        guilds: Sequence[GuildSpec | dict[str, Any]] | None = None,
         channel_rate: Rate | None = (5, 5.0),
         route_rate: Rate | None = (50, 1.0),
         global_rate: Rate | None = (50, 1.0),
         interaction_timeout: float | None = 3.0,
         echo_events: bool = True,
         host: str = "127.0.0.1",
+        shard_count: int = 1,
     ) -> None:
         specs = [g if isinstance(g, GuildSpec) else GuildSpec.from_dict(g) for g in guilds or []]
         config = Config(
@@ -67,6 +69,7 @@ class FakeDiscord(ControlMixin):
         self.host = host
         self.port = 0
         self.server = FakeServer(self.state, lambda: self.gateway_url)
+        self.server.gateway.shard_count = shard_count  # GET /gateway/bot's recommendation
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None

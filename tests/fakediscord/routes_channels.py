@@ -11,6 +11,7 @@ from aiohttp import web
 from .limits import validate_message
 from .responses import BODY, FILES, error, json_response
 from .routes_kinds import post_message_in_forum
+from .sharding import gateway_bot_body
 from .store import public
 from .world import EDITOR_ID, SEND_MESSAGES, VIEW_CHANNEL, channel_object, guild_object, user_object
 
@@ -82,8 +83,8 @@ class ChannelRoutes:
         return self._json({"url": self.server.gateway_url()})
 
     async def gateway_bot(self, request: web.Request) -> web.Response:
-        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return self._json({"url": self.server.gateway_url(), "shards": 1, "session_start_limit": limit})
+        gateway = self.server.gateway
+        return self._json(gateway_bot_body(self.server.gateway_url(), gateway.shard_count, len(gateway.sessions)))
 
     # ----- channels and messages -----------------------------------------------------------
     async def get_channel(self, request: web.Request) -> web.Response:
