@@ -10,7 +10,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, or_, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.digest.ranking import DigestCandidate
 from bot.digest.schedule import Schedule
@@ -90,8 +89,7 @@ class DigestStore:
             rows = conn.execute(select(digests).where(digests.c.guild_id == CONFIG_GUILD).order_by(digests.c.name))
             return [_digest(r) for r in rows]
 
-    @staticmethod
-    def _upsert(conn: Connection, guild_id: int, spec: DigestSpec, now: float) -> None:
+    def _upsert(self, conn: Connection, guild_id: int, spec: DigestSpec, now: float) -> None:
         values = {
             "channel_id": spec.channel_id,
             "cron": spec.schedule.cron,
@@ -103,7 +101,7 @@ class DigestStore:
             "min_items": spec.min_items,
             "updated_at": now,
         }
-        stmt = sqlite_insert(digests).values(guild_id=guild_id, name=spec.name, created_at=now, **values)
+        stmt = self.store.backend.insert(digests).values(guild_id=guild_id, name=spec.name, created_at=now, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["guild_id", "name"], set_=values))
 
     def get(self, digest_id: int) -> DigestRow | None:
@@ -208,7 +206,9 @@ class DigestStore:
                 )
             ).inserted_primary_key[0]
             if items:
-                stmt = sqlite_insert(digest_items).on_conflict_do_nothing(index_elements=["digest_id", "story_id"])
+                stmt = self.store.backend.insert(digest_items).on_conflict_do_nothing(
+                    index_elements=["digest_id", "story_id"]
+                )
                 conn.execute(
                     stmt,
                     [{"digest_id": digest_id, "story_id": s, "run_id": run_id, "message_id": m} for m, s in items],

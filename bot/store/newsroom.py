@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.store.newsroom_tables import alerts_sent, feed_routes, guild_settings, topic_roles
 from bot.store.records import DeliveryState
@@ -81,7 +80,7 @@ class NewsroomStore:
             "created_by": created_by,
             "created_at": time.time(),
         }
-        stmt = sqlite_insert(feed_routes).values(channel_id=route.channel_id, **values)
+        stmt = self.store.backend.insert(feed_routes).values(channel_id=route.channel_id, **values)
         with self.engine.begin() as conn:
             conn.execute(stmt.on_conflict_do_update(index_elements=["channel_id"], set_=values))
 
@@ -100,7 +99,7 @@ class NewsroomStore:
 
     def bind_topic(self, guild_id: int, topic: str, role_id: int) -> None:
         values = {"topic": topic, "role_id": role_id}
-        stmt = sqlite_insert(topic_roles).values(guild_id=guild_id, norm=topic.casefold(), **values)
+        stmt = self.store.backend.insert(topic_roles).values(guild_id=guild_id, norm=topic.casefold(), **values)
         with self.engine.begin() as conn:
             conn.execute(stmt.on_conflict_do_update(index_elements=["guild_id", "norm"], set_=values))
 
@@ -120,7 +119,7 @@ class NewsroomStore:
             return {r.guild_id: r.alerts_channel_id for r in rows}
 
     def set_alert_channel(self, guild_id: int, channel_id: int | None) -> None:
-        stmt = sqlite_insert(guild_settings).values(guild_id=guild_id, alerts_channel_id=channel_id)
+        stmt = self.store.backend.insert(guild_settings).values(guild_id=guild_id, alerts_channel_id=channel_id)
         with self.engine.begin() as conn:
             conn.execute(
                 stmt.on_conflict_do_update(index_elements=["guild_id"], set_={"alerts_channel_id": channel_id})
@@ -136,7 +135,7 @@ class NewsroomStore:
                     alerts_sent.update().where(alerts_sent.c.key == key).values(suppressed=alerts_sent.c.suppressed + 1)
                 )
                 return False
-            stmt = sqlite_insert(alerts_sent).values(key=key, sent_at=now, suppressed=0)
+            stmt = self.store.backend.insert(alerts_sent).values(key=key, sent_at=now, suppressed=0)
             conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"sent_at": now, "suppressed": 0}))
             return True
 

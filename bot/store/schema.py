@@ -1,4 +1,6 @@
-"""Tables. SQLAlchemy Core so that a PostgreSQL backend needs only a new full-text piece."""
+"""Tables, for the queries (the schema itself is made by the migrations in ``bot/store/migrations``).
+
+The full-text index is per backend: FTS5 ``stories_fts`` on SQLite, ``stories_search`` on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -101,8 +103,3 @@ meta = Table(
 )
 
 PENDING_STATES = (DeliveryState.POST, DeliveryState.EDIT, DeliveryState.DELETE)
-
-FTS_DDL = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS stories_fts USING fts5("
-    "title, excerpt, provider, topics, tokenize = 'unicode61 remove_diacritics 2')"
-)
