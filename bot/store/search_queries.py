@@ -112,7 +112,8 @@ def _tag_probe(params: dict[str, Any], topics: Sequence[str]) -> str:
 
 def plan(conn: Connection, flt: StoryFilter) -> Plan:
     """Choose how to walk the stories for a filter without full text; each choice reads a bounded number of rows."""
-    live = _live(backend_of(conn))
+    b = backend_of(conn)
+    live = _live(b)
     params: dict[str, Any] = {}
     topics = f"norm IN ({_bind(params, 't', flt.topics)})" if flt.topics else ""
     others: tuple[str, ...] = ()
@@ -125,7 +126,8 @@ def plan(conn: Connection, flt: StoryFilter) -> Plan:
         # Newest first along ix_stories_listing or ix_stories_provider: a page stops after its last row.
         return Plan("stories AS s", live + others, "stories AS s", live + others, params)
     by_topic = (
-        f"(SELECT DISTINCT story_id FROM story_topics WHERE {topics}) AS t CROSS JOIN stories AS s ON s.id = t.story_id"
+        f"(SELECT DISTINCT story_id FROM story_topics WHERE {topics}) AS t {b.ordered_join} stories AS s "
+        "ON s.id = t.story_id"
     )
     if _tagged_count(conn, topics, params) <= SMALL_TOPIC:
         # A rare topic: look up its few stories and sort them, rather than scan the date index for them.

@@ -23,6 +23,8 @@ class Backend(Protocol):
     name: str
     # The literal a boolean column is compared with in hand-written SQL.
     true: str
+    # A join whose left side is read first (SQLite's CROSS JOIN fixes the order; PostgreSQL plans it itself).
+    ordered_join: str
 
     def create_engine(self, url: URL) -> Engine: ...
 

@@ -34,6 +34,7 @@ _search = Table(
 class PostgresBackend:
     name = "postgresql"
     true = "TRUE"
+    ordered_join = "JOIN"
 
     def create_engine(self, url: URL) -> Engine:
         # pre_ping replaces connections the server dropped (restart, idle timeout) instead of failing a command.

@@ -24,6 +24,7 @@ RANK_WEIGHTS = "bm25(4.0, 1.0, 2.0, 2.0)"
 class SqliteBackend:
     name = "sqlite"
     true = "1"
+    ordered_join = "CROSS JOIN"
 
     def create_engine(self, url: URL) -> Engine:
         path = url.database or ":memory:"
