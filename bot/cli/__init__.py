@@ -19,7 +19,7 @@ from bot.store.errors import StorageError
 log = logging.getLogger(__name__)
 DEBUG_HINT = "run with --debug (or log_level: DEBUG) for the details"
 _NEEDS_ARTICLES = ("run", "index")
-_READS_DATABASE = ("index", "status", "search", "backup")
+_READS_DATABASE = ("index", "status", "search", "backup", "migrate")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,6 +73,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return inspect.status(config)
     if args.command == "backup":
         return admin.backup(config, Path(args.path), force=args.force)
+    if args.command == "migrate":
+        from bot.cli.migrate import migrate
+
+        return migrate(config)
     return inspect.search(config, args.topic, args.query, args.limit)
 
 
@@ -183,6 +187,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--threads", action="store_true", help="add the thread permissions (forum channels)")
     invite.add_argument("--webhooks", action="store_true", help="add Manage Webhooks")
+    command(
+        "migrate",
+        "bring the database's schema up to date",
+        "Apply the schema migrations to the database (storage.url, or env NEWSDESK_STORAGE_URL) and print the "
+        "revision before and after. `newsdesk run` does this at start too; a database made before migrations "
+        "existed is adopted with all its rows. Without DISCORD_TOKEN it migrates console mode's database.",
+    )
     backup = command(
         "backup",
         "copy the database consistently, even while the bot runs",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from bot.redact import mask_password
+
 
 class StorageError(Exception):
     """The database named by ``storage.url`` could not be used. ``str()`` names the key, the path and the reason."""
@@ -14,18 +16,6 @@ class StorageError(Exception):
         self.path = path
         self.reason = reason
         super().__init__(f"storage.url {self.url!r}: cannot open the database {path}: {reason}")
-
-
-def mask_password(url: str) -> str:
-    """``url`` fit to print or log: a password in it becomes ``***``."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return url
-    return parsed.render_as_string(hide_password=True) if parsed.password else url
 
 
 def open_failure(path: str, exc: BaseException) -> str:
