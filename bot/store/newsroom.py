@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 
 from bot.store.newsroom_tables import alerts_sent, feed_routes, guild_settings, topic_roles
 from bot.store.records import DeliveryState
@@ -176,7 +176,7 @@ class NewsroomStore:
                     func.sum(_count(d.state.in_(PENDING_STATES))),
                     func.sum(_count(d.state == DeliveryState.SENT)),
                     func.sum(_count((d.state == DeliveryState.FAILED) & (d.updated_at >= now - 86400))),
-                    func.max(func.iif(d.state == DeliveryState.SENT, d.updated_at, None)),
+                    func.max(case((d.state == DeliveryState.SENT, d.updated_at))),
                 )
                 .group_by(d.channel_id)
                 .order_by(d.channel_id)
@@ -208,4 +208,4 @@ class NewsroomStore:
 
 
 def _count(condition: Any) -> Any:
-    return func.iif(condition, 1, 0)
+    return case((condition, 1), else_=0)

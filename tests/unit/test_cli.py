@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.pgserver import PostgresServer
 
 PUBLISHED = """---
 title: Chip makers race to build AI accelerators
@@ -243,6 +244,19 @@ def test_migrate_uses_the_environments_storage_url_and_never_prints_its_password
     output = capsys.readouterr()
     assert "s3cret" not in output.out + output.err
     assert "storage.url 'postgresql+psycopg://bot:***@127.0.0.1:1/news': cannot open the database" in output.err
+    assert not (tmp_path / "data").exists()
+
+
+def test_index_and_search_on_postgres(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, postgres: PostgresServer
+) -> None:
+    config = make_site(tmp_path)
+    monkeypatch.setenv("DISCORD_TOKEN", "not-a-real-token")
+    monkeypatch.setenv("NEWSDESK_STORAGE_URL", postgres.create_database())
+    assert main(["--config", str(config), "index"]) == 0
+    assert main(["--config", str(config), "search", "--query", "accelerators"]) == 0
+    assert "Chip makers race to build AI accelerators" in capsys.readouterr().out
+    assert main(["--config", str(config), "status"]) == 0
     assert not (tmp_path / "data").exists()
 
 
