@@ -95,7 +95,8 @@ class PostgresBackend:
         if providers:
             params["providers"] = list(providers)
             where.append("f.provider = ANY(:providers)")
-        score = "f.title" if prefix else f"-ts_rank_cd('{RANK_WEIGHTS}', f.tsv, to_tsquery('simple', :q))"
+        # Normalisation 1 (divide by 1 + log of the length) favours shorter stories, as bm25's length term does.
+        score = "f.title" if prefix else f"-ts_rank_cd('{RANK_WEIGHTS}', f.tsv, to_tsquery('simple', :q), 1)"
         sql = (
             f"SELECT f.story_id, {score} FROM stories_search AS f WHERE {' AND '.join(where)} "
             "ORDER BY f.story_id DESC LIMIT :n"
