@@ -88,6 +88,8 @@ def _setup_logging(config: Config, debug: bool) -> None:
     )
     # One line per batch of file events is noise next to our own per-story log lines.
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
+    # bot.store.migrate logs what a migration changed; Alembic's own lines ("Context impl ...") say nothing more.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # Our digest runner logs each run itself; APScheduler's per-job lines repeat it.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # A news bot never joins voice; discord.py's warning about missing voice libraries only confuses.

@@ -1,0 +1,140 @@
+"""``newsdesk run`` and ``newsdesk sync``: the two commands that talk to Discord (or the console)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from bot.config import Config
+from bot.pipeline import Pipeline
+from bot.redact import mask_password
+from bot.sinks import ConsoleSink
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+async def run(config: Config) -> int:
+    """Watch and post; ``config`` already names the database for this mode (``select_database``)."""
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    from bot.heartbeat import beat_forever, mark_stopped
+    from bot.store.newsroom import NewsroomStore
+
+    store = Store.open(config.storage_url)
+    # Built once here and shared: the bot, its cogs and the pipeline all use this one NewsroomStore.
+    pipeline = Pipeline(config, store, newsroom=NewsroomStore(store))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    heartbeat = asyncio.create_task(beat_forever(store, config.heartbeat_seconds), name="heartbeat")
+    try:
+        if token:
+            return await _run_discord(config, store, pipeline, token, stop)
+        log.info("No DISCORD_TOKEN: console mode, printing posts here (database %s)", mask_password(config.storage_url))
+        labels = {r.channel_id: r.name for r in config.channels}
+        # Message numbers carry on from the last run, so an edit or delete names the card it refers to.
+        await pipeline.start(ConsoleSink(labels, first_id=store.max_message_id() + 1, title_of=store.message_title))
+        log.info(
+            "Console mode is watching %s: save or drop a story file there and its card appears here. Ctrl+C stops.",
+            config.articles.path,
+        )
+        await stop.wait()
+        await pipeline.stop()
+        return 0
+    finally:
+        heartbeat.cancel()
+        await asyncio.gather(heartbeat, return_exceptions=True)
+        mark_stopped(store)
+        store.close()
+
+
+async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: str, stop: asyncio.Event) -> int:
+    import discord
+
+    from bot.alerts import Alerter
+    from bot.digest.jobs import make_scheduler
+    from bot.discord_sink import DiscordSink
+    from bot.newsbot import DiscordUnreachable, NewsBot, channel_gate, use_endpoints
+
+    use_endpoints(config.discord)
+    # Digest jobs live in the same database; the digest cog starts the scheduler once its jobs are rebuilt.
+    scheduler = make_scheduler(store, grace_seconds=config.scheduler.digest_grace_seconds)
+    newsroom = pipeline.newsroom
+    async with NewsBot(config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler) as bot:
+        # One sink on the bot's HTTP client, built before start: the feed, the digests and the alerts share it.
+        sink = DiscordSink(bot.http, timeout=config.discord.request_timeout)
+        alerter = Alerter(
+            newsroom,
+            sink.send_alert,
+            config_channel=config.alerts.channel,
+            guild_of=bot.guild_of,
+            every=config.alerts.every_seconds,
+        )
+        bot.attach(sink=sink, alerter=alerter, gate=channel_gate(config, store, sink, alerter, bot))
+        starting = asyncio.create_task(bot.start_within(token, config.discord.request_timeout))
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            log.info("Shutting down")
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            return 0
+        try:
+            runner = starting.result()
+        except discord.LoginFailure:
+            stopper.cancel()
+            log.error("Discord refused the token in DISCORD_TOKEN")
+            return 1
+        except DiscordUnreachable as exc:
+            stopper.cancel()
+            log.error("%s", exc)
+            return 1
+        await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner.done():
+            stopper.cancel()
+            try:
+                runner.result()
+            except discord.LoginFailure:
+                log.error("Discord refused the token in DISCORD_TOKEN")
+                return 1
+            return 0
+        log.info("Shutting down")
+        await bot.close()
+        await asyncio.gather(runner, return_exceptions=True)
+    return 0
+
+
+async def sync_commands(config: Config, guild_id: int | None) -> int:
+    """Slash commands are synced on request, never on every start: syncing is rate-limited and flickers the UI."""
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        print("newsdesk: sync needs DISCORD_TOKEN in the environment", file=sys.stderr)
+        return 2
+    import discord
+
+    from bot.newsbot import DiscordUnreachable, NewsBot, reach, use_endpoints
+    from bot.store.newsroom import NewsroomStore
+
+    use_endpoints(config.discord)
+    store = Store.open(config.storage_url)
+    where, timeout = config.discord.api_base, config.discord.request_timeout
+    try:
+        async with NewsBot(config=config, store=store, newsroom=NewsroomStore(store), pipeline=None) as bot:
+            try:
+                await reach(bot.login(token), where=where, timeout=timeout)
+                synced = await reach(bot.sync_commands(guild_id), where=where, timeout=timeout)
+            except discord.LoginFailure:
+                print("newsdesk: Discord refused the token in DISCORD_TOKEN", file=sys.stderr)
+                return 1
+            except DiscordUnreachable as exc:
+                print(f"newsdesk: {exc}", file=sys.stderr)
+                return 1
+    finally:
+        store.close()
+    where = f"guild {guild_id}" if guild_id else "all servers (global; may take up to an hour to appear)"
+    print(f"Synced {len(synced)} commands to {where}: {', '.join('/' + c.name for c in synced)}")
+    return 0

@@ -1,0 +1,218 @@
+"""Per-channel send queues: turn pending ledger rows into posts, edits and deletions, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from bot.embeds import build_story_message, payload_hash
+from bot.sinks import DeliveryError, Sink
+from bot.store import Delivery, DeliveryState, Store
+from bot.store.schema import PENDING_STATES
+from bot.story import Story
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+DbCall = Callable[..., Awaitable[Any]]
+RolesFor = Callable[[int, Story], Sequence[int]]
+MAX_BACKOFF = 300.0
+
+
+class PipelineObserver(Protocol):
+    """Events worth telling the admins about; the alerter implements this. Calls must not block."""
+
+    def delivery_failed(self, channel_id: int, status: int | None, reason: str) -> None: ...
+
+    def delivery_retrying(self, channel_id: int, attempt: int, reason: str) -> None: ...
+
+    def files_rejected(self, rejected: Iterable[tuple[str, str]]) -> None: ...
+
+
+class ChannelGate(Protocol):
+    """Holds a channel's deliveries (pending in the ledger, not failed) while the channel can't be used."""
+
+    async def wait_open(self, channel_id: int) -> None: ...
+
+
+class NullObserver:
+    def delivery_failed(self, channel_id: int, status: int | None, reason: str) -> None:
+        pass
+
+    def delivery_retrying(self, channel_id: int, attempt: int, reason: str) -> None:
+        pass
+
+    def files_rejected(self, rejected: Iterable[tuple[str, str]]) -> None:
+        pass
+
+
+def delivery_nonce(story_key: str, channel_id: int, generation: int) -> str:
+    """Same (story, channel, generation) → same nonce, so Discord drops a resend after a crash (≤25 chars)."""
+    return hashlib.sha256(f"{story_key}\x00{channel_id}\x00{generation}".encode()).hexdigest()[:25]
+
+
+class ChannelQueue:
+    """One channel's queue. Sequential on purpose: Discord's per-channel rate limit is the bottleneck anyway,
+    and sequential sends keep stories in order and let discord.py's bucket handling avoid 429s."""
+
+    def __init__(
+        self,
+        channel_id: int,
+        *,
+        store: Store,
+        db: DbCall,
+        sink: Sink,
+        roles_for: RolesFor,
+        base_backoff: float = 1.0,
+        observer: PipelineObserver | None = None,
+        gate: ChannelGate | None = None,
+    ) -> None:
+        self._observer = observer or NullObserver()
+        self._gate = gate
+        self.channel_id = channel_id
+        self._store = store
+        self._db = db
+        self._sink = sink
+        self._roles_for = roles_for
+        self._base_backoff = base_backoff
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._queued: set[int] = set()
+        self._task: asyncio.Task[None] | None = None
+        self.sent = 0
+        self.failed = 0
+
+    @property
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
+    def put(self, story_id: int) -> None:
+        # A story already waiting is read fresh from the store when its turn comes: no need to queue it twice.
+        if story_id not in self._queued:
+            self._queued.add(story_id)
+            self._queue.put_nowait(story_id)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"send-queue-{self.channel_id}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def join(self) -> None:
+        await self._queue.join()
+
+    async def _run(self) -> None:
+        while True:
+            story_id = await self._queue.get()
+            try:
+                if self._gate is not None:
+                    await self._gate.wait_open(self.channel_id)
+                self._queued.discard(story_id)
+                await self._deliver_with_retry((story_id, self.channel_id))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("Unexpected error delivering story %s to channel %s", story_id, self.channel_id)
+            finally:
+                self._queue.task_done()
+
+    async def _deliver_with_retry(self, key: tuple[int, int]) -> None:
+        attempt = 0
+        while True:
+            delivery = await self._db(self._store.delivery, key)
+            if delivery is None or delivery.state not in PENDING_STATES:
+                return
+            try:
+                await self._deliver(delivery)
+                return
+            except DeliveryError as exc:
+                if not exc.retryable:
+                    await self._give_up(delivery, exc)
+                    return
+                attempt += 1
+                await self._db(self._store.record_attempt, delivery, exc.reason)
+                self._observer.delivery_retrying(self.channel_id, attempt, exc.reason)
+                delay = min(MAX_BACKOFF, self._base_backoff * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
+                log.warning(
+                    "Channel %s: %s of '%s' failed (%s); retry %d in %.1fs",
+                    self.channel_id,
+                    delivery.state,
+                    delivery.story.title,
+                    exc.reason,
+                    attempt,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _deliver(self, d: Delivery) -> None:
+        if d.state == DeliveryState.DELETE:
+            if d.message_id is not None:
+                try:
+                    await self._sink.delete(self.channel_id, d.message_id)
+                except DeliveryError as exc:
+                    if not exc.gone:
+                        raise
+                log.info("Channel %s: deleted message %s ('%s')", self.channel_id, d.message_id, d.story.title)
+            # The message is gone for good: a later repost needs a fresh nonce.
+            await self._db(
+                self._store.settle,
+                d,
+                DeliveryState.DELETED,
+                message_id=None,
+                payload_hash=None,
+                generation=d.generation + 1,
+            )
+            return
+        if not d.story.published:
+            await self._db(self._store.settle, d, DeliveryState.CANCELLED)
+            return
+        payload = build_story_message(d.story, role_ids=self._roles_for(self.channel_id, d.story))
+        digest = payload_hash(payload)
+        if d.message_id is None:
+            nonce = delivery_nonce(d.story.key, self.channel_id, d.generation)
+            message_id = await self._sink.post(self.channel_id, payload, nonce=nonce)
+            self.sent += 1
+            log.info("Channel %s: posted '%s' (message %s)", self.channel_id, d.story.title, message_id)
+            await self._db(
+                self._store.settle,
+                d,
+                DeliveryState.SENT,
+                message_id=message_id,
+                payload_hash=digest,
+                attempts=0,
+                last_error=None,
+            )
+        elif digest != d.payload_hash:
+            await self._sink.edit(self.channel_id, d.message_id, payload)
+            log.info("Channel %s: edited message %s ('%s')", self.channel_id, d.message_id, d.story.title)
+            await self._db(self._store.settle, d, DeliveryState.SENT, payload_hash=digest, attempts=0, last_error=None)
+        else:
+            await self._db(self._store.settle, d, DeliveryState.SENT)
+
+    async def _give_up(self, d: Delivery, exc: DeliveryError) -> None:
+        self.failed += 1
+        if exc.gone and d.message_id is not None:
+            # Someone deleted our message by hand: respect that and do not post it again.
+            log.warning(
+                "Channel %s: message %s for '%s' is gone; not reposting",
+                self.channel_id,
+                d.message_id,
+                d.story.title,
+            )
+            await self._db(self._store.settle, d, DeliveryState.GONE, message_id=None, last_error=exc.reason)
+            return
+        log.error(
+            "Channel %s: could not %s '%s': %s (HTTP %s); other stories and channels carry on",
+            self.channel_id,
+            d.state,
+            d.story.title,
+            exc.reason,
+            exc.status,
+        )
+        await self._db(self._store.settle, d, DeliveryState.FAILED, last_error=exc.reason)
+        self._observer.delivery_failed(self.channel_id, exc.status, exc.reason)

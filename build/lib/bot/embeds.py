@@ -1,0 +1,245 @@
+"""Build the Discord message body for a story as plain JSON-ready dicts.
+
+Pure and Discord-free: Discord rejects a whole message (400, code 50035) when any one limit is broken or any
+URL is malformed, so everything here is cleaned, validated and truncated before it leaves the core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.story import Image, Provider, RelatedStory, Story
+from bot.text import ELLIPSIS, as_utc, clean_block, clean_line, escape_link_label, escape_link_url, truncate
+
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_VALUE_LIMIT = 1024
+FIELD_COUNT_LIMIT = 25
+FOOTER_LIMIT = 2048
+AUTHOR_LIMIT = 256
+EMBED_TOTAL_LIMIT = 6000
+CONTENT_LIMIT = 2000
+URL_LIMIT = 2048
+# Link buttons take shorter URLs than embeds do; a longer one would reject the whole message.
+BUTTON_URL_LIMIT = 512
+BUTTON_LABEL_LIMIT = 80
+BUTTONS_PER_ROW = 5
+ALLOWED_ROLES_LIMIT = 100
+RELATED_LINES = 5
+RELATED_BUTTONS = 4
+# Caps per related line so that one long title cannot crowd the others out of the 1024-char field.
+RELATED_TITLE_LIMIT = 200
+RELATED_PROVIDER_LIMIT = 64
+TOPIC_SEPARATOR = " · "
+BUTTON_STYLE_LINK = 5
+
+_HOST_LABEL = re.compile(r"^[^\W_](?:[\w-]*[^\W_])?$")
+
+
+def is_valid_url(url: str, *, https_only: bool = False) -> bool:
+    """Whether Discord will accept ``url``: http(s), a plausible host, no whitespace, at most 2048 chars."""
+    if not isinstance(url, str) or not url or len(url) > URL_LIMIT:
+        return False
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in (("https",) if https_only else ("http", "https")):
+        return False
+    return _is_valid_host(parts.hostname or "")
+
+
+def _is_valid_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    labels = host.split(".")
+    return len(labels) >= 2 and all(_HOST_LABEL.match(label) for label in labels)
+
+
+def lead_image(story: Story) -> Image | None:
+    """The largest of the story's own images that has a valid https URL (the first one on a tie)."""
+    candidates = [image for image in story.images if is_valid_url(image.url, https_only=True)]
+    return max(candidates, key=lambda image: image.area, default=None)
+
+
+def embed_length(embed: dict[str, Any]) -> int:
+    """The characters Discord counts towards its 6000-per-embed rule."""
+    total = len(embed.get("title", "")) + len(embed.get("description", ""))
+    total += len(embed.get("footer", {}).get("text", "")) + len(embed.get("author", {}).get("name", ""))
+    for item in embed.get("fields", ()):
+        total += len(item.get("name", "")) + len(item.get("value", ""))
+    return total
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    """A stable digest of a message body, to tell whether a posted message needs an edit."""
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def build_story_message(story: Story, *, role_ids: Sequence[int] = (), color: int = 0x2B6CB0) -> dict[str, Any]:
+    """The JSON body for ``POST /channels/{id}/messages`` (the caller adds the nonce)."""
+    if isinstance(color, bool) or not isinstance(color, int) or not 0 <= color <= 0xFFFFFF:
+        raise ValueError(f"embed color must be an int in 0..0xFFFFFF, got {color!r}")
+    roles = _role_ids(role_ids)
+    payload: dict[str, Any] = {
+        "content": " ".join(f"<@&{rid}>" for rid in roles),
+        "embeds": [_build_embed(story, color)],
+        # Only the configured roles may ever ping; nothing in story text can, whatever it contains.
+        "allowed_mentions": {"parse": [], "roles": [str(rid) for rid in roles], "replied_user": False},
+    }
+    buttons = _buttons(story)
+    if buttons:
+        payload["components"] = [{"type": 1, "components": buttons}]
+    return payload
+
+
+def _build_embed(story: Story, color: int) -> dict[str, Any]:
+    embed: dict[str, Any] = {
+        "title": truncate(clean_line(story.title or ""), TITLE_LIMIT) or "(untitled)",
+        "color": color,
+    }
+    if is_valid_url(story.web_url):
+        embed["url"] = story.web_url
+    author = _author(story.provider)
+    if author:
+        embed["author"] = author
+    image = lead_image(story)
+    if image is not None:
+        embed["image"] = {"url": image.url}
+    if story.published_at is not None:
+        embed["timestamp"] = _iso_utc(story.published_at)
+
+    fields = []
+    topics = _topics_value(story.topics)
+    if topics:
+        fields.append({"name": "Topics", "value": topics, "inline": True})
+    related = _related_value(story.related)
+    if related:
+        fields.append({"name": "Related coverage", "value": related, "inline": False})
+    if fields:
+        embed["fields"] = fields[:FIELD_COUNT_LIMIT]
+
+    footer = "Newsdesk" if story.quality is None else f"Newsdesk · quality {story.quality}"
+    embed["footer"] = {"text": truncate(footer, FOOTER_LIMIT)}
+
+    # The description is the one part that can be long, so it takes whatever the total budget leaves.
+    excerpt = clean_block(story.excerpt or "")
+    if excerpt:
+        room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - embed_length(embed))
+        description = truncate(excerpt, room)
+        if description:
+            embed["description"] = description
+    return embed
+
+
+def _author(provider: Provider | None) -> dict[str, str] | None:
+    if provider is None:
+        return None
+    domain = (provider.domain or "").strip().lower()
+    url = f"https://{domain}" if domain else ""
+    # A domain with a path, port or credentials is not a plain host; link nothing rather than guess.
+    has_host = bool(url) and is_valid_url(url, https_only=True) and urlsplit(url).hostname == domain
+    name = truncate(clean_line(provider.name or ""), AUTHOR_LIMIT) or (domain if has_host else "")
+    if not name:
+        return None
+    author = {"name": name}
+    if has_host:
+        author["url"] = url
+    return author
+
+
+def _topics_value(topics: Iterable[str]) -> str:
+    seen: list[str] = []
+    for topic in topics:
+        cleaned = clean_line(topic or "")
+        if cleaned and cleaned not in seen:
+            seen.append(cleaned)
+    value = ""
+    for topic in seen:
+        candidate = f"{value}{TOPIC_SEPARATOR}{topic}" if value else topic
+        if len(candidate) > FIELD_VALUE_LIMIT - len(TOPIC_SEPARATOR + ELLIPSIS):
+            return f"{value}{TOPIC_SEPARATOR}{ELLIPSIS}" if value else truncate(topic, FIELD_VALUE_LIMIT)
+        value = candidate
+    return value
+
+
+def _related_value(related: Iterable[RelatedStory]) -> str:
+    lines: list[str] = []
+    used = 0
+    for item in related:
+        if len(lines) == RELATED_LINES:
+            break
+        if not is_valid_url(item.web_url):
+            continue
+        line = _related_line(item)
+        cost = len(line) + (1 if lines else 0)
+        # Whole lines or nothing: a link cut in half renders as broken markdown.
+        if used + cost > FIELD_VALUE_LIMIT:
+            continue
+        lines.append(line)
+        used += cost
+    return "\n".join(lines)
+
+
+def _related_line(item: RelatedStory) -> str:
+    title = truncate(clean_line(item.title or ""), RELATED_TITLE_LIMIT) or "(untitled)"
+    line = f"• [{escape_link_label(title)}]({escape_link_url(item.web_url)})"
+    provider = _provider_name(item.provider, RELATED_PROVIDER_LIMIT)
+    return f"{line} — {provider}" if provider else line
+
+
+def _buttons(story: Story) -> list[dict[str, Any]]:
+    buttons = []
+    if _button_url_ok(story.web_url):
+        buttons.append(_link_button("Read story", story.web_url))
+    more = 0
+    for item in story.related:
+        if more == RELATED_BUTTONS or len(buttons) == BUTTONS_PER_ROW:
+            break
+        if not _button_url_ok(item.web_url):
+            continue
+        name = _provider_name(item.provider, BUTTON_LABEL_LIMIT) or clean_line(item.title or "") or "related"
+        buttons.append(_link_button(truncate(f"More: {name}", BUTTON_LABEL_LIMIT), item.web_url))
+        more += 1
+    return buttons
+
+
+def _button_url_ok(url: str) -> bool:
+    return is_valid_url(url) and len(url) <= BUTTON_URL_LIMIT
+
+
+def _link_button(label: str, url: str) -> dict[str, Any]:
+    return {"type": 2, "style": BUTTON_STYLE_LINK, "label": label, "url": url}
+
+
+def _provider_name(provider: Provider | None, limit: int) -> str:
+    return truncate(clean_line(provider.name or ""), limit) if provider else ""
+
+
+def _role_ids(role_ids: Sequence[int]) -> list[int]:
+    roles: list[int] = []
+    length = -1
+    for rid in role_ids:
+        rid = int(rid)
+        if rid <= 0 or rid in roles:
+            continue
+        length += len(f"<@&{rid}>") + 1
+        if length > CONTENT_LIMIT or len(roles) == ALLOWED_ROLES_LIMIT:
+            break
+        roles.append(rid)
+    return roles
+
+
+def _iso_utc(moment: datetime) -> str:
+    return as_utc(moment).isoformat()

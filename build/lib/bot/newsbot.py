@@ -1,0 +1,255 @@
+"""The discord.py client. It receives its resources from ``main()`` and loads the extensions in ``cogs``."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import logging
+import pkgutil
+import socket
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import aiohttp
+import discord
+import yarl
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord import app_commands
+from discord.ext import commands
+
+import cogs
+from bot.alerts import Alerter, channel_unusable
+from bot.channel_check import WAITING_KEY, ChannelGate
+from bot.config import Config, DiscordConfig
+from bot.discord_sink import DiscordSink
+from bot.pipeline import Pipeline
+from bot.store import Store
+from bot.store.newsroom import NewsroomStore
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class DiscordUnreachable(Exception):
+    """Discord (or the proxy in ``discord.api_base``/``gateway_url``) could not be reached: one line says why."""
+
+
+def use_endpoints(settings: DiscordConfig) -> None:
+    """Point discord.py at ``discord.api_base``/``gateway_url`` (a REST proxy, or the tests' fake Discord).
+
+    discord.py reads both from class attributes; they must be set before login.
+    """
+    discord.http.Route.BASE = settings.api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+def connection_problem(exc: BaseException) -> str:
+    """A connection error in a few words ("connection refused"), not aiohttp's nested repr."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "host name not found"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset"
+        cause = getattr(cause, "os_error", None) or cause.__cause__
+    return str(exc) or type(exc).__name__
+
+
+async def reach(work: Awaitable[T], *, where: str, timeout: float) -> T:
+    """Await a call to Discord, turning a refused, failed or silent connection into ``DiscordUnreachable``."""
+    try:
+        return await asyncio.wait_for(work, timeout=timeout)
+    except TimeoutError:
+        raise DiscordUnreachable(
+            f"cannot reach Discord at {where}: no answer within {timeout:g}s (discord.request_timeout)"
+        ) from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise DiscordUnreachable(f"cannot reach Discord at {where}: {connection_problem(exc)}") from None
+    except discord.DiscordServerError as exc:
+        raise DiscordUnreachable(f"Discord at {where} keeps failing: HTTP {exc.status} {exc.text}") from None
+
+
+class GatewayOutages(logging.Filter):
+    """discord.py logs every gateway reconnect with a full traceback; one line per outage says as much.
+    The last reason is kept for the start-up error when the first connection never succeeds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_error = ""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.getMessage().startswith("Attempting a reconnect"):
+            exc = record.exc_info[1]
+            code = getattr(exc, "code", None)
+            reason = f"closed with code {code}" if code is not None else connection_problem(exc) if exc else "?"
+            self.last_error = reason
+            original = record.getMessage()
+            record.msg = "Discord gateway connection lost (%s); %s"
+            record.args = (reason, original[0].lower() + original[1:])
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def extension_names() -> list[str]:
+    """Every module or package directly under ``cogs``: adding a feature needs no list to edit."""
+    return sorted(
+        f"{cogs.__name__}.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_")
+    )
+
+
+class NewsTree(app_commands.CommandTree["NewsBot"]):
+    """Expected failures (checks) get a friendly ephemeral answer; anything else is logged with a traceback
+    and the member is told plainly that it failed, instead of an endless "thinking…"."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
+        if isinstance(error, app_commands.CheckFailure):
+            message = str(error) or "You can't use this command here."
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("Command /%s failed", command, exc_info=error)
+            message = "Sorry, that didn't work. The error has been logged for the bot's operators."
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(message, ephemeral=True)
+            else:
+                await interaction.response.send_message(message, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("Could not tell the member about a failed command", exc_info=True)
+
+
+class NewsBot(commands.Bot):
+    """``pipeline`` None builds the bot without starting the feed (``newsdesk sync`` only needs the tree).
+    With a pipeline, ``attach`` hands in the resources built on the bot's HTTP client before it starts."""
+
+    sink: DiscordSink
+    alerter: Alerter
+    gate: ChannelGate
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        store: Store,
+        newsroom: NewsroomStore,
+        pipeline: Pipeline | None,
+        scheduler: AsyncIOScheduler | None = None,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            # Defence in depth: the feed sets allowed_mentions per message, this covers everything else.
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=NewsTree,
+        )
+        self.config = config
+        self.store = store
+        self.pipeline = pipeline
+        # Started (and its jobs rebuilt) by the digest cog; shut down here, in close().
+        self.scheduler = scheduler
+        self.newsroom = newsroom
+        self.gateway_outages = GatewayOutages()
+        self._connected = asyncio.Event()
+
+    def attach(self, *, sink: DiscordSink, alerter: Alerter, gate: ChannelGate) -> None:
+        self.sink, self.alerter, self.gate = sink, alerter, gate
+
+    async def start_within(self, token: str, timeout: float) -> asyncio.Task[None]:
+        """Log in and open the gateway, each within ``timeout``; returns the task running the connection.
+
+        Only the first connection is bounded: once it worked, an outage is reconnected with discord.py's
+        backoff (one log line each), because the feed keeps its deliveries pending meanwhile."""
+        await reach(self.login(token), where=discord.http.Route.BASE, timeout=timeout)
+        url = str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+        logging.getLogger("discord.client").addFilter(self.gateway_outages)
+        runner = asyncio.create_task(self.connect(reconnect=True), name="discord-gateway")
+        connected = asyncio.create_task(self._connected.wait())
+        await asyncio.wait({runner, connected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        connected.cancel()
+        if self._connected.is_set():
+            return runner
+        # Not connected: still trying, or given up (discord.py can't even retry when the very first
+        # connection fails: it has no session to resume). Either way the first start failed.
+        runner.cancel()
+        failure = (await asyncio.gather(runner, return_exceptions=True))[0]
+        if isinstance(failure, discord.PrivilegedIntentsRequired | discord.LoginFailure):
+            raise failure
+        reason = self.gateway_outages.last_error or "no answer"
+        raise DiscordUnreachable(f"cannot connect to the Discord gateway at {url} within {timeout:g}s: {reason}")
+
+    async def on_connect(self) -> None:
+        self._connected.set()
+
+    def bot_id(self) -> int:
+        assert self.user is not None, "log in first"
+        return self.user.id
+
+    def guild_of(self, channel_id: int) -> int | None:
+        """The server a channel belongs to, from the gateway cache (None until the guild is known)."""
+        channel = self.get_channel(channel_id)
+        guild = getattr(channel, "guild", None)
+        return guild.id if guild is not None else None
+
+    async def setup_hook(self) -> None:
+        for name in extension_names():
+            await self.load_extension(name)
+        if self.pipeline is None:
+            return
+        for guild_id in self.config.discord.sync_guilds:
+            # Development convenience only: production syncs on request (`newsdesk sync`).
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("Synced %d commands to guild %s", len(synced), guild_id)
+
+    async def sync_commands(self, guild_id: int | None) -> list[app_commands.AppCommand]:
+        """Publish the slash commands globally (can take up to an hour to show) or to one guild (at once)."""
+        if guild_id is None:
+            return await self.tree.sync()
+        guild = discord.Object(guild_id)
+        self.tree.copy_global_to(guild=guild)
+        return await self.tree.sync(guild=guild)
+
+    async def close(self) -> None:
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is not None and scheduler.running:
+            # No digest may start while the cogs unload and the HTTP session closes.
+            scheduler.pause()
+            scheduler.shutdown(wait=False)
+        await super().close()
+
+    async def on_ready(self) -> None:
+        log.info("Connected to Discord as %s (%s guilds)", self.user, len(self.guilds))
+
+
+def channel_gate(config: Config, store: Store, sink: DiscordSink, alerter: Alerter, bot: NewsBot) -> ChannelGate:
+    """The gate the send queues ask before each delivery, reporting a bad channel once (log line and alert)
+    and recording the waiting channels for ``newsdesk status``."""
+    labels = {route.channel_id: f"channels[{i}].id" for i, route in enumerate(config.channels)}
+
+    def label(channel_id: int) -> str:
+        return labels.get(channel_id, "a /feed route")
+
+    async def blocked(channel_id: int, where: str, problem: str) -> None:
+        await alerter.raise_alert(channel_unusable(channel_id, bot.guild_of(channel_id), where, problem))
+
+    async def changed(waiting: dict[int, str]) -> None:
+        text = json.dumps({str(ch): f"{label(ch)}: {why}" for ch, why in waiting.items()})
+        await asyncio.to_thread(store.set_meta, WAITING_KEY, text)
+
+    # Whatever waited in an earlier run is checked afresh in this one.
+    store.set_meta(WAITING_KEY, "{}")
+    return ChannelGate(
+        lambda channel_id: sink.check_channel(channel_id, bot.bot_id()),
+        recheck_seconds=config.discord.channel_recheck_seconds,
+        label=label,
+        on_blocked=blocked,
+        on_change=changed,
+    )

@@ -1,0 +1,225 @@
+"""The feed pipeline: folder → store → per-channel send queues → a sink (Discord or the console)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from bot.config import Config
+from bot.delivery import ChannelGate, ChannelQueue, NullObserver, PipelineObserver
+from bot.listing import summarize_list
+from bot.planning import BackfillMode, post
+from bot.routing import RouteTable
+from bot.scanner import Progress, Scanner, ScanReport
+from bot.sinks import Sink
+from bot.status import LAST_SCAN_KEY, STARTED_KEY
+from bot.store import Store
+from bot.store.newsroom import NewsroomStore
+from bot.store.store import ApplyResult, DeliveryKey
+from bot.story import Story
+from bot.watcher import watch_folder
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+INITIALIZED_KEY = "initialized_at"
+SHOWN_REJECTED = 5
+
+
+class Pipeline:
+    """Owns the scanner, the watcher and the send queues. Its store work runs on the store's serial thread
+    (``Store.run``), which keeps SQLite writes in order and the event loop free for Discord's heartbeats."""
+
+    def __init__(
+        self, config: Config, store: Store, *, newsroom: NewsroomStore | None = None, retry_base: float = 1.0
+    ) -> None:
+        self.config = config
+        self._retry_base = retry_base
+        self.store = store
+        # main() hands in the one NewsroomStore it shares with the bot; one-shot commands let us make our own.
+        self.newsroom = newsroom or NewsroomStore(store)
+        self.routes = RouteTable(config.channels)
+        self.observer: PipelineObserver = NullObserver()
+        self.guild_of: Callable[[int], int | None] = self.routes.guild_of
+        self.scanner = Scanner(
+            config.articles.path,
+            store,
+            max_bytes=config.articles.max_file_bytes,
+            channels_for=self.channels_for,
+            on_unpublish=config.articles.on_unpublish,
+        )
+        self._queues: dict[int, ChannelQueue] = {}
+        self._sink: Sink | None = None
+        self._gate: ChannelGate | None = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    # -- routing ------------------------------------------------------------------------------------------
+
+    def channels_for(self, story: Story) -> list[int]:
+        return self.routes.channels_for(story.topics, story.quality)
+
+    def roles_for(self, channel_id: int, story: Story) -> list[int]:
+        guild_id = self.routes.guild_of(channel_id) or self.guild_of(channel_id)
+        return self.routes.roles_for(channel_id, story.topics, story.quality, guild_id)
+
+    async def post_to_channel(self, channel_id: int, story_ids: Sequence[int]) -> int:
+        """Queue chosen stories for one channel (admin requests); the ledger keeps it to once per channel."""
+        keys = await self.db(self.store.record_actions, [post(story_id, [channel_id]) for story_id in story_ids])
+        self._enqueue(keys)
+        return len(keys)
+
+    async def reload_routes(self) -> None:
+        """Pick up routes and topic roles changed from Discord."""
+        await self.db(self.routes.load, self.newsroom)
+
+    # -- life cycle ---------------------------------------------------------------------------------------
+
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await self.store.run(fn, *args, **kwargs)
+
+    async def start(
+        self,
+        sink: Sink,
+        *,
+        watch: bool = True,
+        observer: PipelineObserver | None = None,
+        guild_of: Callable[[int], int | None] | None = None,
+        gate: ChannelGate | None = None,
+    ) -> None:
+        """Catch up with the folder, resume unfinished deliveries, then watch for changes."""
+        self._sink = sink
+        self._gate = gate
+        self.observer = observer or self.observer
+        self.guild_of = guild_of or self.guild_of
+        await self.db(self.store.set_meta, STARTED_KEY, str(time.time()))
+        await self.reload_routes()
+        result = await self.db(self.initial_sync)
+        self.observer.files_rejected(result.rejected)
+        self._enqueue(await self.db(self.store.pending_deliveries))
+        if watch:
+            self._tasks = [
+                asyncio.create_task(
+                    watch_folder(
+                        self.scanner.root, self._on_change, self._stop, step_ms=self.config.articles.debounce_ms
+                    ),
+                    name="watch-folder",
+                ),
+                asyncio.create_task(self._rescan_forever(), name="rescan"),
+            ]
+        counts = await self.db(self.store.counts)
+        rejected = await self.db(self.store.rejected_files, SHOWN_REJECTED) if counts["rejected"] else []
+        named = summarize_list([path for path, _ in rejected], SHOWN_REJECTED, total=counts["rejected"])
+        log.info(
+            "Watching %s: %d stories indexed, %d published, %d files rejected%s, %d deliveries pending",
+            self.scanner.root,
+            counts["stories"],
+            counts["published"],
+            counts["rejected"],
+            f" ({named})" if named else "",
+            counts["pending"],
+        )
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(q.stop() for q in self._queues.values()))
+
+    async def drain(self) -> None:
+        """Wait until every queued delivery has been handled (tests and one-shot runs)."""
+        await asyncio.gather(*(q.join() for q in self._queues.values()))
+
+    def initial_sync(self, progress: Progress | None = None) -> ApplyResult:
+        """Index what changed while we were down. The very first run indexes silently and then posts only
+        what ``articles.backfill`` asks for, so adding the bot to a server never floods it."""
+        first_run = self.store.get_meta(INITIALIZED_KEY) is None
+        result, report = self.scanner.reconcile(announce=not first_run, progress=progress)
+        self._record_scan(report)
+        log.info(
+            "Scanned %d files in %.2fs: %d parsed, %d rejected, %d removed",
+            report.files,
+            report.seconds,
+            report.parsed,
+            report.failed,
+            report.removed,
+        )
+        if first_run:
+            backfill = self.config.articles.backfill
+            if backfill.mode is not BackfillMode.NONE:
+                limit = backfill.count if backfill.mode is BackfillMode.LATEST else None
+                latest = self.store.latest_published(limit)
+                result.pending += self.store.record_actions([post(i, self.channels_for(s)) for i, s in latest])
+            self.store.set_meta(INITIALIZED_KEY, str(time.time()))
+            log.info(
+                "First run: indexed the folder silently; backfill %s",
+                f"latest:{backfill.count}" if backfill.mode is BackfillMode.LATEST else str(backfill.mode),
+            )
+        return result
+
+    # -- events -------------------------------------------------------------------------------------------
+
+    async def _on_change(self, paths: set[str]) -> None:
+        try:
+            result = await self.db(self.scanner.process_paths, sorted(paths))
+        except Exception:
+            log.exception("Could not process changes to %s; the next rescan will retry", ", ".join(sorted(paths)))
+            return
+        self.observer.files_rejected(result.rejected)
+        self._enqueue(result.pending)
+
+    async def _rescan_forever(self) -> None:
+        interval = self.config.articles.rescan_seconds
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=interval)
+            if self._stop.is_set():
+                return
+            try:
+                report = await self.rescan()
+            except Exception:
+                log.exception("Periodic rescan failed")
+                continue
+            if report.changed:
+                log.info("Rescan found %d changes the watcher missed", report.changed)
+
+    async def rescan(self) -> ScanReport:
+        """Reconcile the whole folder now and queue whatever it planned."""
+        result, report = await self.db(self.scanner.reconcile, announce=True)
+        await self.db(self._record_scan, report)
+        self.observer.files_rejected(result.rejected)
+        self._enqueue(result.pending)
+        return report
+
+    def _record_scan(self, report: ScanReport) -> None:
+        self.store.set_meta(LAST_SCAN_KEY, json.dumps({"at": time.time(), **dataclasses.asdict(report)}))
+
+    def _enqueue(self, keys: Iterable[DeliveryKey]) -> None:
+        assert self._sink is not None, "start() first"
+        for story_id, channel_id in keys:
+            queue = self._queues.get(channel_id)
+            if queue is None:
+                queue = ChannelQueue(
+                    channel_id,
+                    store=self.store,
+                    db=self.db,
+                    sink=self._sink,
+                    roles_for=self.roles_for,
+                    base_backoff=self._retry_base,
+                    observer=self.observer,
+                    gate=self._gate,
+                )
+                self._queues[channel_id] = queue
+                queue.start()
+            queue.put(story_id)
+
+    def queue_stats(self) -> Sequence[tuple[int, int, int, int]]:
+        """(channel, backlog, sent, failed) per send queue."""
+        return [(q.channel_id, q.backlog, q.sent, q.failed) for q in self._queues.values()]

@@ -1,0 +1,243 @@
+"""Bringing the store up to date with the articles folder: single paths (from watch events) or a full scan."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.parser import StoryError, is_story_name, parse_story_text
+from bot.planning import ChannelsFor, OnUnpublish, make_planner
+from bot.store import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem, Store
+from bot.store.store import ApplyResult
+
+log = logging.getLogger(__name__)
+
+CHUNK = 500
+# Below this many files, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 2000
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class ScanReport:
+    files: int = 0
+    changed: int = 0
+    parsed: int = 0
+    failed: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+
+
+class Scanner:
+    """Turns files into scan items and hands them to the store in batches. Runs in one worker thread."""
+
+    def __init__(
+        self, root: Path, store: Store, *, max_bytes: int, channels_for: ChannelsFor, on_unpublish: OnUnpublish
+    ) -> None:
+        self.root = root.resolve()
+        self.store = store
+        self.max_bytes = max_bytes
+        self.channels_for = channels_for
+        self.on_unpublish = on_unpublish
+
+    def walk(self) -> dict[str, tuple[int, int]]:
+        """Every story file under the root: relative POSIX path -> (mtime_ns, size)."""
+        found: dict[str, tuple[int, int]] = {}
+        prefix = len(str(self.root)) + 1
+        for entry in iter_story_files(str(self.root)):
+            try:
+                st = entry.stat()
+            except OSError:  # vanished between listing and stat
+                continue
+            found[_posix(entry.path[prefix:])] = (st.st_mtime_ns, st.st_size)
+        return found
+
+    def reconcile(self, *, announce: bool, progress: Progress | None = None) -> tuple[ApplyResult, ScanReport]:
+        """Compare the folder with the store (path, mtime, size; content hash when those differ).
+
+        A big catch-up (the first index of a large folder) parses in a process pool: YAML parsing is
+        CPU-bound and the GIL would otherwise hold it to one core.
+        """
+        started = time.perf_counter()
+        on_disk = self.walk()
+        stats = self.store.file_stats()
+        changed = [p for p, stat in on_disk.items() if stats.get(p) != stat]
+        removed = [p for p in stats if p not in on_disk]
+        report = ScanReport(files=len(on_disk), changed=len(changed) + len(removed))
+        total = ApplyResult()
+        todo = sorted(changed) + removed
+        known = self.store.file_states(todo) if todo else {}
+        jobs = [(str(self.root), rel, known.get(rel), self.max_bytes, False) for rel in todo]
+        workers = min(os.cpu_count() or 1, 4)
+        with _reader(workers if len(jobs) >= PARALLEL_THRESHOLD else 1) as read_all:
+            done = 0
+            for items in _chunked(read_all(jobs), CHUNK):
+                _merge(total, self._record(items, announce))
+                done += len(items)
+                if progress:
+                    progress(done, len(todo))
+        report.parsed, report.failed, report.removed = total.parsed, total.failed, total.removed
+        report.seconds = time.perf_counter() - started
+        return total, report
+
+    def process_paths(
+        self,
+        paths: Iterable[str],
+        *,
+        announce: bool = True,
+        force: bool = False,
+    ) -> ApplyResult:
+        """Read the given relative paths and record them; files that vanished are recorded as removed.
+
+        A path naming a folder stands for every story file under it.
+        """
+        paths = self._expand_folders(paths)
+        items = [
+            read_file(str(self.root), rel, self.store.file_state(rel), self.max_bytes, force)
+            for rel in dict.fromkeys(paths)
+        ]
+        return self._record(items, announce)
+
+    def _expand_folders(self, paths: Iterable[str]) -> list[str]:
+        expanded: list[str] = []
+        for rel in paths:
+            full = self.root / rel
+            if full.is_dir():
+                prefix = len(str(self.root)) + 1
+                expanded += [_posix(entry.path[prefix:]) for entry in iter_story_files(str(full))]
+            else:
+                expanded.append(rel)
+        return expanded
+
+    def _fresh_rejections(self, failed: list[FileFailed]) -> list[tuple[str, str]]:
+        """The rejections worth reporting: a file whose stored state already has the same error was reported
+        when it got it. A slow copy re-parses a half-written file on every write, failing the same way each
+        time; it is reported again only when the reason changes or after the file parsed OK in between."""
+        known = self.store.file_states([item.path for item in failed]) if failed else {}
+        return [(i.path, i.error) for i in failed if i.path not in known or known[i.path].error != i.error]
+
+    def _record(self, items: Iterable[ScanItem | None], announce: bool) -> ApplyResult:
+        batch = [item for item in items if item is not None]
+        rejected = self._fresh_rejections([item for item in batch if isinstance(item, FileFailed)])
+        for _path, error in rejected:
+            log.warning("Rejected story file %s", error)
+        if not batch:
+            return ApplyResult()
+        planner = make_planner(self.channels_for, announce=announce, on_unpublish=self.on_unpublish)
+        result = self.store.apply(batch, planner)
+        result.rejected += rejected
+        if result.reparse:
+            _merge(result, self.process_paths(result.reparse, announce=announce, force=True))
+        return result
+
+
+def read_file(root: str, rel: str, state: FileState | None, max_bytes: int, force: bool) -> ScanItem | None:
+    """One file's scan item, or None when nothing changed. Module-level so a process pool can run it."""
+    path = os.path.join(root, rel)
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return FileRemoved(rel) if state is not None else None
+    if state and not force and (state.mtime_ns, state.size) == (st.st_mtime_ns, st.st_size):
+        return None
+    if st.st_size > max_bytes:
+        return _failed(
+            rel, st, "", f"file is {st.st_size} bytes, over the {max_bytes}-byte cap (articles.max_file_bytes)"
+        )
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        return FileRemoved(rel) if state is not None else None
+    except OSError as exc:
+        return _failed(rel, st, "", f"cannot read: {exc.strerror or exc}")
+    sha = hashlib.sha256(raw).hexdigest()
+    if state and not force and state.sha256 == sha and state.error is None:
+        return FileTouched(rel, st.st_mtime_ns, st.st_size)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _failed(rel, st, sha, f"not UTF-8 text (byte {exc.start})")
+    try:
+        story = parse_story_text(text, rel)
+    except StoryError as exc:
+        return _failed(rel, st, sha, str(exc))
+    data_json = json.dumps(story.to_dict(), sort_keys=True, ensure_ascii=False)
+    fingerprint = hashlib.sha256(data_json.encode()).hexdigest()
+    return FileParsed(rel, st.st_mtime_ns, st.st_size, sha, story, data_json, fingerprint)
+
+
+def _failed(rel: str, st: os.stat_result, sha: str, error: str) -> FileFailed:
+    return FileFailed(rel, st.st_mtime_ns, st.st_size, sha, error if error.startswith(rel) else f"{rel}: {error}")
+
+
+def _read_job(job: tuple[str, str, FileState | None, int, bool]) -> ScanItem | None:
+    return read_file(*job)
+
+
+@contextlib.contextmanager
+def _reader(workers: int) -> Iterator[Callable[[list[Any]], Iterator[ScanItem | None]]]:
+    if workers <= 1:
+        yield lambda jobs: map(_read_job, jobs)
+        return
+    # spawn, not fork: this runs in a worker thread of a process that has an event loop and other threads.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield lambda jobs: pool.map(_read_job, jobs, chunksize=64)
+
+
+def _chunked(items: Iterable[ScanItem | None], size: int) -> Iterator[list[ScanItem | None]]:
+    batch: list[ScanItem | None] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def iter_story_files(top: str) -> Iterator[os.DirEntry[str]]:
+    """Story files under ``top``, skipping hidden folders. Iterative and name-based: a rescan of a large
+    folder spends its time in the unavoidable stat calls, not here."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = os.scandir(folder)
+        except OSError as exc:
+            log.warning("Cannot list %s: %s", folder, exc)
+            continue
+        with entries:
+            for entry in entries:
+                name = entry.name
+                if name[0] == ".":
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif is_story_name(name) and entry.is_file():
+                        yield entry
+                except OSError:
+                    continue
+
+
+def _posix(rel: str) -> str:
+    return rel if os.sep == "/" else rel.replace(os.sep, "/")
+
+
+def _merge(total: ApplyResult, part: ApplyResult) -> None:
+    total.pending += part.pending
+    total.parsed += part.parsed
+    total.failed += part.failed
+    total.removed += part.removed
+    total.rejected += part.rejected

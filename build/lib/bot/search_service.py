@@ -1,0 +1,295 @@
+"""Searching the archive of published stories: the core of ``/news``, free of Discord.
+
+``SearchService`` answers searches, autocomplete and "did you mean" hints; all SQL is in ``bot.store.search``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bot.store import Store
+from bot.store import search_queries as sql
+from bot.story import Story
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 10
+# Counting stops this many results past the current page; beyond it the count shows as "N+".
+COUNT_AHEAD = 1000
+MAX_DAYS = 3650
+# Free text that is not a known topic or provider also searches the ones it starts a word of, up to this many.
+MAX_RELATED = 20
+CHOICES = 25  # Discord shows at most 25 autocomplete choices
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    topic: str | None = None
+    query: str | None = None
+    provider: str | None = None
+    days: int | None = None
+    page: int = 1
+    limit: int = PER_PAGE
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    id: int
+    story: Story
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    request: SearchRequest
+    hits: tuple[Hit, ...]
+    total: int
+    capped: bool  # counting stopped early: at least ``total`` stories match and more pages can be reached
+    window: int  # when not 0, the query matched so many stories that only this many of the newest were ranked
+    page: int
+    pages: int
+    suggestions: tuple[str, ...] = ()  # closest topics, when nothing was found
+
+    @property
+    def stories(self) -> list[Story]:
+        return [hit.story for hit in self.hits]
+
+
+# -- paging maths: pure functions ----------------------------------------------------------------------------
+
+
+def page_count(total: int, per_page: int) -> int:
+    """Pages needed for ``total`` results; an empty result still has one (empty) page."""
+    return max(1, -(-total // per_page))
+
+
+def clamp_page(page: int, pages: int) -> int:
+    return min(max(1, page), max(1, pages))
+
+
+def page_offset(page: int, per_page: int) -> int:
+    return (max(1, page) - 1) * per_page
+
+
+def count_cap(page: int, per_page: int) -> int:
+    """How far to count for ``page``: far enough to show the page counter, never the whole archive."""
+    return page_offset(page, per_page) + COUNT_AHEAD
+
+
+# -- the catalog of topics and providers ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    name: str
+    norm: str
+    count: int
+    spellings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """Topic and provider counts over published stories, held in memory so autocomplete never waits on SQL."""
+
+    topics: tuple[Entry, ...] = ()
+    providers: tuple[Entry, ...] = ()
+    version: tuple[Any, ...] = ()
+    built_at: float = 0.0
+    by_norm: dict[str, Entry] = field(default_factory=dict)
+    by_provider: dict[str, Entry] = field(default_factory=dict)
+
+
+def normalise(text: str | None) -> str:
+    return (text or "").strip().casefold()
+
+
+def _tier(norm: str, prefix: str) -> int | None:
+    """0: starts with the prefix; 1: a later word does; 2: contains it anywhere; None: no match."""
+    if norm.startswith(prefix):
+        return 0
+    if f" {prefix}" in norm:
+        return 1
+    return 2 if prefix in norm else None
+
+
+def rank_entries(entries: Iterable[Entry], prefix: str, limit: int = CHOICES) -> list[Entry]:
+    """Matches for what a member typed: prefix matches first, then by story count."""
+    prefix = normalise(prefix)
+    ranked = [(tier, -e.count, e.norm, e) for e in entries if (tier := _tier(e.norm, prefix)) is not None]
+    return [item[-1] for item in sorted(ranked, key=lambda item: item[:3])[:limit]]
+
+
+class SearchService:
+    """Thread-safe: the bot calls it on the store's side threads (``Store.run_concurrent``), one connection a call."""
+
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, refresh_every: float = 5.0) -> None:
+        self.store = store
+        self._clock = clock
+        self._refresh_every = refresh_every
+        self._catalog: Catalog | None = None
+        self._lock = threading.Lock()
+
+    def catalog(self) -> Catalog:
+        """The current catalog, built on first use; later changes arrive through ``refresh``."""
+        current = self._catalog
+        if current is not None:
+            return current
+        with self._lock:
+            if self._catalog is None:
+                self._catalog = self._build()
+            return self._catalog
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Rebuild the catalog if stories changed since it was built (and it is older than ``refresh_every``)."""
+        current = self._catalog
+        if current is None and not force:
+            return False  # nobody has asked yet; the first use builds it
+        if current is not None and not force and time.monotonic() - current.built_at < self._refresh_every:
+            return False
+        with self.store.searching() as q:
+            version = q.data_version()
+        if current is not None and not force and version == current.version:
+            return False
+        with self._lock:
+            self._catalog = self._build()
+        return True
+
+    def _build(self) -> Catalog:
+        started = time.perf_counter()
+        with self.store.searching() as q:
+            version = q.data_version()
+            topic_rows = q.topic_counts()
+            provider_rows = q.provider_counts()
+        topics = sorted((Entry(name, norm, n) for norm, name, n in topic_rows), key=lambda e: (-e.count, e.norm))
+        # Spellings that differ only in case are one provider, shown as its most used spelling.
+        merged: dict[str, list[tuple[int, str]]] = {}
+        for name, n in provider_rows:
+            merged.setdefault(normalise(name), []).append((n, name))
+        providers = sorted(
+            (
+                Entry(min(g, key=lambda x: (-x[0], x[1]))[1], norm, sum(n for n, _ in g), tuple(x[1] for x in g))
+                for norm, g in merged.items()
+            ),
+            key=lambda e: (-e.count, e.norm),
+        )
+        elapsed = (time.perf_counter() - started) * 1000
+        log.debug("Search catalog: %d topics, %d providers in %.0f ms", len(topics), len(providers), elapsed)
+        return Catalog(
+            tuple(topics),
+            tuple(providers),
+            version,
+            time.monotonic(),
+            {e.norm: e for e in topics},
+            {e.norm: e for e in providers},
+        )
+
+    def topic_suggestions(self, prefix: str, limit: int = CHOICES) -> list[tuple[str, int]]:
+        return [(e.name, e.count) for e in rank_entries(self.catalog().topics, prefix, limit)]
+
+    def provider_suggestions(self, prefix: str, limit: int = CHOICES) -> list[tuple[str, int]]:
+        return [(e.name, e.count) for e in rank_entries(self.catalog().providers, prefix, limit)]
+
+    def closest_topics(self, text: str, n: int = 3) -> list[str]:
+        """Topics a member may have meant: ones that start a word with ``text``, then near spellings."""
+        catalog, norm = self.catalog(), normalise(text)
+        if not norm:
+            return [e.name for e in catalog.topics[:n]]
+        found = [e.norm for e in catalog.topics if _tier(e.norm, norm) in (0, 1)]
+        found += difflib.get_close_matches(norm, list(catalog.by_norm), n=n, cutoff=0.6)
+        return [catalog.by_norm[k].name for k in dict.fromkeys(found)][:n]
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        per_page = max(1, request.limit)
+        total, capped, window, page, ids = 0, False, 0, 1, []
+        found: dict[int, Story] = {}
+        flt = self._filter(request)
+        if flt is not None:
+            with self.store.searching() as q:
+                if flt.match is not None:
+                    ranked, window = q.ranked_ids(flt, sql.QUERY_WINDOW)
+                    prefixed = sql.fts_match(request.query or "", prefix=True)
+                    if not ranked and prefixed:
+                        # No story has these exact words: let the last one be the start of a word ("sens").
+                        words = sql.query_words(request.query or "")
+                        flt = replace(flt, match=prefixed)
+                        ranked, window = q.ranked_ids(flt, sql.PREFIX_WINDOW, prefix_words=words)
+                    total = len(ranked)
+                    page = clamp_page(request.page, page_count(total, per_page))
+                    ids = ranked[page_offset(page, per_page) :][:per_page]
+                else:
+                    plan = q.plan(flt)
+                    known = self._known_total(flt)
+                    cap = count_cap(request.page, per_page)
+                    counted = q.count(plan, cap) if known is None else known
+                    total, capped = (counted, False) if known is not None else (min(counted, cap), counted > cap)
+                    page = clamp_page(request.page, page_count(total, per_page))
+                    ids = q.page_ids(plan, per_page, page_offset(page, per_page)) if total else []
+                found = q.load_published(ids)
+        hits = tuple(Hit(i, found[i]) for i in ids if i in found)
+        hint = request.topic or request.query
+        suggestions = tuple(self.closest_topics(hint)) if hint and not hits else ()
+        return SearchPage(request, hits, total, capped, window, page, page_count(total, per_page), suggestions)
+
+    def _known_total(self, flt: sql.StoryFilter) -> int | None:
+        """The catalog's count when the filter is exactly one known topic or provider (what autocomplete shows)."""
+        catalog = self.catalog()
+        if flt.since is not None or bool(flt.topics) == bool(flt.providers):
+            return None
+        if flt.topics:
+            entry = catalog.by_norm.get(flt.topics[0]) if len(flt.topics) == 1 else None
+            return entry.count if entry else None
+        entry = catalog.by_provider.get(normalise(flt.providers[0]))
+        return entry.count if entry and set(flt.providers) == set(entry.spellings) else None
+
+    def _filter(self, request: SearchRequest) -> sql.StoryFilter | None:
+        """None when the request cannot match anything (a query with no words in it)."""
+        match = None
+        if request.query and request.query.strip():
+            match = sql.fts_match(request.query)
+            if match is None:
+                return None
+        since = None
+        if request.days:
+            since = self._clock() - min(max(request.days, 1), MAX_DAYS) * 86400
+        return sql.StoryFilter(
+            topics=self._topics(request.topic),
+            providers=self._providers(request.provider),
+            match=match,
+            since=since,
+        )
+
+    def _topics(self, text: str | None) -> tuple[str, ...]:
+        norm = normalise(text)
+        if not norm:
+            return ()
+        catalog = self.catalog()
+        if norm in catalog.by_norm:
+            return (norm,)
+        # Always the exact text too: a topic newer than the catalog still matches itself.
+        related = [e.norm for e in rank_entries(catalog.topics, norm, MAX_RELATED) if _tier(e.norm, norm) != 2]
+        return tuple(dict.fromkeys([norm, *related]))
+
+    def _providers(self, text: str | None) -> tuple[str, ...]:
+        norm = normalise(text)
+        if not norm:
+            return ()
+        catalog = self.catalog()
+        if norm in catalog.by_provider:
+            return catalog.by_provider[norm].spellings
+        related = [e for e in rank_entries(catalog.providers, norm, MAX_RELATED) if _tier(e.norm, norm) != 2]
+        return tuple(dict.fromkeys([(text or "").strip(), *(s for e in related for s in e.spellings)]))
+
+    def story(self, story_id: int) -> Story | None:
+        """One story to open from a result page, if it is still published."""
+        with self.store.searching() as q:
+            return q.load_published([story_id]).get(story_id)
+
+
+def search_stories(store: Store, request: SearchRequest) -> list[Story]:
+    """One page of stories for ``request`` (the ``newsdesk search`` command)."""
+    return SearchService(store).search(request).stories

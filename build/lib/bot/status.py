@@ -1,0 +1,193 @@
+"""The status report behind ``/newsdesk status`` and ``newsdesk status``: one collection, two renderings."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import __version__
+from bot.channel_check import WAITING_KEY
+from bot.heartbeat import Liveness, describe, read_liveness
+from bot.listing import abbreviate
+from bot.store import Store
+from bot.store.digests import DigestStore
+from bot.store.newsroom import ChannelActivity, NewsroomStore
+from bot.text import clean_line, discord_timestamp, truncate
+
+LAST_SCAN_KEY = "last_scan"
+STARTED_KEY = "started_at"
+SHOWN_REJECTIONS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class DigestLine:
+    name: str
+    channel_id: int
+    next_run: float | None
+
+
+@dataclass(slots=True)
+class StatusReport:
+    version: str
+    started_at: float | None
+    stories: int
+    published: int
+    rejected_count: int
+    rejected: list[tuple[str, str]]
+    last_scan: dict[str, Any] | None
+    channels: list[ChannelActivity]
+    queues: dict[int, int]  # live backlog per channel, when the bot is running in this process
+    failures_24h: int
+    failure_samples: list[tuple[int, str, str]]
+    digests: list[DigestLine] = field(default_factory=list)
+    liveness: Liveness = field(default_factory=lambda: Liveness(False))
+    waiting: dict[int, str] = field(default_factory=dict)  # channel → why its deliveries wait
+
+
+def collect(
+    store: Store,
+    newsroom: NewsroomStore,
+    *,
+    queues: Mapping[int, int] | None = None,
+    digests: Sequence[DigestLine] = (),
+    now: float | None = None,
+) -> StatusReport:
+    """Everything the report shows, read from the database (plus live queue sizes when given)."""
+    now = time.time() if now is None else now
+    counts = store.counts()
+    started = store.get_meta(STARTED_KEY)
+    scan = store.get_meta(LAST_SCAN_KEY)
+    failures, samples = newsroom.recent_failures(now - 86400)
+    live = read_liveness(store, now)
+    waiting = json.loads(store.get_meta(WAITING_KEY) or "{}") if live.running else {}
+    return StatusReport(
+        version=__version__,
+        started_at=float(started) if started else None,
+        stories=counts["stories"],
+        published=counts["published"],
+        rejected_count=counts["rejected"],
+        rejected=store.rejected_files(limit=SHOWN_REJECTIONS),
+        last_scan=json.loads(scan) if scan else None,
+        channels=newsroom.channel_activity(now),
+        queues=dict(queues or {}),
+        failures_24h=failures,
+        failure_samples=samples,
+        digests=list(digests),
+        liveness=live,
+        waiting={int(k): v for k, v in waiting.items()},
+    )
+
+
+def status_report(
+    store: Store,
+    *,
+    queues: Mapping[int, int] | None = None,
+    next_runs: Mapping[str, float | None] | None = None,
+    now: float | None = None,
+) -> StatusReport:
+    """The report for ``/newsdesk status`` and ``newsdesk status`` alike, read from the database.
+
+    ``next_runs`` (digest job id -> epoch) comes from a running scheduler; without it the next runs are read
+    from the scheduler's job table, which is all a separate process such as the CLI can see.
+    """
+    digest_store = DigestStore(store.engine)
+    runs = digest_store.next_run_times() if next_runs is None else next_runs
+    digests = [DigestLine(r.spec.name, r.spec.channel_id, runs.get(str(r.id))) for r in digest_store.all()]
+    return collect(store, NewsroomStore(store), queues=queues, digests=digests, now=now)
+
+
+def render_text(report: StatusReport, now: float | None = None) -> str:
+    """Plain text for the terminal."""
+    now = time.time() if now is None else now
+    lines = [
+        f"Newsdesk {report.version}",
+        f"Status: {describe(report.liveness, now)}",
+        *([f"Running since: {_ago(report.started_at, now)}"] if report.liveness.running and report.started_at else []),
+        f"Stories: {report.stories} indexed, {report.published} published",
+        f"Last scan: {_scan_text(report.last_scan, now)}",
+        f"Rejected files: {report.rejected_count}",
+        *[
+            f"  - {line}"
+            for line in abbreviate([r for _p, r in report.rejected], SHOWN_REJECTIONS, total=report.rejected_count)
+        ],
+        f"Failures in the last 24 h: {report.failures_24h}",
+        *[f"  - channel {ch}: '{title}': {error}" for ch, title, error in report.failure_samples],
+        "Channels:",
+        *[f"  - {_channel_text(a, report.queues, now, mention=False)}" for a in report.channels],
+        *[f"  - channel {ch} waits: {why}" for ch, why in report.waiting.items()],
+        "Digests:" if report.digests else "Digests: none",
+        *[f"  - {d.name} → channel {d.channel_id}, next run {_when(d.next_run)}" for d in report.digests],
+    ]
+    if not report.channels:
+        lines.insert(lines.index("Channels:") + 1, "  (nothing posted yet)")
+    return "\n".join(lines)
+
+
+def render_embed(report: StatusReport, now: float | None = None) -> dict[str, Any]:
+    """An embed dict for Discord, within its limits."""
+    now = time.time() if now is None else now
+    uptime = f"since {discord_timestamp(report.started_at, 'R')}" if report.started_at else "—"
+    rejected = abbreviate(
+        [truncate(clean_line(r), 180) for _p, r in report.rejected], SHOWN_REJECTIONS, total=report.rejected_count
+    )
+    failures = [truncate(clean_line(f"<#{ch}> '{t}': {err}"), 180) for ch, t, err in report.failure_samples]
+    channels = [_channel_text(a, report.queues, now, mention=True) for a in report.channels]
+    channels += [truncate(clean_line(f"<#{ch}> waits: {why}"), 180) for ch, why in report.waiting.items()]
+    digests = [f"**{clean_line(d.name)}** → <#{d.channel_id}>, next {_when(d.next_run, True)}" for d in report.digests]
+    fields = [
+        {"name": "Stories", "value": f"{report.stories} indexed\n{report.published} published", "inline": True},
+        {"name": "Last scan", "value": _scan_text(report.last_scan, now, discord=True), "inline": True},
+        {"name": "Uptime", "value": uptime, "inline": True},
+        {"name": f"Rejected files ({report.rejected_count})", "value": _bullets(rejected) or "None"},
+        {"name": f"Failures in the last 24 h ({report.failures_24h})", "value": _bullets(failures) or "None"},
+        {"name": "Channels: queue, last post", "value": _bullets(channels) or "Nothing posted yet"},
+        {"name": "Digests", "value": _bullets(digests) or "None scheduled"},
+    ]
+    for item in fields:
+        item["value"] = truncate(item["value"], 1024)
+    return {"title": "Newsdesk status", "color": 0x2B6CB0, "fields": fields, "footer": {"text": f"v{report.version}"}}
+
+
+def _channel_text(a: ChannelActivity, queues: Mapping[int, int], now: float, *, mention: bool) -> str:
+    name = f"<#{a.channel_id}>" if mention else f"channel {a.channel_id}"
+    backlog = queues.get(a.channel_id, a.pending)
+    if not a.last_post_at:
+        last = "never"
+    else:
+        last = discord_timestamp(a.last_post_at, "R") if mention else _ago(a.last_post_at, now)
+    text = f"{name}: {backlog} queued, {a.sent} posted, last post {last}"
+    if a.failed_24h:
+        text += f", {a.failed_24h} failed in 24 h"
+    return text
+
+
+def _scan_text(scan: dict[str, Any] | None, now: float, discord: bool = False) -> str:
+    if not scan:
+        return "not yet"
+    when = discord_timestamp(scan["at"], "R") if discord else _ago(scan["at"], now)
+    return f"{when}, {scan['files']} files in {scan['seconds']:.2f}s"
+
+
+def _when(moment: float | None, discord: bool = False) -> str:
+    if moment is None:
+        return "paused"
+    if discord:
+        return discord_timestamp(moment, "F")
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment))
+
+
+def _ago(moment: float | None, now: float) -> str:
+    if moment is None:
+        return "never"
+    seconds = max(0, int(now - moment))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def _bullets(items: Sequence[str]) -> str:
+    return "\n".join(f"• {item}" for item in items)

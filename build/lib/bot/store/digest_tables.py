@@ -1,0 +1,74 @@
+"""Digest tables, on the shared ``metadata`` so ``Store.open`` creates them with the rest.
+
+APScheduler keeps its own ``apscheduler_jobs`` table (job id = ``str(digests.id)``); these tables are the
+source of truth that the jobs are rebuilt from.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from bot.store.schema import metadata
+
+# APScheduler's own table (Store.job_store); its job ids are str(digests.id).
+JOBS_TABLE = "apscheduler_jobs"
+CONFIG_GUILD = 0  # guild_id of digests declared in the config file; their guild is their channel's
+
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("name", String, nullable=False),
+    Column("channel_id", BigInteger, nullable=False),
+    Column("cron", String, nullable=False),
+    Column("timezone", String, nullable=False),
+    Column("label", String, nullable=False),
+    Column("topics", Text, nullable=False, default="[]"),  # JSON list as the admin wrote them; [] = all
+    Column("min_quality", Integer, nullable=False, default=0),
+    Column("max_items", Integer, nullable=False, default=10),
+    Column("min_items", Integer, nullable=False, default=1),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("guild_id", "name", name="uq_digests_guild_name"),
+)
+
+# One row per attempt: sent (all messages confirmed), partial (some), failed (none), skipped (min_items).
+# The next window starts where the last sent run's window ended.
+digest_runs = Table(
+    "digest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("digest_id", Integer, ForeignKey("digests.id", ondelete="CASCADE"), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("window_start", Float, nullable=False),
+    Column("window_end", Float, nullable=False),
+    Column("status", String, nullable=False),
+    Column("story_count", Integer, nullable=False, default=0),
+    Column("message_ids", Text, nullable=False, default="[]"),  # JSON list, in posting order
+    Column("error", Text, nullable=True),
+    Index("ix_digest_runs_digest", "digest_id", "window_end"),
+)
+
+# Every story a digest has delivered: the primary key is what keeps a story out of a second run.
+digest_items = Table(
+    "digest_items",
+    metadata,
+    Column("digest_id", Integer, ForeignKey("digests.id", ondelete="CASCADE"), nullable=False),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("run_id", Integer, ForeignKey("digest_runs.id", ondelete="CASCADE"), nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    PrimaryKeyConstraint("digest_id", "story_id"),
+)

@@ -1,0 +1,253 @@
+"""Digest SQL: the digests admins declared, their run log, and which stories each one already delivered."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, or_, select
+
+from bot.digest.ranking import DigestCandidate
+from bot.digest.schedule import Schedule
+from bot.digest.spec import DigestSpec
+from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_runs, digests
+from bot.store.schema import meta, stories, story_topics
+from bot.store.store import Store
+from bot.story import Story
+
+# The pipeline writes this meta key once the very first index is done (bot.pipeline.INITIALIZED_KEY).
+BASELINE_KEY = "initialized_at"
+
+
+class RunStatus(StrEnum):
+    """How a digest run ended; stored in ``digest_runs.status`` as these strings."""
+
+    SENT = "sent"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # fewer new stories than min_items
+    MISSING = "missing"  # the digest was removed before it ran; never stored
+
+
+# Only a run that delivered everything closes its window; after a partial one the rest is still due.
+COUNTED_STATUSES = (RunStatus.SENT,)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRow:
+    id: int
+    guild_id: int  # CONFIG_GUILD for digests declared in the config file
+    spec: DigestSpec
+
+    @property
+    def from_config(self) -> bool:
+        return self.guild_id == CONFIG_GUILD
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    id: int
+    digest_id: int
+    started_at: float
+    window_start: float
+    window_end: float
+    status: RunStatus
+    story_count: int
+    message_ids: tuple[int, ...]
+    error: str | None
+
+
+class DigestStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store  # async callers run these methods through store.run_concurrent
+        self.engine = store.engine
+
+    # -- declarations ---------------------------------------------------------------------------------------
+
+    def save(self, guild_id: int, spec: DigestSpec, now: float | None = None) -> DigestRow:
+        """Create the digest, or replace the one with the same name; a replaced digest keeps its id and history."""
+        with self.engine.begin() as conn:
+            self._upsert(conn, guild_id, spec, time.time() if now is None else now)
+            row = conn.execute(select(digests).where(digests.c.guild_id == guild_id, digests.c.name == spec.name)).one()
+            return _digest(row)
+
+    def sync_config(self, specs: Sequence[DigestSpec], now: float | None = None) -> list[DigestRow]:
+        """Make the config-file digests in the table match ``specs`` exactly."""
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            for spec in specs:
+                self._upsert(conn, CONFIG_GUILD, spec, now)
+            conn.execute(
+                delete(digests).where(
+                    digests.c.guild_id == CONFIG_GUILD, digests.c.name.not_in([s.name for s in specs])
+                )
+            )
+            rows = conn.execute(select(digests).where(digests.c.guild_id == CONFIG_GUILD).order_by(digests.c.name))
+            return [_digest(r) for r in rows]
+
+    def _upsert(self, conn: Connection, guild_id: int, spec: DigestSpec, now: float) -> None:
+        values = {
+            "channel_id": spec.channel_id,
+            "cron": spec.schedule.cron,
+            "timezone": spec.schedule.timezone,
+            "label": spec.schedule.label,
+            "topics": json.dumps(list(spec.topics), ensure_ascii=False),
+            "min_quality": spec.min_quality,
+            "max_items": spec.max_items,
+            "min_items": spec.min_items,
+            "updated_at": now,
+        }
+        stmt = self.store.backend.insert(digests).values(guild_id=guild_id, name=spec.name, created_at=now, **values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["guild_id", "name"], set_=values))
+
+    def get(self, digest_id: int) -> DigestRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(digests).where(digests.c.id == digest_id)).first()
+            return _digest(row) if row else None
+
+    def all(self) -> list[DigestRow]:
+        with self.engine.connect() as conn:
+            return [_digest(r) for r in conn.execute(select(digests).order_by(digests.c.name, digests.c.id))]
+
+    def next_run_times(self, jobs_table: str = JOBS_TABLE) -> dict[str, float | None]:
+        """Job id -> next run (epoch) from APScheduler's job table, for reports outside the running bot."""
+        with self.engine.connect() as conn:
+            if not self.engine.dialect.has_table(conn, jobs_table):
+                return {}
+            rows = conn.exec_driver_sql(f"SELECT id, next_run_time FROM {jobs_table}")
+            return {str(job_id): next_run for job_id, next_run in rows}
+
+    def remove(self, digest_id: int) -> bool:
+        with self.engine.begin() as conn:
+            return conn.execute(delete(digests).where(digests.c.id == digest_id)).rowcount > 0
+
+    # -- windows and candidates -----------------------------------------------------------------------------
+
+    def last_window_end(self, digest_id: int) -> float | None:
+        with self.engine.connect() as conn:
+            return conn.scalar(
+                select(func.max(digest_runs.c.window_end)).where(
+                    digest_runs.c.digest_id == digest_id, digest_runs.c.status.in_(COUNTED_STATUSES)
+                )
+            )
+
+    def baseline(self) -> float | None:
+        """When the first index finished: stories first seen by then were the archive, not news."""
+        with self.engine.connect() as conn:
+            value = conn.scalar(select(meta.c.value).where(meta.c.key == BASELINE_KEY))
+        return float(value) if value else None
+
+    def candidates(
+        self, digest_id: int, spec: DigestSpec, since: float, baseline: float | None
+    ) -> list[DigestCandidate]:
+        """Published stories matching the filters that this digest never delivered and that are new since ``since``.
+
+        New means published since then (``publishedDateTime``) or first indexed since then, so a story whose
+        file arrives late with an old date is not lost. Stories indexed by the very first run (the archive
+        present before the bot was) count only by their publication date.
+        """
+        first_seen_new = (
+            and_(stories.c.first_seen >= since, stories.c.first_seen > baseline) if baseline is not None else false()
+        )
+        query = select(
+            stories.c.id, stories.c.quality, stories.c.heat, stories.c.published_at, stories.c.first_seen
+        ).where(
+            stories.c.present.is_(True),
+            stories.c.published.is_(True),
+            func.coalesce(stories.c.quality, 0) >= spec.min_quality,
+            or_(stories.c.published_at >= since, first_seen_new),
+            ~exists().where(digest_items.c.digest_id == digest_id, digest_items.c.story_id == stories.c.id),
+        )
+        if spec.topics:
+            query = query.where(
+                stories.c.id.in_(select(story_topics.c.story_id).where(story_topics.c.norm.in_(spec.topic_keys)))
+            )
+        with self.engine.connect() as conn:
+            return [DigestCandidate(r.id, r.quality, r.heat, r.published_at, r.first_seen) for r in conn.execute(query)]
+
+    def load_stories(self, story_ids: Iterable[int]) -> dict[int, Story]:
+        ids = list(story_ids)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(stories.c.id, stories.c.data).where(stories.c.id.in_(ids)))
+            return {r.id: Story.from_dict(json.loads(r.data)) for r in rows}
+
+    # -- runs -----------------------------------------------------------------------------------------------
+
+    def record_run(
+        self,
+        digest_id: int,
+        *,
+        started_at: float,
+        window_start: float,
+        window_end: float,
+        status: RunStatus,
+        delivered: Sequence[tuple[int, Sequence[int]]] = (),
+        error: str | None = None,
+    ) -> int:
+        """Log a run and, in the same transaction, the stories of each confirmed (message id, story ids)."""
+        items = [(mid, sid) for mid, ids in delivered for sid in ids]
+        with self.engine.begin() as conn:
+            if conn.scalar(select(digests.c.id).where(digests.c.id == digest_id)) is None:
+                return 0  # removed while it ran: nothing left to record against
+            run_id = conn.execute(
+                insert(digest_runs).values(
+                    digest_id=digest_id,
+                    started_at=started_at,
+                    window_start=window_start,
+                    window_end=window_end,
+                    status=status,
+                    story_count=len(items),
+                    message_ids=json.dumps([mid for mid, _ in delivered]),
+                    error=error[:500] if error else None,
+                )
+            ).inserted_primary_key[0]
+            if items:
+                stmt = self.store.backend.insert(digest_items).on_conflict_do_nothing(
+                    index_elements=["digest_id", "story_id"]
+                )
+                conn.execute(
+                    stmt,
+                    [{"digest_id": digest_id, "story_id": s, "run_id": run_id, "message_id": m} for m, s in items],
+                )
+            return int(run_id)
+
+    def runs(self, digest_id: int) -> list[RunRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(digest_runs).where(digest_runs.c.digest_id == digest_id).order_by(digest_runs.c.id)
+            )
+            return [
+                RunRow(
+                    r.id,
+                    r.digest_id,
+                    r.started_at,
+                    r.window_start,
+                    r.window_end,
+                    RunStatus(r.status),
+                    r.story_count,
+                    tuple(json.loads(r.message_ids)),
+                    r.error,
+                )
+                for r in rows
+            ]
+
+    def delivered(self, digest_id: int) -> set[int]:
+        with self.engine.connect() as conn:
+            return set(conn.scalars(select(digest_items.c.story_id).where(digest_items.c.digest_id == digest_id)))
+
+
+def _digest(r: Row[Any]) -> DigestRow:
+    spec = DigestSpec(
+        name=r.name,
+        channel_id=r.channel_id,
+        schedule=Schedule(r.cron, r.timezone, r.label),
+        topics=tuple(json.loads(r.topics)),
+        min_quality=r.min_quality,
+        max_items=r.max_items,
+        min_items=r.min_items,
+    )
+    return DigestRow(r.id, r.guild_id, spec)

@@ -1,0 +1,105 @@
+"""Tables, for the queries (the schema itself is made by the migrations in ``bot/store/migrations``).
+
+The full-text index is per backend: FTS5 ``stories_fts`` on SQLite, ``stories_search`` on PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+from bot.store.records import DeliveryState
+
+metadata = MetaData()
+
+# One row per story file seen; the reconciliation scan compares (mtime_ns, size) against it.
+files = Table(
+    "files",
+    metadata,
+    Column("path", String, primary_key=True),
+    Column("mtime_ns", BigInteger, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String, nullable=False),
+    Column("story_key", String, nullable=True, index=True),
+    Column("error", Text, nullable=True),
+    Column("checked_at", Float, nullable=False),
+)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String, nullable=False, unique=True),
+    Column("path", String, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("excerpt", Text, nullable=False, default=""),
+    Column("web_url", Text, nullable=False, default=""),
+    Column("provider", Text, nullable=False, default=""),
+    Column("provider_domain", Text, nullable=False, default=""),
+    Column("published_at", Float, nullable=True, index=True),
+    Column("quality", Integer, nullable=True),
+    Column("heat", Integer, nullable=True),
+    Column("published", Boolean, nullable=False),
+    # False once no file defines the story; the row stays so its messages can still be deleted.
+    Column("present", Boolean, nullable=False, default=True),
+    Column("data", Text, nullable=False),
+    Column("fingerprint", String, nullable=False),
+    Column("first_seen", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_stories_listing", "present", "published", "published_at"),
+    # /news provider=: a covering, date-ordered walk of one provider's stories, and the per-provider counts.
+    Index("ix_stories_provider", "provider", "present", "published", "published_at"),
+    # Search's cheap "did anything change?" check: max(updated_at) from the index's last entry.
+    Index("ix_stories_updated", "updated_at"),
+)
+
+story_topics = Table(
+    "story_topics",
+    metadata,
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("norm", Text, nullable=False),
+    PrimaryKeyConstraint("story_id", "norm"),
+    Index("ix_story_topics_norm", "norm", "story_id"),
+)
+
+# The delivery ledger: one row per (story, channel). ``state`` is what still has to happen:
+# post/edit/delete are pending actions, sent/deleted/failed/cancelled are settled.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("channel_id", BigInteger, nullable=False),
+    Column("state", String, nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("payload_hash", String, nullable=True),
+    # Bumped after a confirmed delete, so a later repost gets a fresh nonce.
+    Column("generation", Integer, nullable=False, default=0),
+    # Bumped by every change of plan; a worker settles a row only if nobody re-planned it meanwhile.
+    Column("version", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Column("updated_at", Float, nullable=False),
+    PrimaryKeyConstraint("story_id", "channel_id"),
+    Index("ix_deliveries_state", "state"),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+PENDING_STATES = (DeliveryState.POST, DeliveryState.EDIT, DeliveryState.DELETE)

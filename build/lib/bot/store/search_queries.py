@@ -1,0 +1,277 @@
+"""Search SQL over published stories: topic, provider, date and full-text filters, and the counts behind
+autocomplete.
+
+The same statements run on SQLite and PostgreSQL; the full-text index and the few spellings that differ come
+from the connection's backend (``bot.store.backends``). Each statement is shaped so that SQLite picks a plan whose
+cost stays bounded at 100,000 stories (``bench/bench_search.py`` measures them); the comments say which plan and
+why. Without ANALYZE statistics SQLite's planner often prefers ix_stories_listing; ``backend.hint`` (a unary
+``+`` on SQLite) keeps it from using an index for that term.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from bot.store.backends import Backend, backend_of
+from bot.story import Story
+
+# What FTS5's unicode61 tokenizer keeps as a word: letters and digits; "_" separates, as in "a_b".
+_WORD = re.compile(r"[^\W_]+")
+_MAX_WORDS = 32
+# Words too common to narrow a search; dropped unless the query has nothing else.
+_STOPWORDS = frozenset(
+    "a an and are as at be but by for from has have in is it its of on or that the this to was were with".split()  # noqa: SIM905
+)
+# Up to this many tagged stories, walking the topic's own rows and sorting them beats walking the date index.
+SMALL_TOPIC = 2000
+# bm25 costs 5-25 µs per matching story (it reads each one's column sizes and positions): a query matching more
+# stories is ranked among its QUERY_WINDOW most recently indexed matches.
+QUERY_WINDOW = 200
+# A search by word start ("sens") walks the merged postings of every word it starts: a smaller window. A shorter
+# start ("sen") matches so many words that the merge alone costs 100 ms and more, so it is not tried.
+PREFIX_WINDOW = 100
+MIN_PREFIX = 4
+_QUOTED = re.compile(r'"([^"]*)"')
+_DATE_ORDER = "s.published_at DESC, s.id DESC"
+
+
+@dataclass(frozen=True, slots=True)
+class StoryFilter:
+    """What a search asks for. Every given part must match; within ``topics`` or ``providers`` any one may."""
+
+    topics: tuple[str, ...] = ()  # normalised (casefolded) topics
+    providers: tuple[str, ...] = ()  # exact provider names
+    match: str | None = None  # the quoted words from ``fts_match``; results are then ranked by relevance
+    since: float | None = None  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A filter without full text, as SQL: pages walk ``source``; counting may walk a cheaper ``count_source``."""
+
+    source: str
+    where: tuple[str, ...]
+    count_source: str
+    count_where: tuple[str, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+    # A first page of a big topic is found sooner by probing each newest story's tags than by listing the topic.
+    first_page_where: tuple[str, ...] = ()
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a query that count: stopwords dropped unless nothing else is left."""
+    words = _WORD.findall(query)
+    return ([w for w in words if w.casefold() not in _STOPWORDS] or words)[:_MAX_WORDS]
+
+
+def fts_match(query: str, *, prefix: bool = False) -> str | None:
+    """Turn any user text into a safe FTS5 expression: every word quoted and required; with ``prefix``, the last
+    word also matches longer words (``sens`` finds ``sensors``), or None if it is shorter than MIN_PREFIX.
+
+    Quoting defuses FTS5 syntax (``OR``, ``NEAR(``, ``*``, ``"``, column filters) so no input is an error.
+    """
+    words = query_words(query)
+    if not words or (prefix and len(words[-1]) < MIN_PREFIX):
+        return None
+    return " ".join(f'"{w}"' for w in words) + ("*" if prefix else "")
+
+
+def has_word(text: str) -> bool:
+    """Whether ``text`` holds a word the full-text index could match."""
+    return _WORD.search(text) is not None
+
+
+def _live(b: Backend, *, hinted: bool = False) -> tuple[str, ...]:
+    columns = ("s.present", "s.published")
+    return tuple(f"{b.hint(c) if hinted else c} = {b.true}" for c in columns)
+
+
+def _run(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> Any:
+    return conn.execute(text(sql), params or {})
+
+
+def _bind(params: dict[str, Any], prefix: str, values: Sequence[Any]) -> str:
+    names = []
+    for i, value in enumerate(values):
+        params[f"{prefix}{i}"] = value
+        names.append(f":{prefix}{i}")
+    return ", ".join(names)
+
+
+def _tag_probe(params: dict[str, Any], topics: Sequence[str]) -> str:
+    """A story's tags looked up by (story_id, norm): cheap per story, so for when few stories are visited."""
+    wanted = _bind(params, "tp", topics)
+    return f"EXISTS (SELECT 1 FROM story_topics AS t WHERE t.story_id = s.id AND t.norm IN ({wanted}))"
+
+
+def plan(conn: Connection, flt: StoryFilter) -> Plan:
+    """Choose how to walk the stories for a filter without full text; each choice reads a bounded number of rows."""
+    b = backend_of(conn)
+    live = _live(b)
+    params: dict[str, Any] = {}
+    topics = f"norm IN ({_bind(params, 't', flt.topics)})" if flt.topics else ""
+    others: tuple[str, ...] = ()
+    if flt.providers:
+        others += (f"s.provider IN ({_bind(params, 'p', flt.providers)})",)
+    if flt.since is not None:
+        params["since"] = flt.since
+        others += ("s.published_at >= :since",)
+    if not topics:
+        # Newest first along ix_stories_listing or ix_stories_provider: a page stops after its last row.
+        return Plan("stories AS s", live + others, "stories AS s", live + others, params)
+    by_topic = (
+        f"(SELECT DISTINCT story_id FROM story_topics WHERE {topics}) AS t {b.ordered_join} stories AS s "
+        "ON s.id = t.story_id"
+    )
+    if _tagged_count(conn, topics, params) <= SMALL_TOPIC:
+        # A rare topic: look up its few stories and sort them, rather than scan the date index for them.
+        return Plan(by_topic, live + others, by_topic, live + others, params)
+    # A big topic: newest first along the date index, probing a list of the topic's ids. Counting it alone is
+    # cheaper from the topic's side.
+    where = (*live, f"s.id IN (SELECT story_id FROM story_topics WHERE {topics})", *others)
+    first = (*live, _tag_probe(params, flt.topics), *others)
+    if others:
+        return Plan("stories AS s", where, "stories AS s", where, params, first)
+    return Plan("stories AS s", where, by_topic, live, params, first)
+
+
+def _tagged_count(conn: Connection, topics: str, params: dict[str, Any]) -> int:
+    # Bounded: reads at most SMALL_TOPIC + 1 entries of ix_story_topics_norm.
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM story_topics WHERE {topics} LIMIT {SMALL_TOPIC + 1}) AS c"
+    return _run(conn, sql, params).scalar() or 0
+
+
+def count(conn: Connection, p: Plan, cap: int) -> int:
+    """How many stories match, counting at most ``cap + 1`` (more than ``cap`` means "cap+")."""
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {p.count_source} WHERE {' AND '.join(p.count_where)} LIMIT :cap) AS c"
+    return _run(conn, sql, {**p.params, "cap": cap + 1}).scalar() or 0
+
+
+def page_ids(conn: Connection, p: Plan, limit: int, offset: int) -> list[int]:
+    """Ids of one page, newest first."""
+    where = p.first_page_where if p.first_page_where and offset == 0 else p.where
+    sql = f"SELECT s.id FROM {p.source} WHERE {' AND '.join(where)} ORDER BY {_DATE_ORDER} LIMIT :limit OFFSET :offset"
+    return [row[0] for row in _run(conn, sql, {**p.params, "limit": limit, "offset": offset})]
+
+
+def ranked_ids(
+    conn: Connection, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = ()
+) -> tuple[list[int], int]:
+    """Every story matching ``flt`` (which has full text), best first, and ``window`` if it cut the matches (or 0).
+
+    With ``prefix_words`` (a search whose last word is a word start) bm25 is skipped: its IDF pass would merge the
+    postings of every word that start begins all over again. Stories with more of the words in their title come
+    first there, newest first.
+    """
+    b = backend_of(conn)
+    words = _QUOTED.findall(flt.match or "")
+    prefix = bool(flt.match and flt.match.endswith("*"))
+    rows = b.search_window(conn, words, prefix, flt.topics, flt.providers, window + 1)
+    if prefix_words:
+        rank = {row[0]: -_title_hits(row[1], prefix_words) for row in rows[:window]}
+    else:
+        rank = {row[0]: row[1] for row in rows[:window]}
+    if not rank:
+        return [], 0
+    params: dict[str, Any] = {}
+    where = [b.ids_in(params, list(rank)), *_live(b, hinted=True)]
+    if flt.topics:
+        where.append(_tag_probe(params, flt.topics))
+    if flt.providers:
+        where.append(f"{b.hint('s.provider')} IN ({_bind(params, 'p', flt.providers)})")
+    if flt.since is not None:
+        params["since"] = flt.since
+        where.append(f"{b.hint('s.published_at')} >= :since")
+    sql = f"SELECT s.id, s.published_at FROM stories AS s WHERE {' AND '.join(where)}"
+    found = _run(conn, sql, params).all()
+    ordered = sorted(found, key=lambda row: (rank[row[0]], -(row[1] or 0.0), -row[0]))
+    return [row[0] for row in ordered], window if len(rows) > window else 0
+
+
+def _title_hits(title: str, words: Sequence[str]) -> int:
+    """How many of the words a title has; the last one may be the start of a title word."""
+    text = f" {' '.join(_WORD.findall((title or '').casefold()))} "
+    *whole, start = (w.casefold() for w in words)
+    return sum(f" {w} " in text for w in whole) + (f" {start}" in text)
+
+
+def load_published(conn: Connection, ids: Iterable[int]) -> dict[int, Story]:
+    """The stories with these ids that are still published (a page may be read just as one is withdrawn)."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    params: dict[str, Any] = {}
+    # The hint stops SQLite from scanning ix_stories_listing for these few rows instead of fetching them by id.
+    live = " AND ".join(_live(backend_of(conn), hinted=True))
+    sql = f"SELECT s.id, s.data FROM stories AS s WHERE s.id IN ({_bind(params, 'i', wanted)}) AND {live}"
+    rows = _run(conn, sql, params)
+    return {row[0]: Story.from_dict(json.loads(row[1])) for row in rows}
+
+
+def topic_counts(conn: Connection) -> list[tuple[str, str, int]]:
+    """(norm, a spelling, published stories) for every topic of a published story."""
+    # Walking ix_story_topics_norm in order needs no sort for GROUP BY; the published ids are probed as a list.
+    # A spelling is then read once per topic rather than once per tag (which would visit every tag's row).
+    b = backend_of(conn)
+    sql = (
+        "SELECT c.norm, (SELECT topic FROM story_topics WHERE norm = c.norm LIMIT 1), c.n FROM ("
+        f"SELECT norm, count(*) AS n FROM story_topics{b.indexed_by('ix_story_topics_norm')} "
+        f"WHERE story_id IN (SELECT id FROM stories WHERE present = {b.true} AND published = {b.true}) "
+        "GROUP BY norm) AS c"
+    )
+    return [(row[0], row[1], row[2]) for row in _run(conn, sql)]
+
+
+def provider_counts(conn: Connection) -> list[tuple[str, int]]:
+    """(provider name, published stories) for every provider of a published story."""
+    # The hint keeps SQLite off ix_stories_listing, so it walks ix_stories_provider: covering, already grouped.
+    b = backend_of(conn)
+    sql = (
+        f"SELECT provider, count(*) FROM stories WHERE {b.hint('present')} = {b.true} "
+        f"AND {b.hint('published')} = {b.true} AND provider != '' GROUP BY provider"
+    )
+    return [(row[0], row[1]) for row in _run(conn, sql)]
+
+
+def data_version(conn: Connection) -> tuple[Any, ...]:
+    """Changes whenever a story is added, changed or withdrawn: every such write sets ``updated_at``."""
+    sql = "SELECT (SELECT max(updated_at) FROM stories), (SELECT max(id) FROM stories)"
+    return tuple(_run(conn, sql).one())
+
+
+class SearchQueries:
+    """The statements above on one connection, for one search: what ``Store.searching()`` hands out, so no
+    connection leaves the store."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def plan(self, flt: StoryFilter) -> Plan:
+        return plan(self._conn, flt)
+
+    def count(self, p: Plan, cap: int) -> int:
+        return count(self._conn, p, cap)
+
+    def page_ids(self, p: Plan, limit: int, offset: int) -> list[int]:
+        return page_ids(self._conn, p, limit, offset)
+
+    def ranked_ids(self, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = ()) -> tuple[list[int], int]:
+        return ranked_ids(self._conn, flt, window, prefix_words=prefix_words)
+
+    def load_published(self, ids: Iterable[int]) -> dict[int, Story]:
+        return load_published(self._conn, ids)
+
+    def topic_counts(self) -> list[tuple[str, str, int]]:
+        return topic_counts(self._conn)
+
+    def provider_counts(self) -> list[tuple[str, int]]:
+        return provider_counts(self._conn)
+
+    def data_version(self) -> tuple[Any, ...]:
+        return data_version(self._conn)

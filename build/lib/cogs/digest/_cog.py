@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from discord.ext import commands
+
+from bot.digest import jobs
+from bot.digest.runner import DigestRunner
+from bot.digest.spec import DigestSpec
+from bot.store.digests import DigestRow, DigestStore
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.newsbot import NewsBot
+
+log = logging.getLogger(__name__)
+
+
+class DigestCog(commands.Cog, name="Digests"):
+    """Owns the digest jobs while loaded: syncs the config file's digests into the table, rebuilds the jobs
+    from it, and lets the scheduler run them; on unload it stops them and lets a run in flight finish."""
+
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+        self.digests = DigestStore(bot.store)
+        self.runner: DigestRunner | None = None
+
+    @property
+    def grace_seconds(self) -> int:
+        return self.bot.config.scheduler.digest_grace_seconds
+
+    @property
+    def scheduler(self) -> AsyncIOScheduler | None:
+        return self.bot.scheduler if self.runner is not None else None
+
+    async def cog_load(self) -> None:
+        scheduler = self.bot.scheduler
+        if scheduler is None or self.bot.pipeline is None:
+            return  # `newsdesk sync` only needs the commands
+        self.runner = DigestRunner(
+            self.digests,
+            self.bot.sink,
+            on_failure=self.bot.alerter.digest_failed,
+        )
+        config_rows = await self.bot.store.run_concurrent(self.digests.sync_config, self.bot.config.digests)
+        # Paused while the jobs are reconciled, so a run missed during downtime fires once, against current jobs.
+        if scheduler.running:
+            scheduler.pause()
+        else:
+            scheduler.start(paused=True)
+        rows = await self.bot.store.run_concurrent(self.digests.all)
+        created = jobs.reconcile_jobs(scheduler, rows, grace_seconds=self.grace_seconds)
+        jobs.attach(self.runner)
+        scheduler.resume()
+        log.info(
+            "Digests: %d scheduled (%d from the config file, %d jobs created or updated)",
+            len(rows),
+            len(config_rows),
+            created,
+        )
+
+    async def cog_unload(self) -> None:
+        if self.runner is None:
+            return
+        scheduler = self.bot.scheduler
+        if scheduler is not None and scheduler.running:
+            scheduler.pause()
+        jobs.detach(self.runner)
+        await self.runner.aclose(timeout=15)
+
+    # -- used by the commands -------------------------------------------------------------------------------
+
+    def visible_in(self, guild_id: int, rows: list[DigestRow]) -> list[DigestRow]:
+        """The server's own digests, and config-file digests whose channel is in that server."""
+        return [
+            r
+            for r in rows
+            if r.guild_id == guild_id or (r.from_config and self.bot.guild_of(r.spec.channel_id) == guild_id)
+        ]
+
+    async def digests_in(self, guild_id: int) -> list[DigestRow]:
+        return self.visible_in(guild_id, await self.bot.store.run_concurrent(self.digests.all))
+
+    async def find(self, guild_id: int, name: str) -> DigestRow | None:
+        wanted = name.strip().lower()
+        return next((r for r in await self.digests_in(guild_id) if r.spec.name == wanted), None)
+
+    def next_runs(self) -> dict[str, datetime | None]:
+        if self.scheduler is None:
+            return {}
+        return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+
+    async def save(self, guild_id: int, spec: DigestSpec) -> tuple[DigestRow, datetime | None]:
+        row = await self.bot.store.run_concurrent(self.digests.save, guild_id, spec)
+        next_run = None
+        if self.scheduler is not None:
+            job = jobs.schedule_job(self.scheduler, row, grace_seconds=self.grace_seconds)
+            next_run = job.next_run_time
+        return row, next_run
+
+    async def remove(self, row: DigestRow) -> None:
+        await self.bot.store.run_concurrent(self.digests.remove, row.id)
+        if self.scheduler is not None:
+            jobs.unschedule_job(self.scheduler, row.id)

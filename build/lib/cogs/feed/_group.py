@@ -1,0 +1,193 @@
+"""/feed: routes, test posts, backfills and topic pings, managed from Discord by admins."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.feed_replies import describe_route, routes_embed
+from bot.options import OptionError, parse_duration, parse_route_topics
+from bot.routing import wanted_by
+from bot.store.newsroom import StoredRoute
+from bot.text import clean_line, truncate
+from cogs._checks import AdminGroup
+
+if TYPE_CHECKING:
+    from bot.config import ChannelRoute
+    from bot.newsbot import NewsBot
+    from bot.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+class FeedGroup(AdminGroup):
+    def __init__(self, bot: NewsBot) -> None:
+        super().__init__(name="feed", description="Choose which stories go to which channels")
+        self.bot = bot
+
+    @property
+    def pipeline(self) -> Pipeline:
+        if self.bot.pipeline is None:
+            raise app_commands.CheckFailure("The feed is not running in this process.")
+        return self.bot.pipeline
+
+    def _routes_for(self, channel_id: int) -> list[ChannelRoute]:
+        return [r for r in self.pipeline.routes.routes if r.channel_id == channel_id]
+
+    async def _routes_or_explain(
+        self, interaction: discord.Interaction, channel: discord.TextChannel
+    ) -> list[ChannelRoute]:
+        """The channel's routes; without any, the admin is told how to add one and the list is empty."""
+        routes = self._routes_for(channel.id)
+        if not routes:
+            await interaction.response.send_message(
+                f"There is no route to <#{channel.id}>: add one with `/feed add` first.", ephemeral=True
+            )
+        return routes
+
+    @app_commands.command(name="add", description="Post stories with these topics to a channel")
+    @app_commands.describe(
+        channel="Where to post",
+        topics="Comma-separated topics, e.g. AI, Climate (empty or * = every topic)",
+        min_quality="Only stories with at least this quality (0-100)",
+    )
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        topics: str = "*",
+        min_quality: app_commands.Range[int, 0, 100] = 0,
+    ) -> None:
+        try:
+            parsed = parse_route_topics(topics)
+        except OptionError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
+        assert interaction.guild_id is not None  # AdminGroup is guild-only
+        route = StoredRoute(channel.id, interaction.guild_id, parsed, min_quality)
+        await self.bot.store.run_concurrent(self.bot.newsroom.upsert_route, route, interaction.user.id)
+        await self.pipeline.reload_routes()
+        # A new or changed route gets the start-up check too: a channel the bot can't use is reported now.
+        self.bot.gate.recheck(channel.id)
+        log.info("%s added a route to channel %s: %s", interaction.user.id, channel.id, parsed or "*")
+        stored = next(r for r in self._routes_for(channel.id) if r.source == "discord")
+        note = ""
+        me = channel.guild.me
+        if me is not None and not channel.permissions_for(me).send_messages:
+            note = "\n⚠️ I can't send messages there yet: give me Send Messages and Embed Links in that channel."
+        await interaction.response.send_message(
+            f"New stories will be posted: {describe_route(stored)}{note}", ephemeral=True
+        )
+
+    @app_commands.command(name="remove", description="Stop posting to a channel")
+    @app_commands.describe(channel="The channel whose route to remove")
+    async def remove(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        removed = await self.bot.store.run_concurrent(self.bot.newsroom.remove_route, channel.id)
+        await self.pipeline.reload_routes()
+        if removed:
+            message = f"Stories are no longer posted to <#{channel.id}>."
+        elif self._routes_for(channel.id):
+            message = (
+                f"The route to <#{channel.id}> comes from the config file (config/newsdesk.yaml); "
+                "remove it there. Routes from the file can't be removed from Discord."
+            )
+        else:
+            message = f"There is no route to <#{channel.id}>."
+        await interaction.response.send_message(message, ephemeral=True)
+
+    @app_commands.command(name="list", description="Show every route and topic ping")
+    async def list_routes(self, interaction: discord.Interaction) -> None:
+        routes = [r for r in self.pipeline.routes.routes if r.guild_id in (None, interaction.guild_id)]
+        pings = self.pipeline.routes.ping_topics(interaction.guild_id or 0)
+        embed = discord.Embed.from_dict(routes_embed(routes, pings))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="test", description="Post the latest matching story to a channel now")
+    @app_commands.describe(channel="A channel that has a route")
+    async def test(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        routes = await self._routes_or_explain(interaction, channel)
+        if not routes:
+            return
+        found = await self.bot.store.run_concurrent(
+            self.bot.newsroom.candidates, channel.id, wanted_by(routes), since=None, limit=20
+        )
+        fresh = [c for c in found if not c.delivered]
+        if not found:
+            message = "No published story matches that route yet."
+        elif not fresh:
+            message = f"<#{channel.id}> already has the latest matching story: **{clean_line(found[0].story.title)}**"
+        else:
+            await self.pipeline.post_to_channel(channel.id, [fresh[0].story_id])
+            message = f"Posting **{clean_line(fresh[0].story.title)}** to <#{channel.id}>."
+        await interaction.response.send_message(truncate(message, 2000), ephemeral=True)
+
+    @app_commands.command(name="backfill", description="Post earlier stories to a channel (never twice)")
+    @app_commands.describe(
+        channel="A channel that has a route",
+        since="How far back: 90m, 24h, 7d, 2w",
+        limit="At most this many stories (1-50)",
+        dry_run="Only list what would be posted",
+    )
+    async def backfill(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        since: str = "24h",
+        limit: app_commands.Range[int, 1, 50] = 10,
+        dry_run: bool = False,
+    ) -> None:
+        try:
+            window = parse_duration(since)
+        except OptionError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
+        routes = await self._routes_or_explain(interaction, channel)
+        if not routes:
+            return
+        found = await self.bot.store.run_concurrent(
+            self.bot.newsroom.candidates, channel.id, wanted_by(routes), since=time.time() - window, limit=limit * 5
+        )
+        chosen = [c for c in found if not c.delivered][:limit]
+        titles = "\n".join(f"• {clean_line(c.story.title)}" for c in chosen)
+        if not chosen:
+            message = f"Nothing to backfill: <#{channel.id}> already has every matching story from the last {since}."
+        elif dry_run:
+            message = f"Would post {len(chosen)} stories to <#{channel.id}>:\n{titles}"
+        else:
+            # Oldest first, so the channel reads in order.
+            await self.pipeline.post_to_channel(channel.id, [c.story_id for c in reversed(chosen)])
+            message = f"Posting {len(chosen)} stories to <#{channel.id}>:\n{titles}"
+        await interaction.response.send_message(truncate(message, 2000), ephemeral=True)
+
+    @app_commands.command(name="ping", description="Mention a role whenever a story with this topic is posted")
+    @app_commands.describe(topic="A topic, e.g. AI", role="The role to mention (members can /subscribe to it)")
+    async def ping(self, interaction: discord.Interaction, topic: str, role: discord.Role) -> None:
+        name = " ".join(topic.split())
+        if not name or len(name) > 100:
+            await interaction.response.send_message("`topic`: give a topic name. Example: `AI`", ephemeral=True)
+            return
+        if role.is_default():
+            await interaction.response.send_message("`role`: @everyone can't be a topic role.", ephemeral=True)
+            return
+        assert interaction.guild_id is not None
+        await self.bot.store.run_concurrent(self.bot.newsroom.bind_topic, interaction.guild_id, name, role.id)
+        await self.pipeline.reload_routes()
+        await interaction.response.send_message(
+            f"Stories about **{clean_line(name)}** will mention <@&{role.id}>. "
+            f"Members can join with `/subscribe topic:{clean_line(name)}`.",
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @app_commands.command(name="unping", description="Stop mentioning a role for a topic")
+    @app_commands.describe(topic="The topic whose role ping to remove")
+    async def unping(self, interaction: discord.Interaction, topic: str) -> None:
+        assert interaction.guild_id is not None
+        removed = await self.bot.store.run_concurrent(self.bot.newsroom.unbind_topic, interaction.guild_id, topic)
+        await self.pipeline.reload_routes()
+        message = f"**{clean_line(topic)}** no longer pings a role." if removed else "That topic has no role ping."
+        await interaction.response.send_message(message, ephemeral=True)

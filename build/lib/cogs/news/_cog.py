@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot import news_pages
+from bot.search_service import SearchRequest, SearchService
+from cogs.news._respond import reply, run_or_defer
+from cogs.news._views import ResultsView
+
+if TYPE_CHECKING:
+    from bot.newsbot import NewsBot
+
+log = logging.getLogger(__name__)
+
+# How often the autocomplete catalog checks for changed stories (it rebuilds only if there are any).
+CATALOG_REFRESH_SECONDS = 5.0
+
+
+class News(commands.Cog):
+    """/news: members search the archive of published stories."""
+
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+        self.service = SearchService(bot.store, refresh_every=CATALOG_REFRESH_SECONDS)
+
+    async def cog_load(self) -> None:
+        if self.bot.pipeline is None:
+            return  # `newsdesk sync` only needs the command tree
+        self.refresh_catalog.start()
+
+    async def cog_unload(self) -> None:
+        self.refresh_catalog.cancel()
+
+    @tasks.loop(seconds=CATALOG_REFRESH_SECONDS)
+    async def refresh_catalog(self) -> None:
+        try:
+            await self.bot.store.run_concurrent(self.service.refresh)
+        except Exception:
+            log.exception("Could not refresh the /news topic and provider counts")
+
+    @app_commands.command(name="news", description="Find published stories by topic, text, provider and date")
+    @app_commands.describe(
+        topic="A topic, e.g. AI",
+        query="Words to look for in titles, excerpts, providers and topics",
+        provider="Only stories from this provider",
+        days="Only stories published in the last N days",
+        public="Post the results in the channel for everyone (default: only you see them)",
+    )
+    async def news(
+        self,
+        interaction: discord.Interaction,
+        topic: app_commands.Range[str, 1, 100] | None = None,
+        query: app_commands.Range[str, 1, 500] | None = None,
+        provider: app_commands.Range[str, 1, 100] | None = None,
+        days: app_commands.Range[int, 1, 3650] | None = None,
+        public: bool = False,
+    ) -> None:
+        request = SearchRequest(topic=topic, query=query, provider=provider, days=days)
+        page = await run_or_defer(
+            interaction, self.bot.store, self.service.search, request, update=False, ephemeral=not public
+        )
+        if not page.hits:
+            await reply(interaction, update=False, content=news_pages.nothing_found(page))
+            return
+        view = ResultsView(self.service, page, owner_id=interaction.user.id, origin=interaction, public=public)
+        embed = discord.Embed.from_dict(news_pages.results_embed(page))
+        await reply(interaction, update=False, ephemeral=not public, embed=embed, view=view)
+
+    @news.autocomplete("topic")
+    async def topic_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._choices(self.service.topic_suggestions, current)
+
+    @news.autocomplete("provider")
+    async def provider_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._choices(self.service.provider_suggestions, current)
+
+    async def _choices(
+        self, suggest: Callable[[str], list[tuple[str, int]]], current: str
+    ) -> list[app_commands.Choice[str]]:
+        # Autocomplete cannot be deferred; the catalog is in memory, so this answers in microseconds once built.
+        try:
+            suggestions = await self.bot.store.run_concurrent(suggest, current)
+        except Exception:
+            log.exception("/news autocomplete failed")
+            return []
+        choices = (news_pages.choice(name, count) for name, count in suggestions)
+        return [app_commands.Choice(name=label, value=value) for label, value in filter(None, choices)]

@@ -1,0 +1,18 @@
+"""/newsdesk: the bot's health (status) and where it reports problems (alerts)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cogs.newsdesk._group import NewsdeskGroup
+
+if TYPE_CHECKING:
+    from bot.newsbot import NewsBot
+
+
+async def setup(bot: NewsBot) -> None:
+    bot.tree.add_command(NewsdeskGroup(bot))
+
+
+async def teardown(bot: NewsBot) -> None:
+    bot.tree.remove_command("newsdesk")

@@ -1,0 +1,45 @@
+"""/newsdesk status and /newsdesk alerts: is anything wrong, and where the bot says so."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.status import render_embed, status_report
+from cogs._checks import AdminGroup
+
+if TYPE_CHECKING:
+    from bot.newsbot import NewsBot
+
+
+class NewsdeskGroup(AdminGroup):
+    def __init__(self, bot: NewsBot) -> None:
+        super().__init__(name="newsdesk", description="The bot's health and alerts")
+        self.bot = bot
+
+    @app_commands.command(name="status", description="Stories, scans, queues, failures and digests at a glance")
+    async def status(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        pipeline = self.bot.pipeline
+        queues = {channel: backlog for channel, backlog, _sent, _failed in pipeline.queue_stats()} if pipeline else {}
+        scheduler = self.bot.scheduler
+        next_runs = None
+        if scheduler is not None and scheduler.running:
+            next_runs = {job.id: job.next_run_time and job.next_run_time.timestamp() for job in scheduler.get_jobs()}
+        report = await self.bot.store.run_concurrent(status_report, self.bot.store, queues=queues, next_runs=next_runs)
+        await interaction.followup.send(embed=discord.Embed.from_dict(render_embed(report)), ephemeral=True)
+
+    @app_commands.command(name="alerts", description="Choose the channel where the bot reports problems")
+    @app_commands.describe(channel="The alerts channel (leave empty to stop alerts in this server)")
+    async def alerts(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+        assert interaction.guild_id is not None
+        await self.bot.store.run_concurrent(
+            self.bot.newsroom.set_alert_channel, interaction.guild_id, channel and channel.id
+        )
+        if channel is None:
+            message = "Alerts are off for this server (the config file's `alerts.channel` still gets them)."
+        else:
+            message = f"Problems will be reported in <#{channel.id}>, at most once per problem per hour."
+        await interaction.response.send_message(message, ephemeral=True)
