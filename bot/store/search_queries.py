@@ -165,16 +165,17 @@ def ranked_ids(
 ) -> tuple[list[int], int]:
     """Every story matching ``flt`` (which has full text), best first, and ``window`` if it cut the matches (or 0).
 
-    With ``prefix_words`` (a search whose last word is a word start) bm25 is skipped: its IDF pass would merge the
-    postings of every word that start begins all over again. Stories with more of the words in their title come
-    first there, newest first.
+    With a word start (``fts_match(..., prefix=True)``, its words in ``prefix_words``) relevance scoring is
+    skipped: FTS5's bm25 would merge the postings of every word that start begins all over again. Stories with
+    more of the words in their title come first there, newest first. Each backend reads only the ``window`` most
+    recently indexed matches.
     """
     b = backend_of(conn)
     words = _QUOTED.findall(flt.match or "")
     prefix = bool(flt.match and flt.match.endswith("*"))
     rows = b.search_window(conn, words, prefix, flt.topics, flt.providers, window + 1)
-    if prefix_words:
-        rank = {row[0]: -_title_hits(row[1], prefix_words) for row in rows[:window]}
+    if prefix:  # the score is the title
+        rank = {row[0]: -_title_hits(row[1], prefix_words or words) for row in rows[:window]}
     else:
         rank = {row[0]: row[1] for row in rows[:window]}
     if not rank:
