@@ -14,11 +14,13 @@ import yaml
 from bot.digest.spec import DigestSpec, specs_from_config
 from bot.options import OptionError
 from bot.planning import BackfillMode, OnUnpublish
+from bot.redact import mask_password
 from bot.route_rules import RULE_KEYS, RouteRules, parse_rules, parse_topic_colors
 from bot.sharding import ShardError, ShardPlan, make_plan, parse_shard_ids
 from bot.timezones import parse_timezone
 
 DEFAULT_CONFIG_PATH = Path("config/newsdesk.yaml")
+STORAGE_URL_ENV = "NEWSDESK_STORAGE_URL"
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 _BACKFILL = re.compile(r"^(none|all|latest:(\d+))$")
@@ -151,7 +153,8 @@ class ConfigFileError(ConfigError):
 
 
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate the config file; ``DISCORD_API_BASE``/``DISCORD_GATEWAY_URL`` override it.
+    """Read and validate the config file; ``DISCORD_API_BASE``/``DISCORD_GATEWAY_URL``/``NEWSDESK_STORAGE_URL``
+    override it.
 
     Relative paths written in the file (``articles.path``, a ``sqlite:///`` file) are resolved against the file's
     folder, so the bot behaves the same whatever folder it is started from (a systemd unit, cron).
@@ -175,16 +178,17 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         raw = {}
     if not isinstance(raw, Mapping):
         raise ConfigFileError(shown, f"expected a mapping of keys at the top level, got {type(raw).__name__}")
-    return _resolve_paths(parse_config(raw, env), raw, shown.parent)
+    return _resolve_paths(parse_config(raw, env), raw, shown.parent, storage_from_env=bool(env.get(STORAGE_URL_ENV)))
 
 
-def _resolve_paths(config: Config, raw: Mapping[str, Any], base: Path) -> Config:
-    """Make the relative paths written in the file relative to its folder; defaults stay as they are."""
+def _resolve_paths(config: Config, raw: Mapping[str, Any], base: Path, *, storage_from_env: bool = False) -> Config:
+    """Make the relative paths written in the file relative to its folder; defaults (and the environment's
+    storage URL, relative to the current folder like any shell path) stay as they are."""
     articles, storage = raw.get("articles") or {}, raw.get("storage") or {}
     if "path" in articles and not config.articles.path.is_absolute():
         config = replace(config, articles=replace(config.articles, path=_normalise(base / config.articles.path)))
     prefix = "sqlite:///"
-    if "url" in storage and config.storage_url.startswith(prefix):
+    if "url" in storage and not storage_from_env and config.storage_url.startswith(prefix):
         database = config.storage_url[len(prefix) :]
         if database and database != ":memory:" and not Path(database).is_absolute():
             config = replace(config, storage_url=prefix + str(_normalise(base / database)))
@@ -236,10 +240,14 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     )
     _url(api_base, api_key, ("http://", "https://"))
     _url(gateway_url, gateway_key, ("ws://", "wss://"))
-    storage_url = str(storage.get("url", "sqlite:///data/newsdesk.db"))
+    # The environment wins, so a PostgreSQL password need not sit in the file.
+    storage_url = env.get(STORAGE_URL_ENV) or str(storage.get("url", "sqlite:///data/newsdesk.db"))
     if "://" not in storage_url:
+        key = f"storage.url (env {STORAGE_URL_ENV})" if env.get(STORAGE_URL_ENV) else "storage.url"
         raise ConfigError(
-            "storage.url", f"expected a database URL like sqlite:///data/newsdesk.db, got {storage_url!r}"
+            key,
+            "expected a database URL like sqlite:///data/newsdesk.db or postgresql+psycopg://user:pass@host/db, "
+            f"got {mask_password(storage_url)!r}",
         )
     try:
         timezone = parse_timezone(scheduler.get("timezone", "UTC"))

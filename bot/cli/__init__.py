@@ -20,7 +20,7 @@ from bot.store.errors import StorageError
 log = logging.getLogger(__name__)
 DEBUG_HINT = "run with --debug (or log_level: DEBUG) for the details"
 _NEEDS_ARTICLES = ("run", "index")
-_READS_DATABASE = ("index", "status", "search", "backup")
+_READS_DATABASE = ("index", "status", "search", "backup", "migrate")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,6 +78,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return admin.backup(config, Path(args.path), force=args.force)
     if args.command == "explain":
         return inspect.explain(config, Path(args.file))
+    if args.command == "migrate":
+        from bot.cli.migrate import migrate
+
+        return migrate(config)
     return inspect.search(config, args.topic, args.query, args.limit)
 
 
@@ -89,6 +93,8 @@ def _setup_logging(config: Config, debug: bool) -> None:
     )
     # One line per batch of file events is noise next to our own per-story log lines.
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
+    # bot.store.migrate logs what a migration changed; Alembic's own lines ("Context impl ...") say nothing more.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # Our digest runner logs each run itself; APScheduler's per-job lines repeat it.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # A news bot never joins voice; discord.py's warning about missing voice libraries only confuses.
@@ -217,6 +223,13 @@ def _parser() -> argparse.ArgumentParser:
         "today's posts from the database when there is one.",
     )
     explain.add_argument("file", metavar="FILE", help="a story file")
+    command(
+        "migrate",
+        "bring the database's schema up to date",
+        "Apply the schema migrations to the database (storage.url, or env NEWSDESK_STORAGE_URL) and print the "
+        "revision before and after. `newsdesk run` does this at start too; a database made before migrations "
+        "existed is adopted with all its rows. Without DISCORD_TOKEN it migrates console mode's database.",
+    )
     backup = command(
         "backup",
         "copy the database consistently, even while the bot runs",

@@ -19,6 +19,7 @@ import discord
 
 from bot.cli.data import sqlite_file
 from bot.config import Config
+from bot.redact import mask_password
 
 log = logging.getLogger(__name__)
 SCOPES = ("bot", "applications.commands")
@@ -115,7 +116,10 @@ def backup(config: Config, destination: Path, *, force: bool) -> int:
     """Copy the live database with SQLite's online backup API: consistent even while the bot writes."""
     source = sqlite_file(config.storage_url)
     if source is None:
-        print(f"newsdesk: backup copies a SQLite file; storage.url is {config.storage_url!r}", file=sys.stderr)
+        print(
+            f"newsdesk: backup copies a SQLite file; storage.url is {mask_password(config.storage_url)!r}",
+            file=sys.stderr,
+        )
         return 2
     if not source.is_file():
         print(f"newsdesk: backup: no database at {source} (storage.url)", file=sys.stderr)

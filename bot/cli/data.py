@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.config import ChannelRoute, Config
+from bot.redact import mask_password
 
 CONSOLE_CHANNEL = ChannelRoute(channel_id=1, name="console")
 
@@ -50,7 +51,7 @@ def sqlite_file(url: str) -> Path | None:
 
 def describe(config: Config, token: str) -> str:
     """One line saying which database a command reads, for stderr."""
-    where = sqlite_file(config.storage_url) or config.storage_url
+    where = sqlite_file(config.storage_url) or mask_password(config.storage_url)
     if token:
         return f"newsdesk: using the Discord database {where} (storage.url)"
     return f"newsdesk: no DISCORD_TOKEN, so using console mode's database {where}"

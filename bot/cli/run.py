@@ -10,6 +10,7 @@ import sys
 
 from bot.config import Config
 from bot.pipeline import Pipeline
+from bot.redact import mask_password
 from bot.sharding import GuildDirectory, ShardPlan
 from bot.sinks import ConsoleSink
 from bot.store import Store
@@ -40,7 +41,7 @@ async def run(config: Config) -> int:
     try:
         if token:
             return await _run_discord(config, store, pipeline, token, stop)
-        log.info("No DISCORD_TOKEN: console mode, printing posts here (database %s)", config.storage_url)
+        log.info("No DISCORD_TOKEN: console mode, printing posts here (database %s)", mask_password(config.storage_url))
         labels = {r.channel_id: r.name for r in config.channels}
         # Message numbers carry on from the last run, so an edit or delete names the card it refers to.
         await pipeline.start(ConsoleSink(labels, first_id=store.max_message_id() + 1, title_of=store.message_title))

@@ -6,7 +6,6 @@ import time
 from collections.abc import Mapping
 
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.store.schema import channel_guilds
 from bot.store.store import Store
@@ -26,7 +25,7 @@ class ChannelGuildStore:
         if not guilds:
             return
         now = time.time() if now is None else now
-        stmt = sqlite_insert(channel_guilds)
+        stmt = self.store.backend.insert(channel_guilds)
         upsert = stmt.on_conflict_do_update(
             index_elements=["channel_id"], set_={"guild_id": stmt.excluded.guild_id, "checked_at": now}
         )

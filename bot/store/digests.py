@@ -10,7 +10,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, inspect, or_, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.digest.ranking import DigestCandidate
 from bot.digest.schedule import Schedule
@@ -92,8 +91,7 @@ class DigestStore:
             rows = conn.execute(select(digests).where(digests.c.guild_id == CONFIG_GUILD).order_by(digests.c.name))
             return [_digest(r) for r in rows]
 
-    @staticmethod
-    def _upsert(conn: Connection, guild_id: int, spec: DigestSpec, now: float) -> None:
+    def _upsert(self, conn: Connection, guild_id: int, spec: DigestSpec, now: float) -> None:
         values = {
             "channel_id": spec.channel_id,
             "cron": spec.schedule.cron,
@@ -105,7 +103,7 @@ class DigestStore:
             "min_items": spec.min_items,
             "updated_at": now,
         }
-        stmt = sqlite_insert(digests).values(guild_id=guild_id, name=spec.name, created_at=now, **values)
+        stmt = self.store.backend.insert(digests).values(guild_id=guild_id, name=spec.name, created_at=now, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["guild_id", "name"], set_=values))
 
     def get(self, digest_id: int) -> DigestRow | None:
@@ -194,12 +192,15 @@ class DigestStore:
     def claim_run(self, digest_id: int, run_key: str, now: float | None = None) -> bool:
         """Take the right to post run ``run_key`` of the digest: True once per key, False ever after (and when
         the digest is gone). The insert is the claim, so two processes firing the same run cannot both win."""
-        stmt = sqlite_insert(digest_run_keys).on_conflict_do_nothing(index_elements=["digest_id", "run_key"])
+        stmt = self.store.backend.insert(digest_run_keys).on_conflict_do_nothing(
+            index_elements=["digest_id", "run_key"]
+        )
         with self.engine.begin() as conn:
             if conn.scalar(select(digests.c.id).where(digests.c.id == digest_id)) is None:
                 return False
             values = {"digest_id": digest_id, "run_key": run_key, "claimed_at": time.time() if now is None else now}
-            return conn.execute(stmt.values(**values)).rowcount == 1
+            # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
+            return conn.execute(stmt.values(**values).returning(digest_run_keys.c.run_key)).first() is not None
 
     def record_run(
         self,
@@ -232,7 +233,9 @@ class DigestStore:
             assert inserted is not None  # a single-row INSERT always reports its key
             run_id = inserted[0]
             if items:
-                stmt = sqlite_insert(digest_items).on_conflict_do_nothing(index_elements=["digest_id", "story_id"])
+                stmt = self.store.backend.insert(digest_items).on_conflict_do_nothing(
+                    index_elements=["digest_id", "story_id"]
+                )
                 conn.execute(
                     stmt,
                     [{"digest_id": digest_id, "story_id": s, "run_id": run_id, "message_id": m} for m, s in items],

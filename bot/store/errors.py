@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from bot.redact import mask_password
+
 
 class StorageError(Exception):
     """The database named by ``storage.url`` could not be used. ``str()`` names the key, the path and the reason."""
 
     def __init__(self, url: str, path: str, reason: str) -> None:
-        self.url = url
+        self.url = mask_password(url)
         self.path = path
         self.reason = reason
-        super().__init__(f"storage.url {url!r}: cannot open the database {path}: {reason}")
+        super().__init__(f"storage.url {self.url!r}: cannot open the database {path}: {reason}")
 
 
 def open_failure(path: str, exc: BaseException) -> str:

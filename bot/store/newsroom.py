@@ -9,8 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import case, delete, func, select
 
 from bot.store.newsroom_tables import alerts_sent, feed_routes, guild_settings, topic_roles
 from bot.store.records import DeliveryState
@@ -87,7 +86,7 @@ class NewsroomStore:
             "created_by": created_by,
             "created_at": time.time(),
         }
-        stmt = sqlite_insert(feed_routes).values(channel_id=route.channel_id, **values)
+        stmt = self.store.backend.insert(feed_routes).values(channel_id=route.channel_id, **values)
         with self.engine.begin() as conn:
             conn.execute(stmt.on_conflict_do_update(index_elements=["channel_id"], set_=values))
 
@@ -106,7 +105,7 @@ class NewsroomStore:
 
     def bind_topic(self, guild_id: int, topic: str, role_id: int) -> None:
         values = {"topic": topic, "role_id": role_id}
-        stmt = sqlite_insert(topic_roles).values(guild_id=guild_id, norm=topic.casefold(), **values)
+        stmt = self.store.backend.insert(topic_roles).values(guild_id=guild_id, norm=topic.casefold(), **values)
         with self.engine.begin() as conn:
             conn.execute(stmt.on_conflict_do_update(index_elements=["guild_id", "norm"], set_=values))
 
@@ -126,7 +125,7 @@ class NewsroomStore:
             return {r.guild_id: r.alerts_channel_id for r in rows}
 
     def set_alert_channel(self, guild_id: int, channel_id: int | None) -> None:
-        stmt = sqlite_insert(guild_settings).values(guild_id=guild_id, alerts_channel_id=channel_id)
+        stmt = self.store.backend.insert(guild_settings).values(guild_id=guild_id, alerts_channel_id=channel_id)
         with self.engine.begin() as conn:
             conn.execute(
                 stmt.on_conflict_do_update(index_elements=["guild_id"], set_={"alerts_channel_id": channel_id})
@@ -142,7 +141,7 @@ class NewsroomStore:
                     alerts_sent.update().where(alerts_sent.c.key == key).values(suppressed=alerts_sent.c.suppressed + 1)
                 )
                 return False
-            stmt = sqlite_insert(alerts_sent).values(key=key, sent_at=now, suppressed=0)
+            stmt = self.store.backend.insert(alerts_sent).values(key=key, sent_at=now, suppressed=0)
             conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"sent_at": now, "suppressed": 0}))
             return True
 
@@ -211,7 +210,7 @@ class NewsroomStore:
                     func.sum(_count(d.state.in_(PENDING_STATES))),
                     func.sum(_count(d.state == DeliveryState.SENT)),
                     func.sum(_count((d.state == DeliveryState.FAILED) & (d.updated_at >= now - 86400))),
-                    func.max(func.iif(d.state == DeliveryState.SENT, d.updated_at, None)),
+                    func.max(case((d.state == DeliveryState.SENT, d.updated_at))),
                 )
                 .group_by(d.channel_id)
                 .order_by(d.channel_id)
@@ -245,4 +244,4 @@ class NewsroomStore:
 
 
 def _count(condition: Any) -> Any:
-    return func.iif(condition, 1, 0)
+    return case((condition, 1), else_=0)

@@ -1,4 +1,6 @@
-"""Tables. SQLAlchemy Core so that a PostgreSQL backend needs only a new full-text piece."""
+"""Tables, for the queries (the schema itself is made by the migrations in ``bot/store/migrations``).
+
+The full-text index is per backend: FTS5 ``stories_fts`` on SQLite, ``stories_search`` on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -95,7 +97,7 @@ deliveries = Table(
     Column("crossposted", Boolean, nullable=True),  # None: not wanted; False: wanted, not (yet) done
     Column("crosspost_error", Text, nullable=True),
     # When a post was planned (new row or repost), so a route's daily_cap counts today's posts; NULL in rows
-    # written before route rules existed (``upgrade.add_missing_columns`` adds the column to such databases).
+    # written before route rules existed (migration 0002 adds the column to such databases).
     Column("planned_at", Float, nullable=True),
     PrimaryKeyConstraint("story_id", "channel_id"),
     Index("ix_deliveries_state", "state"),
@@ -121,11 +123,6 @@ meta = Table(
 )
 
 PENDING_STATES = (DeliveryState.POST, DeliveryState.EDIT, DeliveryState.DELETE)
-
-FTS_DDL = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS stories_fts USING fts5("
-    "title, excerpt, provider, topics, tokenize = 'unicode61 remove_diacritics 2')"
-)
 
 # Which guild each channel the bot posts to belongs to: it decides which shard's process posts there. Filled
 # from config ``guild:`` entries, ``/feed add`` routes and one ``GET /channels/{id}`` per other channel, and

@@ -1,10 +1,11 @@
-"""Search SQL over published stories: topic, provider, date and full-text (FTS5) filters, and the counts behind
+"""Search SQL over published stories: topic, provider, date and full-text filters, and the counts behind
 autocomplete.
 
-SQLite-specific on purpose, like FTS5 itself. Each statement is shaped so that SQLite picks a plan whose cost
-stays bounded at 100,000 stories (``bench/bench_search.py`` measures them); the comments say which plan and why.
-Without ANALYZE statistics SQLite's planner often prefers ix_stories_listing; a unary ``+`` on a column keeps it
-from using an index for that term.
+The same statements run on SQLite and PostgreSQL; the full-text index and the few spellings that differ come
+from the connection's backend (``bot.store.backends``). Each statement is shaped so that SQLite picks a plan whose
+cost stays bounded at 100,000 stories (``bench/bench_search.py`` measures them); the comments say which plan and
+why. Without ANALYZE statistics SQLite's planner often prefers ix_stories_listing; ``backend.hint`` (a unary
+``+`` on SQLite) keeps it from using an index for that term.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
+from bot.store.backends import Backend, backend_of
 from bot.story import Story
 
 # What FTS5's unicode61 tokenizer keeps as a word: letters and digits; "_" separates, as in "a_b".
@@ -35,9 +37,7 @@ QUERY_WINDOW = 200
 # start ("sen") matches so many words that the merge alone costs 100 ms and more, so it is not tried.
 PREFIX_WINDOW = 100
 MIN_PREFIX = 4
-# Title matches count most, then provider and topics, then the excerpt.
-RANK_WEIGHTS = "bm25(4.0, 1.0, 2.0, 2.0)"
-_LIVE = ("s.present = 1", "s.published = 1")
+_QUOTED = re.compile(r'"([^"]*)"')
 _DATE_ORDER = "s.published_at DESC, s.id DESC"
 
 
@@ -47,7 +47,7 @@ class StoryFilter:
 
     topics: tuple[str, ...] = ()  # normalised (casefolded) topics
     providers: tuple[str, ...] = ()  # exact provider names
-    match: str | None = None  # an FTS5 expression from ``fts_match``; results are then ranked by relevance
+    match: str | None = None  # the quoted words from ``fts_match``; results are then ranked by relevance
     since: float | None = None  # epoch seconds
 
 
@@ -82,9 +82,18 @@ def fts_match(query: str, *, prefix: bool = False) -> str | None:
     return " ".join(f'"{w}"' for w in words) + ("*" if prefix else "")
 
 
-def fts_phrase(text: str) -> str | None:
-    """``text`` as one quoted FTS5 phrase (None when it holds no word, which FTS5 could not match)."""
-    return '"' + text.replace('"', '""') + '"' if _WORD.search(text) else None
+def has_word(text: str) -> bool:
+    """Whether ``text`` holds a word the full-text index could match."""
+    return _WORD.search(text) is not None
+
+
+def _live(b: Backend, *, hinted: bool = False) -> tuple[str, ...]:
+    columns = ("s.present", "s.published")
+    return tuple(f"{b.hint(c) if hinted else c} = {b.true}" for c in columns)
+
+
+def _run(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> Any:
+    return conn.execute(text(sql), params or {})
 
 
 def _bind(params: dict[str, Any], prefix: str, values: Sequence[Any]) -> str:
@@ -103,6 +112,8 @@ def _tag_probe(params: dict[str, Any], topics: Sequence[str]) -> str:
 
 def plan(conn: Connection, flt: StoryFilter) -> Plan:
     """Choose how to walk the stories for a filter without full text; each choice reads a bounded number of rows."""
+    b = backend_of(conn)
+    live = _live(b)
     params: dict[str, Any] = {}
     topics = f"norm IN ({_bind(params, 't', flt.topics)})" if flt.topics else ""
     others: tuple[str, ...] = ()
@@ -113,39 +124,40 @@ def plan(conn: Connection, flt: StoryFilter) -> Plan:
         others += ("s.published_at >= :since",)
     if not topics:
         # Newest first along ix_stories_listing or ix_stories_provider: a page stops after its last row.
-        return Plan("stories AS s", _LIVE + others, "stories AS s", _LIVE + others, params)
+        return Plan("stories AS s", live + others, "stories AS s", live + others, params)
     by_topic = (
-        f"(SELECT DISTINCT story_id FROM story_topics WHERE {topics}) AS t CROSS JOIN stories AS s ON s.id = t.story_id"
+        f"(SELECT DISTINCT story_id FROM story_topics WHERE {topics}) AS t {b.ordered_join} stories AS s "
+        "ON s.id = t.story_id"
     )
     if _tagged_count(conn, topics, params) <= SMALL_TOPIC:
         # A rare topic: look up its few stories and sort them, rather than scan the date index for them.
-        return Plan(by_topic, _LIVE + others, by_topic, _LIVE + others, params)
+        return Plan(by_topic, live + others, by_topic, live + others, params)
     # A big topic: newest first along the date index, probing a list of the topic's ids. Counting it alone is
     # cheaper from the topic's side.
-    where = (*_LIVE, f"s.id IN (SELECT story_id FROM story_topics WHERE {topics})", *others)
-    first = (*_LIVE, _tag_probe(params, flt.topics), *others)
+    where = (*live, f"s.id IN (SELECT story_id FROM story_topics WHERE {topics})", *others)
+    first = (*live, _tag_probe(params, flt.topics), *others)
     if others:
         return Plan("stories AS s", where, "stories AS s", where, params, first)
-    return Plan("stories AS s", where, by_topic, _LIVE, params, first)
+    return Plan("stories AS s", where, by_topic, live, params, first)
 
 
 def _tagged_count(conn: Connection, topics: str, params: dict[str, Any]) -> int:
     # Bounded: reads at most SMALL_TOPIC + 1 entries of ix_story_topics_norm.
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM story_topics WHERE {topics} LIMIT {SMALL_TOPIC + 1})"
-    return conn.exec_driver_sql(sql, params).scalar() or 0
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM story_topics WHERE {topics} LIMIT {SMALL_TOPIC + 1}) AS c"
+    return _run(conn, sql, params).scalar() or 0
 
 
 def count(conn: Connection, p: Plan, cap: int) -> int:
     """How many stories match, counting at most ``cap + 1`` (more than ``cap`` means "cap+")."""
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM {p.count_source} WHERE {' AND '.join(p.count_where)} LIMIT :cap)"
-    return conn.exec_driver_sql(sql, {**p.params, "cap": cap + 1}).scalar() or 0
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {p.count_source} WHERE {' AND '.join(p.count_where)} LIMIT :cap) AS c"
+    return _run(conn, sql, {**p.params, "cap": cap + 1}).scalar() or 0
 
 
 def page_ids(conn: Connection, p: Plan, limit: int, offset: int) -> list[int]:
     """Ids of one page, newest first."""
     where = p.first_page_where if p.first_page_where and offset == 0 else p.where
     sql = f"SELECT s.id FROM {p.source} WHERE {' AND '.join(where)} ORDER BY {_DATE_ORDER} LIMIT :limit OFFSET :offset"
-    return [row[0] for row in conn.exec_driver_sql(sql, {**p.params, "limit": limit, "offset": offset})]
+    return [row[0] for row in _run(conn, sql, {**p.params, "limit": limit, "offset": offset})]
 
 
 def ranked_ids(
@@ -153,35 +165,32 @@ def ranked_ids(
 ) -> tuple[list[int], int]:
     """Every story matching ``flt`` (which has full text), best first, and ``window`` if it cut the matches (or 0).
 
-    With ``prefix_words`` (a search whose last word is a word start) bm25 is skipped: its IDF pass would merge the
-    postings of every word that start begins all over again. Stories with more of the words in their title come
-    first there, newest first.
+    With a word start (``fts_match(..., prefix=True)``, its words in ``prefix_words``) relevance scoring is
+    skipped: FTS5's bm25 would merge the postings of every word that start begins all over again. Stories with
+    more of the words in their title come first there, newest first. Each backend reads only the ``window`` most
+    recently indexed matches.
     """
-    params: dict[str, Any] = {"match": _narrowed(flt), "weights": RANK_WEIGHTS, "n": window + 1}
-    # One pass down the doclists from the newest rowid: FTS5 stops after the window, ranking only what it read.
-    score = "title" if prefix_words else "rank"
-    rows = conn.exec_driver_sql(
-        f"SELECT rowid, {score} FROM stories_fts WHERE stories_fts MATCH :match"
-        f"{'' if prefix_words else ' AND rank MATCH :weights'} ORDER BY rowid DESC LIMIT :n",
-        params,
-    ).all()
-    if prefix_words:
-        rank = {row[0]: -_title_hits(row[1], prefix_words) for row in rows[:window]}
+    b = backend_of(conn)
+    words = _QUOTED.findall(flt.match or "")
+    prefix = bool(flt.match and flt.match.endswith("*"))
+    rows = b.search_window(conn, words, prefix, flt.topics, flt.providers, window + 1)
+    if prefix:  # the score is the title
+        rank = {row[0]: -_title_hits(row[1], prefix_words or words) for row in rows[:window]}
     else:
         rank = {row[0]: row[1] for row in rows[:window]}
     if not rank:
         return [], 0
-    params = {"ids": json.dumps(list(rank))}
-    where = ["s.id IN (SELECT value FROM json_each(:ids))", "+s.present = 1", "+s.published = 1"]
+    params: dict[str, Any] = {}
+    where = [b.ids_in(params, list(rank)), *_live(b, hinted=True)]
     if flt.topics:
         where.append(_tag_probe(params, flt.topics))
     if flt.providers:
-        where.append(f"+s.provider IN ({_bind(params, 'p', flt.providers)})")
+        where.append(f"{b.hint('s.provider')} IN ({_bind(params, 'p', flt.providers)})")
     if flt.since is not None:
         params["since"] = flt.since
-        where.append("+s.published_at >= :since")
+        where.append(f"{b.hint('s.published_at')} >= :since")
     sql = f"SELECT s.id, s.published_at FROM stories AS s WHERE {' AND '.join(where)}"
-    found = conn.exec_driver_sql(sql, params).all()
+    found = _run(conn, sql, params).all()
     ordered = sorted(found, key=lambda row: (rank[row[0]], -(row[1] or 0.0), -row[0]))
     return [row[0] for row in ordered], window if len(rows) > window else 0
 
@@ -193,32 +202,16 @@ def _title_hits(title: str, words: Sequence[str]) -> int:
     return sum(f" {w} " in text for w in whole) + (f" {start}" in text)
 
 
-def _narrowed(flt: StoryFilter) -> str:
-    """The query, also required to mention the wanted topics or providers in their own FTS5 columns.
-
-    The exact filters still apply in SQL; this only makes the full-text side small before the window, so that a
-    common word with a topic ranks that topic's stories rather than the newest stories overall.
-    """
-    parts = [f"({flt.match})"]
-    for column, values in (("topics", flt.topics), ("provider", flt.providers)):
-        phrases = [p for p in map(fts_phrase, values) if p]
-        if phrases and len(phrases) == len(values):
-            parts.append(f"{column} : ({' OR '.join(phrases)})")
-    return " AND ".join(parts)
-
-
 def load_published(conn: Connection, ids: Iterable[int]) -> dict[int, Story]:
     """The stories with these ids that are still published (a page may be read just as one is withdrawn)."""
     wanted = list(ids)
     if not wanted:
         return {}
     params: dict[str, Any] = {}
-    # The unary + stops SQLite from scanning ix_stories_listing for these few rows instead of fetching them by id.
-    sql = (
-        f"SELECT s.id, s.data FROM stories AS s WHERE s.id IN ({_bind(params, 'i', wanted)}) "
-        "AND +s.present = 1 AND +s.published = 1"
-    )
-    rows = conn.exec_driver_sql(sql, params)
+    # The hint stops SQLite from scanning ix_stories_listing for these few rows instead of fetching them by id.
+    live = " AND ".join(_live(backend_of(conn), hinted=True))
+    sql = f"SELECT s.id, s.data FROM stories AS s WHERE s.id IN ({_bind(params, 'i', wanted)}) AND {live}"
+    rows = _run(conn, sql, params)
     return {row[0]: Story.from_dict(json.loads(row[1])) for row in rows}
 
 
@@ -226,28 +219,31 @@ def topic_counts(conn: Connection) -> list[tuple[str, str, int]]:
     """(norm, a spelling, published stories) for every topic of a published story."""
     # Walking ix_story_topics_norm in order needs no sort for GROUP BY; the published ids are probed as a list.
     # A spelling is then read once per topic rather than once per tag (which would visit every tag's row).
+    b = backend_of(conn)
     sql = (
         "SELECT c.norm, (SELECT topic FROM story_topics WHERE norm = c.norm LIMIT 1), c.n FROM ("
-        "SELECT norm, count(*) AS n FROM story_topics INDEXED BY ix_story_topics_norm "
-        "WHERE story_id IN (SELECT id FROM stories WHERE present = 1 AND published = 1) GROUP BY norm) AS c"
+        f"SELECT norm, count(*) AS n FROM story_topics{b.indexed_by('ix_story_topics_norm')} "
+        f"WHERE story_id IN (SELECT id FROM stories WHERE present = {b.true} AND published = {b.true}) "
+        "GROUP BY norm) AS c"
     )
-    return [(row[0], row[1], row[2]) for row in conn.exec_driver_sql(sql)]
+    return [(row[0], row[1], row[2]) for row in _run(conn, sql)]
 
 
 def provider_counts(conn: Connection) -> list[tuple[str, int]]:
     """(provider name, published stories) for every provider of a published story."""
-    # The unary + keeps SQLite off ix_stories_listing, so it walks ix_stories_provider: covering, already grouped.
+    # The hint keeps SQLite off ix_stories_listing, so it walks ix_stories_provider: covering, already grouped.
+    b = backend_of(conn)
     sql = (
-        "SELECT provider, count(*) FROM stories WHERE +present = 1 AND +published = 1 AND provider != '' "
-        "GROUP BY provider"
+        f"SELECT provider, count(*) FROM stories WHERE {b.hint('present')} = {b.true} "
+        f"AND {b.hint('published')} = {b.true} AND provider != '' GROUP BY provider"
     )
-    return [(row[0], row[1]) for row in conn.exec_driver_sql(sql)]
+    return [(row[0], row[1]) for row in _run(conn, sql)]
 
 
 def data_version(conn: Connection) -> tuple[Any, ...]:
     """Changes whenever a story is added, changed or withdrawn: every such write sets ``updated_at``."""
     sql = "SELECT (SELECT max(updated_at) FROM stories), (SELECT max(id) FROM stories)"
-    return tuple(conn.exec_driver_sql(sql).one())
+    return tuple(_run(conn, sql).one())
 
 
 class SearchQueries:

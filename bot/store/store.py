@@ -1,4 +1,4 @@
-"""The SQLite store: story index, full-text index, file states and the delivery ledger."""
+"""The store: story index, full-text index, file states and the delivery ledger, on SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import contextlib
 import functools
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -21,22 +19,20 @@ from sqlalchemy import (
     Engine,
     Select,
     bindparam,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     select,
     update,
 )
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.planning import Action, Planner, StoryBefore, StoryChange
-from bot.store import ledger
+from bot.store import ledger, migrate
+from bot.store.backends import Backend, backend_for
 from bot.store.digest_tables import JOBS_TABLE
-from bot.store.errors import StorageError, open_failure
+from bot.store.errors import StorageError
 from bot.store.records import (
     Delivery,
     DeliveryState,
@@ -47,18 +43,8 @@ from bot.store.records import (
     FileTouched,
     ScanItem,
 )
-from bot.store.schema import (
-    FTS_DDL,
-    PENDING_STATES,
-    deliveries,
-    files,
-    meta,
-    metadata,
-    stories,
-    story_topics,
-)
+from bot.store.schema import PENDING_STATES, deliveries, files, meta, stories, story_topics
 from bot.store.search_queries import SearchQueries
-from bot.store.upgrade import add_missing_columns
 from bot.story import Story
 
 log = logging.getLogger(__name__)
@@ -66,6 +52,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 DeliveryKey = ledger.DeliveryKey
 _IN_CHUNK = 500  # SQLite's bound-parameter limit is generous, but IN lists stay fast when short
+_PSYCOPG = "postgresql+psycopg"
 
 
 @dataclass(slots=True)
@@ -87,6 +74,9 @@ class Store:
 
     def __init__(self, engine: Engine, *, concurrency: int = 4) -> None:
         self.engine = engine  # only bot/store/ uses it
+        self.backend: Backend = backend_for(engine.dialect.name)
+        self._upsert_file = _upsert_file_statement(self.backend, keep_story_key=False)
+        self._upsert_file_keep_key = _upsert_file_statement(self.backend, keep_story_key=True)
         # The feed (scans and the delivery ledger) runs on one thread, in order: SQLite writes stay serial and
         # the event loop stays free for Discord's heartbeats.
         self._serial = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-store")
@@ -109,31 +99,29 @@ class Store:
         return SQLAlchemyJobStore(engine=self.engine, tablename=tablename)
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Open (creating if needed) the database; every failure at open becomes one :class:`StorageError`."""
+    def open(cls, url: str, *, upgrade: bool = True) -> Store:
+        """Open the database named by ``storage.url`` and bring its schema up to date (creating it if needed);
+        every failure at open becomes one :class:`StorageError`, with the password masked."""
+        parsed = database_url(url)
         try:
-            parsed = make_url(url)
-        except ArgumentError as exc:
-            raise StorageError(url, url, f"not a database URL ({exc})") from None
-        if parsed.get_backend_name() != "sqlite":
-            raise StorageError(url, url, f"only sqlite is supported for now, got {parsed.get_backend_name()}")
-        path = parsed.database or ":memory:"
+            backend = backend_for(parsed.get_backend_name())
+        except ValueError as exc:
+            raise StorageError(url, url, str(exc)) from None
         try:
-            if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-            event.listen(engine, "connect", _sqlite_pragmas)
-            with engine.begin() as conn:
-                metadata.create_all(conn)
-                add_missing_columns(conn)  # before the indexes: one of them is on an added column
-                # create_all skips indexes of tables that already exist: a database made by an older version
-                # gets the indexes added since (a one-off build).
-                for table in metadata.sorted_tables:
-                    for index in table.indexes:
-                        index.create(conn, checkfirst=True)
-                conn.exec_driver_sql(FTS_DDL)
-        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
-            raise StorageError(url, path, open_failure(path, exc)) from exc
+            engine = backend.create_engine(parsed)
+        except (SQLAlchemyError, OSError, ImportError) as exc:
+            raise StorageError(url, *backend.describe_failure(parsed, exc)) from exc
+        try:
+            if upgrade:
+                migrate.upgrade(engine)
+            else:
+                engine.connect().close()
+        except migrate.MigrationError as exc:
+            engine.dispose()
+            raise StorageError(url, parsed.database or url, str(exc)) from None
+        except (SQLAlchemyError, OSError) as exc:
+            engine.dispose()
+            raise StorageError(url, *backend.describe_failure(parsed, exc)) from exc
         return cls(engine)
 
     @contextlib.contextmanager
@@ -158,7 +146,7 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         with self.engine.begin() as conn:
-            stmt = sqlite_insert(meta).values(key=key, value=value)
+            stmt = self.backend.insert(meta).values(key=key, value=value)
             conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
 
     # -- indexing -----------------------------------------------------------------------------------------
@@ -253,7 +241,7 @@ class Store:
             conn.execute(_UPDATE_STORY, [_story_values(i, now) | {"sid": ids[i.story.key]} for i in existing])
             stale = [{"sid": ids[i.story.key]} for i in existing]
             conn.execute(_DELETE_TOPICS, stale)
-            conn.exec_driver_sql("DELETE FROM stories_fts WHERE rowid = ?", [(r["sid"],) for r in stale])
+            self.backend.search_remove(conn, [r["sid"] for r in stale])
         self._index(conn, [(ids[key], i.story) for key, i in latest.items()])
 
         for key, item in latest.items():
@@ -264,8 +252,7 @@ class Store:
             if previous_key and previous_key not in latest:
                 self._detach(conn, previous_key, path, changes, result)
 
-    @staticmethod
-    def _index(conn: Connection, entries: list[tuple[int, Story]]) -> None:
+    def _index(self, conn: Connection, entries: list[tuple[int, Story]]) -> None:
         topic_rows = [
             {"story_id": story_id, "topic": t, "norm": t.casefold()}
             for story_id, story in entries
@@ -273,8 +260,8 @@ class Store:
         ]
         if topic_rows:
             conn.execute(insert(story_topics), topic_rows)
-        conn.exec_driver_sql(
-            "INSERT INTO stories_fts (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, ?, ?)",
+        self.backend.search_add(
+            conn,
             [
                 (story_id, s.title, s.excerpt, s.provider.name if s.provider else "", " ".join(s.topics))
                 for story_id, s in entries
@@ -301,13 +288,12 @@ class Store:
             return
         conn.execute(update(stories).where(stories.c.id == row.id).values(present=False, updated_at=time.time()))
         conn.execute(delete(story_topics).where(story_topics.c.story_id == row.id))
-        conn.exec_driver_sql("DELETE FROM stories_fts WHERE rowid = ?", (row.id,))
+        self.backend.search_remove(conn, [row.id])
         changes.append(StoryChange(row.id, StoryBefore(bool(row.published), True, row.fingerprint), None))
 
-    @staticmethod
-    def _upsert_files(conn: Connection, rows: list[dict[str, Any]], *, keep_story_key: bool) -> None:
+    def _upsert_files(self, conn: Connection, rows: list[dict[str, Any]], *, keep_story_key: bool) -> None:
         # A broken file keeps pointing at the story it defined before, which stays as it was.
-        conn.execute(_UPSERT_FILE_KEEP_KEY if keep_story_key else _UPSERT_FILE, rows)
+        conn.execute(self._upsert_file_keep_key if keep_story_key else self._upsert_file, rows)
 
     def latest_published(self, limit: int | None) -> list[tuple[int, Story]]:
         """The ``limit`` newest published stories (None = all), oldest first: the first run's backfill."""
@@ -464,14 +450,23 @@ def _select_in(conn: Connection, query: Select, column: Any, values: list[Any]) 
     return rows
 
 
-def _upsert_file_statement(keep_story_key: bool) -> Any:
-    stmt = sqlite_insert(files)
+def database_url(url: str) -> URL:
+    """``storage.url`` parsed; ``postgresql://`` means psycopg 3 here (SQLAlchemy's default would be psycopg2)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(url, url, f"not a database URL ({exc})") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername=_PSYCOPG)
+    return parsed
+
+
+def _upsert_file_statement(backend: Backend, *, keep_story_key: bool) -> Any:
+    stmt = backend.insert(files)
     updated = ["mtime_ns", "size", "sha256", "error", "checked_at"] + ([] if keep_story_key else ["story_key"])
     return stmt.on_conflict_do_update(index_elements=["path"], set_={c: stmt.excluded[c] for c in updated})
 
 
-_UPSERT_FILE = _upsert_file_statement(keep_story_key=False)
-_UPSERT_FILE_KEEP_KEY = _upsert_file_statement(keep_story_key=True)
 _TOUCH_FILE = (
     update(files)
     .where(files.c.path == bindparam("p"))
@@ -483,12 +478,3 @@ _UPDATE_STORY = (
     .values({c.name: bindparam(c.name) for c in stories.c if c.name not in ("id", "first_seen")})
 )
 _DELETE_TOPICS = delete(story_topics).where(story_topics.c.story_id == bindparam("sid"))
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.store.schema import channel_webhooks, deliveries
 from bot.store.store import Store
@@ -35,7 +34,7 @@ class WebhookStore:
 
     def save_webhook(self, channel_id: int, webhook_id: int, token: str) -> None:
         with self.store.engine.begin() as conn:
-            stmt = sqlite_insert(channel_webhooks).values(
+            stmt = self.store.backend.insert(channel_webhooks).values(
                 channel_id=channel_id, webhook_id=webhook_id, token=token, created_at=time.time()
             )
             conn.execute(

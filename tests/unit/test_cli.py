@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.pgserver import PostgresServer
 
 PUBLISHED = """---
 title: Chip makers race to build AI accelerators
@@ -39,7 +40,7 @@ channels:
     name: news
     topics: "*"
 """
-ENV_KEYS = ("DISCORD_TOKEN", "DISCORD_API_BASE", "DISCORD_GATEWAY_URL")
+ENV_KEYS = ("DISCORD_TOKEN", "DISCORD_API_BASE", "DISCORD_GATEWAY_URL", "NEWSDESK_STORAGE_URL")
 
 
 @pytest.fixture(autouse=True)
@@ -215,6 +216,48 @@ def test_token_from_dotenv_and_the_environment_wins(
     monkeypatch.setenv("DISCORD_TOKEN", "from-environment")
     assert main(["--config", str(config), "status"]) == 0
     assert os.environ["DISCORD_TOKEN"] == "from-environment"
+
+
+def test_migrate_prints_the_revision_before_and_after(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.store.migrate import head
+
+    config = make_site(tmp_path)
+    monkeypatch.setenv("DISCORD_TOKEN", "not-a-real-token")
+    assert main(["--config", str(config), "migrate"]) == 0
+    db = tmp_path / "data" / "newsdesk.db"
+    assert f"migrated from revision (empty database) to {head()}" in capsys.readouterr().out
+    assert main(["--config", str(config), "migrate"]) == 0
+    assert f"already at revision {head()}" in capsys.readouterr().out
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == head()
+
+
+def test_migrate_uses_the_environments_storage_url_and_never_prints_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = make_site(tmp_path)
+    monkeypatch.setenv("DISCORD_TOKEN", "not-a-real-token")
+    monkeypatch.setenv("NEWSDESK_STORAGE_URL", "postgresql+psycopg://bot:s3cret@127.0.0.1:1/news")
+    assert main(["--config", str(config), "migrate"]) == 2
+    output = capsys.readouterr()
+    assert "s3cret" not in output.out + output.err
+    assert "storage.url 'postgresql+psycopg://bot:***@127.0.0.1:1/news': cannot open the database" in output.err
+    assert not (tmp_path / "data").exists()
+
+
+def test_index_and_search_on_postgres(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, postgres: PostgresServer
+) -> None:
+    config = make_site(tmp_path)
+    monkeypatch.setenv("DISCORD_TOKEN", "not-a-real-token")
+    monkeypatch.setenv("NEWSDESK_STORAGE_URL", postgres.create_database())
+    assert main(["--config", str(config), "index"]) == 0
+    assert main(["--config", str(config), "search", "--query", "accelerators"]) == 0
+    assert "Chip makers race to build AI accelerators" in capsys.readouterr().out
+    assert main(["--config", str(config), "status"]) == 0
+    assert not (tmp_path / "data").exists()
 
 
 # --- the command line as people type it --------------------------------------------------------------

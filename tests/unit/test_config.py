@@ -469,3 +469,17 @@ def test_invalid_yaml_file_names_the_option(tmp_path: Path) -> None:
 def test_config_error_is_a_value_error() -> None:
     assert issubclass(ConfigError, ValueError)
     assert str(ConfigError("a.b", "bad")) == "config key 'a.b': bad"
+
+
+def test_storage_url_from_the_environment_wins_and_is_not_resolved_against_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "storage:\n  url: sqlite:///data/in-file.db\n")
+    assert load_config(path, env={}).storage_url == f"sqlite:///{tmp_path / 'data' / 'in-file.db'}"
+    pg = "postgresql+psycopg://newsdesk:s3cret@db.internal:5432/news"
+    assert load_config(path, env={"NEWSDESK_STORAGE_URL": pg}).storage_url == pg
+    relative = load_config(path, env={"NEWSDESK_STORAGE_URL": "sqlite:///other.db"})
+    assert relative.storage_url == "sqlite:///other.db"
+
+
+def test_a_bad_storage_url_from_the_environment_names_it_and_masks_the_password() -> None:
+    error = config_error({}, "storage.url (env NEWSDESK_STORAGE_URL)", {"NEWSDESK_STORAGE_URL": "bot:s3cret@db/news"})
+    assert "s3cret" not in str(error) and "bot:***@db/news" in str(error)

@@ -6,9 +6,7 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,13 +43,6 @@ class RecordingSink:
         _, payload, _ = self.posts[index]
         lines = [line for e in payload["embeds"][1:] for line in e["description"].split("\n") if line.startswith("**")]
         return [line.split("[", 1)[1].split("]", 1)[0] for line in lines]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'test.db'}")
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ def test_config_needs_only_low_level_helpers() -> None:
     assert pulled <= {
         "bot.config",
         "bot.options",
+        "bot.redact",
         "bot.timezones",
         # on_unpublish and backfill are the planner's own enums; the planner is pure and knows only the story model.
         "bot.planning",

@@ -1,13 +1,12 @@
-"""The /news search service on a real SQLite file: topics, full text, providers, dates, paging, rendering."""
+"""The /news search service on both backends (a SQLite file, a PostgreSQL database): topics, full text,
+providers, dates, paging, rendering."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,13 +43,6 @@ def parsed(n: int, **fields: Any) -> FileParsed:
     story = parse_story_text(story_text(n, **fields), path)
     data = json.dumps(story.to_dict(), sort_keys=True)
     return FileParsed(path, n, 100, f"sha-{n}-{fields}", story, data, hashlib.sha256(data.encode()).hexdigest())
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'test.db'}")
-    yield s
-    s.close()
 
 
 def add(store: Store, *items: FileParsed | FileRemoved) -> None:

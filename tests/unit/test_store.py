@@ -1,4 +1,5 @@
-"""The store on a real SQLite file: indexing, topics, full text, the ledger's planning and settling rules."""
+"""The store on both backends (a SQLite file, a PostgreSQL database): indexing, topics, full text, the
+ledger's planning and settling rules."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import asyncio
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,23 +28,18 @@ def parsed(path: str, n: int, **fields: object) -> FileParsed:
     return FileParsed(path, n, 100, f"sha-{path}-{n}-{fields}", story, data, hashlib.sha256(data.encode()).hexdigest())
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'db' / 'test.db'}")
-    yield s
-    s.close()
-
-
 def apply(store: Store, *items: ScanItem, announce: bool = True, on_unpublish: str = "delete") -> list[tuple[int, int]]:
     return store.apply(
         list(items), make_planner(lambda s: CHANNELS, announce=announce, on_unpublish=on_unpublish)
     ).pending
 
 
-def test_open_uses_wal_and_creates_the_folder(store: Store, tmp_path: Path) -> None:
+def test_open_uses_wal_and_creates_the_folder(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'db' / 'test.db'}")
     assert (tmp_path / "db" / "test.db").exists()
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    store.close()
 
 
 def test_topics_match_case_insensitively_and_only_published_are_found(store: Store) -> None:

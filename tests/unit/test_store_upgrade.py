@@ -1,39 +1,46 @@
-"""A database made before channel kinds gets their columns at open; webhooks and crossposts are remembered."""
+"""A database from before channel kinds, route rules and shards gains their columns and tables (migration 0002);
+webhooks are remembered."""
 
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy import inspect
 
-from bot.store import Store
-from bot.store.upgrade import ADDED_COLUMNS, add_missing_columns
+from bot.store import Store, migrate
 from bot.store.webhooks import WebhookStore
+from tests.unit.test_migrations import legacy_database
 
-OLD_DELIVERIES = (
-    "CREATE TABLE deliveries (story_id INTEGER NOT NULL, channel_id BIGINT NOT NULL, state VARCHAR NOT NULL, "
-    "message_id BIGINT, payload_hash VARCHAR, generation INTEGER NOT NULL, version INTEGER NOT NULL, "
-    "attempts INTEGER NOT NULL, last_error TEXT, updated_at FLOAT NOT NULL, PRIMARY KEY (story_id, channel_id))"
-)
+NEW_COLUMNS = {
+    "deliveries": {"thread_id", "webhook_id", "crossposted", "crosspost_error", "planned_at"},
+    "feed_routes": {"rules"},
+}
 
 
-def test_old_database_gets_the_new_columns_once(tmp_path: Path) -> None:
+def test_a_0_1_database_gains_the_new_columns_and_tables_with_every_row_kept(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    with sqlite3.connect(path) as conn:
-        conn.execute(OLD_DELIVERIES)
-        conn.execute("INSERT INTO deliveries VALUES (1, 2, 'sent', 3, 'h', 0, 0, 0, NULL, 0)")
+    counts = legacy_database(path)
     store = Store.open(f"sqlite:///{path}")
     try:
-        columns = {c["name"] for c in inspect(store.engine).get_columns("deliveries")}
-        assert {name for table, name in ADDED_COLUMNS if table.name == "deliveries"} <= columns
-        with store.engine.begin() as conn:
-            assert add_missing_columns(conn) == [], "idempotent"
+        inspector = inspect(store.engine)
+        for table, columns in NEW_COLUMNS.items():
+            assert columns <= {c["name"] for c in inspector.get_columns(table)}
+        assert {"channel_webhooks", "channel_guilds", "digest_run_keys"} <= set(inspector.get_table_names())
+        assert "ix_deliveries_channel_planned" in {i["name"] for i in inspector.get_indexes("deliveries")}
+        with store.engine.connect() as conn:
+            assert migrate.current(conn) == migrate.head() == "0002"
     finally:
         store.close()
     Store.open(f"sqlite:///{path}").close()  # and opening again changes nothing
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT message_id, thread_id, crossposted FROM deliveries").fetchall() == [(3, None, None)]
+    with closing(sqlite3.connect(path)) as conn:
+        for table, count in counts.items():
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (count,), table
+        assert (
+            conn.execute("SELECT thread_id, crossposted, planned_at FROM deliveries").fetchall()
+            == [(None, None, None)] * counts["deliveries"]
+        )
 
 
 def test_webhook_is_saved_reused_and_forgotten(tmp_path: Path) -> None:

@@ -1,0 +1,116 @@
+"""PostgreSQL (psycopg 3): connection pool, a tsvector full-text index, and an advisory lock around migrations."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, Text, create_engine, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import URL
+
+from bot.store.backends import SearchRow, UpsertInsert
+
+# Any constant; processes opening the same database at once take turns migrating it.
+MIGRATION_LOCK_KEY = 0x6E657773  # "news"
+# The full-text index (made by migration 0001): a copy of the searchable text per story, and a generated,
+# weighted tsvector over it with a GIN index. Weights follow SQLite's bm25 column weights.
+# ts_rank_cd's weights for D, C, B, A: SQLite's bm25(4, 1, 2, 2) scaled to at most 1.
+RANK_WEIGHTS = "{0.25, 0.25, 0.5, 1.0}"
+
+_search = Table(
+    "stories_search",
+    MetaData(),
+    Column("story_id", Integer, primary_key=True),
+    Column("title", Text),
+    Column("excerpt", Text),
+    Column("provider", Text),
+    Column("topics", Text),
+)
+
+
+class PostgresBackend:
+    name = "postgresql"
+    true = "TRUE"
+    ordered_join = "JOIN"
+
+    def create_engine(self, url: URL) -> Engine:
+        # pre_ping replaces connections the server dropped (restart, idle timeout) instead of failing a command.
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=10,
+            connect_args={"connect_timeout": 10, "application_name": "newsdesk"},
+        )
+
+    def describe_failure(self, url: URL, exc: BaseException) -> tuple[str, str]:
+        where = f"{url.database} on {url.host or 'localhost'}:{url.port or 5432}"
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        return where, reason.removeprefix("connection failed: ")
+
+    def insert(self, table: Table) -> UpsertInsert:
+        return pg_insert(table)
+
+    @contextlib.contextmanager
+    def migration_lock(self, conn: Connection) -> Iterator[None]:
+        # Session-level: held across the migration's commits, and dropped by the server if this process dies.
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.rollback()
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            conn.commit()
+
+    def search_add(self, conn: Connection, rows: Sequence[SearchRow]) -> None:
+        if rows:
+            keys = ("story_id", "title", "excerpt", "provider", "topics")
+            conn.execute(_search.insert(), [dict(zip(keys, row, strict=True)) for row in rows])
+
+    def search_remove(self, conn: Connection, story_ids: Sequence[int]) -> None:
+        if story_ids:
+            conn.execute(_search.delete().where(_search.c.story_id.in_(list(story_ids))))
+
+    def search_window(
+        self,
+        conn: Connection,
+        words: Sequence[str],
+        prefix: bool,
+        topics: Sequence[str],
+        providers: Sequence[str],
+        n: int,
+    ) -> list[tuple[int, Any]]:
+        # Words hold only letters and digits, so quoting each one as a lexeme leaves no tsquery syntax in user text.
+        params: dict[str, Any] = {"q": " & ".join(f"'{w}'" for w in words) + (":*" if prefix else ""), "n": n}
+        where = ["f.tsv @@ to_tsquery('simple', :q)"]
+        if topics:
+            params["topics"] = list(topics)
+            where.append(
+                "EXISTS (SELECT 1 FROM story_topics AS t WHERE t.story_id = f.story_id AND t.norm = ANY(:topics))"
+            )
+        if providers:
+            params["providers"] = list(providers)
+            where.append("f.provider = ANY(:providers)")
+        # Normalisation 1 (divide by 1 + log of the length) favours shorter stories, as bm25's length term does.
+        score = "f.title" if prefix else f"-ts_rank_cd('{RANK_WEIGHTS}', f.tsv, to_tsquery('simple', :q), 1)"
+        sql = (
+            f"SELECT f.story_id, {score} FROM stories_search AS f WHERE {' AND '.join(where)} "
+            "ORDER BY f.story_id DESC LIMIT :n"
+        )
+        return [(row[0], row[1]) for row in conn.execute(text(sql), params)]
+
+    def hint(self, column: str) -> str:
+        return column
+
+    def ids_in(self, params: dict[str, Any], ids: Sequence[int]) -> str:
+        params["ids"] = list(ids)
+        return "s.id = ANY(:ids)"
+
+    def indexed_by(self, index: str) -> str:
+        return ""
+
+
+POSTGRES = PostgresBackend()

@@ -1,0 +1,118 @@
+"""SQLite: pragmas, FTS5 full-text index, and the planner hints the search SQL was measured with."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL
+
+from bot.store.backends import SearchRow, UpsertInsert, no_lock
+from bot.store.errors import open_failure
+
+# Title matches count most, then provider and topics, then the excerpt.
+RANK_WEIGHTS = "bm25(4.0, 1.0, 2.0, 2.0)"
+
+
+class SqliteBackend:
+    name = "sqlite"
+    true = "1"
+    ordered_join = "CROSS JOIN"
+
+    def create_engine(self, url: URL) -> Engine:
+        path = url.database or ":memory:"
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _pragmas)
+        return engine
+
+    def describe_failure(self, url: URL, exc: BaseException) -> tuple[str, str]:
+        path = url.database or ":memory:"
+        return path, open_failure(path, exc)
+
+    def insert(self, table: Table) -> UpsertInsert:
+        return sqlite_insert(table)
+
+    def migration_lock(self, conn: Connection) -> contextlib.AbstractContextManager[None]:
+        # One process per SQLite file; the file's own write lock serialises anything else.
+        return no_lock()
+
+    def search_add(self, conn: Connection, rows: Sequence[SearchRow]) -> None:
+        # One executemany with positional rows: the first index of a large folder writes hundreds of thousands.
+        conn.exec_driver_sql(
+            "INSERT INTO stories_fts (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, ?, ?)", list(rows)
+        )
+
+    def search_remove(self, conn: Connection, story_ids: Sequence[int]) -> None:
+        conn.exec_driver_sql("DELETE FROM stories_fts WHERE rowid = ?", [(i,) for i in story_ids])
+
+    def search_window(
+        self,
+        conn: Connection,
+        words: Sequence[str],
+        prefix: bool,
+        topics: Sequence[str],
+        providers: Sequence[str],
+        n: int,
+    ) -> list[tuple[int, Any]]:
+        # Every word quoted: FTS5 syntax in user text (OR, NEAR(, *, ", column filters) stays inert.
+        match = " ".join(f'"{w}"' for w in words) + ("*" if prefix else "")
+        params: dict[str, Any] = {"match": _narrowed(match, topics, providers), "weights": RANK_WEIGHTS, "n": n}
+        # One pass down the doclists from the newest rowid: FTS5 stops after the window, ranking only what it read.
+        # With a word start bm25 is skipped: its IDF pass would merge the postings of every word it begins again.
+        score = "title" if prefix else "rank"
+        rows = conn.exec_driver_sql(
+            f"SELECT rowid, {score} FROM stories_fts WHERE stories_fts MATCH :match"
+            f"{'' if prefix else ' AND rank MATCH :weights'} ORDER BY rowid DESC LIMIT :n",
+            params,
+        ).all()
+        return [(row[0], row[1]) for row in rows]
+
+    def hint(self, column: str) -> str:
+        return f"+{column}"
+
+    def ids_in(self, params: dict[str, Any], ids: Sequence[int]) -> str:
+        params["ids"] = json.dumps(list(ids))
+        return "s.id IN (SELECT value FROM json_each(:ids))"
+
+    def indexed_by(self, index: str) -> str:
+        return f" INDEXED BY {index}"
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _narrowed(match: str, topics: Sequence[str], providers: Sequence[str]) -> str:
+    """The query, also required to mention the wanted topics or providers in their own FTS5 columns.
+
+    The exact filters still apply in SQL; this only makes the full-text side small before the window, so that a
+    common word with a topic ranks that topic's stories rather than the newest stories overall.
+    """
+    from bot.store.search_queries import has_word
+
+    parts = [f"({match})"]
+    for column, values in (("topics", topics), ("provider", providers)):
+        phrases = [_phrase(v) for v in values if has_word(v)]
+        if phrases and len(phrases) == len(values):
+            parts.append(f"{column} : ({' OR '.join(phrases)})")
+    return " AND ".join(parts)
+
+
+def _pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+SQLITE = SqliteBackend()
