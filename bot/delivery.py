@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -70,7 +71,11 @@ class ChannelQueue:
         base_backoff: float = 1.0,
         observer: PipelineObserver | None = None,
         gate: ChannelGate | None = None,
+        embargo: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._embargo = embargo
+        self._clock = clock
         self._observer = observer or NullObserver()
         self._gate = gate
         self.channel_id = channel_id
@@ -171,6 +176,10 @@ class ChannelQueue:
         if not d.story.published:
             await self._db(self._store.settle, d, DeliveryState.CANCELLED)
             return
+        if d.message_id is None and self._embargo and self._held(d.story):
+            # Queued before its time (a change event, a resend): it stays pending; the release timer queues it again.
+            log.debug("Channel %s: '%s' is held until its date", self.channel_id, d.story.title)
+            return
         payload = build_story_message(d.story, role_ids=self._roles_for(self.channel_id, d.story))
         digest = payload_hash(payload)
         if d.message_id is None:
@@ -193,6 +202,9 @@ class ChannelQueue:
             await self._db(self._store.settle, d, DeliveryState.SENT, payload_hash=digest, attempts=0, last_error=None)
         else:
             await self._db(self._store.settle, d, DeliveryState.SENT)
+
+    def _held(self, story: Story) -> bool:
+        return story.published_at is not None and story.published_at.timestamp() > self._clock()
 
     async def _give_up(self, d: Delivery, exc: DeliveryError) -> None:
         self.failed += 1

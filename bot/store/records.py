@@ -84,3 +84,13 @@ class DeliveryState(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     GONE = "gone"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldStory:
+    """A published story dated in the future whose posts wait in the ledger until ``release_at``."""
+
+    story_id: int
+    title: str
+    release_at: float
+    channels: tuple[int, ...]
