@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, insert, not_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, case, func, insert, not_, select, update
 
 from bot.planning import Action, ActionKind
 from bot.store.records import DeliveryState as S
@@ -130,7 +130,8 @@ def _unposted() -> ColumnElement[bool]:
 
 def held_condition(now: float) -> ColumnElement[bool]:
     """Rows held until their story's date (a message already posted is only ever edited, never held)."""
-    return and_(_unposted(), stories.c.published_at > now)
+    # IFNULL: an undated story is never held, and NOT(...) of this must be true for it, not NULL.
+    return and_(_unposted(), func.ifnull(stories.c.published_at, 0) > now)
 
 
 def pending(conn: Connection, now: float | None) -> list[DeliveryKey]:
