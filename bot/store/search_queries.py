@@ -38,6 +38,10 @@ MIN_PREFIX = 4
 # Title matches count most, then provider and topics, then the excerpt.
 RANK_WEIGHTS = "bm25(4.0, 1.0, 2.0, 2.0)"
 _LIVE = ("s.present = 1", "s.published = 1")
+# Embargo: a story dated after ``until`` is not out yet. IFNULL keeps undated stories, and keeps the term from
+# being used as an index range, so every plan below stays the walk it was tuned as; the term is checked on the
+# walk's index entries (published_at is in both listing indexes).
+_RELEASED = "IFNULL(s.published_at, 0) <= :until"
 _DATE_ORDER = "s.published_at DESC, s.id DESC"
 
 
@@ -49,6 +53,7 @@ class StoryFilter:
     providers: tuple[str, ...] = ()  # exact provider names
     match: str | None = None  # an FTS5 expression from ``fts_match``; results are then ranked by relevance
     since: float | None = None  # epoch seconds
+    until: float | None = None  # epoch seconds: only stories dated up to then (embargo); None = any date
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +110,7 @@ def plan(conn: Connection, flt: StoryFilter) -> Plan:
     """Choose how to walk the stories for a filter without full text; each choice reads a bounded number of rows."""
     params: dict[str, Any] = {}
     topics = f"norm IN ({_bind(params, 't', flt.topics)})" if flt.topics else ""
+    live = _live(params, flt.until)
     others: tuple[str, ...] = ()
     if flt.providers:
         others += (f"s.provider IN ({_bind(params, 'p', flt.providers)})",)
@@ -113,20 +119,27 @@ def plan(conn: Connection, flt: StoryFilter) -> Plan:
         others += ("s.published_at >= :since",)
     if not topics:
         # Newest first along ix_stories_listing or ix_stories_provider: a page stops after its last row.
-        return Plan("stories AS s", _LIVE + others, "stories AS s", _LIVE + others, params)
+        return Plan("stories AS s", live + others, "stories AS s", live + others, params)
     by_topic = (
         f"(SELECT DISTINCT story_id FROM story_topics WHERE {topics}) AS t CROSS JOIN stories AS s ON s.id = t.story_id"
     )
     if _tagged_count(conn, topics, params) <= SMALL_TOPIC:
         # A rare topic: look up its few stories and sort them, rather than scan the date index for them.
-        return Plan(by_topic, _LIVE + others, by_topic, _LIVE + others, params)
+        return Plan(by_topic, live + others, by_topic, live + others, params)
     # A big topic: newest first along the date index, probing a list of the topic's ids. Counting it alone is
     # cheaper from the topic's side.
-    where = (*_LIVE, f"s.id IN (SELECT story_id FROM story_topics WHERE {topics})", *others)
-    first = (*_LIVE, _tag_probe(params, flt.topics), *others)
+    where = (*live, f"s.id IN (SELECT story_id FROM story_topics WHERE {topics})", *others)
+    first = (*live, _tag_probe(params, flt.topics), *others)
     if others:
         return Plan("stories AS s", where, "stories AS s", where, params, first)
-    return Plan("stories AS s", where, by_topic, _LIVE, params, first)
+    return Plan("stories AS s", where, by_topic, live, params, first)
+
+
+def _live(params: dict[str, Any], until: float | None) -> tuple[str, ...]:
+    if until is None:
+        return _LIVE
+    params["until"] = until
+    return (*_LIVE, _RELEASED)
 
 
 def _tagged_count(conn: Connection, topics: str, params: dict[str, Any]) -> int:
@@ -180,6 +193,9 @@ def ranked_ids(
     if flt.since is not None:
         params["since"] = flt.since
         where.append("+s.published_at >= :since")
+    if flt.until is not None:
+        params["until"] = flt.until
+        where.append(_RELEASED)
     sql = f"SELECT s.id, s.published_at FROM stories AS s WHERE {' AND '.join(where)}"
     found = conn.exec_driver_sql(sql, params).all()
     ordered = sorted(found, key=lambda row: (rank[row[0]], -(row[1] or 0.0), -row[0]))
@@ -207,8 +223,9 @@ def _narrowed(flt: StoryFilter) -> str:
     return " AND ".join(parts)
 
 
-def load_published(conn: Connection, ids: Iterable[int]) -> dict[int, Story]:
-    """The stories with these ids that are still published (a page may be read just as one is withdrawn)."""
+def load_published(conn: Connection, ids: Iterable[int], until: float | None = None) -> dict[int, Story]:
+    """The stories with these ids that are still published (a page may be read just as one is withdrawn) and,
+    with ``until``, released by then."""
     wanted = list(ids)
     if not wanted:
         return {}
@@ -218,36 +235,44 @@ def load_published(conn: Connection, ids: Iterable[int]) -> dict[int, Story]:
         f"SELECT s.id, s.data FROM stories AS s WHERE s.id IN ({_bind(params, 'i', wanted)}) "
         "AND +s.present = 1 AND +s.published = 1"
     )
+    if until is not None:
+        params["until"] = until
+        sql += f" AND {_RELEASED}"
     rows = conn.exec_driver_sql(sql, params)
     return {row[0]: Story.from_dict(json.loads(row[1])) for row in rows}
 
 
-def topic_counts(conn: Connection) -> list[tuple[str, str, int]]:
-    """(norm, a spelling, published stories) for every topic of a published story."""
+def topic_counts(conn: Connection, until: float | None = None) -> list[tuple[str, str, int]]:
+    """(norm, a spelling, published stories) for every topic of a published story (released by ``until``)."""
     # Walking ix_story_topics_norm in order needs no sort for GROUP BY; the published ids are probed as a list.
     # A spelling is then read once per topic rather than once per tag (which would visit every tag's row).
     sql = (
         "SELECT c.norm, (SELECT topic FROM story_topics WHERE norm = c.norm LIMIT 1), c.n FROM ("
         "SELECT norm, count(*) AS n FROM story_topics INDEXED BY ix_story_topics_norm "
-        "WHERE story_id IN (SELECT id FROM stories WHERE present = 1 AND published = 1) GROUP BY norm) AS c"
+        "WHERE story_id IN (SELECT s.id FROM stories AS s WHERE s.present = 1 AND s.published = 1"
+        f"{'' if until is None else ' AND ' + _RELEASED}) GROUP BY norm) AS c"
     )
-    return [(row[0], row[1], row[2]) for row in conn.exec_driver_sql(sql)]
+    return [(row[0], row[1], row[2]) for row in conn.exec_driver_sql(sql, {"until": until})]
 
 
-def provider_counts(conn: Connection) -> list[tuple[str, int]]:
-    """(provider name, published stories) for every provider of a published story."""
+def provider_counts(conn: Connection, until: float | None = None) -> list[tuple[str, int]]:
+    """(provider name, published stories) for every provider of a published story (released by ``until``)."""
     # The unary + keeps SQLite off ix_stories_listing, so it walks ix_stories_provider: covering, already grouped.
     sql = (
-        "SELECT provider, count(*) FROM stories WHERE +present = 1 AND +published = 1 AND provider != '' "
-        "GROUP BY provider"
+        "SELECT provider, count(*) FROM stories AS s WHERE +present = 1 AND +published = 1 AND provider != '' "
+        f"{'' if until is None else 'AND ' + _RELEASED + ' '}GROUP BY provider"
     )
-    return [(row[0], row[1]) for row in conn.exec_driver_sql(sql)]
+    return [(row[0], row[1]) for row in conn.exec_driver_sql(sql, {"until": until})]
 
 
-def data_version(conn: Connection) -> tuple[Any, ...]:
-    """Changes whenever a story is added, changed or withdrawn: every such write sets ``updated_at``."""
+def data_version(conn: Connection, now: float | None = None) -> tuple[Any, ...]:
+    """Changes whenever a story is added, changed or withdrawn: every such write sets ``updated_at``; with
+    ``now``, also when a story's date arrives (the count of future-dated stories: a short range of their index)."""
     sql = "SELECT (SELECT max(updated_at) FROM stories), (SELECT max(id) FROM stories)"
-    return tuple(conn.exec_driver_sql(sql).one())
+    if now is None:
+        return tuple(conn.exec_driver_sql(sql).one())
+    sql += ", (SELECT count(*) FROM stories WHERE published_at > :now)"
+    return tuple(conn.exec_driver_sql(sql, {"now": now}).one())
 
 
 class SearchQueries:
@@ -269,14 +294,14 @@ class SearchQueries:
     def ranked_ids(self, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = ()) -> tuple[list[int], int]:
         return ranked_ids(self._conn, flt, window, prefix_words=prefix_words)
 
-    def load_published(self, ids: Iterable[int]) -> dict[int, Story]:
-        return load_published(self._conn, ids)
+    def load_published(self, ids: Iterable[int], until: float | None = None) -> dict[int, Story]:
+        return load_published(self._conn, ids, until)
 
-    def topic_counts(self) -> list[tuple[str, str, int]]:
-        return topic_counts(self._conn)
+    def topic_counts(self, until: float | None = None) -> list[tuple[str, str, int]]:
+        return topic_counts(self._conn, until)
 
-    def provider_counts(self) -> list[tuple[str, int]]:
-        return provider_counts(self._conn)
+    def provider_counts(self, until: float | None = None) -> list[tuple[str, int]]:
+        return provider_counts(self._conn, until)
 
-    def data_version(self) -> tuple[Any, ...]:
-        return data_version(self._conn)
+    def data_version(self, now: float | None = None) -> tuple[Any, ...]:
+        return data_version(self._conn, now)
