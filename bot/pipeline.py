@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot.config import Config
@@ -194,6 +195,7 @@ class Pipeline:
     async def _release_forever(self) -> None:
         """Queue held deliveries the moment their story's date arrives. Sleeps until the next release time; anything
         newly planned (``_rearm``) makes it look again, so a date moved by an edit moves the release with it."""
+        announced: float | None = None
         while not self._stop.is_set():
             self._rearm.clear()
             now = time.time()
@@ -203,6 +205,9 @@ class Pipeline:
                 log.info("Embargo lifted: %d deliveries released", len(due))
                 self._enqueue(due, rearm=False)
             upcoming = await self.db(self.store.next_release, now)
+            if upcoming is not None and upcoming != announced:
+                log.info("Embargo: next release at %s", datetime.fromtimestamp(upcoming, UTC).isoformat())
+            announced = upcoming
             # A hair past the release time: the loop's monotonic clock may run a little ahead of the wall clock.
             delay = None if upcoming is None else max(0.0, upcoming - time.time()) + 0.01
             with contextlib.suppress(TimeoutError):
