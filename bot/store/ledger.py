@@ -130,8 +130,8 @@ def _unposted() -> ColumnElement[bool]:
 
 def held_condition(now: float) -> ColumnElement[bool]:
     """Rows held until their story's date (a message already posted is only ever edited, never held)."""
-    # IFNULL: an undated story is never held, and NOT(...) of this must be true for it, not NULL.
-    return and_(_unposted(), func.ifnull(stories.c.published_at, 0) > now)
+    # COALESCE: an undated story is never held, and NOT(...) of this must be true for it, not NULL.
+    return and_(_unposted(), func.coalesce(stories.c.published_at, 0) > now)
 
 
 def pending(conn: Connection, now: float | None) -> list[DeliveryKey]:

@@ -310,7 +310,7 @@ class Store:
             .order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc())
         )
         if until is not None:
-            query = query.where(func.ifnull(stories.c.published_at, 0) <= until)
+            query = query.where(func.coalesce(stories.c.published_at, 0) <= until)
         if after is not None:
             query = query.where(stories.c.published_at > after)
         if limit is not None:

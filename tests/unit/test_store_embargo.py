@@ -13,6 +13,7 @@ from bot.planning import make_planner
 from bot.search_service import SearchRequest, SearchService
 from bot.status import render_embed, render_text, status_report
 from bot.store import FileParsed, FileRemoved, Store
+from bot.store.newsroom import NewsroomStore
 from tests.storyfiles import parsed_file
 
 CHANNELS = [7, 8]
@@ -152,3 +153,11 @@ def test_articles_embargo_rejects_anything_but_a_bool(raw: object) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config({"articles": {"embargo": raw}})
     assert "articles.embargo" in str(err.value) and "true or false" in str(err.value)
+
+
+def test_feed_requests_never_offer_a_held_story(store: Store) -> None:
+    apply(store, parsed_file("a.md", 1), parsed_file("b.md", 2, publishedDateTime=SOON))
+    newsroom = NewsroomStore(store)
+    found = newsroom.candidates(7, lambda s: True, since=None, limit=5, until=NOW)
+    assert [c.story_id for c in found] == [1]
+    assert [c.story_id for c in newsroom.candidates(7, lambda s: True, since=None, limit=5)] == [2, 1]
