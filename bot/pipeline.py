@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 INITIALIZED_KEY = "initialized_at"
 SHOWN_REJECTED = 5
+RELEASE_RETRY = 5  # seconds before the release timer looks again after a store error
 
 
 class Pipeline:
@@ -198,20 +199,29 @@ class Pipeline:
         announced: float | None = None
         while not self._stop.is_set():
             self._rearm.clear()
-            now = time.time()
-            due = await self.db(self.store.released_deliveries, self._released_until, now)
-            self._released_until = now
-            if due:
-                log.info("Embargo lifted: %d deliveries released", len(due))
-                self._enqueue(due, rearm=False)
-            upcoming = await self.db(self.store.next_release, now)
-            if upcoming is not None and upcoming != announced:
-                log.info("Embargo: next release at %s", datetime.fromtimestamp(upcoming, UTC).isoformat())
-            announced = upcoming
+            try:
+                upcoming = await self._release_due()
+            except Exception:
+                log.exception("Could not check for held stories to release; trying again in %d s", RELEASE_RETRY)
+                upcoming = time.time() + RELEASE_RETRY
+            else:
+                if upcoming is not None and upcoming != announced:
+                    log.info("Embargo: next release at %s", datetime.fromtimestamp(upcoming, UTC).isoformat())
+                announced = upcoming
             # A hair past the release time: the loop's monotonic clock may run a little ahead of the wall clock.
             delay = None if upcoming is None else max(0.0, upcoming - time.time()) + 0.01
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._rearm.wait(), timeout=delay)
+
+    async def _release_due(self) -> float | None:
+        """Queue the held rows that became due since the last look; returns the next release time, if any."""
+        now = time.time()
+        due = await self.db(self.store.released_deliveries, self._released_until, now)
+        self._released_until = now
+        if due:
+            log.info("Embargo lifted: %d deliveries released", len(due))
+            self._enqueue(due, rearm=False)
+        return await self.db(self.store.next_release, now)
 
     async def _rescan_forever(self) -> None:
         interval = self.config.articles.rescan_seconds
