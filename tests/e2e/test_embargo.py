@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ import pytest
 
 from tests.botprocess import BotProcess
 from tests.e2e.test_news import command, listed
+from tests.e2e.test_newsroom import command as command_in
 from tests.fakediscord import FakeDiscord
 from tests.storyfiles import write_story
 
@@ -73,6 +75,10 @@ def test_a_restart_while_held_posts_once_at_the_time(fake: FakeDiscord, make_bot
     release = ahead(10)
     write_held(bot, release)
     bot.wait_for_log("Embargo: next release at")
+    # /newsdesk status lists it, with Discord's own rendering of its release time.
+    command_in(fake, "newsdesk", "status", [])
+    followup = json.dumps(fake.wait_for(lambda: fake.requests_to("POST", r"^/webhooks/"))[0]["json"])
+    assert "Held until their date (1)" in followup and f"'Held story' at <t:{int(release)}:F>" in followup
     bot.stop()
     bot.start()
     fake.wait_for(lambda: posts_of(fake, "Held story"), timeout=max(0.0, release - time.time()) + LATE)
