@@ -109,10 +109,13 @@ class Pipeline:
         result = await self.db(self.initial_sync)
         self.observer.files_rejected(result.rejected)
         now = time.time()
-        self._enqueue(await self.db(self.store.pending_deliveries, now if self._embargo else None))
+        pending = await self.db(self.store.pending_deliveries, now if self._embargo else None)
         self._released_until = now
         if self._embargo:
-            self._tasks.append(asyncio.create_task(self._release_forever(), name="embargo-release"))
+            # Looked up before the queues start, so the timer adds no store work ahead of the first sends.
+            upcoming = await self.db(self.store.next_release, now)
+            self._tasks.append(asyncio.create_task(self._release_forever(upcoming), name="embargo-release"))
+        self._enqueue(pending, rearm=False)
         if watch:
             self._tasks += [
                 asyncio.create_task(
@@ -193,25 +196,25 @@ class Pipeline:
         self._enqueue(result.pending)
         self._rearm.set()  # a story's date may have moved
 
-    async def _release_forever(self) -> None:
-        """Queue held deliveries the moment their story's date arrives. Sleeps until the next release time; anything
-        newly planned (``_rearm``) makes it look again, so a date moved by an edit moves the release with it."""
+    async def _release_forever(self, upcoming: float | None) -> None:
+        """Queue held deliveries the moment their story's date arrives. Sleeps until the next release time
+        (``upcoming``); anything newly planned (``_rearm``) makes it look again, so a date moved by an edit moves
+        the release with it."""
         announced: float | None = None
         while not self._stop.is_set():
-            self._rearm.clear()
-            try:
-                upcoming = await self._release_due()
-            except Exception:
-                log.exception("Could not check for held stories to release; trying again in %d s", RELEASE_RETRY)
-                upcoming = time.time() + RELEASE_RETRY
-            else:
-                if upcoming is not None and upcoming != announced:
-                    log.info("Embargo: next release at %s", datetime.fromtimestamp(upcoming, UTC).isoformat())
-                announced = upcoming
+            if upcoming is not None and upcoming != announced:
+                log.info("Embargo: next release at %s", datetime.fromtimestamp(upcoming, UTC).isoformat())
+            announced = upcoming
             # A hair past the release time: the loop's monotonic clock may run a little ahead of the wall clock.
             delay = None if upcoming is None else max(0.0, upcoming - time.time()) + 0.01
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._rearm.wait(), timeout=delay)
+            self._rearm.clear()  # before looking: whatever is planned from here on makes the loop look again
+            try:
+                upcoming = await self._release_due()
+            except Exception:
+                log.exception("Could not check for held stories to release; trying again in %d s", RELEASE_RETRY)
+                upcoming, announced = time.time() + RELEASE_RETRY, None
 
     async def _release_due(self) -> float | None:
         """Queue the held rows that became due since the last look; returns the next release time, if any."""
