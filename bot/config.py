@@ -95,6 +95,8 @@ class ArticlesConfig:
     max_file_bytes: int = 1024 * 1024
     rescan_seconds: float = 300.0
     debounce_ms: int = 30
+    # A published story dated in the future is held until then (False: posted at once, as before).
+    embargo: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +271,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
             max_file_bytes=_number(articles, "max_file_bytes", 1024 * 1024, "articles.", low=1024),
             rescan_seconds=_number(articles, "rescan_seconds", 300.0, "articles.", low=1),
             debounce_ms=_number(articles, "debounce_ms", 30, "articles.", low=1, high=5000),
+            embargo=_flag(articles, "embargo", True, "articles."),
         ),
         storage_url=storage_url,
         heartbeat_seconds=_number(storage, "heartbeat_seconds", 10.0, "storage.", low=1, high=3600),
@@ -460,6 +463,16 @@ def _number(
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ConfigError(prefix + name, f"expected a number {bounds}, got {value}")
     return float(value) if isinstance(default, float) else int(value)
+
+
+def _flag(mapping: Mapping[str, Any], name: str, default: bool, prefix: str) -> bool:
+    """A true/false setting; a key present with no value means its default, anything but a bool is an error."""
+    value = mapping.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ConfigError(prefix + name, f"expected true or false, got {value!r}")
+    return value
 
 
 def _snowflake(value: Any, key: str) -> int:

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -74,9 +75,13 @@ class ChannelQueue:
         observer: PipelineObserver | None = None,
         gate: ChannelGate | None = None,
         deliverer: Deliverer | None = None,
+        embargo: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         # How posts reach the channel (its kind: text, announcement, forum; webhooks): bot/kind_delivery.py.
         self._deliverer = deliverer or PlainDeliverer(sink)
+        self._embargo = embargo
+        self._clock = clock
         self._observer = observer or NullObserver()
         self._gate = gate
         self.channel_id = channel_id
@@ -181,6 +186,10 @@ class ChannelQueue:
         if not d.story.published:
             await self._db(self._store.settle, d, DeliveryState.CANCELLED)
             return
+        if d.message_id is None and self._embargo and self._held(d.story):
+            # Queued before its time (a change event, a resend): it stays pending; the release timer queues it again.
+            log.debug("Channel %s: '%s' is held until its date", self.channel_id, d.story.title)
+            return
         style, color = self._look_for(self.channel_id, d.story) if self._look_for else ("full", DEFAULT_COLOR)
         roles = self._roles_for(self.channel_id, d.story)
         payload = build_story_message(d.story, role_ids=roles, style=style, color=color)
@@ -210,6 +219,9 @@ class ChannelQueue:
             await self._db(self._store.settle, d, DeliveryState.SENT, payload_hash=digest, attempts=0, last_error=None)
         else:
             await self._db(self._store.settle, d, DeliveryState.SENT)
+
+    def _held(self, story: Story) -> bool:
+        return story.published_at is not None and story.published_at.timestamp() > self._clock()
 
     async def _give_up(self, d: Delivery, exc: DeliveryError) -> None:
         self.failed += 1

@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot.config import Config
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 INITIALIZED_KEY = "initialized_at"
 SHOWN_REJECTED = 5
+RELEASE_RETRY = 5  # seconds before the release timer looks again after a store error
 
 
 class Pipeline:
@@ -73,6 +75,10 @@ class Pipeline:
         self._deliverer: Deliverer | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
+        self._embargo = config.articles.embargo
+        # Held rows dated up to this moment have been queued; the release timer queues the ones after it.
+        self._released_until = 0.0
+        self._rearm = asyncio.Event()  # something was planned: the release timer looks at the ledger again
 
     # -- routing ------------------------------------------------------------------------------------------
 
@@ -126,9 +132,16 @@ class Pipeline:
         await self.reload_routes()
         result = await self.db(self.initial_sync)
         self.observer.files_rejected(result.rejected)
-        self._enqueue(await self.db(self.store.pending_deliveries))
+        now = time.time()
+        pending = await self.db(self.store.pending_deliveries, now if self._embargo else None)
+        self._released_until = now
+        if self._embargo:
+            # Looked up before the queues start, so the timer adds no store work ahead of the first sends.
+            upcoming = await self.db(self.store.next_release, now)
+            self._tasks.append(asyncio.create_task(self._release_forever(upcoming), name="embargo-release"))
+        self._enqueue(pending, rearm=False)
         if watch:
-            self._tasks = [
+            self._tasks += [
                 asyncio.create_task(
                     watch_folder(
                         self.scanner.root, self._on_change, self._stop, step_ms=self.config.articles.debounce_ms
@@ -179,10 +192,17 @@ class Pipeline:
         )
         if first_run:
             backfill = self.config.articles.backfill
+            now = time.time()
+            chosen: list[tuple[int, Story]] = []
             if backfill.mode is not BackfillMode.NONE:
                 limit = backfill.count if backfill.mode is BackfillMode.LATEST else None
-                latest = self.store.latest_published(limit)
-                result.pending += self.store.record_actions([post(i, self.channels_for(s)) for i, s in latest])
+                # Under embargo the backfill counts only released stories ...
+                chosen = self.store.latest_published(limit, until=now if self._embargo else None)
+            if self._embargo:
+                # ... and every story still held is planned too: it was never out, so it posts at its release.
+                chosen += self.store.latest_published(None, after=now)
+            if chosen:
+                result.pending += self.store.record_actions([post(i, self.channels_for(s)) for i, s in chosen])
             self.store.set_meta(INITIALIZED_KEY, str(time.time()))
             log.info(
                 "First run: indexed the folder silently; backfill %s",
@@ -200,6 +220,37 @@ class Pipeline:
             return
         self.observer.files_rejected(result.rejected)
         self._enqueue(result.pending)
+        self._rearm.set()  # a story's date may have moved
+
+    async def _release_forever(self, upcoming: float | None) -> None:
+        """Queue held deliveries the moment their story's date arrives. Sleeps until the next release time
+        (``upcoming``); anything newly planned (``_rearm``) makes it look again, so a date moved by an edit moves
+        the release with it."""
+        announced: float | None = None
+        while not self._stop.is_set():
+            if upcoming is not None and upcoming != announced:
+                log.info("Embargo: next release at %s", datetime.fromtimestamp(upcoming, UTC).isoformat())
+            announced = upcoming
+            # A hair past the release time: the loop's monotonic clock may run a little ahead of the wall clock.
+            delay = None if upcoming is None else max(0.0, upcoming - time.time()) + 0.01
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._rearm.wait(), timeout=delay)
+            self._rearm.clear()  # before looking: whatever is planned from here on makes the loop look again
+            try:
+                upcoming = await self._release_due()
+            except Exception:
+                log.exception("Could not check for held stories to release; trying again in %d s", RELEASE_RETRY)
+                upcoming, announced = time.time() + RELEASE_RETRY, None
+
+    async def _release_due(self) -> float | None:
+        """Queue the held rows that became due since the last look; returns the next release time, if any."""
+        now = time.time()
+        due = await self.db(self.store.released_deliveries, self._released_until, now)
+        self._released_until = now
+        if due:
+            log.info("Embargo lifted: %d deliveries released", len(due))
+            self._enqueue(due, rearm=False)
+        return await self.db(self.store.next_release, now)
 
     async def _rescan_forever(self) -> None:
         interval = self.config.articles.rescan_seconds
@@ -222,13 +273,17 @@ class Pipeline:
         await self.db(self._record_scan, report)
         self.observer.files_rejected(result.rejected)
         self._enqueue(result.pending)
+        self._rearm.set()
         return report
 
     def _record_scan(self, report: ScanReport) -> None:
         self.store.set_meta(LAST_SCAN_KEY, json.dumps({"at": time.time(), **dataclasses.asdict(report)}))
 
-    def _enqueue(self, keys: Iterable[DeliveryKey]) -> None:
+    def _enqueue(self, keys: Iterable[DeliveryKey], *, rearm: bool = True) -> None:
         assert self._sink is not None, "start() first"
+        keys = list(keys)
+        if rearm and keys:
+            self._rearm.set()
         for story_id, channel_id in keys:
             queue = self._queues.get(channel_id)
             if queue is None and not self.owns_channel(channel_id):
@@ -255,6 +310,7 @@ class Pipeline:
                     observer=self.observer,
                     gate=self._gate,
                     deliverer=self._deliverer,
+                    embargo=self._embargo,
                 )
                 self._queues[channel_id] = queue
                 queue.start()

@@ -127,8 +127,17 @@ def rank_entries(entries: Iterable[Entry], prefix: str, limit: int = CHOICES) ->
 class SearchService:
     """Thread-safe: the bot calls it on the store's side threads (``Store.run_concurrent``), one connection a call."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, refresh_every: float = 5.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        refresh_every: float = 5.0,
+        embargo: bool = True,
+    ) -> None:
         self.store = store
+        # ``articles.embargo``: a story dated in the future is not shown (nor counted) before its date.
+        self._embargo = embargo
         self._clock = clock
         self._refresh_every = refresh_every
         self._catalog: Catalog | None = None
@@ -152,7 +161,7 @@ class SearchService:
         if current is not None and not force and time.monotonic() - current.built_at < self._refresh_every:
             return False
         with self.store.searching() as q:
-            version = q.data_version()
+            version = q.data_version(self._until())
         if current is not None and not force and version == current.version:
             return False
         with self._lock:
@@ -162,9 +171,10 @@ class SearchService:
     def _build(self) -> Catalog:
         started = time.perf_counter()
         with self.store.searching() as q:
-            version = q.data_version()
-            topic_rows = q.topic_counts()
-            provider_rows = q.provider_counts()
+            until = self._until()
+            version = q.data_version(until)
+            topic_rows = q.topic_counts(until)
+            provider_rows = q.provider_counts(until)
         topics = sorted((Entry(name, norm, n) for norm, name, n in topic_rows), key=lambda e: (-e.count, e.norm))
         # Spellings that differ only in case are one provider, shown as its most used spelling.
         merged: dict[str, list[tuple[int, str]]] = {}
@@ -229,7 +239,7 @@ class SearchService:
                     total, capped = (counted, False) if known is not None else (min(counted, cap), counted > cap)
                     page = clamp_page(request.page, page_count(total, per_page))
                     ids = q.page_ids(plan, per_page, page_offset(page, per_page)) if total else []
-                found = q.load_published(ids)
+                found = q.load_published(ids, flt.until)
         hits = tuple(Hit(i, found[i]) for i in ids if i in found)
         hint = request.topic or request.query
         suggestions = tuple(self.closest_topics(hint)) if hint and not hits else ()
@@ -261,7 +271,11 @@ class SearchService:
             providers=self._providers(request.provider),
             match=match,
             since=since,
+            until=self._until(),
         )
+
+    def _until(self) -> float | None:
+        return self._clock() if self._embargo else None
 
     def _topics(self, text: str | None) -> tuple[str, ...]:
         norm = normalise(text)
@@ -287,9 +301,9 @@ class SearchService:
     def story(self, story_id: int) -> Story | None:
         """One story to open from a result page, if it is still published."""
         with self.store.searching() as q:
-            return q.load_published([story_id]).get(story_id)
+            return q.load_published([story_id], self._until()).get(story_id)
 
 
-def search_stories(store: Store, request: SearchRequest) -> list[Story]:
+def search_stories(store: Store, request: SearchRequest, *, embargo: bool = True) -> list[Story]:
     """One page of stories for ``request`` (the ``newsdesk search`` command)."""
-    return SearchService(store).search(request).stories
+    return SearchService(store, embargo=embargo).search(request).stories

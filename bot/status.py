@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot import __version__
@@ -15,12 +16,14 @@ from bot.listing import abbreviate
 from bot.store import Store
 from bot.store.digests import DigestStore
 from bot.store.newsroom import ChannelActivity, NewsroomStore
+from bot.store.records import HeldStory
 from bot.store.webhooks import WebhookStore
 from bot.text import clean_line, discord_timestamp, truncate
 
 LAST_SCAN_KEY = "last_scan"
 STARTED_KEY = "started_at"
 SHOWN_REJECTIONS = 5
+SHOWN_HELD = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,7 @@ class StatusReport:
     # announcement routes with publish: channel → (posts not crossposted, why)
     unpublished: dict[int, tuple[int, str]] = field(default_factory=dict)
     capped: int = 0  # stories kept out of a channel by its route's daily_cap
+    held: list[HeldStory] = field(default_factory=list)  # stories held until their date (embargo), soonest first
 
 
 def collect(
@@ -58,6 +62,7 @@ def collect(
     queues: Mapping[int, int] | None = None,
     digests: Sequence[DigestLine] = (),
     now: float | None = None,
+    embargo: bool = True,
 ) -> StatusReport:
     """Everything the report shows, read from the database (plus live queue sizes when given)."""
     now = time.time() if now is None else now
@@ -84,6 +89,7 @@ def collect(
         waiting={int(k): v for k, v in waiting.items()},
         unpublished=WebhookStore(store).unpublished(),
         capped=counts.get("capped", 0),
+        held=store.held_stories(now) if embargo else [],
     )
 
 
@@ -93,6 +99,7 @@ def status_report(
     queues: Mapping[int, int] | None = None,
     next_runs: Mapping[str, float | None] | None = None,
     now: float | None = None,
+    embargo: bool = True,
 ) -> StatusReport:
     """The report for ``/newsdesk status`` and ``newsdesk status`` alike, read from the database.
 
@@ -102,7 +109,7 @@ def status_report(
     digest_store = DigestStore(store)
     runs = digest_store.next_run_times() if next_runs is None else next_runs
     digests = [DigestLine(r.spec.name, r.spec.channel_id, runs.get(str(r.id))) for r in digest_store.all()]
-    return collect(store, NewsroomStore(store), queues=queues, digests=digests, now=now)
+    return collect(store, NewsroomStore(store), queues=queues, digests=digests, now=now, embargo=embargo)
 
 
 def render_text(report: StatusReport, now: float | None = None) -> str:
@@ -126,6 +133,8 @@ def render_text(report: StatusReport, now: float | None = None) -> str:
         *[f"  - {_channel_text(a, report.queues, now, mention=False)}" for a in report.channels],
         *[f"  - channel {ch} waits: {why}" for ch, why in report.waiting.items()],
         *[f"  - channel {ch}: {n} not crossposted: {why}" for ch, (n, why) in report.unpublished.items()],
+        f"Held until their date: {len(report.held)}",
+        *[f"  - {line}" for line in abbreviate(map(_held_text, report.held), SHOWN_HELD)],
         "Digests:" if report.digests else "Digests: none",
         *[f"  - {d.name} → channel {d.channel_id}, next run {_when(d.next_run)}" for d in report.digests],
     ]
@@ -147,6 +156,7 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
     channels += [
         truncate(clean_line(f"<#{ch}>: {n} not crossposted: {why}"), 180) for ch, (n, why) in report.unpublished.items()
     ]
+    held = abbreviate([_held_text(h, discord=True) for h in report.held], SHOWN_HELD)
     digests = [f"**{clean_line(d.name)}** → <#{d.channel_id}>, next {_when(d.next_run, True)}" for d in report.digests]
     fields: list[dict[str, Any]] = [
         {"name": "Stories", "value": f"{report.stories} indexed\n{report.published} published", "inline": True},
@@ -156,6 +166,7 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
         {"name": f"Rejected files ({report.rejected_count})", "value": _bullets(rejected) or "None"},
         {"name": f"Failures in the last 24 h ({report.failures_24h})", "value": _bullets(failures) or "None"},
         {"name": "Channels: queue, last post", "value": _bullets(channels) or "Nothing posted yet"},
+        {"name": f"Held until their date ({len(report.held)})", "value": _bullets(held) or "None"},
         {"name": "Digests", "value": _bullets(digests) or "None scheduled"},
     ]
     for item in fields:
@@ -174,6 +185,17 @@ def _channel_text(a: ChannelActivity, queues: Mapping[int, int], now: float, *, 
     if a.failed_24h:
         text += f", {a.failed_24h} failed in 24 h"
     return text
+
+
+def _held_text(h: HeldStory, discord: bool = False) -> str:
+    """One held story: its title, release time (Discord's own timestamp, or ISO local time) and channels."""
+    if discord:
+        channels = ", ".join(f"<#{c}>" for c in h.channels)
+        return truncate(f"'{clean_line(h.title)}' at {discord_timestamp(h.release_at, 'F')} → {channels}", 180)
+    when = datetime.fromtimestamp(h.release_at).astimezone().isoformat(timespec="seconds")
+    return f"'{clean_line(h.title)}' at {when} → channel{'s' if len(h.channels) > 1 else ''} " + ", ".join(
+        map(str, h.channels)
+    )
 
 
 def _scan_text(scan: dict[str, Any] | None, now: float, discord: bool = False) -> str:

@@ -101,7 +101,7 @@ def status(config: Config) -> int:
     _require_database(config)
     store = Store.open(config.storage_url)
     try:
-        print(render_text(status_report(store)))
+        print(render_text(status_report(store, embargo=config.articles.embargo)))
     finally:
         store.close()
     return 0
@@ -113,7 +113,8 @@ def search(config: Config, topic: str | None, query: str | None, limit: int) -> 
     _require_database(config)
     store = Store.open(config.storage_url)
     try:
-        results = search_stories(store, SearchRequest(topic=topic, query=query, limit=limit))
+        request = SearchRequest(topic=topic, query=query, limit=limit)
+        results = search_stories(store, request, embargo=config.articles.embargo)
     finally:
         store.close()
     if not results:

@@ -78,8 +78,10 @@ class DigestRunner:
         retry_base: float = 2.0,
         attempts: int = 4,
         on_failure: Callable[[str, int, str], None] | None = None,
+        embargo: bool = True,
     ) -> None:
         self.digests = digests
+        self._embargo = embargo  # ``articles.embargo``: a story dated after the run waits for a later run
         self._on_failure = on_failure
         self._sink = sink
         self._clock = clock
@@ -98,7 +100,8 @@ class DigestRunner:
         start = self.digests.last_window_end(digest.id)
         if start is None:
             start = now - spec.schedule.period_before(datetime.fromtimestamp(now, UTC)).total_seconds()
-        found = rank(self.digests.candidates(digest.id, spec, start, self.digests.baseline()))
+        until = now if self._embargo else None
+        found = rank(self.digests.candidates(digest.id, spec, start, self.digests.baseline(), until))
         top = found[: spec.max_items]
         stories = self.digests.load_stories(c.story_id for c in top)
         entries = [(c.story_id, stories[c.story_id]) for c in top if c.story_id in stories]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, inspect, or_, select
+from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, inspect, or_, select, true
 
 from bot.digest.ranking import DigestCandidate
 from bot.digest.schedule import Schedule
@@ -147,7 +147,7 @@ class DigestStore:
         return float(value) if value else None
 
     def candidates(
-        self, digest_id: int, spec: DigestSpec, since: float, baseline: float | None
+        self, digest_id: int, spec: DigestSpec, since: float, baseline: float | None, until: float | None = None
     ) -> list[DigestCandidate]:
         """Published stories matching the filters that this digest never delivered and that are new since ``since``.
 
@@ -172,6 +172,8 @@ class DigestStore:
         query = select(
             stories.c.id, stories.c.quality, stories.c.heat, stories.c.published_at, stories.c.first_seen
         ).where(
+            # Under embargo (``until``), a story dated later is not out yet: a later run's window takes it.
+            true() if until is None else func.coalesce(stories.c.published_at, 0) <= until,
             stories.c.present.is_(True),
             stories.c.published.is_(True),
             or_(and_(*wanted), capped_here),

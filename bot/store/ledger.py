@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import ColumnElement, Connection, Update, and_, case, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Update, and_, case, func, insert, not_, select, update
 
 from bot.planning import Action, ActionKind
 from bot.store.records import DeliveryState as S
-from bot.store.schema import deliveries
+from bot.store.records import HeldStory
+from bot.store.schema import PENDING_STATES, deliveries, stories
 
 DeliveryKey = tuple[int, int]
 _REPOST_FROM = frozenset({S.DELETED, S.FAILED, S.CANCELLED, S.GONE, S.CAPPED})
@@ -178,6 +179,70 @@ def record_attempt(conn: Connection, key: DeliveryKey, error: str) -> None:
 
 def _scoped(where: ColumnElement[bool], channels: Collection[int]) -> ColumnElement[bool]:
     return and_(where, deliveries.c.channel_id.in_(list(channels))) if channels else where
+
+
+# -- embargo: a post not yet made whose story is dated in the future waits in the ledger, with no extra column -----
+
+
+def _unposted() -> ColumnElement[bool]:
+    return and_(deliveries.c.state == S.POST, deliveries.c.message_id.is_(None))
+
+
+def held_condition(now: float) -> ColumnElement[bool]:
+    """Rows held until their story's date (a message already posted is only ever edited, never held)."""
+    # COALESCE: an undated story is never held, and NOT(...) of this must be true for it, not NULL.
+    return and_(_unposted(), func.coalesce(stories.c.published_at, 0) > now)
+
+
+def pending(conn: Connection, now: float | None) -> list[DeliveryKey]:
+    """Rows a send queue must act on, oldest story first; with ``now``, held rows are left out."""
+    where: ColumnElement[bool] = deliveries.c.state.in_(PENDING_STATES)
+    if now is not None:
+        where = and_(where, not_(held_condition(now)))
+    rows = conn.execute(
+        select(deliveries.c.story_id, deliveries.c.channel_id)
+        .join(stories, stories.c.id == deliveries.c.story_id)
+        .where(where)
+        .order_by(stories.c.published_at.nulls_first(), stories.c.id)
+    )
+    return [(r.story_id, r.channel_id) for r in rows]
+
+
+def released(conn: Connection, after: float, now: float) -> list[DeliveryKey]:
+    """Held rows whose story's date fell in (``after``, ``now``]: due since the last release."""
+    rows = conn.execute(
+        select(deliveries.c.story_id, deliveries.c.channel_id)
+        .join(stories, stories.c.id == deliveries.c.story_id)
+        .where(_unposted(), stories.c.published_at > after, stories.c.published_at <= now)
+        .order_by(stories.c.published_at, stories.c.id)
+    )
+    return [(r.story_id, r.channel_id) for r in rows]
+
+
+def next_release(conn: Connection, now: float) -> float | None:
+    """When the earliest held row becomes due, or None when nothing is held."""
+    query = (
+        select(func.min(stories.c.published_at))
+        .select_from(deliveries.join(stories, stories.c.id == deliveries.c.story_id))
+        .where(held_condition(now))
+    )
+    return conn.scalar(query)
+
+
+def held(conn: Connection, now: float) -> list[HeldStory]:
+    """Every held story with its release time and channels, soonest first."""
+    rows = conn.execute(
+        select(stories.c.id, stories.c.title, stories.c.published_at, deliveries.c.channel_id)
+        .join(stories, stories.c.id == deliveries.c.story_id)
+        .where(held_condition(now))
+        .order_by(stories.c.published_at, stories.c.id, deliveries.c.channel_id)
+    )
+    found: dict[int, HeldStory] = {}
+    for r in rows:
+        before = found.get(r.id)
+        channels = (*before.channels, r.channel_id) if before else (r.channel_id,)
+        found[r.id] = HeldStory(r.id, r.title, r.published_at, channels)
+    return list(found.values())
 
 
 def _row(story_id: int, channel_id: int) -> Update:

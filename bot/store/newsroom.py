@@ -148,9 +148,16 @@ class NewsroomStore:
     # -- posting on request -------------------------------------------------------------------------------
 
     def candidates(
-        self, channel_id: int, wanted: Callable[[Story], bool], *, since: float | None, limit: int
+        self,
+        channel_id: int,
+        wanted: Callable[[Story], bool],
+        *,
+        since: float | None,
+        limit: int,
+        until: float | None = None,
     ) -> list[FeedCandidate]:
-        """Newest published stories the channel's routes want (published after ``since``), up to ``limit``."""
+        """Newest published stories the channel's routes want (published after ``since`` and, under embargo, by
+        ``until``), up to ``limit``."""
         query = (
             select(stories.c.id, stories.c.data, deliveries.c.state)
             .outerjoin(deliveries, (deliveries.c.story_id == stories.c.id) & (deliveries.c.channel_id == channel_id))
@@ -159,6 +166,8 @@ class NewsroomStore:
         )
         if since is not None:
             query = query.where(stories.c.published_at >= since)
+        if until is not None:
+            query = query.where(func.coalesce(stories.c.published_at, 0) <= until)
         found: list[FeedCandidate] = []
         with self.engine.connect() as conn:
             # Topic filters are applied on the decoded story; the window keeps this scan short.

@@ -87,3 +87,13 @@ class DeliveryState(StrEnum):
     CANCELLED = "cancelled"
     GONE = "gone"
     CAPPED = "capped"  # over its route's daily cap: never posted, counted in status
+
+
+@dataclass(frozen=True, slots=True)
+class HeldStory:
+    """A published story dated in the future whose posts wait in the ledger until ``release_at``."""
+
+    story_id: int
+    title: str
+    release_at: float
+    channels: tuple[int, ...]

@@ -39,6 +39,10 @@ PREFIX_WINDOW = 100
 MIN_PREFIX = 4
 _QUOTED = re.compile(r'"([^"]*)"')
 _DATE_ORDER = "s.published_at DESC, s.id DESC"
+# Embargo: a story dated after ``until`` is not out yet. COALESCE keeps undated stories, and keeps the term from
+# being used as an index range, so every plan below stays the walk it was tuned as; the term is checked on the
+# walk's index entries (published_at is in both listing indexes).
+_RELEASED = "COALESCE(s.published_at, 0) <= :until"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,7 @@ class StoryFilter:
     providers: tuple[str, ...] = ()  # exact provider names
     match: str | None = None  # the quoted words from ``fts_match``; results are then ranked by relevance
     since: float | None = None  # epoch seconds
+    until: float | None = None  # epoch seconds: only stories dated up to then (embargo); None = any date
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,13 @@ def _live(b: Backend, *, hinted: bool = False) -> tuple[str, ...]:
     return tuple(f"{b.hint(c) if hinted else c} = {b.true}" for c in columns)
 
 
+def _released(params: dict[str, Any], until: float | None) -> tuple[str, ...]:
+    if until is None:
+        return ()
+    params["until"] = until
+    return (_RELEASED,)
+
+
 def _run(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> Any:
     return conn.execute(text(sql), params or {})
 
@@ -113,8 +125,8 @@ def _tag_probe(params: dict[str, Any], topics: Sequence[str]) -> str:
 def plan(conn: Connection, flt: StoryFilter) -> Plan:
     """Choose how to walk the stories for a filter without full text; each choice reads a bounded number of rows."""
     b = backend_of(conn)
-    live = _live(b)
     params: dict[str, Any] = {}
+    live = _live(b) + _released(params, flt.until)
     topics = f"norm IN ({_bind(params, 't', flt.topics)})" if flt.topics else ""
     others: tuple[str, ...] = ()
     if flt.providers:
@@ -189,6 +201,7 @@ def ranked_ids(
     if flt.since is not None:
         params["since"] = flt.since
         where.append(f"{b.hint('s.published_at')} >= :since")
+    where += _released(params, flt.until)
     sql = f"SELECT s.id, s.published_at FROM stories AS s WHERE {' AND '.join(where)}"
     found = _run(conn, sql, params).all()
     ordered = sorted(found, key=lambda row: (rank[row[0]], -(row[1] or 0.0), -row[0]))
@@ -202,48 +215,57 @@ def _title_hits(title: str, words: Sequence[str]) -> int:
     return sum(f" {w} " in text for w in whole) + (f" {start}" in text)
 
 
-def load_published(conn: Connection, ids: Iterable[int]) -> dict[int, Story]:
-    """The stories with these ids that are still published (a page may be read just as one is withdrawn)."""
+def load_published(conn: Connection, ids: Iterable[int], until: float | None = None) -> dict[int, Story]:
+    """The stories with these ids that are still published (a page may be read just as one is withdrawn) and,
+    with ``until``, released by then."""
     wanted = list(ids)
     if not wanted:
         return {}
     params: dict[str, Any] = {}
     # The hint stops SQLite from scanning ix_stories_listing for these few rows instead of fetching them by id.
-    live = " AND ".join(_live(backend_of(conn), hinted=True))
+    live = " AND ".join(_live(backend_of(conn), hinted=True) + _released(params, until))
     sql = f"SELECT s.id, s.data FROM stories AS s WHERE s.id IN ({_bind(params, 'i', wanted)}) AND {live}"
     rows = _run(conn, sql, params)
     return {row[0]: Story.from_dict(json.loads(row[1])) for row in rows}
 
 
-def topic_counts(conn: Connection) -> list[tuple[str, str, int]]:
-    """(norm, a spelling, published stories) for every topic of a published story."""
+def topic_counts(conn: Connection, until: float | None = None) -> list[tuple[str, str, int]]:
+    """(norm, a spelling, published stories) for every topic of a published story (released by ``until``)."""
     # Walking ix_story_topics_norm in order needs no sort for GROUP BY; the published ids are probed as a list.
     # A spelling is then read once per topic rather than once per tag (which would visit every tag's row).
     b = backend_of(conn)
+    params: dict[str, Any] = {}
+    released = "".join(f" AND {term}" for term in _released(params, until))
     sql = (
         "SELECT c.norm, (SELECT topic FROM story_topics WHERE norm = c.norm LIMIT 1), c.n FROM ("
         f"SELECT norm, count(*) AS n FROM story_topics{b.indexed_by('ix_story_topics_norm')} "
-        f"WHERE story_id IN (SELECT id FROM stories WHERE present = {b.true} AND published = {b.true}) "
-        "GROUP BY norm) AS c"
+        f"WHERE story_id IN (SELECT s.id FROM stories AS s WHERE s.present = {b.true} AND s.published = {b.true}"
+        f"{released}) GROUP BY norm) AS c"
     )
-    return [(row[0], row[1], row[2]) for row in _run(conn, sql)]
+    return [(row[0], row[1], row[2]) for row in _run(conn, sql, params)]
 
 
-def provider_counts(conn: Connection) -> list[tuple[str, int]]:
-    """(provider name, published stories) for every provider of a published story."""
+def provider_counts(conn: Connection, until: float | None = None) -> list[tuple[str, int]]:
+    """(provider name, published stories) for every provider of a published story (released by ``until``)."""
     # The hint keeps SQLite off ix_stories_listing, so it walks ix_stories_provider: covering, already grouped.
     b = backend_of(conn)
+    params: dict[str, Any] = {}
+    released = "".join(f"AND {term} " for term in _released(params, until))
     sql = (
-        f"SELECT provider, count(*) FROM stories WHERE {b.hint('present')} = {b.true} "
-        f"AND {b.hint('published')} = {b.true} AND provider != '' GROUP BY provider"
+        f"SELECT provider, count(*) FROM stories AS s WHERE {b.hint('present')} = {b.true} "
+        f"AND {b.hint('published')} = {b.true} AND provider != '' {released}GROUP BY provider"
     )
-    return [(row[0], row[1]) for row in _run(conn, sql)]
+    return [(row[0], row[1]) for row in _run(conn, sql, params)]
 
 
-def data_version(conn: Connection) -> tuple[Any, ...]:
-    """Changes whenever a story is added, changed or withdrawn: every such write sets ``updated_at``."""
+def data_version(conn: Connection, now: float | None = None) -> tuple[Any, ...]:
+    """Changes whenever a story is added, changed or withdrawn: every such write sets ``updated_at``; with
+    ``now``, also when a story's date arrives (the count of future-dated stories: a short range of their index)."""
     sql = "SELECT (SELECT max(updated_at) FROM stories), (SELECT max(id) FROM stories)"
-    return tuple(_run(conn, sql).one())
+    if now is None:
+        return tuple(_run(conn, sql).one())
+    sql += ", (SELECT count(*) FROM stories WHERE published_at > :now)"
+    return tuple(_run(conn, sql, {"now": now}).one())
 
 
 class SearchQueries:
@@ -265,14 +287,14 @@ class SearchQueries:
     def ranked_ids(self, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = ()) -> tuple[list[int], int]:
         return ranked_ids(self._conn, flt, window, prefix_words=prefix_words)
 
-    def load_published(self, ids: Iterable[int]) -> dict[int, Story]:
-        return load_published(self._conn, ids)
+    def load_published(self, ids: Iterable[int], until: float | None = None) -> dict[int, Story]:
+        return load_published(self._conn, ids, until)
 
-    def topic_counts(self) -> list[tuple[str, str, int]]:
-        return topic_counts(self._conn)
+    def topic_counts(self, until: float | None = None) -> list[tuple[str, str, int]]:
+        return topic_counts(self._conn, until)
 
-    def provider_counts(self) -> list[tuple[str, int]]:
-        return provider_counts(self._conn)
+    def provider_counts(self, until: float | None = None) -> list[tuple[str, int]]:
+        return provider_counts(self._conn, until)
 
-    def data_version(self) -> tuple[Any, ...]:
-        return data_version(self._conn)
+    def data_version(self, now: float | None = None) -> tuple[Any, ...]:
+        return data_version(self._conn, now)

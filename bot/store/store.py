@@ -41,6 +41,7 @@ from bot.store.records import (
     FileRemoved,
     FileState,
     FileTouched,
+    HeldStory,
     ScanItem,
 )
 from bot.store.schema import PENDING_STATES, deliveries, files, meta, stories, story_topics
@@ -295,13 +296,20 @@ class Store:
         # A broken file keeps pointing at the story it defined before, which stays as it was.
         conn.execute(self._upsert_file_keep_key if keep_story_key else self._upsert_file, rows)
 
-    def latest_published(self, limit: int | None) -> list[tuple[int, Story]]:
-        """The ``limit`` newest published stories (None = all), oldest first: the first run's backfill."""
+    def latest_published(
+        self, limit: int | None, *, until: float | None = None, after: float | None = None
+    ) -> list[tuple[int, Story]]:
+        """The ``limit`` newest published stories (None = all) dated up to ``until`` (undated count) or after
+        ``after``, oldest first: the first run's backfill, and the stories it holds for later."""
         query = (
             select(stories.c.id, stories.c.data)
             .where(stories.c.present.is_(True), stories.c.published.is_(True))
             .order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc())
         )
+        if until is not None:
+            query = query.where(func.coalesce(stories.c.published_at, 0) <= until)
+        if after is not None:
+            query = query.where(stories.c.published_at > after)
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
@@ -321,15 +329,22 @@ class Store:
 
     # -- deliveries ---------------------------------------------------------------------------------------
 
-    def pending_deliveries(self) -> list[DeliveryKey]:
+    def pending_deliveries(self, now: float | None = None) -> list[DeliveryKey]:
+        """Rows to act on; with ``now`` (embargo on), rows held until their story's date are left out."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(deliveries.c.story_id, deliveries.c.channel_id)
-                .join(stories, stories.c.id == deliveries.c.story_id)
-                .where(deliveries.c.state.in_(PENDING_STATES))
-                .order_by(stories.c.published_at.nulls_first(), stories.c.id)
-            )
-            return [(r.story_id, r.channel_id) for r in rows]
+            return ledger.pending(conn, now)
+
+    def released_deliveries(self, after: float, now: float) -> list[DeliveryKey]:
+        with self.engine.connect() as conn:
+            return ledger.released(conn, after, now)
+
+    def next_release(self, now: float) -> float | None:
+        with self.engine.connect() as conn:
+            return ledger.next_release(conn, now)
+
+    def held_stories(self, now: float) -> list[HeldStory]:
+        with self.engine.connect() as conn:
+            return ledger.held(conn, now)
 
     def delivery(self, key: DeliveryKey) -> Delivery | None:
         with self.engine.connect() as conn:

@@ -44,6 +44,7 @@ class DigestCog(commands.Cog, name="Digests"):
             self.digests,
             self.bot.sink,
             on_failure=self.bot.alerter.digest_failed,
+            embargo=self.bot.config.articles.embargo,
         )
         config_rows = await self.bot.store.run_concurrent(self.digests.sync_config, self.bot.config.digests)
         # Paused while the jobs are reconciled, so a run missed during downtime fires once, against current jobs.

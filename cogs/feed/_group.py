@@ -40,6 +40,10 @@ class FeedGroup(AdminGroup):
     def _routes_for(self, channel_id: int) -> list[ChannelRoute]:
         return [r for r in self.pipeline.routes.routes if r.channel_id == channel_id]
 
+    def _until(self) -> float | None:
+        """Under embargo, stories dated after now are not out yet: never offered for posting on request."""
+        return time.time() if self.bot.config.articles.embargo else None
+
     async def _routes_or_explain(
         self, interaction: discord.Interaction, channel: discord.TextChannel
     ) -> list[ChannelRoute]:
@@ -187,7 +191,7 @@ class FeedGroup(AdminGroup):
         if not routes:
             return
         found = await self.bot.store.run_concurrent(
-            self.bot.newsroom.candidates, channel.id, wanted_by(routes), since=None, limit=20
+            self.bot.newsroom.candidates, channel.id, wanted_by(routes), since=None, limit=20, until=self._until()
         )
         fresh = [c for c in found if not c.delivered]
         if not found:
@@ -233,7 +237,12 @@ class FeedGroup(AdminGroup):
         if not routes:
             return
         found = await self.bot.store.run_concurrent(
-            self.bot.newsroom.candidates, channel.id, wanted_by(routes), since=time.time() - window, limit=limit * 5
+            self.bot.newsroom.candidates,
+            channel.id,
+            wanted_by(routes),
+            since=time.time() - window,
+            limit=limit * 5,
+            until=self._until(),
         )
         chosen = [c for c in found if not c.delivered][:limit]
         titles = "\n".join(f"• {clean_line(c.story.title)}" for c in chosen)

@@ -27,7 +27,9 @@ class News(commands.Cog):
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
-        self.service = SearchService(bot.store, refresh_every=CATALOG_REFRESH_SECONDS)
+        self.service = SearchService(
+            bot.store, refresh_every=CATALOG_REFRESH_SECONDS, embargo=bot.config.articles.embargo
+        )
 
     async def cog_load(self) -> None:
         if self.bot.pipeline is None:

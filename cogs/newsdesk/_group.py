@@ -28,7 +28,13 @@ class NewsdeskGroup(AdminGroup):
         next_runs = None
         if scheduler is not None and scheduler.running:
             next_runs = {job.id: job.next_run_time and job.next_run_time.timestamp() for job in scheduler.get_jobs()}
-        report = await self.bot.store.run_concurrent(status_report, self.bot.store, queues=queues, next_runs=next_runs)
+        report = await self.bot.store.run_concurrent(
+            status_report,
+            self.bot.store,
+            queues=queues,
+            next_runs=next_runs,
+            embargo=self.bot.config.articles.embargo,
+        )
         await interaction.followup.send(embed=discord.Embed.from_dict(render_embed(report)), ephemeral=True)
 
     @app_commands.command(name="alerts", description="Choose the channel where the bot reports problems")

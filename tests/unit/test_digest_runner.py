@@ -223,3 +223,22 @@ def test_baseline_key_is_the_pipelines() -> None:
     from bot.pipeline import INITIALIZED_KEY
 
     assert BASELINE_KEY == INITIALIZED_KEY
+
+
+@pytest.mark.parametrize("embargo", [True, False])
+async def test_a_held_story_waits_for_the_digest_run_after_its_release(
+    store: Store, sink: RecordingSink, embargo: bool
+) -> None:
+    store.set_meta(BASELINE_KEY, str(time.time() - 3600))
+    clock = [time.time()]
+    runner = DigestRunner(DigestStore(store), sink, retry_base=0.001, clock=lambda: clock[0], embargo=embargo)
+    row = digest(runner)
+    add(store, 1)
+    release = datetime.fromtimestamp(clock[0] + 3600, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    add(store, 2, title="Held", publishedDateTime=release)
+    await runner.run(row.id)
+    assert ("Held" in sink.titles()) is not embargo
+    clock[0] += 7200
+    add(store, 3)
+    await runner.run(row.id)
+    assert ("Held" in sink.titles()) is embargo, "released: the next run's window has it"
