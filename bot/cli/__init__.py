@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from dotenv import load_dotenv
 from bot import __version__
 from bot.cli.data import describe, discord_token, select_database
 from bot.config import Config, ConfigError, load_config, with_shards
+from bot.redact import SecretFilter
 from bot.sharding import ShardError
 from bot.store.errors import StorageError
 
@@ -91,6 +93,10 @@ def _setup_logging(config: Config, debug: bool) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # Defence in depth: no log line ever shows the bot token or a webhook's or interaction's token.
+    secrets = SecretFilter([os.environ.get("DISCORD_TOKEN", "").strip()])
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(secrets)
     # One line per batch of file events is noise next to our own per-story log lines.
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
     # bot.store.migrate logs what a migration changed; Alembic's own lines ("Context impl ...") say nothing more.
