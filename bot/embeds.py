@@ -136,7 +136,8 @@ def _link_line(story: Story, mentions: str) -> str:
     return f"{mentions} {line}" if mentions else line
 
 
-def _build_compact_embed(story: Story, color: int) -> dict[str, Any]:
+def _embed_head(story: Story, color: int, image_slot: str) -> dict[str, Any]:
+    """Title, link, provider and lead image (as ``image`` or, in the compact style, ``thumbnail``)."""
     embed: dict[str, Any] = {
         "title": truncate(clean_line(story.title or ""), TITLE_LIMIT) or "(untitled)",
         "color": color,
@@ -148,23 +149,16 @@ def _build_compact_embed(story: Story, color: int) -> dict[str, Any]:
         embed["author"] = author
     image = lead_image(story)
     if image is not None:
-        embed["thumbnail"] = {"url": image.url}
+        embed[image_slot] = {"url": image.url}
     return embed
 
 
+def _build_compact_embed(story: Story, color: int) -> dict[str, Any]:
+    return _embed_head(story, color, "thumbnail")
+
+
 def _build_embed(story: Story, color: int) -> dict[str, Any]:
-    embed: dict[str, Any] = {
-        "title": truncate(clean_line(story.title or ""), TITLE_LIMIT) or "(untitled)",
-        "color": color,
-    }
-    if is_valid_url(story.web_url):
-        embed["url"] = story.web_url
-    author = _author(story.provider)
-    if author:
-        embed["author"] = author
-    image = lead_image(story)
-    if image is not None:
-        embed["image"] = {"url": image.url}
+    embed = _embed_head(story, color, "image")
     if story.published_at is not None:
         embed["timestamp"] = _iso_utc(story.published_at)
 
