@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 
+from bot.cluster.single import ProcessLock, hold_sqlite
 from bot.config import Config
 from bot.pipeline import Pipeline
 from bot.redact import mask_password
@@ -16,6 +17,7 @@ from bot.sinks import ConsoleSink
 from bot.store import Store
 from bot.store.channel_guilds import ChannelGuildStore
 from bot.store.newsroom import NewsroomStore
+from bot.store.store import database_url
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,16 @@ log = logging.getLogger(__name__)
 async def run(config: Config) -> int:
     """Watch and post; ``config`` already names the database for this mode (``select_database``)."""
     token = os.environ.get("DISCORD_TOKEN", "").strip()
+    # SQLite: one process per database file, said at once rather than found out by two bots posting twice.
+    single = hold_single_process(config.storage_url)
+    try:
+        return await _run_holding(config, token)
+    finally:
+        if single is not None:
+            single.release()
+
+
+async def _run_holding(config: Config, token: str) -> int:
     from bot.heartbeat import beat_forever, mark_stopped
 
     store = Store.open(config.storage_url)
@@ -57,6 +69,14 @@ async def run(config: Config) -> int:
         await asyncio.gather(heartbeat, return_exceptions=True)
         mark_stopped(store)
         store.close()
+
+
+def hold_single_process(url: str) -> ProcessLock | None:
+    """The SQLite lock file for ``run``; PostgreSQL runs several processes and needs none."""
+    parsed = database_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    return hold_sqlite(url, parsed.database or "")
 
 
 def guild_directory(config: Config, store: Store, newsroom: NewsroomStore) -> GuildDirectory:
