@@ -14,6 +14,7 @@ from discord.http import HTTPClient, Route
 
 from bot.channel_check import ChannelVerdict, judge, missing_channel, permissions_in
 from bot.channel_kinds import ChannelInfo
+from bot.cluster.fairshare import TokenBucket
 from bot.sinks import DeliveryError
 
 Webhook = tuple[int, str]  # (id, token); the token is a secret: never log it
@@ -26,8 +27,10 @@ class DiscordSink:
     The channel check also remembers what it learned about each channel (its kind, a forum's tags, the bot's
     permissions) for ``bot/kind_delivery.py``."""
 
-    def __init__(self, http: HTTPClient, *, timeout: float) -> None:
+    def __init__(self, http: HTTPClient, *, timeout: float, bucket: TokenBucket | None = None) -> None:
         self._http = http
+        # This process's share of the bot's global limit, when it runs in a cluster (bot/cluster/fairshare.py).
+        self._bucket = bucket
         self._timeout = timeout
         self._channels: dict[int, ChannelInfo] = {}
 
@@ -154,6 +157,8 @@ class DiscordSink:
         return dataclasses.replace(judge(channel, roles, member), guild_id=int(guild_id))
 
     async def _call(self, route: Route, **kwargs: Any) -> Any:
+        if self._bucket is not None:
+            await self._bucket.acquire()
         try:
             return await asyncio.wait_for(self._http.request(route, **kwargs), timeout=self._timeout)
         except discord.Forbidden as exc:

@@ -13,7 +13,10 @@ from bot import __version__
 from bot.channel_check import WAITING_KEY
 from bot.heartbeat import Liveness, describe, read_liveness
 from bot.listing import abbreviate
+from bot.sharding import shard_of
 from bot.store import Store
+from bot.store.channel_guilds import ChannelGuildStore
+from bot.store.cluster import ClusterStore, Member
 from bot.store.digests import DigestStore
 from bot.store.newsroom import ChannelActivity, NewsroomStore
 from bot.store.records import HeldStory
@@ -53,6 +56,29 @@ class StatusReport:
     unpublished: dict[int, tuple[int, str]] = field(default_factory=dict)
     capped: int = 0  # stories kept out of a channel by its route's daily_cap
     held: list[HeldStory] = field(default_factory=list)  # stories held until their date (embargo), soonest first
+    members: list[Member] = field(default_factory=list)  # live processes of the cluster, oldest first
+    shard_depth: dict[int, int] = field(default_factory=dict)  # shard → pending deliveries in the ledger
+
+
+def cluster_view(store: Store, now: float) -> tuple[list[Member], dict[int, int]]:
+    """Live members, and each shard's queue depth: pending ledger rows of the channels in its guilds."""
+    cluster = ClusterStore(store)
+    members = cluster.members(now)
+    count = max((m.shard_count for m in members), default=1)
+    guilds = ChannelGuildStore(store).all()
+    depth = dict.fromkeys(range(count), 0)
+    for channel_id, pending in cluster.pending_by_channel().items():
+        guild = guilds.get(channel_id)
+        shard = 0 if guild is None else shard_of(guild, count)  # like events with no guild: shard 0
+        depth[shard] = depth.get(shard, 0) + pending
+    return members, depth
+
+
+def member_text(m: Member, now: float) -> str:
+    shards = ",".join(map(str, m.shards_held)) or "none"
+    role = "standby, waiting for shards " + ",".join(map(str, m.shards_wanted)) if m.standby else f"shards {shards}"
+    ingest = ", ingest" if m.ingest else ""
+    return f"{clean_line(m.host)} pid {m.pid}: {role}{ingest} (last heartbeat {_ago(m.heartbeat_at, now)})"
 
 
 def collect(
@@ -72,6 +98,7 @@ def collect(
     failures, samples = newsroom.recent_failures(now - 86400)
     live = read_liveness(store, now)
     waiting = json.loads(store.get_meta(WAITING_KEY) or "{}") if live.running else {}
+    members, depth = cluster_view(store, now)
     return StatusReport(
         version=__version__,
         started_at=float(started) if started else None,
@@ -90,6 +117,8 @@ def collect(
         unpublished=WebhookStore(store).unpublished(),
         capped=counts.get("capped", 0),
         held=store.held_stories(now) if embargo else [],
+        members=members,
+        shard_depth=depth,
     )
 
 
@@ -137,6 +166,9 @@ def render_text(report: StatusReport, now: float | None = None) -> str:
         *[f"  - {line}" for line in abbreviate(map(_held_text, report.held), SHOWN_HELD)],
         "Digests:" if report.digests else "Digests: none",
         *[f"  - {d.name} → channel {d.channel_id}, next run {_when(d.next_run)}" for d in report.digests],
+        f"Cluster: {len(report.members)} live process{'es' if len(report.members) != 1 else ''}",
+        *[f"  - {member_text(m, now)}" for m in report.members],
+        "Queue depth per shard: " + ", ".join(f"shard {n}: {d}" for n, d in sorted(report.shard_depth.items())),
     ]
     if not report.channels:
         lines.insert(lines.index("Channels:") + 1, "  (nothing posted yet)")
@@ -158,6 +190,8 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
     ]
     held = abbreviate([_held_text(h, discord=True) for h in report.held], SHOWN_HELD)
     digests = [f"**{clean_line(d.name)}** → <#{d.channel_id}>, next {_when(d.next_run, True)}" for d in report.digests]
+    members = [truncate(member_text(m, now), 180) for m in report.members]
+    depth = ", ".join(f"shard {n}: {d}" for n, d in sorted(report.shard_depth.items()))
     fields: list[dict[str, Any]] = [
         {"name": "Stories", "value": f"{report.stories} indexed\n{report.published} published", "inline": True},
         {"name": "Last scan", "value": _scan_text(report.last_scan, now, discord=True), "inline": True},
@@ -168,6 +202,8 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
         {"name": "Channels: queue, last post", "value": _bullets(channels) or "Nothing posted yet"},
         {"name": f"Held until their date ({len(report.held)})", "value": _bullets(held) or "None"},
         {"name": "Digests", "value": _bullets(digests) or "None scheduled"},
+        {"name": f"Cluster ({len(report.members)} live)", "value": _bullets(members) or "No live process"},
+        {"name": "Queue depth per shard", "value": depth or "None"},
     ]
     for item in fields:
         item["value"] = truncate(item["value"], 1024)

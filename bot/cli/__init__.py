@@ -14,6 +14,7 @@ from dotenv import load_dotenv
 
 from bot import __version__
 from bot.cli.data import describe, discord_token, select_database
+from bot.cluster.single import AlreadyRunning
 from bot.config import Config, ConfigError, load_config, with_shards
 from bot.redact import SecretFilter
 from bot.sharding import ShardError
@@ -33,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         load_dotenv(dotenv, override=False)
     try:
         return _dispatch(args)
-    except (ConfigError, StorageError, ShardError) as exc:
+    except (ConfigError, StorageError, ShardError, AlreadyRunning) as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:

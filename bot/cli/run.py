@@ -8,6 +8,10 @@ import os
 import signal
 import sys
 
+from bot.cluster.fairshare import TokenBucket, fair_share
+from bot.cluster.locks import POLL_SECONDS, Role, RoleLocks, libpq_dsn, wanted_roles
+from bot.cluster.membership import Membership
+from bot.cluster.single import ProcessLock, hold_sqlite
 from bot.config import Config
 from bot.pipeline import Pipeline
 from bot.redact import mask_password
@@ -15,7 +19,9 @@ from bot.sharding import GuildDirectory, ShardPlan
 from bot.sinks import ConsoleSink
 from bot.store import Store
 from bot.store.channel_guilds import ChannelGuildStore
+from bot.store.cluster import ClusterStore
 from bot.store.newsroom import NewsroomStore
+from bot.store.store import database_url
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +29,16 @@ log = logging.getLogger(__name__)
 async def run(config: Config) -> int:
     """Watch and post; ``config`` already names the database for this mode (``select_database``)."""
     token = os.environ.get("DISCORD_TOKEN", "").strip()
+    # SQLite: one process per database file, said at once rather than found out by two bots posting twice.
+    single = hold_single_process(config.storage_url)
+    try:
+        return await _run_holding(config, token)
+    finally:
+        if single is not None:
+            single.release()
+
+
+async def _run_holding(config: Config, token: str) -> int:
     from bot.heartbeat import beat_forever, mark_stopped
 
     store = Store.open(config.storage_url)
@@ -38,9 +54,15 @@ async def run(config: Config) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     heartbeat = asyncio.create_task(beat_forever(store, config.heartbeat_seconds), name="heartbeat")
+    locks = role_locks(config, shards) if token else None
+    bucket = TokenBucket(fair_share(1)) if token else None
+    membership = Membership(ClusterStore(store), shards, every=config.heartbeat_seconds, locks=locks, bucket=bucket)
+    background = [heartbeat, asyncio.create_task(membership.run(), name="cluster-heartbeat")]
+    if locks is not None:
+        background.append(asyncio.create_task(locks.run(), name="role-locks"))
     try:
         if token:
-            return await _run_discord(config, store, pipeline, token, stop)
+            return await _run_discord(config, store, pipeline, token, stop, locks=locks, bucket=bucket)
         log.info("No DISCORD_TOKEN: console mode, printing posts here (database %s)", mask_password(config.storage_url))
         labels = {r.channel_id: r.name for r in config.channels}
         # Message numbers carry on from the last run, so an edit or delete names the card it refers to.
@@ -53,10 +75,20 @@ async def run(config: Config) -> int:
         await pipeline.stop()
         return 0
     finally:
-        heartbeat.cancel()
-        await asyncio.gather(heartbeat, return_exceptions=True)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        membership.leave()
         mark_stopped(store)
         store.close()
+
+
+def hold_single_process(url: str) -> ProcessLock | None:
+    """The SQLite lock file for ``run``; PostgreSQL runs several processes and needs none."""
+    parsed = database_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    return hold_sqlite(url, parsed.database or "")
 
 
 def guild_directory(config: Config, store: Store, newsroom: NewsroomStore) -> GuildDirectory:
@@ -70,7 +102,43 @@ def guild_directory(config: Config, store: Store, newsroom: NewsroomStore) -> Gu
     return GuildDirectory(known | declared)
 
 
-async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: str, stop: asyncio.Event) -> int:
+def role_locks(config: Config, shards: ShardPlan) -> RoleLocks | None:
+    """On PostgreSQL every role is an advisory lock (bot/cluster/locks.py); SQLite has its lock file instead."""
+    parsed = database_url(config.storage_url)
+    if parsed.get_backend_name() != "postgresql":
+        return None
+    return RoleLocks(libpq_dsn(parsed), wanted_roles(shards.shard_ids, ingest=True))
+
+
+async def _hold_shards(locks: RoleLocks, shards: ShardPlan, stop: asyncio.Event) -> bool:
+    """Wait until this process holds every one of its shards' locks (a hot standby waits here, connected to
+    nothing); False when asked to stop first."""
+    mine = [Role.shard(n) for n in shards.shard_ids]
+    try:
+        await asyncio.wait_for(locks.wait_for(mine), timeout=POLL_SECONDS * 2)
+    except TimeoutError:
+        log.info("Standby for %s: another process holds them; taking over when it stops", shards.describe())
+        waiting = asyncio.create_task(locks.wait_for(mine))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        stopping.cancel()
+        if not locks.holds(mine):
+            return False
+    log.info("Holding the locks of %s", shards.describe())
+    return True
+
+
+async def _run_discord(
+    config: Config,
+    store: Store,
+    pipeline: Pipeline,
+    token: str,
+    stop: asyncio.Event,
+    *,
+    locks: RoleLocks | None = None,
+    bucket: TokenBucket | None = None,
+) -> int:
     import discord
 
     from bot.alerts import Alerter
@@ -82,6 +150,9 @@ async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: 
     shards = config.discord.shards
     if shards.sharded:
         log.info("Running %s", shards.describe())
+    # The gateway is connected (and the feed started) only while this process holds its shards' locks.
+    if locks is not None and not await _hold_shards(locks, shards, stop):
+        return 0
     # Digest jobs live in the same database, one job table per shard set (APScheduler 3 cannot share one
     # between processes); the digest cog starts the scheduler once its jobs are rebuilt.
     scheduler = make_scheduler(
@@ -90,7 +161,7 @@ async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: 
     newsroom = pipeline.newsroom
     async with make_bot(config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler) as bot:
         # One sink on the bot's HTTP client, built before start: the feed, the digests and the alerts share it.
-        sink = DiscordSink(bot.http, timeout=config.discord.request_timeout)
+        sink = DiscordSink(bot.http, timeout=config.discord.request_timeout, bucket=bucket)
         alerter = Alerter(
             newsroom,
             sink.send_alert,
@@ -118,7 +189,17 @@ async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: 
             stopper.cancel()
             log.error("%s", exc)
             return 1
-        await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        lost = asyncio.create_task(_lost(locks, shards))
+        await asyncio.wait({runner, stopper, lost}, return_when=asyncio.FIRST_COMPLETED)
+        if lost.done():
+            # Another process may take the shards over at any moment now: stop sending at once. The supervisor
+            # (systemd) restarts us, and we come back as a standby.
+            log.error("Lost the lock of %s: disconnecting so that no shard is served twice", shards.describe())
+            stopper.cancel()
+            await bot.close()
+            await asyncio.gather(runner, return_exceptions=True)
+            return 1
+        lost.cancel()
         if runner.done():
             stopper.cancel()
             try:
@@ -131,6 +212,13 @@ async def _run_discord(config: Config, store: Store, pipeline: Pipeline, token: 
         await bot.close()
         await asyncio.gather(runner, return_exceptions=True)
     return 0
+
+
+async def _lost(locks: RoleLocks | None, shards: ShardPlan) -> None:
+    if locks is None:
+        await asyncio.Event().wait()  # nothing to lose: never returns
+        return
+    await locks.wait_lost([Role.shard(n) for n in shards.shard_ids])
 
 
 async def sync_commands(config: Config, guild_id: int | None) -> int:

@@ -99,6 +99,9 @@ deliveries = Table(
     # When a post was planned (new row or repost), so a route's daily_cap counts today's posts; NULL in rows
     # written before route rules existed (migration 0002 adds the column to such databases).
     Column("planned_at", Float, nullable=True),
+    # The cluster member sending this row right now (migration 0003); a dead member's claim is taken over.
+    Column("claimed_by", String, nullable=True),
+    Column("claimed_at", Float, nullable=True),
     PrimaryKeyConstraint("story_id", "channel_id"),
     Index("ix_deliveries_state", "state"),
     Index("ix_deliveries_channel_planned", "channel_id", "planned_at"),
@@ -133,4 +136,21 @@ channel_guilds = Table(
     Column("channel_id", BigInteger, primary_key=True),
     Column("guild_id", BigInteger, nullable=False),
     Column("checked_at", Float, nullable=False),
+)
+
+# One row per running ``newsdesk run`` process (migration 0003). Live = a heartbeat newer than a few ``every``.
+cluster_members = Table(
+    "cluster_members",
+    metadata,
+    Column("member_id", String, primary_key=True),
+    Column("host", String, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("shard_count", Integer, nullable=False),
+    Column("shards_wanted", String, nullable=False),  # "0,2"
+    Column("shards_held", String, nullable=False),
+    Column("ingest", Boolean, nullable=False),
+    Column("standby", Boolean, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("heartbeat_at", Float, nullable=False),
+    Column("every", Float, nullable=False),
 )

@@ -1,0 +1,55 @@
+"""Discord's global limit (50 requests/s per bot) shared by every process of the cluster.
+
+Each process takes an equal share from the live members (refreshed with the heartbeat) and paces its own REST
+calls with a token bucket at that rate, so the cluster as a whole stays under the global limit. A little headroom
+covers a member that joined since the last refresh and the gateway's own calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+GLOBAL_LIMIT = 50.0  # requests per second per bot token
+HEADROOM = 0.9
+
+
+def fair_share(live_members: int, *, limit: float = GLOBAL_LIMIT, headroom: float = HEADROOM) -> float:
+    """Requests per second this process may make when ``live_members`` processes share the token."""
+    return limit * headroom / max(1, live_members)
+
+
+class TokenBucket:
+    """At most ``rate`` acquisitions per second on average, bursts up to ``burst``; ``set_rate`` re-sizes it."""
+
+    def __init__(self, rate: float, *, burst: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.rate = rate
+        self.burst = burst if burst is not None else max(1.0, rate)
+        self._tokens = self.burst
+        self._at = clock()
+        self._lock = asyncio.Lock()
+
+    def set_rate(self, rate: float) -> None:
+        self._refill()
+        self.rate = rate
+        self.burst = max(1.0, rate)
+        self._tokens = min(self._tokens, self.burst)
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+
+    def delay(self) -> float:
+        """Take a token; returns how long the caller must wait before using it (0 when one was ready)."""
+        self._refill()
+        self._tokens -= 1.0
+        return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+    async def acquire(self) -> None:
+        async with self._lock:  # waiters go in order, so nobody starves
+            wait = self.delay()
+            if wait > 0:
+                await asyncio.sleep(wait)

@@ -1,0 +1,186 @@
+"""Cluster SQL: the members table (who runs, holding what, alive until when) and delivery claims.
+
+A member is live while its heartbeat is newer than ``STALE_AFTER`` of its own intervals. A delivery row is
+claimed by the member sending it; a claim whose member is not live is taken over by the next claimer, who is told
+the row was in flight (``Claim.was_in_flight``) so it can adopt a message already posted instead of posting again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Connection, delete, func, not_, or_, select, update
+
+from bot.store.schema import PENDING_STATES, cluster_members, deliveries
+from bot.store.store import Store
+
+STALE_AFTER = 3  # missed heartbeats before a member counts as dead
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    member_id: str
+    host: str
+    pid: int
+    shard_count: int
+    shards_wanted: tuple[int, ...]
+    shards_held: tuple[int, ...]
+    ingest: bool
+    standby: bool  # wants shards it does not hold: connected to nothing, waiting to take over
+    started_at: float
+    heartbeat_at: float
+    every: float
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    story_id: int
+    channel_id: int
+    was_in_flight: bool  # a dead member had claimed it: its post may have reached Discord
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.story_id, self.channel_id)
+
+
+def _ids(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split(",") if p)
+
+
+def _text(ids: Iterable[int]) -> str:
+    return ",".join(str(i) for i in ids)
+
+
+def live_condition(now: float) -> ColumnElement[bool]:
+    return cluster_members.c.heartbeat_at + cluster_members.c.every * STALE_AFTER > now
+
+
+class ClusterStore:
+    """Members and claims. Async callers run these methods through ``store.run_concurrent``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.engine = store.engine
+
+    # -- members ------------------------------------------------------------------------------------------------
+
+    def beat(self, member: Member) -> None:
+        """Write (or refresh) this member's row."""
+        row = {
+            "member_id": member.member_id,
+            "host": member.host,
+            "pid": member.pid,
+            "shard_count": member.shard_count,
+            "shards_wanted": _text(member.shards_wanted),
+            "shards_held": _text(member.shards_held),
+            "ingest": member.ingest,
+            "standby": member.standby,
+            "started_at": member.started_at,
+            "heartbeat_at": member.heartbeat_at,
+            "every": member.every,
+        }
+        stmt = self.store.backend.insert(cluster_members)
+        upsert = stmt.on_conflict_do_update(
+            index_elements=["member_id"], set_={k: stmt.excluded[k] for k in row if k != "member_id"}
+        )
+        with self.engine.begin() as conn:
+            conn.execute(upsert, row)
+
+    def leave(self, member_id: str) -> None:
+        """A clean stop: the row goes, and with it any claim still held is free at once."""
+        with self.engine.begin() as conn:
+            conn.execute(update(deliveries).where(deliveries.c.claimed_by == member_id).values(claimed_by=None))
+            conn.execute(delete(cluster_members).where(cluster_members.c.member_id == member_id))
+
+    def members(self, now: float | None = None, *, live_only: bool = True) -> list[Member]:
+        now = time.time() if now is None else now
+        query = select(cluster_members).order_by(cluster_members.c.started_at, cluster_members.c.member_id)
+        if live_only:
+            query = query.where(live_condition(now))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Member(
+                r.member_id,
+                r.host,
+                r.pid,
+                r.shard_count,
+                _ids(r.shards_wanted),
+                _ids(r.shards_held),
+                bool(r.ingest),
+                bool(r.standby),
+                r.started_at,
+                r.heartbeat_at,
+                r.every,
+            )
+            for r in rows
+        ]
+
+    def forget_dead(self, older_than: float) -> int:
+        """Drop rows of members silent since ``older_than`` (their claims stay reclaimable either way)."""
+        with self.engine.begin() as conn:
+            done = conn.execute(delete(cluster_members).where(cluster_members.c.heartbeat_at < older_than))
+        return done.rowcount or 0
+
+    # -- claims -------------------------------------------------------------------------------------------------
+
+    def claim(
+        self, member_id: str, channel_ids: Collection[int], *, limit: int = 100, now: float | None = None
+    ) -> list[Claim]:
+        """Claim up to ``limit`` pending rows of ``channel_ids`` that nobody live is sending. Two members never
+        get the same row: PostgreSQL skips rows another claimer has locked; SQLite has one writer at a time."""
+        if not channel_ids:
+            return []
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            return _claim(conn, member_id, list(channel_ids), limit, now)
+
+    def release(self, member_id: str, keys: Iterable[tuple[int, int]]) -> None:
+        """Done with these rows (settled, or left for later): anyone may claim them again."""
+        with self.engine.begin() as conn:
+            for story_id, channel_id in keys:
+                conn.execute(
+                    update(deliveries)
+                    .where(
+                        deliveries.c.story_id == story_id,
+                        deliveries.c.channel_id == channel_id,
+                        deliveries.c.claimed_by == member_id,
+                    )
+                    .values(claimed_by=None, claimed_at=None)
+                )
+
+    def pending_by_channel(self) -> dict[int, int]:
+        """Pending rows per channel: a shard's queue depth is the sum over the channels it owns."""
+        d = deliveries.c
+        query = select(d.channel_id, func.count()).where(d.state.in_(PENDING_STATES)).group_by(d.channel_id)
+        with self.engine.connect() as conn:
+            return {int(c): int(n) for c, n in conn.execute(query)}
+
+
+def _claim(conn: Connection, member_id: str, channels: list[int], limit: int, now: float) -> list[Claim]:
+    d = deliveries.c
+    live = select(cluster_members.c.member_id).where(live_condition(now))
+    free = or_(d.claimed_by.is_(None), d.claimed_by == member_id, not_(d.claimed_by.in_(live)))
+    candidates = (
+        select(d.story_id, d.channel_id, d.claimed_by.label("prev"))
+        .where(d.state.in_(PENDING_STATES), d.channel_id.in_(channels), free)
+        .order_by(d.story_id)
+        .limit(limit)
+        # Concurrent claimers on PostgreSQL each get different rows instead of waiting (SQLite ignores this).
+        .with_for_update(skip_locked=True, of=deliveries)
+        .cte("candidates")
+    )
+    if conn.dialect.name == "sqlite":
+        # Take SQLite's write lock before reading (a no-op write does), so the rows read as free stay free until
+        # this transaction commits; PostgreSQL instead locks, and other claimers skip, the rows picked below.
+        conn.execute(update(deliveries).where(d.story_id == -1).values(claimed_at=None))
+    picked = conn.execute(select(candidates.c.story_id, candidates.c.channel_id, candidates.c.prev)).all()
+    for r in picked:
+        conn.execute(
+            update(deliveries)
+            .where(d.story_id == r.story_id, d.channel_id == r.channel_id)
+            .values(claimed_by=member_id, claimed_at=now)
+        )
+    return [Claim(r.story_id, r.channel_id, r.prev is not None and r.prev != member_id) for r in picked]

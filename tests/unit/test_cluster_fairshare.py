@@ -1,0 +1,54 @@
+"""The global rate limit shared by the cluster: each live member's share, and the bucket that paces it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cluster.fairshare import GLOBAL_LIMIT, TokenBucket, fair_share
+
+
+@pytest.mark.parametrize("members", [1, 2, 3, 7])
+def test_the_shares_of_the_live_members_add_up_to_less_than_the_global_limit(members: int) -> None:
+    share = fair_share(members)
+    assert share * members < GLOBAL_LIMIT
+    assert share * members >= 0.8 * GLOBAL_LIMIT  # and not needlessly less
+
+
+def test_no_member_seen_yet_counts_as_one() -> None:
+    assert fair_share(0) == fair_share(1)
+
+
+def test_the_bucket_paces_calls_at_its_rate() -> None:
+    now = [0.0]
+    bucket = TokenBucket(10.0, clock=lambda: now[0])
+    waits = [bucket.delay() for _ in range(30)]
+    # The burst (one second's worth) goes at once; after it, each call waits one more tenth of a second.
+    assert waits[:10] == [0.0] * 10
+    assert waits[10:13] == pytest.approx([0.1, 0.2, 0.3])
+    # 30 calls at 10/s need 2 s beyond the burst: never faster than the rate.
+    assert waits[-1] == pytest.approx(2.0)
+
+
+def test_a_smaller_share_slows_the_bucket() -> None:
+    now = [0.0]
+    bucket = TokenBucket(fair_share(1), clock=lambda: now[0])
+    for _ in range(int(bucket.burst)):
+        bucket.delay()
+    now[0] += 1.0
+    bucket.set_rate(fair_share(3))
+    assert bucket.burst == pytest.approx(fair_share(3))
+    allowed = sum(1 for _ in range(40) if bucket.delay() == 0.0)
+    assert allowed == int(fair_share(3))
+
+
+async def test_the_discord_sink_takes_a_token_before_every_call() -> None:
+    from bot.discord_sink import DiscordSink
+    from tests.unit.test_discord_sink import CHANNEL, Http, url
+
+    now = [0.0]
+    bucket = TokenBucket(5.0, clock=lambda: now[0])
+    sink = DiscordSink(Http({url(f"/channels/{CHANNEL}/messages"): {"id": "1"}}), timeout=5, bucket=bucket)  # type: ignore[arg-type]
+    for _ in range(5):
+        await sink.post(CHANNEL, {"content": "x"}, nonce="n")
+    # The five posts used the whole burst: the next call would have to wait a fifth of a second.
+    assert bucket.delay() == pytest.approx(0.2)

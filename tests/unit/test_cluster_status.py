@@ -1,0 +1,40 @@
+"""The status report's cluster section: each live process, the standbys, and each shard's queue depth."""
+
+from __future__ import annotations
+
+import time
+
+from bot.planning import make_planner
+from bot.status import render_embed, render_text, status_report
+from bot.store import DeliveryState, Store
+from bot.store.channel_guilds import ChannelGuildStore
+from bot.store.cluster import ClusterStore, Member
+from tests.storyfiles import parsed_file
+
+GUILD_0, GUILD_1 = 0 << 22, 1 << 22  # (guild_id >> 22) % 2 → shards 0 and 1
+
+
+def test_status_shows_the_live_members_standbys_and_queue_depth_per_shard(store: Store) -> None:
+    now = time.time()
+    planner = make_planner(lambda s: [7, 8], announce=True, on_unpublish="delete")
+    store.apply([parsed_file("a.md", 1), parsed_file("b.md", 2)], planner)
+    ChannelGuildStore(store).remember({7: GUILD_0 + 5, 8: GUILD_1 + 5})
+    cluster = ClusterStore(store)
+    cluster.beat(Member("m1", "alpha", 11, 2, (0,), (0,), True, False, now - 100, now - 2, 5.0))
+    cluster.beat(Member("m2", "beta", 22, 2, (1,), (1,), False, False, now - 100, now - 1, 5.0))
+    cluster.beat(Member("m3", "gamma", 33, 2, (0,), (), False, True, now - 50, now - 3, 5.0))
+    cluster.beat(Member("gone", "delta", 44, 2, (1,), (1,), False, False, now - 900, now - 600, 5.0))
+    sent = store.delivery((1, 8))
+    assert sent is not None
+    store.settle(sent, DeliveryState.SENT)
+    report = status_report(store, now=now)
+    text = render_text(report, now)
+    assert "Cluster: 3 live processes" in text
+    assert "alpha pid 11: shards 0, ingest (last heartbeat 2s ago)" in text
+    assert "beta pid 22: shards 1 (last heartbeat 1s ago)" in text
+    assert "gamma pid 33: standby, waiting for shards 0" in text
+    assert "delta" not in text
+    assert "Queue depth per shard: shard 0: 2, shard 1: 1" in text
+    fields = {f["name"]: f["value"] for f in render_embed(report, now)["fields"]}
+    assert "gamma pid 33: standby" in fields["Cluster (3 live)"]
+    assert fields["Queue depth per shard"] == "shard 0: 2, shard 1: 1"

@@ -1,0 +1,93 @@
+"""Cluster SQL on both backends: members and their liveness, claims that never overlap, a dead member's claims."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.planning import make_planner
+from bot.store import DeliveryState, Store
+from bot.store.cluster import ClusterStore, Member
+from tests.storyfiles import parsed_file
+
+CHANNELS = [7, 8]
+
+
+def member(member_id: str, *, at: float, shards: tuple[int, ...] = (0,), every: float = 5.0) -> Member:
+    return Member(member_id, "host-a", 100, 1, shards, shards, True, False, at - 60, at, every)
+
+
+def plan(store: Store, *numbers: int) -> None:
+    planner = make_planner(lambda s: CHANNELS, announce=True, on_unpublish="delete")
+    store.apply([parsed_file(f"s{n}.md", n) for n in numbers], planner)
+
+
+def test_members_are_live_while_their_heartbeat_is_fresh(store: Store) -> None:
+    cluster = ClusterStore(store)
+    now = time.time()
+    cluster.beat(member("a", at=now))
+    cluster.beat(member("b", at=now - 16))  # three 5 s heartbeats missed: dead
+    assert [m.member_id for m in cluster.members(now)] == ["a"]
+    assert {m.member_id for m in cluster.members(now, live_only=False)} == {"a", "b"}
+    cluster.beat(member("b", at=now, shards=(1, 2)))  # refreshed in place
+    [b] = [m for m in cluster.members(now) if m.member_id == "b"]
+    assert b.shards_held == (1, 2) and b.ingest
+    cluster.leave("a")
+    assert [m.member_id for m in cluster.members(now)] == ["b"]
+
+
+def test_two_members_never_claim_the_same_row(store: Store) -> None:
+    plan(store, 1, 2, 3)
+    cluster = ClusterStore(store)
+    now = time.time()
+    cluster.beat(member("a", at=now))
+    cluster.beat(member("b", at=now))
+    first = cluster.claim("a", CHANNELS, limit=4, now=now)
+    second = cluster.claim("b", CHANNELS, limit=10, now=now)
+    assert len(first) == 4 and len(second) == 2
+    assert not {c.key for c in first} & {c.key for c in second}
+    assert not any(c.was_in_flight for c in first + second)
+    assert cluster.claim("b", CHANNELS, now=now) == [c for c in second]  # its own claims, nothing of a's
+    cluster.release("a", [first[0].key])
+    assert [c.key for c in cluster.claim("b", CHANNELS, now=now) if c.key == first[0].key] == [first[0].key]
+
+
+async def test_concurrent_claimers_split_the_rows(store: Store) -> None:
+    plan(store, *range(1, 21))
+    cluster = ClusterStore(store)
+    now = time.time()
+    for name in "abcd":
+        cluster.beat(member(name, at=now))
+    results = await asyncio.gather(
+        *(store.run_concurrent(cluster.claim, name, CHANNELS, limit=40, now=now) for name in "abcd")
+    )
+    keys = [c.key for claims in results for c in claims]
+    assert len(keys) == len(set(keys)) == 40
+
+
+def test_a_dead_members_claim_is_reclaimable_and_marked_in_flight(store: Store) -> None:
+    plan(store, 1)
+    cluster = ClusterStore(store)
+    now = time.time()
+    cluster.beat(member("dead", at=now))
+    taken = cluster.claim("dead", [7], now=now)
+    assert [c.key for c in taken] == [(1, 7)]
+    cluster.beat(member("alive", at=now + 30))
+    # "dead" stopped beating 30 s ago (> 3 x 5 s): its row is taken over, flagged as possibly posted already.
+    [again] = cluster.claim("alive", [7], now=now + 30)
+    assert again.key == (1, 7) and again.was_in_flight
+    # While "dead" was alive, nobody else could have it.
+    plan(store, 2)
+    cluster.beat(member("dead", at=now + 30))
+    cluster.claim("dead", [8], now=now + 30)
+    assert all(c.channel_id == 7 for c in cluster.claim("alive", CHANNELS, now=now + 30))
+
+
+def test_queue_depth_counts_pending_rows_per_channel(store: Store) -> None:
+    plan(store, 1, 2)
+    cluster = ClusterStore(store)
+    assert cluster.pending_by_channel() == {7: 2, 8: 2}
+    d = store.delivery((1, 7))
+    assert d is not None
+    store.settle(d, DeliveryState.SENT, message_id=99)
+    assert cluster.pending_by_channel() == {7: 1, 8: 2}
