@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import multiprocessing
 import os
@@ -15,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.parser import StoryError, is_story_name, parse_story_text
+from bot.file_reader import read_file, read_job
+from bot.parser import is_story_name
 from bot.planning import ChannelsFor, OnUnpublish, Router, make_planner
-from bot.store import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem, Store
+from bot.store import FileFailed, ScanItem, Store
 from bot.store.store import ApplyResult
 
 log = logging.getLogger(__name__)
@@ -141,58 +140,14 @@ class Scanner:
         return result
 
 
-def read_file(root: str, rel: str, state: FileState | None, max_bytes: int, force: bool) -> ScanItem | None:
-    """One file's scan item, or None when nothing changed. Module-level so a process pool can run it."""
-    path = os.path.join(root, rel)
-    try:
-        st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return FileRemoved(rel) if state is not None else None
-    if state and not force and (state.mtime_ns, state.size) == (st.st_mtime_ns, st.st_size):
-        return None
-    if st.st_size > max_bytes:
-        return _failed(
-            rel, st, "", f"file is {st.st_size} bytes, over the {max_bytes}-byte cap (articles.max_file_bytes)"
-        )
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        return FileRemoved(rel) if state is not None else None
-    except OSError as exc:
-        return _failed(rel, st, "", f"cannot read: {exc.strerror or exc}")
-    sha = hashlib.sha256(raw).hexdigest()
-    if state and not force and state.sha256 == sha and state.error is None:
-        return FileTouched(rel, st.st_mtime_ns, st.st_size)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return _failed(rel, st, sha, f"not UTF-8 text (byte {exc.start})")
-    try:
-        story = parse_story_text(text, rel)
-    except StoryError as exc:
-        return _failed(rel, st, sha, str(exc))
-    data_json = json.dumps(story.to_dict(), sort_keys=True, ensure_ascii=False)
-    fingerprint = hashlib.sha256(data_json.encode()).hexdigest()
-    return FileParsed(rel, st.st_mtime_ns, st.st_size, sha, story, data_json, fingerprint)
-
-
-def _failed(rel: str, st: os.stat_result, sha: str, error: str) -> FileFailed:
-    return FileFailed(rel, st.st_mtime_ns, st.st_size, sha, error if error.startswith(rel) else f"{rel}: {error}")
-
-
-def _read_job(job: tuple[str, str, FileState | None, int, bool]) -> ScanItem | None:
-    return read_file(*job)
-
-
 @contextlib.contextmanager
 def _reader(workers: int) -> Iterator[Callable[[list[Any]], Iterator[ScanItem | None]]]:
     if workers <= 1:
-        yield lambda jobs: map(_read_job, jobs)
+        yield lambda jobs: map(read_job, jobs)
         return
     # spawn, not fork: this runs in a worker thread of a process that has an event loop and other threads.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield lambda jobs: pool.map(_read_job, jobs, chunksize=64)
+        yield lambda jobs: pool.map(read_job, jobs, chunksize=64)
 
 
 def _chunked(items: Iterable[ScanItem | None], size: int) -> Iterator[list[ScanItem | None]]:

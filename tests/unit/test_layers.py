@@ -53,3 +53,16 @@ def test_config_needs_only_low_level_helpers() -> None:
         # discord.shard_count/shard_ids are checked by the shard plan, which is pure (no imports of ours).
         "bot.sharding",
     }
+
+
+def test_parse_workers_import_neither_the_store_nor_discord() -> None:
+    # The first index spawns parse workers that import bot.file_reader: each library it pulls costs RAM per worker.
+    pulled = {m.split(".")[0] for m in imported_by("bot.file_reader")}
+    assert not pulled & {"sqlalchemy", "alembic", "psycopg", "discord", "aiohttp", "apscheduler"}
+    assert {m for m in imported_by("bot.file_reader") if m.startswith("bot.")} <= {
+        "bot.file_reader",
+        "bot.parser",
+        "bot.scan_items",
+        "bot.story",
+        "bot.text",
+    }
