@@ -4,6 +4,8 @@ processes opening a fresh PostgreSQL database together migrate it once."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 from contextlib import closing
 from pathlib import Path
@@ -206,3 +208,16 @@ def test_apschedulers_job_store_works_on_postgres(store_url: str) -> None:
             scheduler.shutdown(wait=False)
     finally:
         store.close()
+
+
+def test_the_known_head_is_the_newest_migration_script() -> None:
+    # migrate.HEAD spares a current database the Alembic import; it must follow every new revision file.
+    assert migrate.head() == migrate.script_head()
+
+
+def test_opening_a_current_database_does_not_import_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    Store.open(url).close()
+    code = f"import sys; from bot.store import Store; Store.open({url!r}).close(); print('alembic' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == "False"
