@@ -19,8 +19,8 @@ from watchfiles import Change, awatch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.embeds import build_story_message  # noqa: E402
-from bot.parser import StoryError, is_story_path, parse_story_text  # noqa: E402
+from bot.render.embeds import build_story_message  # noqa: E402
+from bot.stories.parser import StoryError, is_story_path, parse_story_text  # noqa: E402
 
 
 async def bare_loop(folder: Path, api_base: str, channel: int, token: str, step_ms: int) -> None:

@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.listing import summarize_list
-from bot.sinks import DeliveryError
+from bot.render.listing import summarize_list
+from bot.render.text import neutralize_mentions
+from bot.send.sinks import DeliveryError
 from bot.store.newsroom import NewsroomStore
-from bot.text import neutralize_mentions
 
 log = logging.getLogger(__name__)
 

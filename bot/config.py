@@ -13,9 +13,9 @@ import yaml
 
 from bot.digest.spec import DigestSpec, specs_from_config
 from bot.options import OptionError
-from bot.planning import BackfillMode, OnUnpublish
 from bot.redact import mask_password
-from bot.route_rules import RULE_KEYS, RouteRules, parse_rules, parse_topic_colors
+from bot.routes.planning import BackfillMode, OnUnpublish
+from bot.routes.route_rules import RULE_KEYS, RouteRules, parse_rules, parse_topic_colors
 from bot.sharding import ShardError, ShardPlan, make_plan, parse_shard_ids
 from bot.timezones import parse_timezone
 
@@ -81,7 +81,7 @@ class ChannelRoute:
     rules: RouteRules = field(default_factory=RouteRules)  # words, providers, max_age, daily_cap, style...
 
     def matches(self, topics: tuple[str, ...], quality: int | None) -> bool:
-        """Topics and quality only; the full check, with the rules, is ``bot.route_rules.explain``."""
+        """Topics and quality only; the full check, with the rules, is ``bot.routes.route_rules.explain``."""
         if (quality or 0) < self.min_quality:
             return False
         return self.topics is None or any(t.casefold() in self.topics for t in topics)
@@ -420,7 +420,7 @@ def _providers(raw: Any) -> dict[str, str]:
 
 
 def _rules(entry: Mapping[str, Any], key: str) -> RouteRules:
-    """The route rules (``bot.route_rules``): words, providers, types, max_age, daily_cap, style, colour..."""
+    """The route rules (``bot.routes.route_rules``): words, providers, types, max_age, daily_cap, style, colour..."""
     try:
         return parse_rules(entry, f"{key}.")
     except OptionError as exc:

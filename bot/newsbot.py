@@ -20,11 +20,11 @@ from discord.ext import commands
 
 import cogs
 from bot.alerts import Alerter, channel_unusable
-from bot.channel_check import WAITING_KEY, ChannelGate
 from bot.config import Config, DiscordConfig
-from bot.discord_sink import DiscordSink
-from bot.kind_delivery import KindDeliverer
 from bot.pipeline import Pipeline
+from bot.send.channel_check import WAITING_KEY, ChannelGate
+from bot.send.discord_sink import DiscordSink
+from bot.send.kind_delivery import KindDeliverer
 from bot.sharding import GuildDirectory, ShardPlan
 from bot.store import Store
 from bot.store.channel_guilds import ChannelGuildStore

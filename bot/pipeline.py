@@ -13,20 +13,20 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot.config import Config
-from bot.deliverer import Deliverer
-from bot.delivery import ChannelGate, ChannelQueue, NullObserver, PipelineObserver
-from bot.listing import summarize_list
-from bot.planning import BackfillMode, post
-from bot.routing import RouteTable
-from bot.scanner import Progress, Scanner, ScanReport
+from bot.render.listing import summarize_list
+from bot.routes.planning import BackfillMode, post
+from bot.routes.routing import RouteTable
+from bot.send.deliverer import Deliverer
+from bot.send.delivery import ChannelGate, ChannelQueue, NullObserver, PipelineObserver
+from bot.send.sinks import Sink
 from bot.sharding import GuildDirectory, ShardPlan
-from bot.sinks import Sink
 from bot.status import LAST_SCAN_KEY, STARTED_KEY
 from bot.store import Store
 from bot.store.newsroom import NewsroomStore
 from bot.store.store import ApplyResult, DeliveryKey
-from bot.story import Story
-from bot.watcher import watch_folder
+from bot.stories.scanner import Progress, Scanner, ScanReport
+from bot.stories.story import Story
+from bot.stories.watcher import watch_folder
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.store import Store
 from bot.store import search_queries as sql
-from bot.story import Story
+from bot.stories.story import Story
 
 log = logging.getLogger(__name__)
 

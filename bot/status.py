@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from bot import __version__
-from bot.channel_check import WAITING_KEY
 from bot.heartbeat import Liveness, describe, read_liveness
-from bot.listing import abbreviate
+from bot.render.listing import abbreviate
+from bot.render.text import clean_line, discord_timestamp, truncate
+from bot.send.channel_check import WAITING_KEY
 from bot.sharding import shard_of
 from bot.store import Store
 from bot.store.channel_guilds import ChannelGuildStore
@@ -21,7 +22,6 @@ from bot.store.digests import DigestStore
 from bot.store.newsroom import ChannelActivity, NewsroomStore
 from bot.store.records import HeldStory
 from bot.store.webhooks import WebhookStore
-from bot.text import clean_line, discord_timestamp, truncate
 
 LAST_SCAN_KEY = "last_scan"
 STARTED_KEY = "started_at"

@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from bot.parser import parse_story_text
 from bot.store import FileParsed
+from bot.stories.parser import parse_story_text
 
 
 def story_fields(n: int, **overrides: Any) -> dict[str, Any]:

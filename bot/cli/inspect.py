@@ -10,10 +10,10 @@ import yaml
 
 from bot.cli.data import sqlite_file
 from bot.config import Config
-from bot.parser import StoryError, is_story_path, parse_story_text, split_front_matter
 from bot.pipeline import Pipeline
 from bot.store import Store
 from bot.store.errors import StorageError, open_failure
+from bot.stories.parser import StoryError, is_story_path, parse_story_text, split_front_matter
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 
@@ -129,8 +129,8 @@ def search(config: Config, topic: str | None, query: str | None, limit: int) -> 
 
 def explain(config: Config, target: Path) -> int:
     """``newsdesk explain FILE``: the config routes' verdicts on one story, as ``/feed explain`` gives them."""
-    from bot.feed_replies import explain_text
-    from bot.routing import RouteTable
+    from bot.render.feed_replies import explain_text
+    from bot.routes.routing import RouteTable
 
     if not target.is_file():
         print(f"newsdesk: explain: no such file: {target}", file=sys.stderr)

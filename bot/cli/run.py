@@ -15,8 +15,8 @@ from bot.cluster.single import ProcessLock, hold_sqlite
 from bot.config import Config
 from bot.pipeline import Pipeline
 from bot.redact import mask_password
+from bot.send.sinks import ConsoleSink
 from bot.sharding import GuildDirectory, ShardPlan
-from bot.sinks import ConsoleSink
 from bot.store import Store
 from bot.store.channel_guilds import ChannelGuildStore
 from bot.store.cluster import ClusterStore
@@ -143,8 +143,8 @@ async def _run_discord(
 
     from bot.alerts import Alerter
     from bot.digest.jobs import jobs_table, make_scheduler
-    from bot.discord_sink import DiscordSink
     from bot.newsbot import DiscordUnreachable, channel_gate, kind_deliverer, make_bot, use_endpoints
+    from bot.send.discord_sink import DiscordSink
 
     use_endpoints(config.discord)
     shards = config.discord.shards

@@ -1,8 +1,9 @@
 """A digest as Discord message bodies: a header embed, then the stories as short numbered entries.
 
-Pure and Discord-free, like ``bot.embeds``; text is cleaned and escaped by ``bot.text``. Discord rejects a whole message
-when one limit is broken, so entries are capped in size and packed greedily: at most ``STORIES_PER_EMBED``
-entries and 4,096 characters per embed, at most 10 embeds and 6,000 characters per message, then a new message.
+Pure and Discord-free, like ``bot.render.embeds``; text is cleaned and escaped by ``bot.render.text``.
+Discord rejects a whole message when one limit is broken, so entries are capped in size and packed greedily:
+at most ``STORIES_PER_EMBED`` entries and 4,096 characters per embed, at most 10 embeds and 6,000 characters
+per message, then a new message.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.embeds import (
+from bot.render.embeds import (
     DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,
     TITLE_LIMIT,
@@ -21,8 +22,8 @@ from bot.embeds import (
     is_valid_url,
     lead_image,
 )
-from bot.story import Story
-from bot.text import clean_line, discord_timestamp, escape_link_url, escape_markdown, truncate
+from bot.render.text import clean_line, discord_timestamp, escape_link_url, escape_markdown, truncate
+from bot.stories.story import Story
 
 EMBEDS_PER_MESSAGE = 10
 # Short cards scan better than one wall of text; with 25 stories that is still a single message most days.

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.digest.runner import DigestPlan, RunOutcome
-from bot.listing import more_text
 from bot.options import OptionError
+from bot.render.listing import more_text
+from bot.render.text import clean_line, discord_timestamp, escape_markdown, truncate
 from bot.store.digests import DigestRow, RunStatus
-from bot.text import clean_line, discord_timestamp, escape_markdown, truncate
 
 LIST_LIMIT = 4000  # an embed description holds 4096
 

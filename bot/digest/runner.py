@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from bot.digest.ranking import rank
 from bot.digest.render import DigestMessage, build_digest_messages
-from bot.sinks import DeliveryError, Poster
+from bot.send.sinks import DeliveryError, Poster
 from bot.store.digests import DigestRow, DigestStore, RunStatus
 
 log = logging.getLogger(__name__)

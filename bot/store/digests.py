@@ -18,7 +18,7 @@ from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, dige
 from bot.store.records import DeliveryState
 from bot.store.schema import deliveries, meta, stories, story_topics
 from bot.store.store import Store
-from bot.story import Story
+from bot.stories.story import Story
 
 # The pipeline writes this meta key once the very first index is done (bot.pipeline.INITIALIZED_KEY).
 BASELINE_KEY = "initialized_at"

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 
 from sqlalchemy import ColumnElement, Connection, Update, and_, case, func, insert, not_, select, update
 
-from bot.planning import Action, ActionKind
+from bot.routes.planning import Action, ActionKind
 from bot.store.records import DeliveryState as S
 from bot.store.records import HeldStory
 from bot.store.schema import PENDING_STATES, deliveries, stories
@@ -40,7 +40,7 @@ def record(conn: Connection, actions: Iterable[Action]) -> list[DeliveryKey]:
 
 
 class LedgerReads:
-    """The planner's read-only view of the ledger inside a batch's transaction (``bot.planning.LedgerView``)."""
+    """The planner's read-only view of the ledger inside a batch's transaction (``bot.routes.planning.LedgerView``)."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn

@@ -15,7 +15,7 @@ from bot.store.newsroom_tables import alerts_sent, feed_routes, guild_settings, 
 from bot.store.records import DeliveryState
 from bot.store.schema import PENDING_STATES, deliveries, stories
 from bot.store.store import Store
-from bot.story import Story
+from bot.stories.story import Story
 
 # A channel does not have a story whose delivery failed or was cancelled (or that it never had).
 _NOT_DELIVERED = (None, DeliveryState.FAILED, DeliveryState.CANCELLED)

@@ -14,7 +14,7 @@ feed_routes = Table(
     Column("guild_id", BigInteger, nullable=False, index=True),
     Column("topics", Text, nullable=False),  # JSON list of topics, or "*"
     Column("min_quality", Integer, nullable=False, default=0),
-    # Route rules as given to /feed add (JSON object of option -> text, parsed by bot.route_rules); NULL = none.
+    # Route rules as given to /feed add (JSON object of option -> text, parsed by bot.routes.route_rules); NULL = none.
     Column("rules", Text, nullable=True),
     Column("created_by", BigInteger, nullable=True),
     Column("created_at", Float, nullable=False),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.scan_items import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem
-from bot.story import Story
+from bot.stories.scan_items import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem
+from bot.stories.story import Story
 
 __all__ = ["FileFailed", "FileParsed", "FileRemoved", "FileState", "FileTouched", "ScanItem"]
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from bot.store.backends import Backend, backend_of
-from bot.story import Story
+from bot.stories.story import Story
 
 # What FTS5's unicode61 tokenizer keeps as a word: letters and digits; "_" separates, as in "a_b".
 _WORD = re.compile(r"[^\W_]+")

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from bot.planning import Action, Planner, StoryBefore, StoryChange
+from bot.routes.planning import Action, Planner, StoryBefore, StoryChange
 from bot.store import ledger, migrate
 from bot.store.backends import Backend, backend_for
 from bot.store.digest_tables import JOBS_TABLE
@@ -46,7 +46,7 @@ from bot.store.records import (
 )
 from bot.store.schema import PENDING_STATES, deliveries, files, meta, stories, story_topics
 from bot.store.search_queries import SearchQueries
-from bot.story import Story
+from bot.stories.story import Story
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.feed_replies import describe_route, explain_embed, routes_embed
 from bot.options import OptionError, parse_duration, parse_route_topics
-from bot.route_rules import Style, parse_rules
-from bot.routing import wanted_by
+from bot.render.feed_replies import describe_route, explain_embed, routes_embed
+from bot.render.text import clean_line, truncate
+from bot.routes.route_rules import Style, parse_rules
+from bot.routes.routing import wanted_by
 from bot.store.newsroom import StoredRoute
-from bot.text import clean_line, truncate
 from bot.timezones import suggest_timezones
 from cogs._checks import AdminGroup
 

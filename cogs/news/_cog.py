@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot import news_pages
+from bot.render import news_pages
 from bot.search_service import SearchRequest, SearchService
 from cogs.news._respond import reply, run_or_defer
 from cogs.news._views import ResultsView

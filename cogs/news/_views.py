@@ -10,7 +10,7 @@ from typing import Any
 
 import discord
 
-from bot import news_pages
+from bot.render import news_pages
 from bot.search_service import SearchPage, SearchService
 from cogs.news._respond import reply, run_or_defer, tell
 

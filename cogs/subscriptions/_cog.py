@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.text import clean_line
+from bot.render.text import clean_line
 
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.channel_check import (
+from bot.pipeline import Pipeline
+from bot.send.channel_check import (
     ADMINISTRATOR,
     EMBED_LINKS,
     SEND_MESSAGES,
@@ -17,7 +18,6 @@ from bot.channel_check import (
     judge,
     missing_channel,
 )
-from bot.pipeline import Pipeline
 from bot.store import Store
 from tests.storyfiles import write_story
 from tests.unit.test_pipeline import AI_ONLY, NEWS, RecordingSink, make_config
@@ -78,7 +78,7 @@ def test_voice_channels_and_categories_take_no_story_posts() -> None:
 
 
 def test_announcement_forum_and_media_channels_take_stories() -> None:
-    # Issue #11: forum and media channels get each story as a post (bot/channel_kinds.py).
+    # Issue #11: forum and media channels get each story as a post (bot/send/channel_kinds.py).
     for kind in (5, 15, 16):
         assert judge(channel(kind=kind), roles(), MEMBER).ok
 

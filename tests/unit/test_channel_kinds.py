@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.channel_kinds import (
+from bot.send.channel_kinds import (
     ChannelInfo,
     ChannelKind,
     ForumTag,
@@ -14,7 +14,7 @@ from bot.channel_kinds import (
     thread_name,
     webhook_identity,
 )
-from bot.story import Provider, RelatedStory, Story
+from bot.stories.story import Provider, RelatedStory, Story
 
 
 def story(**fields: object) -> Story:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.cluster.adopt import find_posted
-from bot.embeds import build_story_message
+from bot.render.embeds import build_story_message
 from tests.storyfiles import parsed_file
 
 BOT = 555

@@ -42,7 +42,7 @@ def test_a_smaller_share_slows_the_bucket() -> None:
 
 
 async def test_the_discord_sink_takes_a_token_before_every_call() -> None:
-    from bot.discord_sink import DiscordSink
+    from bot.send.discord_sink import DiscordSink
     from tests.unit.test_discord_sink import CHANNEL, Http, url
 
     now = [0.0]

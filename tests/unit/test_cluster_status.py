@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.planning import make_planner
+from bot.routes.planning import make_planner
 from bot.status import render_embed, render_text, status_report
 from bot.store import DeliveryState, Store
 from bot.store.channel_guilds import ChannelGuildStore

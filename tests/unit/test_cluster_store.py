@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.planning import make_planner
+from bot.routes.planning import make_planner
 from bot.store import DeliveryState, Store
 from bot.store.cluster import ClusterStore, Member
 from tests.storyfiles import parsed_file

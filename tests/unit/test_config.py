@@ -19,7 +19,7 @@ from bot.config import (
     load_config,
     parse_config,
 )
-from bot.planning import BackfillMode, OnUnpublish
+from bot.routes.planning import BackfillMode, OnUnpublish
 
 REPO_ROOT = Path(__file__).parents[2]
 REPO_CONFIG = REPO_ROOT / "config/newsdesk.yaml"

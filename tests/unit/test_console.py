@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from bot.config import parse_config
-from bot.console import channel_label, format_delete, format_post, terminal_width
-from bot.embeds import build_story_message
 from bot.pipeline import Pipeline
-from bot.sinks import ConsoleSink
+from bot.render.console import channel_label, format_delete, format_post, terminal_width
+from bot.render.embeds import build_story_message
+from bot.send.sinks import ConsoleSink
 from bot.store import Store
-from bot.story import Image, Provider, RelatedStory, Story
+from bot.stories.story import Image, Provider, RelatedStory, Story
 from tests.storyfiles import write_story
 
 LONG_URL = "https://news.example.com/" + "-".join(["a-very-long-slug"] * 8) + "?id=" + "7" * 10
@@ -153,7 +153,7 @@ def test_no_footer_noise_and_no_empty_provider_line() -> None:
 
 
 def test_channel_label_matches_the_delivery_log_lines() -> None:
-    # bot/delivery.py logs "Channel %s: posted '%s' (message %s)" with the channel id.
+    # bot/send/delivery.py logs "Channel %s: posted '%s' (message %s)" with the channel id.
     assert channel_label(1, "news") == "Channel 1 (#news)"
     assert channel_label(1, "#news") == "Channel 1 (#news)"
     assert channel_label(200000000000000001, None) == "Channel 200000000000000001"

@@ -17,10 +17,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.digest import jobs
 from bot.digest.runner import DigestRunner
 from bot.digest.spec import make_spec
-from bot.parser import parse_story_text
-from bot.planning import make_planner
+from bot.routes.planning import make_planner
 from bot.store import FileParsed, Store
 from bot.store.digests import BASELINE_KEY, DigestRow, DigestStore
+from bot.stories.parser import parse_story_text
 from tests.storyfiles import story_text
 from tests.unit.test_digest_runner import RecordingSink
 

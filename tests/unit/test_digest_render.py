@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from bot.digest.ranking import DigestCandidate, rank, score
 from bot.digest.render import EMBEDS_PER_MESSAGE, STORIES_PER_EMBED, build_digest_messages, entry_text
-from bot.embeds import embed_length
-from bot.story import Image, Provider, Story
+from bot.render.embeds import embed_length
+from bot.stories.story import Image, Provider, Story
 from tests.fakediscord import validate_message
 
 START, END = 1_795_000_000.0, 1_795_086_400.0

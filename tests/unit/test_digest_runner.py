@@ -13,11 +13,11 @@ import pytest
 
 from bot.digest.runner import DigestRunner, digest_nonce
 from bot.digest.spec import DigestSpec, make_spec
-from bot.parser import parse_story_text
-from bot.planning import make_planner
-from bot.sinks import DeliveryError
+from bot.routes.planning import make_planner
+from bot.send.sinks import DeliveryError
 from bot.store import FileParsed, Store
 from bot.store.digests import BASELINE_KEY, DigestRow, DigestStore
+from bot.stories.parser import parse_story_text
 from tests.storyfiles import story_text
 
 GUILD, CHANNEL = 100, 555

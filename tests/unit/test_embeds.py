@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from bot.embeds import (
+from bot.render.embeds import (
     build_story_message,
     embed_length,
     is_valid_url,
     lead_image,
     payload_hash,
 )
-from bot.story import Image, Provider, RelatedStory, Secured, Story
+from bot.stories.story import Image, Provider, RelatedStory, Secured, Story
 
 
 def make_story(**overrides: Any) -> Story:

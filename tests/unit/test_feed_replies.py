@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.config import ChannelRoute
-from bot.feed_replies import describe_route, routes_embed
+from bot.render.feed_replies import describe_route, routes_embed
 
 ZWSP = "\u200b"
 

@@ -14,12 +14,12 @@ import pytest
 from discord.http import Route
 
 from bot.alerts import Alert
-from bot.channel_kinds import MANAGE_WEBHOOKS, ChannelInfo, ChannelKind
 from bot.config import KindOptions
-from bot.discord_sink import DiscordSink
-from bot.kind_delivery import KindDeliverer
-from bot.planning import Action, StoryChange, post
-from bot.sinks import DeliveryError
+from bot.routes.planning import Action, StoryChange, post
+from bot.send.channel_kinds import MANAGE_WEBHOOKS, ChannelInfo, ChannelKind
+from bot.send.discord_sink import DiscordSink
+from bot.send.kind_delivery import KindDeliverer
+from bot.send.sinks import DeliveryError
 from bot.store import Delivery, DeliveryState, Store
 from bot.store.webhooks import WebhookStore
 from tests.storyfiles import parsed_file

@@ -12,11 +12,11 @@ import sys
 import pytest
 
 PURE_RENDERING = (
-    "bot.text",
-    "bot.embeds",
-    "bot.news_pages",
+    "bot.render.text",
+    "bot.render.embeds",
+    "bot.render.news_pages",
     "bot.status",
-    "bot.feed_replies",
+    "bot.render.feed_replies",
     "bot.digest.render",
     "bot.digest.replies",
 )
@@ -43,10 +43,12 @@ def test_config_needs_only_low_level_helpers() -> None:
         "bot.redact",
         "bot.timezones",
         # on_unpublish and backfill are the planner's own enums; the planner is pure and knows only the story model.
-        "bot.planning",
+        "bot.routes.planning",
         # channels[].include_words, max_age, style...: the pure route rules, parsed where routing reads them.
-        "bot.route_rules",
-        "bot.story",
+        "bot.routes.route_rules",
+        "bot.stories.story",
+        "bot.routes",
+        "bot.stories",
         "bot.digest",
         "bot.digest.spec",
         "bot.digest.schedule",
@@ -56,13 +58,15 @@ def test_config_needs_only_low_level_helpers() -> None:
 
 
 def test_parse_workers_import_neither_the_store_nor_discord() -> None:
-    # The first index spawns parse workers that import bot.file_reader: each library it pulls costs RAM per worker.
-    pulled = {m.split(".")[0] for m in imported_by("bot.file_reader")}
+    # The first index spawns parse workers that import bot.stories.file_reader: each library costs RAM per worker.
+    pulled = {m.split(".")[0] for m in imported_by("bot.stories.file_reader")}
     assert not pulled & {"sqlalchemy", "alembic", "psycopg", "discord", "aiohttp", "apscheduler"}
-    assert {m for m in imported_by("bot.file_reader") if m.startswith("bot.")} <= {
-        "bot.file_reader",
-        "bot.parser",
-        "bot.scan_items",
-        "bot.story",
-        "bot.text",
+    assert {m for m in imported_by("bot.stories.file_reader") if m.startswith("bot.")} <= {
+        "bot.stories",
+        "bot.render",
+        "bot.stories.file_reader",
+        "bot.stories.parser",
+        "bot.stories.scan_items",
+        "bot.stories.story",
+        "bot.render.text",
     }

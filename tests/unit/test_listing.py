@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.listing import abbreviate, more_text, summarize_list
+from bot.render.listing import abbreviate, more_text, summarize_list
 
 
 def test_short_lists_are_shown_whole() -> None:

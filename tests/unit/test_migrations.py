@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from bot.planning import make_planner
+from bot.routes.planning import make_planner
 from bot.search_service import SearchRequest, search_stories
 from bot.store import DeliveryState, Store, migrate
 from bot.store.digests import DigestStore

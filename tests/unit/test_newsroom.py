@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.planning import make_planner, post
+from bot.routes.planning import make_planner, post
 from bot.store import DeliveryState
 from bot.store.newsroom import NewsroomStore
 from tests.storyfiles import parsed_file

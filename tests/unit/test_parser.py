@@ -1,5 +1,5 @@
 # ruff: noqa: E501
-"""Unit tests for bot.parser: story files into Story objects, and the errors bad files give."""
+"""Unit tests for bot.stories.parser: story files into Story objects, and the errors bad files give."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.parser import StoryError, is_story_path, parse_story_text
-from bot.story import Image, Provider, RelatedStory, Secured, Story, canonical_url
+from bot.stories.parser import StoryError, is_story_path, parse_story_text
+from bot.stories.story import Image, Provider, RelatedStory, Secured, Story, canonical_url
 
 SEED_PATH = Path("/work/shared/seed/000_d2d88bae02f7df0a.txt")
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.parser import parse_story_text
-from bot.planning import Action, ActionKind, OnUnpublish, StoryBefore, StoryChange, plan_actions, post, unpublish
-from bot.story import Story
+from bot.routes.planning import Action, ActionKind, OnUnpublish, StoryBefore, StoryChange, plan_actions, post, unpublish
+from bot.stories.parser import parse_story_text
+from bot.stories.story import Story
 from tests.storyfiles import story_text
 
 LIVE = StoryBefore(published=True, present=True, fingerprint="fp1")

@@ -13,11 +13,11 @@ import pytest
 from bot.alerts import Alerter
 from bot.config import parse_config
 from bot.pipeline import Pipeline
-from bot.planning import OnUnpublish
-from bot.scanner import Scanner
+from bot.routes.planning import OnUnpublish
 from bot.status import collect, render_embed, render_text
 from bot.store import Store
 from bot.store.newsroom import NewsroomStore
+from bot.stories.scanner import Scanner
 from tests.storyfiles import story_text
 
 UNCLOSED = "---\ntitle: Half copied\nexcerpt: "  # a slow copy caught before the closing '---'
@@ -39,7 +39,7 @@ def folder(tmp_path: Path) -> Path:
 
 def reported(scanner: Scanner, caplog: pytest.LogCaptureFixture, name: str = "x.md") -> list[str]:
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="bot.scanner"):
+    with caplog.at_level(logging.WARNING, logger="bot.stories.scanner"):
         result = scanner.process_paths([name])
     logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Rejected story file")]
     assert len(logged) == len(result.rejected), "every report is both logged and handed to the alerter"

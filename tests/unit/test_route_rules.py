@@ -13,13 +13,13 @@ from sqlalchemy import text
 
 from bot.config import ConfigError, parse_config
 from bot.options import OptionError
-from bot.planning import make_planner
-from bot.route_rules import ORDER, RouteRules, RuleContext, Style, explain, parse_rules
-from bot.routing import RouteTable
+from bot.routes.planning import make_planner
+from bot.routes.route_rules import ORDER, RouteRules, RuleContext, Style, explain, parse_rules
+from bot.routes.routing import RouteTable
 from bot.store import Store
 from bot.store.newsroom import NewsroomStore, StoredRoute
 from bot.store.records import DeliveryState
-from bot.story import Provider, Story
+from bot.stories.story import Provider, Story
 from tests.storyfiles import parsed_file
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -271,7 +271,7 @@ def _settle_all(store: Store) -> None:
 
 
 def test_feed_list_shows_every_rule_and_explain_names_the_rule() -> None:
-    from bot.feed_replies import describe_route, explain_embed
+    from bot.render.feed_replies import describe_route, explain_embed
 
     capped = route(topics=["AI"], exclude_words=["crypto"], max_age="48h", daily_cap=20, style="compact")
     assert describe_route(capped) == (
@@ -309,7 +309,7 @@ def test_newsdesk_explain_prints_each_config_route(tmp_path: Path, capsys: pytes
 
 
 def test_styles_shape_the_message() -> None:
-    from bot.embeds import build_story_message
+    from bot.render.embeds import build_story_message
 
     s = story(web_url="https://news.example/a", images=())
     compact = build_story_message(s, style="compact", color=0x5865F2)["embeds"][0]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.config import parse_config
-from bot.embeds import build_story_message
-from bot.routing import RouteTable, wanted_by
+from bot.render.embeds import build_story_message
+from bot.routes.routing import RouteTable, wanted_by
 from bot.store.newsroom import NewsroomStore, StoredRoute
-from bot.story import Story
+from bot.stories.story import Story
 
 GUILD = 10
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.planning import OnUnpublish
-from bot.scanner import Scanner
+from bot.routes.planning import OnUnpublish
 from bot.store import Store
+from bot.stories.scanner import Scanner
 from tests.storyfiles import story_text, write_story
 
 CHANNELS = [7]

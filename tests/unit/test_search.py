@@ -13,10 +13,9 @@ import pytest
 
 import bot.search_service
 import bot.store.search_queries
-from bot import news_pages
-from bot.embeds import EMBED_TOTAL_LIMIT, embed_length
-from bot.parser import parse_story_text
-from bot.planning import make_planner
+from bot.render import news_pages
+from bot.render.embeds import EMBED_TOTAL_LIMIT, embed_length
+from bot.routes.planning import make_planner
 from bot.search_service import (
     SearchRequest,
     SearchService,
@@ -28,6 +27,7 @@ from bot.search_service import (
 )
 from bot.store import FileParsed, FileRemoved, Store
 from bot.store.search_queries import fts_match
+from bot.stories.parser import parse_story_text
 from cogs.news import _respond
 from cogs.news._views import ResultsView
 from tests.storyfiles import story_text

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import bot.store.search_queries
-from bot.planning import make_planner
+from bot.routes.planning import make_planner
 from bot.search_service import SearchRequest, SearchService
 from bot.store import Store
 from tests.pgserver import PostgresServer

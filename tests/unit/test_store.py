@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.parser import parse_story_text
-from bot.planning import make_planner
+from bot.routes.planning import make_planner
 from bot.search_service import SearchRequest, search_stories
 from bot.store import DeliveryState, FileParsed, FileRemoved, ScanItem, Store
 from bot.store.search_queries import fts_match
+from bot.stories.parser import parse_story_text
 from tests.storyfiles import story_text
 
 CHANNELS = [7, 8]

@@ -1,4 +1,4 @@
-"""The text hygiene every message builder shares (``bot.text``)."""
+"""The text hygiene every message builder shares (``bot.render.text``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.text import (
+from bot.render.text import (
     as_utc,
     clean_block,
     clean_line,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.watcher import watch_folder
+from bot.stories.watcher import watch_folder
 from tests.storyfiles import story_text, write_story
 
 BACKENDS = [pytest.param(True, id="inotify"), pytest.param(False, id="watchfiles")]
@@ -162,7 +162,7 @@ async def test_burst_of_files_arrives_in_few_batches(inotify_watched: tuple[Path
 
 @linux_only
 async def test_writer_that_keeps_the_file_open_is_handed_over_after_going_quiet(tmp_path: Path) -> None:
-    from bot.inotify_watcher import InotifyWatch
+    from bot.stories.inotify_watcher import InotifyWatch
 
     recorder, stop = Recorder(tmp_path), asyncio.Event()
     watch = InotifyWatch(tmp_path.resolve(), quiet_ms=30, max_open_quiet_s=0.3)  # noqa: ASYNC240  a local tmp dir
@@ -230,7 +230,7 @@ async def test_watch_limit_falls_back_to_watchfiles(
 
 @linux_only
 def test_files_open_for_writing_sees_writers_not_readers(tmp_path: Path) -> None:
-    from bot.inotify_watcher import files_open_for_writing
+    from bot.stories.inotify_watcher import files_open_for_writing
 
     written, read = tmp_path / "written.md", tmp_path / "read.md"
     read.write_text("done", encoding="utf-8")

@@ -1,5 +1,5 @@
 """Which channels a story goes to, how its post looks and which roles it pings: config routes plus routes and
-topic roles that admins manage from Discord. Every decision goes through ``bot.route_rules.explain``."""
+topic roles that admins manage from Discord. Every decision goes through ``bot.routes.route_rules.explain``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 from bot.config import ChannelRoute
 from bot.options import OptionError
-from bot.planning import OnUnpublish, PostsSince, RouteChoice
-from bot.route_rules import RouteRules, RuleContext, Style, Verdict, explain, heat_pings, parse_rules
+from bot.routes.planning import OnUnpublish, PostsSince, RouteChoice
+from bot.routes.route_rules import RouteRules, RuleContext, Style, Verdict, explain, heat_pings, parse_rules
 from bot.store.newsroom import NewsroomStore
-from bot.story import Story
+from bot.stories.story import Story
 
 log = logging.getLogger(__name__)
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.embeds import (
+from bot.render.embeds import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
     TITLE_LIMIT,
     build_story_message,
     is_valid_url,
 )
+from bot.render.text import clean_line, discord_timestamp, escape_link_url, escape_markdown, truncate
 from bot.search_service import Hit, SearchPage, SearchRequest, page_offset
-from bot.story import Story
-from bot.text import clean_line, discord_timestamp, escape_link_url, escape_markdown, truncate
+from bot.stories.story import Story
 
 EMBED_COLOR = 0x2B6CB0
 CHOICE_LIMIT = 100  # an autocomplete choice's name and value

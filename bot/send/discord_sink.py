@@ -12,10 +12,10 @@ import aiohttp
 import discord
 from discord.http import HTTPClient, Route
 
-from bot.channel_check import ChannelVerdict, judge, missing_channel, permissions_in
-from bot.channel_kinds import ChannelInfo
 from bot.cluster.fairshare import TokenBucket
-from bot.sinks import DeliveryError
+from bot.send.channel_check import ChannelVerdict, judge, missing_channel, permissions_in
+from bot.send.channel_kinds import ChannelInfo
+from bot.send.sinks import DeliveryError
 
 Webhook = tuple[int, str]  # (id, token); the token is a secret: never log it
 
@@ -25,7 +25,7 @@ class DiscordSink:
     5xx itself; what still fails is classified for the send queue as retryable or not.
 
     The channel check also remembers what it learned about each channel (its kind, a forum's tags, the bot's
-    permissions) for ``bot/kind_delivery.py``."""
+    permissions) for ``bot/send/kind_delivery.py``."""
 
     def __init__(self, http: HTTPClient, *, timeout: float, bucket: TokenBucket | None = None) -> None:
         self._http = http

@@ -1,4 +1,4 @@
-"""Story files: front matter extraction, YAML loading and validation into :class:`bot.story.Story`."""
+"""Story files: front matter extraction, YAML loading and validation into :class:`bot.stories.story.Story`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from bot.story import Image, Provider, RelatedStory, Secured, Story, canonical_url
-from bot.text import as_utc
+from bot.render.text import as_utc
+from bot.stories.story import Image, Provider, RelatedStory, Secured, Story, canonical_url
 
 try:
     _Loader: type = yaml.CSafeLoader

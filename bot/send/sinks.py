@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TextIO
 
-from bot.console import channel_label, format_delete, format_post, terminal_width
+from bot.render.console import channel_label, format_delete, format_post, terminal_width
 
 TitleLookup = Callable[[int, int], str | None]
 

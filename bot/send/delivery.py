@@ -10,12 +10,12 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from bot.deliverer import Deliverer, PlainDeliverer
-from bot.embeds import DEFAULT_COLOR, build_story_message, payload_hash
-from bot.sinks import DeliveryError, Sink
+from bot.render.embeds import DEFAULT_COLOR, build_story_message, payload_hash
+from bot.send.deliverer import Deliverer, PlainDeliverer
+from bot.send.sinks import DeliveryError, Sink
 from bot.store import Delivery, DeliveryState, Store
 from bot.store.schema import PENDING_STATES
-from bot.story import Story
+from bot.stories.story import Story
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class ChannelQueue:
         embargo: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        # How posts reach the channel (its kind: text, announcement, forum; webhooks): bot/kind_delivery.py.
+        # How posts reach the channel (its kind: text, announcement, forum; webhooks): bot/send/kind_delivery.py.
         self._deliverer = deliverer or PlainDeliverer(sink)
         self._embargo = embargo
         self._clock = clock

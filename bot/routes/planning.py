@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from bot.story import Story
+from bot.stories.story import Story
 
 
 class OnUnpublish(StrEnum):
@@ -90,7 +90,7 @@ class RouteChoice:
 
 @runtime_checkable
 class Router(Protocol):
-    """Routing with rules (``bot.routing.RouteTable``)."""
+    """Routing with rules (``bot.routes.routing.RouteTable``)."""
 
     def choose(self, story: Story, posts_since: PostsSince | None) -> RouteChoice: ...
     def on_unpublish_for(self, channel_id: int) -> OnUnpublish | None: ...

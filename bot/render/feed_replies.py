@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.embeds import FIELD_VALUE_LIMIT
-from bot.text import clean_line, truncate
+from bot.render.embeds import FIELD_VALUE_LIMIT
+from bot.render.text import clean_line, truncate
 
 if TYPE_CHECKING:
     from bot.config import ChannelRoute
-    from bot.route_rules import Verdict
+    from bot.routes.route_rules import Verdict
 
 ROUTES_LIMIT = 4000  # an embed description holds 4096
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.file_reader import read_file, read_job
-from bot.parser import is_story_name
-from bot.planning import ChannelsFor, OnUnpublish, Router, make_planner
+from bot.routes.planning import ChannelsFor, OnUnpublish, Router, make_planner
 from bot.store import FileFailed, ScanItem, Store
 from bot.store.store import ApplyResult
+from bot.stories.file_reader import read_file, read_job
+from bot.stories.parser import is_story_name
 
 log = logging.getLogger(__name__)
 

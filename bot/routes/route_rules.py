@@ -17,8 +17,8 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.options import OptionError, parse_duration
-from bot.planning import OnUnpublish
-from bot.story import Story
+from bot.routes.planning import OnUnpublish
+from bot.stories.story import Story
 from bot.timezones import parse_timezone
 
 # The order rules are checked in; the first that stops a story is its reason. Cheap, content-only rules first;

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
-from bot.parser import is_story_path
+from bot.stories.parser import is_story_path
 
 if sys.platform == "linux":
-    from bot.inotify_watcher import InotifyUnavailable, InotifyWatch
+    from bot.stories.inotify_watcher import InotifyUnavailable, InotifyWatch
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ async def watch_folder(
     scans; ``""`` stands for the whole folder) until ``stop_event`` is set.
 
     On Linux, inotify hands a file over as soon as its writer closes it or renames it into place; ``step_ms``
-    is then only the quiet time for files modified but not closed (see ``bot.inotify_watcher``). Elsewhere, or
+    is then only the quiet time for files modified but not closed (see ``bot.stories.inotify_watcher``). Elsewhere, or
     when inotify is unavailable (``use_inotify=False``, no watches left), watchfiles waits for ``step_ms`` of
     quiet before handing over a batch, and ``max_batch_ms`` caps how long a steady stream of writes is grouped.
     A watcher failure is logged and the watch restarted: the periodic rescan covers anything missed in between.

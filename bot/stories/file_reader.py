@@ -7,8 +7,8 @@ import hashlib
 import json
 import os
 
-from bot.parser import StoryError, parse_story_text
-from bot.scan_items import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem
+from bot.stories.parser import StoryError, parse_story_text
+from bot.stories.scan_items import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem
 
 
 def read_file(root: str, rel: str, state: FileState | None, max_bytes: int, force: bool) -> ScanItem | None:

@@ -15,8 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.story import Image, Provider, RelatedStory, Story
-from bot.text import (
+from bot.render.text import (
     ELLIPSIS,
     as_utc,
     clean_block,
@@ -26,6 +25,7 @@ from bot.text import (
     escape_markdown,
     truncate,
 )
+from bot.stories.story import Image, Provider, RelatedStory, Story
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -49,7 +49,7 @@ RELATED_PROVIDER_LIMIT = 64
 TOPIC_SEPARATOR = " · "
 BUTTON_STYLE_LINK = 5
 DEFAULT_COLOR = 0x2B6CB0
-STYLES = ("full", "compact", "link")  # a route's ``style`` (bot.route_rules.Style)
+STYLES = ("full", "compact", "link")  # a route's ``style`` (bot.routes.route_rules.Style)
 
 _HOST_LABEL = re.compile(r"^[^\W_](?:[\w-]*[^\W_])?$")
 

@@ -1,13 +1,13 @@
 """How the send queue reaches its channel: the ``Deliverer`` interface, and the plain one for sinks without
-channel kinds (the console). Discord's channel kinds are in ``bot/kind_delivery.py``."""
+channel kinds (the console). Discord's channel kinds are in ``bot/send/kind_delivery.py``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.channel_kinds import Placement
-from bot.sinks import Sink
+from bot.send.channel_kinds import Placement
+from bot.send.sinks import Sink
 from bot.store import Delivery
 
 

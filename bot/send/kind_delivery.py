@@ -1,6 +1,6 @@
 """One delivery strategy per channel kind: how a ledger row's post, edit and delete reach Discord.
 
-The send queue (``bot/delivery.py``) decides *what* to do and records it; a ``Deliverer`` decides *how*, from the
+The send queue (``bot/send/delivery.py``) decides *what* to do and records it; a ``Deliverer`` decides *how*, from the
 channel's kind (learned by the channel check) and the route's options:
 
 - text/announcement channels: a plain message (with a nonce), optionally through the channel's Newsdesk webhook
@@ -24,7 +24,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.alerts import Alert
-from bot.channel_kinds import (
+from bot.config import KindOptions
+from bot.send.channel_kinds import (
     MANAGE_CHANNELS,
     MANAGE_WEBHOOKS,
     WEBHOOK_NAME,
@@ -38,10 +39,9 @@ from bot.channel_kinds import (
     thread_name,
     webhook_identity,
 )
-from bot.config import KindOptions
-from bot.deliverer import Posted
-from bot.discord_sink import DiscordSink, Webhook
-from bot.sinks import DeliveryError
+from bot.send.deliverer import Posted
+from bot.send.discord_sink import DiscordSink, Webhook
+from bot.send.sinks import DeliveryError
 from bot.store import Delivery
 from bot.store.webhooks import WebhookStore
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from inotify_simple import INotify, flags
 
-from bot.parser import is_story_path
+from bot.stories.parser import is_story_path
 
 log = logging.getLogger(__name__)
 

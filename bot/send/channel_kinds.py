@@ -1,7 +1,7 @@
 """Channel kinds: what a story becomes in each kind of channel, as pure data (no Discord client here).
 
 A route's kind comes from the channel's type, which the start-up channel check reads from Discord, plus the
-route's options (``publish``, ``thread``, ``webhook``, ``create_tags``). ``bot/kind_delivery.py`` turns these
+route's options (``publish``, ``thread``, ``webhook``, ``create_tags``). ``bot/send/kind_delivery.py`` turns these
 bodies into requests through the sink.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.story import Story
-from bot.text import clean_line, neutralize_mentions, truncate
+from bot.render.text import clean_line, neutralize_mentions, truncate
+from bot.stories.story import Story
 
 MANAGE_CHANNELS = 1 << 4
 MANAGE_WEBHOOKS = 1 << 29

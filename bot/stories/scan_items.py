@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.story import Story
+from bot.stories.story import Story
 
 
 @dataclass(frozen=True, slots=True)
