@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 
-from bot.cluster.fairshare import TokenBucket, fair_share
+from bot.cluster.fairshare import TokenBucket, fair_burst, fair_share
 from bot.cluster.locks import POLL_SECONDS, Role, RoleLocks, libpq_dsn, wanted_roles
 from bot.cluster.membership import Membership
 from bot.cluster.single import ProcessLock, hold_sqlite
@@ -68,7 +68,7 @@ async def _run_holding(config: Config, token: str) -> int:
         loop.add_signal_handler(sig, stop.set)
     heartbeat = asyncio.create_task(beat_forever(store, config.heartbeat_seconds), name="heartbeat")
     locks = role_locks(config, shards) if token else None
-    bucket = TokenBucket(fair_share(1)) if token else None
+    bucket = TokenBucket(fair_share(1), burst_for=fair_burst) if token else None
     membership = Membership(ClusterStore(store), shards, every=config.heartbeat_seconds, locks=locks, bucket=bucket)
     if metrics is not None:
         metrics.follow(roles=membership.role_names)
