@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from bot.digest.spec import DigestSpec, specs_from_config
+from bot.metrics_config import MetricsConfig, parse_metrics
 from bot.options import OptionError
 from bot.redact import mask_password
 from bot.routes.planning import BackfillMode, OnUnpublish
@@ -140,6 +141,7 @@ class Config:
     digests: tuple[DigestSpec, ...] = ()
     providers: Mapping[str, str] = field(default_factory=dict)  # provider domain → avatar URL for webhook posts
     topic_colors: Mapping[str, int] = field(default_factory=dict)  # casefolded topic -> embed colour
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
     def routes_for(self, topics: tuple[str, ...], quality: int | None) -> list[ChannelRoute]:
         return [route for route in self.channels if route.matches(topics, quality)]
@@ -205,22 +207,8 @@ def _normalise(path: Path) -> Path:
 def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     env = {} if env is None else env
     root = _mapping(raw, "(top level)")
-    _known(
-        root,
-        "",
-        {
-            "articles",
-            "storage",
-            "discord",
-            "channels",
-            "log_level",
-            "digests",
-            "scheduler",
-            "alerts",
-            "providers",
-            "topic_colors",
-        },
-    )
+    sections = "articles storage discord channels log_level digests scheduler alerts providers topic_colors metrics"
+    _known(root, "", set(sections.split()))
     articles = _mapping(root.get("articles") or {}, "articles")
     _known(articles, "articles.", set(ArticlesConfig.__slots__))
     storage = _mapping(root.get("storage") or {}, "storage")
@@ -296,6 +284,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
         digests=digests,
         providers=_providers(root.get("providers")),
         topic_colors=_topic_colors(root.get("topic_colors")),
+        metrics=_metrics(root.get("metrics")),
     )
 
 
@@ -339,6 +328,13 @@ def with_shards(config: Config, shard_count: int | None, shard_ids: str | None) 
         ids_option="--shard-ids" if shard_ids is not None else "discord.shard_ids",
     )
     return replace(config, discord=replace(config.discord, shard_count=plan.shard_count, shard_ids=plan.shard_ids))
+
+
+def _metrics(raw: Any) -> MetricsConfig:
+    try:
+        return parse_metrics(raw)
+    except OptionError as exc:
+        raise ConfigError(exc.option, exc.explain()) from None
 
 
 def _topic_colors(raw: Any) -> dict[str, int]:

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.config import Config
 from bot.render.listing import summarize_list
@@ -27,6 +27,9 @@ from bot.store.store import ApplyResult, DeliveryKey
 from bot.stories.scanner import Progress, Scanner, ScanReport
 from bot.stories.story import Story
 from bot.stories.watcher import watch_folder
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +52,10 @@ class Pipeline:
         retry_base: float = 1.0,
         shards: ShardPlan | None = None,
         guilds: GuildDirectory | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
+        self.metrics = metrics  # None: metrics are off
         # Which channels this process sends to: those of its shards' guilds (all of them when unsharded).
         self.shards = shards or ShardPlan()
         self.guilds = guilds or GuildDirectory()
@@ -140,6 +145,8 @@ class Pipeline:
             upcoming = await self.db(self.store.next_release, now)
             self._tasks.append(asyncio.create_task(self._release_forever(upcoming), name="embargo-release"))
         self._enqueue(pending, rearm=False)
+        if self.metrics is not None:
+            self.metrics.follow(indexed=self._count_indexed, queues=self.queue_depths)
         if watch:
             self._tasks += [
                 asyncio.create_task(
@@ -311,6 +318,7 @@ class Pipeline:
                     gate=self._gate,
                     deliverer=self._deliverer,
                     embargo=self._embargo,
+                    metrics=self.metrics,
                 )
                 self._queues[channel_id] = queue
                 queue.start()
@@ -319,3 +327,15 @@ class Pipeline:
     def queue_stats(self) -> Sequence[tuple[int, int, int, int]]:
         """(channel, backlog, sent, failed) per send queue."""
         return [(q.channel_id, q.backlog, q.sent, q.failed) for q in self._queues.values()]
+
+    def queue_depths(self) -> dict[str, int]:
+        """Queued deliveries per shard of this process (``all`` when unsharded), for the queue-depth gauge."""
+        depths = {str(n): 0 for n in self.shards.shard_ids} if self.shards.sharded else {"all": 0}
+        for q in self._queues.values():
+            guild = self.channel_guild(q.channel_id)
+            shard = str(self.shards.shard_of(guild or 0)) if self.shards.sharded else "all"
+            depths[shard] = depths.get(shard, 0) + q.backlog
+        return depths
+
+    async def _count_indexed(self) -> int:
+        return (await self.store.run_concurrent(self.store.counts))["stories"]

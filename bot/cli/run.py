@@ -8,11 +8,13 @@ import os
 import signal
 import sys
 
-from bot.cluster.fairshare import TokenBucket, fair_share
+from bot.cluster.fairshare import TokenBucket, fair_burst, fair_share
 from bot.cluster.locks import POLL_SECONDS, Role, RoleLocks, libpq_dsn, wanted_roles
 from bot.cluster.membership import Membership
 from bot.cluster.single import ProcessLock, hold_sqlite
 from bot.config import Config
+from bot.metrics import Metrics
+from bot.metrics_server import serve_metrics
 from bot.pipeline import Pipeline
 from bot.redact import mask_password
 from bot.send.sinks import ConsoleSink
@@ -42,12 +44,23 @@ async def _run_holding(config: Config, token: str) -> int:
     from bot.heartbeat import beat_forever, mark_stopped
 
     store = Store.open(config.storage_url)
+    metrics = Metrics() if config.metrics.enabled else None  # this process's registry, handed to what reports
+    try:
+        server = await serve_metrics(metrics, store, host=config.metrics.host, port=config.metrics.port)
+    except Exception:
+        store.close()
+        raise
     newsroom = NewsroomStore(store)
     # Console mode prints every channel's posts; only Discord mode serves just its shards' guilds.
     shards = config.discord.shards if token else ShardPlan()
     # Built once here and shared: the bot, its cogs and the pipeline all use this one NewsroomStore.
     pipeline = Pipeline(
-        config, store, newsroom=newsroom, shards=shards, guilds=guild_directory(config, store, newsroom)
+        config,
+        store,
+        newsroom=newsroom,
+        shards=shards,
+        guilds=guild_directory(config, store, newsroom),
+        metrics=metrics,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -55,8 +68,10 @@ async def _run_holding(config: Config, token: str) -> int:
         loop.add_signal_handler(sig, stop.set)
     heartbeat = asyncio.create_task(beat_forever(store, config.heartbeat_seconds), name="heartbeat")
     locks = role_locks(config, shards) if token else None
-    bucket = TokenBucket(fair_share(1)) if token else None
+    bucket = TokenBucket(fair_share(1), burst_for=fair_burst) if token else None
     membership = Membership(ClusterStore(store), shards, every=config.heartbeat_seconds, locks=locks, bucket=bucket)
+    if metrics is not None:
+        metrics.follow(roles=membership.role_names)
     background = [heartbeat, asyncio.create_task(membership.run(), name="cluster-heartbeat")]
     if locks is not None:
         background.append(asyncio.create_task(locks.run(), name="role-locks"))
@@ -78,6 +93,8 @@ async def _run_holding(config: Config, token: str) -> int:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        if server is not None:
+            await server.stop()
         membership.leave()
         mark_stopped(store)
         store.close()
@@ -161,7 +178,7 @@ async def _run_discord(
     newsroom = pipeline.newsroom
     async with make_bot(config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler) as bot:
         # One sink on the bot's HTTP client, built before start: the feed, the digests and the alerts share it.
-        sink = DiscordSink(bot.http, timeout=config.discord.request_timeout, bucket=bucket)
+        sink = DiscordSink(bot.http, timeout=config.discord.request_timeout, bucket=bucket, metrics=pipeline.metrics)
         alerter = Alerter(
             newsroom,
             sink.send_alert,

@@ -60,6 +60,12 @@ class Membership:
             self._every,
         )
 
+    def role_names(self) -> tuple[list[str], list[str]]:
+        """(wanted, held) as the metrics name them: ``shard:0``, ``ingest``."""
+        member = self.snapshot(time.time())
+        names = [f"shard:{n}" for n in member.shards_held] + (["ingest"] if member.ingest else [])
+        return [f"shard:{n}" for n in self._shards.shard_ids] + ["ingest"], names
+
     def beat_once(self) -> int:
         """Write our row; returns how many members are live (ourselves included)."""
         now = time.time()

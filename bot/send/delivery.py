@@ -8,7 +8,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.render.embeds import DEFAULT_COLOR, build_story_message, payload_hash
 from bot.send.deliverer import Deliverer, PlainDeliverer
@@ -16,6 +16,9 @@ from bot.send.sinks import DeliveryError, Sink
 from bot.store import Delivery, DeliveryState, Store
 from bot.store.schema import PENDING_STATES
 from bot.stories.story import Story
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +80,9 @@ class ChannelQueue:
         deliverer: Deliverer | None = None,
         embargo: bool = False,
         clock: Callable[[], float] = time.time,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics  # None: metrics are off
         # How posts reach the channel (its kind: text, announcement, forum; webhooks): bot/send/kind_delivery.py.
         self._deliverer = deliverer or PlainDeliverer(sink)
         self._embargo = embargo
@@ -182,9 +187,11 @@ class ChannelQueue:
                 webhook_id=None,
                 crossposted=None,
             )
+            self._count("deleted")
             return
         if not d.story.published:
             await self._db(self._store.settle, d, DeliveryState.CANCELLED)
+            self._count("cancelled")
             return
         if d.message_id is None and self._embargo and self._held(d.story):
             # Queued before its time (a change event, a resend): it stays pending; the release timer queues it again.
@@ -212,13 +219,19 @@ class ChannelQueue:
                 attempts=0,
                 last_error=None,
             )
+            self._count("sent", d)
             self._deliverer.follow_up(d, posted)
         elif digest != d.payload_hash:
             await self._deliverer.edit(d, payload)
             log.info("Channel %s: edited message %s ('%s')", self.channel_id, d.message_id, d.story.title)
             await self._db(self._store.settle, d, DeliveryState.SENT, payload_hash=digest, attempts=0, last_error=None)
+            self._count("edited")
         else:
             await self._db(self._store.settle, d, DeliveryState.SENT)
+
+    def _count(self, outcome: str, posted: Delivery | None = None) -> None:
+        if self._metrics is not None:
+            self._metrics.on_delivery(outcome, changed_at=None if posted is None else _latency_start(posted))
 
     def _held(self, story: Story) -> bool:
         return story.published_at is not None and story.published_at.timestamp() > self._clock()
@@ -236,6 +249,7 @@ class ChannelQueue:
             await self._db(
                 self._store.settle, d, DeliveryState.GONE, message_id=None, thread_id=None, last_error=exc.reason
             )
+            self._count("gone")
             return
         log.error(
             "Channel %s: could not %s '%s': %s (HTTP %s); other stories and channels carry on",
@@ -246,4 +260,13 @@ class ChannelQueue:
             exc.status,
         )
         await self._db(self._store.settle, d, DeliveryState.FAILED, last_error=exc.reason)
+        self._count("failed")
         self._observer.delivery_failed(self.channel_id, exc.status, exc.reason)
+
+
+def _latency_start(d: Delivery) -> float | None:
+    """When the post became due: the file's mtime, or an embargoed story's release time if that came later."""
+    released = d.story.published_at.timestamp() if d.story.published_at is not None else None
+    if d.changed_at is None or released is None:
+        return d.changed_at
+    return max(d.changed_at, released) if released <= time.time() else d.changed_at

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -16,6 +16,9 @@ from bot.cluster.fairshare import TokenBucket
 from bot.send.channel_check import ChannelVerdict, judge, missing_channel, permissions_in
 from bot.send.channel_kinds import ChannelInfo
 from bot.send.sinks import DeliveryError
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 Webhook = tuple[int, str]  # (id, token); the token is a secret: never log it
 
@@ -27,8 +30,11 @@ class DiscordSink:
     The channel check also remembers what it learned about each channel (its kind, a forum's tags, the bot's
     permissions) for ``bot/send/kind_delivery.py``."""
 
-    def __init__(self, http: HTTPClient, *, timeout: float, bucket: TokenBucket | None = None) -> None:
+    def __init__(
+        self, http: HTTPClient, *, timeout: float, bucket: TokenBucket | None = None, metrics: Metrics | None = None
+    ) -> None:
         self._http = http
+        self._metrics = metrics  # None: metrics are off
         # This process's share of the bot's global limit, when it runs in a cluster (bot/cluster/fairshare.py).
         self._bucket = bucket
         self._timeout = timeout
@@ -157,6 +163,14 @@ class DiscordSink:
         return dataclasses.replace(judge(channel, roles, member), guild_id=int(guild_id))
 
     async def _call(self, route: Route, **kwargs: Any) -> Any:
+        try:
+            return await self._classified(route, **kwargs)
+        except DeliveryError as exc:
+            if self._metrics is not None:
+                self._metrics.on_discord_status(exc.status)
+            raise
+
+    async def _classified(self, route: Route, **kwargs: Any) -> Any:
         if self._bucket is not None:
             await self._bucket.acquire()
         try:

@@ -26,6 +26,7 @@ class Delivery:
     story: Story
     thread_id: int | None = None
     webhook_id: int | None = None
+    changed_at: float | None = None  # the story file's mtime (epoch seconds), for the file→post latency metric
 
 
 class DeliveryState(StrEnum):

@@ -349,8 +349,9 @@ class Store:
     def delivery(self, key: DeliveryKey) -> Delivery | None:
         with self.engine.connect() as conn:
             r = conn.execute(
-                select(deliveries, stories.c.data)
+                select(deliveries, stories.c.data, files.c.mtime_ns)
                 .join(stories, stories.c.id == deliveries.c.story_id)
+                .outerjoin(files, files.c.path == stories.c.path)  # the file's mtime: where post latency starts
                 .where(deliveries.c.story_id == key[0], deliveries.c.channel_id == key[1])
             ).first()
         if r is None:
@@ -367,6 +368,7 @@ class Store:
             story=Story.from_dict(json.loads(r.data)),
             thread_id=r.thread_id,
             webhook_id=r.webhook_id,
+            changed_at=None if r.mtime_ns is None else r.mtime_ns / 1e9,
         )
 
     def settle(self, d: Delivery, state: DeliveryState, **values: object) -> None:

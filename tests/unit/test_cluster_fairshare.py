@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cluster.fairshare import GLOBAL_LIMIT, TokenBucket, fair_share
+from bot.cluster.fairshare import GLOBAL_LIMIT, TokenBucket, fair_burst, fair_share
 
 
 @pytest.mark.parametrize("members", [1, 2, 3, 7])
@@ -52,3 +52,18 @@ async def test_the_discord_sink_takes_a_token_before_every_call() -> None:
         await sink.post(CHANNEL, {"content": "x"}, nonce="n")
     # The five posts used the whole burst: the next call would have to wait a fifth of a second.
     assert bucket.delay() == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("members", [1, 2, 3, 5])
+def test_no_second_of_the_cluster_goes_over_the_global_limit_with_the_fair_burst(members: int) -> None:
+    # Discord counts per second: the worst second sees every member's full burst and then a second of its refill.
+    now = [0.0]
+    buckets = [TokenBucket(fair_share(members), burst_for=fair_burst, clock=lambda: now[0]) for _ in range(members)]
+    in_first_second = 0
+    for bucket in buckets:
+        waits = [bucket.delay() for _ in range(200)]
+        in_first_second += sum(1 for w in waits if w < 1.0)
+    assert in_first_second <= GLOBAL_LIMIT
+    # The fair burst survives the heartbeat's re-sizing.
+    buckets[0].set_rate(fair_share(members + 1))
+    assert buckets[0].burst == pytest.approx(fair_burst(fair_share(members + 1)))

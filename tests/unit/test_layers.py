@@ -54,6 +54,8 @@ def test_config_needs_only_low_level_helpers() -> None:
         "bot.digest.schedule",
         # discord.shard_count/shard_ids are checked by the shard plan, which is pure (no imports of ours).
         "bot.sharding",
+        # metrics.port/host: the pure settings module beside the metrics server (imports only bot.options).
+        "bot.metrics_config",
     }
 
 
