@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from bot.store import catalog
 from bot.store.backends import Backend, backend_of
 from bot.story import Story
 
@@ -38,7 +39,12 @@ QUERY_WINDOW = 200
 PREFIX_WINDOW = 100
 MIN_PREFIX = 4
 _QUOTED = re.compile(r'"([^"]*)"')
-_DATE_ORDER = "s.published_at DESC, s.id DESC"
+# Pages list the dated stories newest first, then the undated ones (on both backends). Each part is its own
+# statement walking an index in order, so a page is a seek from a neighbouring row's key, never an OFFSET scan.
+_DATED = "s.published_at IS NOT NULL"
+_UNDATED = "s.published_at IS NULL"
+_DATED_ORDER = ("s.published_at DESC, s.id DESC", "s.published_at, s.id")
+_UNDATED_ORDER = ("s.id DESC", "s.id")
 # Embargo: a story dated after ``until`` is not out yet. COALESCE keeps undated stories, and keeps the term from
 # being used as an index range, so every plan below stays the walk it was tuned as; the term is checked on the
 # walk's index entries (published_at is in both listing indexes).
@@ -67,6 +73,18 @@ class Plan:
     params: dict[str, Any] = field(default_factory=dict)
     # A first page of a big topic is found sooner by probing each newest story's tags than by listing the topic.
     first_page_where: tuple[str, ...] = ()
+
+
+SortKey = tuple[float | None, int]  # (published_at, id) of a row in the page order
+
+
+@dataclass(frozen=True, slots=True)
+class Seek:
+    """Where a page starts: the rows after ``key`` in page order (the next page), or with ``backward`` the rows
+    before it (the previous page); ``key`` None with ``backward``: the last rows (the last page)."""
+
+    key: SortKey | None
+    backward: bool = False
 
 
 def query_words(query: str) -> list[str]:
@@ -165,11 +183,71 @@ def count(conn: Connection, p: Plan, cap: int) -> int:
     return _run(conn, sql, {**p.params, "cap": cap + 1}).scalar() or 0
 
 
-def page_ids(conn: Connection, p: Plan, limit: int, offset: int) -> list[int]:
-    """Ids of one page, newest first."""
-    where = p.first_page_where if p.first_page_where and offset == 0 else p.where
-    sql = f"SELECT s.id FROM {p.source} WHERE {' AND '.join(where)} ORDER BY {_DATE_ORDER} LIMIT :limit OFFSET :offset"
-    return [row[0] for row in _run(conn, sql, {**p.params, "limit": limit, "offset": offset})]
+def page_rows(conn: Connection, p: Plan, limit: int, *, offset: int = 0, seek: Seek | None = None) -> list[SortKey]:
+    """(published_at, id) of one page's rows, in page order: from ``seek``; else from the ``offset``-th row (the
+    first page, or a page reached without a neighbour's key, such as a page number typed in)."""
+    if seek is None:
+        if offset:
+            return _offset_rows(conn, p, limit, offset)
+        newest = _part(conn, p, limit, dated=True, first=True)
+        return newest + (_part(conn, p, limit - len(newest), dated=False) if len(newest) < limit else [])
+    key = seek.key
+    rows: list[SortKey] = []
+    if seek.backward:
+        # From the end (or an undated key) back through the undated part, then on into the dated part.
+        if key is None or key[0] is None:
+            rows, key = _part(conn, p, limit, dated=False, key=key, backward=True), None
+        if len(rows) < limit:
+            rows += _part(conn, p, limit - len(rows), dated=True, key=key, backward=True)
+        return rows[::-1]
+    if key is None or key[0] is not None:
+        rows, key = _part(conn, p, limit, dated=True, key=key), None
+    if len(rows) < limit:
+        rows += _part(conn, p, limit - len(rows), dated=False, key=key)
+    return rows
+
+
+def _offset_rows(conn: Connection, p: Plan, limit: int, offset: int) -> list[SortKey]:
+    rows = _part(conn, p, limit, dated=True, offset=offset)
+    if len(rows) == limit:
+        return rows
+    # The page reaches into the undated part: how far depends on how many dated rows there are (at most offset).
+    if rows:
+        skip = 0
+    else:
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {p.source} WHERE {' AND '.join((*p.where, _DATED))} LIMIT :cap) c"
+        skip = offset - (_run(conn, sql, {**p.params, "cap": offset}).scalar() or 0)
+    return rows + _part(conn, p, limit - len(rows), dated=False, offset=skip)
+
+
+def _part(
+    conn: Connection,
+    p: Plan,
+    limit: int,
+    *,
+    dated: bool,
+    key: SortKey | None = None,
+    backward: bool = False,
+    offset: int = 0,
+    first: bool = False,
+) -> list[SortKey]:
+    """Rows of the dated or the undated part, in page order (reversed with ``backward``), past ``key`` if given."""
+    params = {**p.params, "limit": limit, "offset": offset}
+    where = [*(p.first_page_where if first and p.first_page_where else p.where), _DATED if dated else _UNDATED]
+    if key is not None:
+        params["sp"], params["si"] = key
+        if not dated:
+            where.append("s.id > :si" if backward else "s.id < :si")
+        elif backward:
+            where += ["s.published_at >= :sp", "(s.published_at > :sp OR s.id > :si)"]
+        else:
+            # The range term walks the index from the key; the second one settles ties on the date by id.
+            where += ["s.published_at <= :sp", "(s.published_at < :sp OR s.id < :si)"]
+    order = (_DATED_ORDER if dated else _UNDATED_ORDER)[backward]
+    sql = f"SELECT s.published_at, s.id FROM {p.source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :limit"
+    if offset:
+        sql += " OFFSET :offset"
+    return [(row[0], row[1]) for row in _run(conn, sql, params)] if limit > 0 else []
 
 
 def ranked_ids(
@@ -258,16 +336,6 @@ def provider_counts(conn: Connection, until: float | None = None) -> list[tuple[
     return [(row[0], row[1]) for row in _run(conn, sql, params)]
 
 
-def data_version(conn: Connection, now: float | None = None) -> tuple[Any, ...]:
-    """Changes whenever a story is added, changed or withdrawn: every such write sets ``updated_at``; with
-    ``now``, also when a story's date arrives (the count of future-dated stories: a short range of their index)."""
-    sql = "SELECT (SELECT max(updated_at) FROM stories), (SELECT max(id) FROM stories)"
-    if now is None:
-        return tuple(_run(conn, sql).one())
-    sql += ", (SELECT count(*) FROM stories WHERE published_at > :now)"
-    return tuple(_run(conn, sql, {"now": now}).one())
-
-
 class SearchQueries:
     """The statements above on one connection, for one search: what ``Store.searching()`` hands out, so no
     connection leaves the store."""
@@ -281,8 +349,8 @@ class SearchQueries:
     def count(self, p: Plan, cap: int) -> int:
         return count(self._conn, p, cap)
 
-    def page_ids(self, p: Plan, limit: int, offset: int) -> list[int]:
-        return page_ids(self._conn, p, limit, offset)
+    def page_rows(self, p: Plan, limit: int, *, offset: int = 0, seek: Seek | None = None) -> list[SortKey]:
+        return page_rows(self._conn, p, limit, offset=offset, seek=seek)
 
     def ranked_ids(self, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = ()) -> tuple[list[int], int]:
         return ranked_ids(self._conn, flt, window, prefix_words=prefix_words)
@@ -296,5 +364,8 @@ class SearchQueries:
     def provider_counts(self, until: float | None = None) -> list[tuple[str, int]]:
         return provider_counts(self._conn, until)
 
-    def data_version(self, now: float | None = None) -> tuple[Any, ...]:
-        return data_version(self._conn, now)
+    def catalog_version(self, until: float | None = None) -> tuple[Any, ...]:
+        return catalog.version(self._conn, until)
+
+    def catalog_rows(self, until: float | None = None) -> catalog.CatalogRows:
+        return catalog.read(self._conn, until)

@@ -31,6 +31,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from bot.planning import Action, Planner, StoryBefore, StoryChange
 from bot.store import ledger, migrate
 from bot.store.backends import Backend, backend_for
+from bot.store.catalog import CatalogDelta
 from bot.store.digest_tables import JOBS_TABLE
 from bot.store.errors import StorageError
 from bot.store.records import (
@@ -181,10 +182,11 @@ class Store:
         result = ApplyResult()
         now = time.time()
         changes: list[StoryChange] = []
+        catalog = CatalogDelta()
         parsed = [i for i in items if isinstance(i, FileParsed)]
         with self.engine.begin() as conn:
             if parsed:
-                self._apply_parsed(conn, parsed, now, changes, result)
+                self._apply_parsed(conn, parsed, now, changes, result, catalog)
             touched = [i for i in items if isinstance(i, FileTouched)]
             if touched:
                 conn.execute(
@@ -200,7 +202,8 @@ class Store:
                     key = conn.scalar(select(files.c.story_key).where(files.c.path == item.path))
                     conn.execute(delete(files).where(files.c.path == item.path))
                     if key:
-                        self._detach(conn, key, item.path, changes, result)
+                        self._detach(conn, key, item.path, changes, result, catalog)
+            catalog.write(conn)
             if changes:
                 # Only the ledger's deliveries table is written from here on, so planning after all the story
                 # writes of the batch records the same as planning story by story would.
@@ -214,6 +217,7 @@ class Store:
         now: float,
         changes: list[StoryChange],
         result: ApplyResult,
+        catalog: CatalogDelta,
     ) -> None:
         """Bulk path: a first index writes hundreds of thousands of rows, so each table gets one executemany."""
         result.parsed += len(items)
@@ -225,7 +229,16 @@ class Store:
             r.key: r
             for r in _select_in(
                 conn,
-                select(stories.c.key, stories.c.id, stories.c.published, stories.c.present, stories.c.fingerprint),
+                # Locked (PostgreSQL): a concurrent batch editing the same story waits, then sees this one's result,
+                # so the catalog deltas below start from the committed state.
+                select(
+                    stories.c.key,
+                    stories.c.id,
+                    stories.c.published,
+                    stories.c.present,
+                    stories.c.fingerprint,
+                    stories.c.provider,
+                ).with_for_update(),
                 stories.c.key,
                 list(latest),
             )
@@ -239,6 +252,7 @@ class Store:
             ids.update((r.key, r.id) for r in rows)
         existing = [i for key, i in latest.items() if key in old]
         if existing:
+            self._uncount(conn, [old[i.story.key] for i in existing], catalog)
             conn.execute(_UPDATE_STORY, [_story_values(i, now) | {"sid": ids[i.story.key]} for i in existing])
             stale = [{"sid": ids[i.story.key]} for i in existing]
             conn.execute(_DELETE_TOPICS, stale)
@@ -246,12 +260,13 @@ class Store:
         self._index(conn, [(ids[key], i.story) for key, i in latest.items()])
 
         for key, item in latest.items():
+            catalog.add_story(item.story, +1)
             row = old.get(key)
             before = StoryBefore(bool(row.published), bool(row.present), row.fingerprint) if row else None
             changes.append(StoryChange(ids[key], before, item.story, item.fingerprint))
         for path, previous_key in previous:
             if previous_key and previous_key not in latest:
-                self._detach(conn, previous_key, path, changes, result)
+                self._detach(conn, previous_key, path, changes, result, catalog)
 
     def _index(self, conn: Connection, entries: list[tuple[int, Story]]) -> None:
         topic_rows = [
@@ -269,7 +284,25 @@ class Store:
             ],
         )
 
-    def _detach(self, conn: Connection, key: str, path: str, changes: list[StoryChange], result: ApplyResult) -> None:
+    def _uncount(self, conn: Connection, rows: list[Any], catalog: CatalogDelta) -> None:
+        """Take the stories' current state (rows of id, published, present, provider) out of the catalog."""
+        live = {r.id: r for r in rows if r.published and r.present}
+        tags: dict[int, list[tuple[str, str]]] = {i: [] for i in live}
+        query = select(story_topics.c.story_id, story_topics.c.norm, story_topics.c.topic)
+        for story_id, norm, topic in _select_in(conn, query, story_topics.c.story_id, list(live)):
+            tags[story_id].append((norm, topic))
+        for story_id, r in live.items():
+            catalog.add(True, r.provider, tags[story_id], -1)
+
+    def _detach(
+        self,
+        conn: Connection,
+        key: str,
+        path: str,
+        changes: list[StoryChange],
+        result: ApplyResult,
+        catalog: CatalogDelta,
+    ) -> None:
         """``path`` no longer defines story ``key``: fall back to another file with it, or retire the story."""
         other = conn.scalar(
             select(files.c.path)
@@ -281,12 +314,13 @@ class Store:
             result.reparse.append(other)
             return
         row = conn.execute(
-            select(stories.c.id, stories.c.published, stories.c.present, stories.c.fingerprint).where(
-                stories.c.key == key
-            )
+            select(stories.c.id, stories.c.published, stories.c.present, stories.c.fingerprint, stories.c.provider)
+            .where(stories.c.key == key)
+            .with_for_update()
         ).first()
         if row is None or not row.present:
             return
+        self._uncount(conn, [row], catalog)
         conn.execute(update(stories).where(stories.c.id == row.id).values(present=False, updated_at=time.time()))
         conn.execute(delete(story_topics).where(story_topics.c.story_id == row.id))
         self.backend.search_remove(conn, [row.id])
