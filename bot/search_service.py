@@ -278,12 +278,11 @@ class SearchService:
         q: sql.SearchQueries, plan: sql.Plan, request: SearchRequest, page: int, total: int, per_page: int
     ) -> list[sql.SortKey]:
         seek = request.seek if page == request.page and page > 1 else None
-        limit = per_page
-        if seek is not None and seek.key is None:
-            limit = total - page_offset(page, per_page)  # the last page holds the remainder
-        if seek is not None and 0 < limit <= per_page:
-            keys = q.page_rows(plan, limit, seek=seek)
-            if len(keys) == limit:
+        # What the page holds: all of a page but the last, which holds the remainder.
+        expected = min(per_page, total - page_offset(page, per_page))
+        if seek is not None and expected > 0:
+            keys = q.page_rows(plan, per_page if seek.key is not None else expected, seek=seek)
+            if len(keys) == expected:
                 return keys
             # The archive changed since the neighbouring page was read: find the page by its number instead.
         return q.page_rows(plan, per_page, offset=page_offset(page, per_page))
