@@ -31,6 +31,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +44,12 @@ from bot.parser import parse_story_text  # noqa: E402
 from bot.planning import make_planner  # noqa: E402
 from bot.search_service import SearchPage, SearchRequest, SearchService, page_request  # noqa: E402
 from bot.store import FileParsed, Store  # noqa: E402
+from bot.story import Story  # noqa: E402
 
 TARGET_MS = 20.0
 OUT = ROOT / "bench" / "out"
 BATCH = 2000
+TEMPLATES = 50_000
 # Words members might type: common ones (matching most stories), topic-ish and rarer ones, partial last words.
 WORDS = tuple(
     "the and battery sensor network satellite launch budget survey parser privacy clinic storage protocol experts "  # noqa: SIM905
@@ -56,35 +60,41 @@ PARTIALS = ("batt", "sens", "satel", "proto", "clim", "secur", "maint", "surv")
 HOSTILE = ('"unbalanced', "NEAR(a b", "a OR", "*", "title:x", "((", "😀 " * 50, "x" * 500, "AND OR NOT")
 
 
-def parsed(i: int) -> FileParsed:
-    """Story ``i`` as the scanner would hand it to the store (the same parser, JSON and hashes)."""
-    text = generate_story_text(i)
-    rel = f"{i % 100:02d}/story-{i:07d}.md"
-    raw = text.encode()
-    story = parse_story_text(text, rel)
+def parsed_template(t: int) -> Story:
+    return parse_story_text(generate_story_text(t), f"t{t}.md")
+
+
+def parsed(i: int, template: Story) -> FileParsed:
+    """Story ``i`` as the scanner would hand it to the store (the same JSON and hashes): the parsed generated
+    story ``i % TEMPLATES`` as the file of story ``i`` (its own URL, hence key, and a date a few minutes on).
+
+    Parsing YAML costs ~1 ms a story: a million would take most of an hour here, so each generated story stands
+    for COUNT / TEMPLATES files; words, topics and providers keep the generator's frequencies.
+    """
+    variant = i // TEMPLATES
+    when = template.published_at + timedelta(minutes=7 * variant) if template.published_at else None
+    url = f"https://news{i % 50}.example/{when.year if when else 2026}/{i}/story-{i}"
+    story = replace(template, key=url, web_url=url, published_at=when)
     data_json = json.dumps(story.to_dict(), sort_keys=True, ensure_ascii=False)
     fingerprint = hashlib.sha256(data_json.encode()).hexdigest()
-    return FileParsed(rel, 1, len(raw), hashlib.sha256(raw).hexdigest(), story, data_json, fingerprint)
-
-
-def parsed_batch(bounds: tuple[int, int]) -> list[FileParsed]:
-    return [parsed(i) for i in range(*bounds)]
+    return FileParsed(f"{i % 100:02d}/story-{i:07d}.md", 1, len(data_json), fingerprint, story, data_json, fingerprint)
 
 
 def load(url: str, count: int) -> None:
-    """Index ``count`` stories through ``Store.apply`` in batches; two processes parse while this one writes."""
+    """Index ``count`` stories through ``Store.apply`` (the scanner's batch path) in batches."""
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        templates = pool.map(parsed_template, range(min(count, TEMPLATES)), chunksize=500)
+    print(f"parsed {len(templates)} generated stories in {time.perf_counter() - started:.0f}s", file=sys.stderr)
     store = Store.open(url)
     planner = make_planner(lambda story: [], announce=False, on_unpublish="delete")
-    started = time.perf_counter()
     try:
-        batches = [(start, min(count, start + BATCH)) for start in range(0, count, BATCH)]
-        with multiprocessing.get_context("fork").Pool(2) as pool:
-            for n, items in enumerate(pool.imap(parsed_batch, batches), start=1):
-                store.apply(items, planner)
-                if n % 50 == 0:
-                    done = n * BATCH
-                    rate = done / (time.perf_counter() - started)
-                    print(f"  loaded {done} stories ({rate:.0f}/s)", file=sys.stderr)
+        for start in range(0, count, BATCH):
+            stop = min(count, start + BATCH)
+            store.apply([parsed(i, templates[i % TEMPLATES]) for i in range(start, stop)], planner)
+            if stop % (50 * BATCH) == 0:
+                rate = stop / (time.perf_counter() - started)
+                print(f"  loaded {stop} stories ({rate:.0f}/s)", file=sys.stderr)
     finally:
         store.close()
     print(f"loaded {count} stories in {time.perf_counter() - started:.0f}s", file=sys.stderr)
