@@ -20,6 +20,7 @@ from sqlalchemy import Connection, text
 
 from bot.store import catalog
 from bot.store.backends import Backend, backend_of
+from bot.store.backends.sqlite_rank import DocFrequencies
 from bot.story import Story
 
 # What FTS5's unicode61 tokenizer keeps as a word: letters and digits; "_" separates, as in "a_b".
@@ -251,7 +252,12 @@ def _part(
 
 
 def ranked_ids(
-    conn: Connection, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = ()
+    conn: Connection,
+    flt: StoryFilter,
+    window: int,
+    *,
+    prefix_words: Sequence[str] = (),
+    freq: DocFrequencies | None = None,
 ) -> tuple[list[int], int]:
     """Every story matching ``flt`` (which has full text), best first, and ``window`` if it cut the matches (or 0).
 
@@ -263,7 +269,7 @@ def ranked_ids(
     b = backend_of(conn)
     words = _QUOTED.findall(flt.match or "")
     prefix = bool(flt.match and flt.match.endswith("*"))
-    rows = b.search_window(conn, words, prefix, flt.topics, flt.providers, window + 1)
+    rows = b.search_window(conn, words, prefix, flt.topics, flt.providers, window + 1, freq)
     if prefix:  # the score is the title
         rank = {row[0]: -_title_hits(row[1], prefix_words or words) for row in rows[:window]}
     else:
@@ -340,8 +346,9 @@ class SearchQueries:
     """The statements above on one connection, for one search: what ``Store.searching()`` hands out, so no
     connection leaves the store."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, freq: DocFrequencies | None = None) -> None:
         self._conn = conn
+        self._freq = freq
 
     def plan(self, flt: StoryFilter) -> Plan:
         return plan(self._conn, flt)
@@ -353,7 +360,7 @@ class SearchQueries:
         return page_rows(self._conn, p, limit, offset=offset, seek=seek)
 
     def ranked_ids(self, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = ()) -> tuple[list[int], int]:
-        return ranked_ids(self._conn, flt, window, prefix_words=prefix_words)
+        return ranked_ids(self._conn, flt, window, prefix_words=prefix_words, freq=self._freq)
 
     def load_published(self, ids: Iterable[int], until: float | None = None) -> dict[int, Story]:
         return load_published(self._conn, ids, until)

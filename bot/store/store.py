@@ -31,6 +31,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from bot.planning import Action, Planner, StoryBefore, StoryChange
 from bot.store import ledger, migrate
 from bot.store.backends import Backend, backend_for
+from bot.store.backends.sqlite_rank import DocFrequencies
 from bot.store.catalog import CatalogDelta
 from bot.store.digest_tables import JOBS_TABLE
 from bot.store.errors import StorageError
@@ -85,6 +86,8 @@ class Store:
         # Commands, search, alerts and digests are short and must not wait behind a scan of a large folder;
         # WAL lets them read beside it.
         self._concurrent = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="newsdesk-store-side")
+        # Search's word counts (SQLite's ranking window), kept between searches.
+        self._doc_freq = DocFrequencies()
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the store's serial thread, after everything handed in before it."""
@@ -130,7 +133,7 @@ class Store:
     def searching(self) -> Iterator[SearchQueries]:
         """One connection for the few statements of one search."""
         with self.engine.connect() as conn:
-            yield SearchQueries(conn)
+            yield SearchQueries(conn, self._doc_freq)
 
     def close(self) -> None:
         """Wait for work handed to the store's threads, then close the database."""

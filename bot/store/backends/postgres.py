@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import URL
 
 from bot.store.backends import SearchRow, UpsertInsert
+from bot.store.backends.sqlite_rank import DocFrequencies
 
 # Any constant; processes opening the same database at once take turns migrating it.
 MIGRATION_LOCK_KEY = 0x6E657773  # "news"
@@ -82,6 +83,7 @@ class PostgresBackend:
         topics: Sequence[str],
         providers: Sequence[str],
         n: int,
+        freq: DocFrequencies | None = None,
     ) -> list[tuple[int, Any]]:
         # Words hold only letters and digits, so quoting each one as a lexeme leaves no tsquery syntax in user text.
         params: dict[str, Any] = {"q": " & ".join(f"'{w}'" for w in words) + (":*" if prefix else ""), "n": n}
