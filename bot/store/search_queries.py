@@ -162,6 +162,10 @@ def plan(conn: Connection, flt: StoryFilter) -> Plan:
     )
     if _tagged_count(conn, topics, params) <= SMALL_TOPIC:
         # A rare topic: look up its few stories and sort them, rather than scan the date index for them.
+        if b.name == "postgresql":
+            # As an array of ids: PostgreSQL would otherwise hash-join the topic's rows against every story.
+            by_ids = (f"s.id = ANY(ARRAY(SELECT story_id FROM story_topics WHERE {topics}))",)
+            return Plan("stories AS s", by_ids + live + others, "stories AS s", by_ids + live + others, params)
         return Plan(by_topic, live + others, by_topic, live + others, params)
     # A big topic: newest first along the date index, probing a list of the topic's ids. Counting it alone is
     # cheaper from the topic's side.
@@ -234,7 +238,9 @@ def _part(
 ) -> list[SortKey]:
     """Rows of the dated or the undated part, in page order (reversed with ``backward``), past ``key`` if given."""
     params = {**p.params, "limit": limit, "offset": offset}
-    where = [*(p.first_page_where if first and p.first_page_where else p.where), _DATED if dated else _UNDATED]
+    # A seek starts the walk at the neighbour's row, so probing each story's tags stays as cheap as on a first page.
+    probe = (first or key is not None) and p.first_page_where
+    where = [*(p.first_page_where if probe else p.where), _DATED if dated else _UNDATED]
     if key is not None:
         params["sp"], params["si"] = key
         if not dated:
