@@ -21,7 +21,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     select,
     update,
 )
@@ -248,7 +247,7 @@ class Store:
         }
         fresh = [i for key, i in latest.items() if key not in old]
         if fresh:
-            conn.execute(insert(stories), [_story_values(i, now) | {"first_seen": now} for i in fresh])
+            self.backend.bulk_insert(conn, stories, [_story_values(i, now) | {"first_seen": now} for i in fresh])
         ids = {key: r.id for key, r in old.items()}
         if fresh:
             rows = _select_in(conn, select(stories.c.key, stories.c.id), stories.c.key, [i.story.key for i in fresh])
@@ -278,7 +277,7 @@ class Store:
             for t in story.topics
         ]
         if topic_rows:
-            conn.execute(insert(story_topics), topic_rows)
+            self.backend.bulk_insert(conn, story_topics, topic_rows)
         self.backend.search_add(
             conn,
             [

@@ -66,10 +66,21 @@ class PostgresBackend:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
             conn.commit()
 
+    def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        # COPY, in the batch's transaction: psycopg's executemany costs the client ~0.1 ms a row, COPY a few µs.
+        if not rows:
+            return
+        columns = list(rows[0])
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+
     def search_add(self, conn: Connection, rows: Sequence[SearchRow]) -> None:
         if rows:
             keys = ("story_id", "title", "excerpt", "provider", "topics")
-            conn.execute(_search.insert(), [dict(zip(keys, row, strict=True)) for row in rows])
+            self.bulk_insert(conn, _search, [dict(zip(keys, row, strict=True)) for row in rows])
 
     def search_remove(self, conn: Connection, story_ids: Sequence[int]) -> None:
         if story_ids:

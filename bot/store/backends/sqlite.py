@@ -45,6 +45,10 @@ class SqliteBackend:
         # One process per SQLite file; the file's own write lock serialises anything else.
         return no_lock()
 
+    def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            conn.execute(table.insert(), list(rows))
+
     def search_add(self, conn: Connection, rows: Sequence[SearchRow]) -> None:
         # One executemany with positional rows: the first index of a large folder writes hundreds of thousands.
         conn.exec_driver_sql(
