@@ -6,7 +6,8 @@ newest matches is read without ``rank``, and scored with bm25's formula and inpu
 weights, each row's token count (``stories_fts_docsize``), the average (FTS5's averages record) and the IDF from
 each word's number of matching rows, which ``DocFrequencies`` keeps between searches, counted again once the
 index has grown or shrunk by more than 1%. So scores equal ``rank``'s, or (after less than 1% of change) differ in
-the IDF by a negligible amount.
+the IDF by a negligible amount. A query of one word needs no count at all: its IDF is a common factor of every
+score, so its scores are ``rank``'s divided by it, in the same order.
 
 Used for plain words only (ASCII letters and digits, no word start, no topic or provider column filter); any
 other query uses FTS5's ``rank``.
@@ -99,11 +100,13 @@ def window(conn: Connection, match: str, words: Sequence[str], n: int, freq: Doc
     nrow, *totals = varints(averages or b"")
     avgdl = sum(totals) / nrow
     lowered = [w.lower() for w in words]
-    idf = []
-    for word in lowered:
-        hits = freq.get(conn, word, nrow)
-        value = math.log((nrow - hits + 0.5) / (hits + 0.5))
-        idf.append(value if value > 0.0 else 1e-6)
+    idf = [1.0] * len(lowered)
+    if len(set(lowered)) > 1:
+        # With one word the IDF is a common factor of every score, so the order needs no count of its rows.
+        for i, word in enumerate(lowered):
+            hits = freq.get(conn, word, nrow)
+            value = math.log((nrow - hits + 0.5) / (hits + 0.5))
+            idf[i] = value if value > 0.0 else 1e-6
     ids = ",".join(str(int(row[0])) for row in rows)
     docsize = conn.exec_driver_sql(f"SELECT id, sz FROM stories_fts_docsize WHERE id IN ({ids})")
     # Sizes under 128 tokens are one byte each: the usual case needs no decoding.
