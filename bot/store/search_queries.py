@@ -160,11 +160,13 @@ def plan(conn: Connection, flt: StoryFilter) -> Plan:
         f"(SELECT DISTINCT story_id FROM story_topics WHERE {topics}) AS t {b.ordered_join} stories AS s "
         "ON s.id = t.story_id"
     )
+    # PostgreSQL reads the topic's ids as an array, then each story by id (stopping at a count's cap): joined, it
+    # would first hash or de-duplicate every row of the topic.
+    by_ids = (f"s.id = ANY(ARRAY(SELECT story_id FROM story_topics WHERE {topics}))",)
+    postgres = b.name == "postgresql"
     if _tagged_count(conn, topics, params) <= SMALL_TOPIC:
         # A rare topic: look up its few stories and sort them, rather than scan the date index for them.
-        if b.name == "postgresql":
-            # As an array of ids: PostgreSQL would otherwise hash-join the topic's rows against every story.
-            by_ids = (f"s.id = ANY(ARRAY(SELECT story_id FROM story_topics WHERE {topics}))",)
+        if postgres:
             return Plan("stories AS s", by_ids + live + others, "stories AS s", by_ids + live + others, params)
         return Plan(by_topic, live + others, by_topic, live + others, params)
     # A big topic: newest first along the date index, probing a list of the topic's ids. Counting it alone is
@@ -173,6 +175,8 @@ def plan(conn: Connection, flt: StoryFilter) -> Plan:
     first = (*live, _tag_probe(params, flt.topics), *others)
     if others:
         return Plan("stories AS s", where, "stories AS s", where, params, first)
+    if postgres:
+        return Plan("stories AS s", where, "stories AS s", by_ids + live, params, first)
     return Plan("stories AS s", where, by_topic, live, params, first)
 
 
