@@ -36,6 +36,8 @@ class SearchRequest:
     days: int | None = None
     page: int = 1
     limit: int = PER_PAGE
+    # How to reach ``page`` without an OFFSET scan: from a neighbouring page's edge, or back from the end.
+    seek: sql.Seek | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,9 @@ class SearchPage:
     page: int
     pages: int
     suggestions: tuple[str, ...] = ()  # closest topics, when nothing was found
+    # Sort keys of the page's first and last rows (newest-first listings only): where its neighbours start.
+    first_key: sql.SortKey | None = None
+    last_key: sql.SortKey | None = None
 
     @property
     def stories(self) -> list[Story]:
@@ -79,6 +84,25 @@ def page_offset(page: int, per_page: int) -> int:
 def count_cap(page: int, per_page: int) -> int:
     """How far to count for ``page``: far enough to show the page counter, never the whole archive."""
     return page_offset(page, per_page) + COUNT_AHEAD
+
+
+def page_request(page: SearchPage, target: int) -> SearchRequest:
+    """The request for page ``target`` seen from ``page`` (the /news buttons): the next and previous pages seek
+    from this page's edge rows, the last page (when the count is exact) back from the end, the first from the
+    start. Any other page goes by number. A relevance-ranked query ranks its whole (capped) set per page anyway.
+    """
+    if target == page.page:
+        return page.request  # the same page again ("Back to results")
+    request = replace(page.request, page=max(1, target), seek=None)
+    if page.request.query or target <= 1:
+        return request
+    if target == page.page + 1 and page.last_key is not None:
+        return replace(request, seek=sql.Seek(page.last_key))
+    if target == page.page - 1 and page.first_key is not None:
+        return replace(request, seek=sql.Seek(page.first_key, backward=True))
+    if target == page.pages and not page.capped:
+        return replace(request, seek=sql.Seek(None, backward=True))
+    return request
 
 
 # -- the catalog of topics and providers ---------------------------------------------------------------------
@@ -154,14 +178,15 @@ class SearchService:
             return self._catalog
 
     def refresh(self, *, force: bool = False) -> bool:
-        """Rebuild the catalog if stories changed since it was built (and it is older than ``refresh_every``)."""
+        """Read the catalog again if its counts changed since (and it is older than ``refresh_every``): the store
+        keeps the counts up to date batch by batch, so this reads a few hundred rows, never the stories."""
         current = self._catalog
         if current is None and not force:
             return False  # nobody has asked yet; the first use builds it
         if current is not None and not force and time.monotonic() - current.built_at < self._refresh_every:
             return False
         with self.store.searching() as q:
-            version = q.data_version(self._until())
+            version = q.catalog_version(self._until())
         if current is not None and not force and version == current.version:
             return False
         with self._lock:
@@ -172,9 +197,9 @@ class SearchService:
         started = time.perf_counter()
         with self.store.searching() as q:
             until = self._until()
-            version = q.data_version(until)
-            topic_rows = q.topic_counts(until)
-            provider_rows = q.provider_counts(until)
+            version = q.catalog_version(until)
+            rows = q.catalog_rows(until)
+        topic_rows, provider_rows = rows.topics, rows.providers
         topics = sorted((Entry(name, norm, n) for norm, name, n in topic_rows), key=lambda e: (-e.count, e.norm))
         # Spellings that differ only in case are one provider, shown as its most used spelling.
         merged: dict[str, list[tuple[int, str]]] = {}
@@ -216,6 +241,7 @@ class SearchService:
     def search(self, request: SearchRequest) -> SearchPage:
         per_page = max(1, request.limit)
         total, capped, window, page, ids = 0, False, 0, 1, []
+        keys: list[sql.SortKey] = []
         found: dict[int, Story] = {}
         flt = self._filter(request)
         if flt is not None:
@@ -238,12 +264,28 @@ class SearchService:
                     counted = q.count(plan, cap) if known is None else known
                     total, capped = (counted, False) if known is not None else (min(counted, cap), counted > cap)
                     page = clamp_page(request.page, page_count(total, per_page))
-                    ids = q.page_ids(plan, per_page, page_offset(page, per_page)) if total else []
+                    keys = self._page_keys(q, plan, request, page, total, per_page) if total else []
+                    ids = [key[1] for key in keys]
                 found = q.load_published(ids, flt.until)
         hits = tuple(Hit(i, found[i]) for i in ids if i in found)
         hint = request.topic or request.query
         suggestions = tuple(self.closest_topics(hint)) if hint and not hits else ()
-        return SearchPage(request, hits, total, capped, window, page, page_count(total, per_page), suggestions)
+        edges = (keys[0], keys[-1]) if keys else (None, None)
+        return SearchPage(request, hits, total, capped, window, page, page_count(total, per_page), suggestions, *edges)
+
+    @staticmethod
+    def _page_keys(
+        q: sql.SearchQueries, plan: sql.Plan, request: SearchRequest, page: int, total: int, per_page: int
+    ) -> list[sql.SortKey]:
+        seek = request.seek if page == request.page and page > 1 else None
+        # What the page holds: all of a page but the last, which holds the remainder.
+        expected = min(per_page, total - page_offset(page, per_page))
+        if seek is not None and expected > 0:
+            keys = q.page_rows(plan, per_page if seek.key is not None else expected, seek=seek)
+            if len(keys) == expected:
+                return keys
+            # The archive changed since the neighbouring page was read: find the page by its number instead.
+        return q.page_rows(plan, per_page, offset=page_offset(page, per_page))
 
     def _known_total(self, flt: sql.StoryFilter) -> int | None:
         """The catalog's count when the filter is exactly one known topic or provider (what autocomplete shows)."""

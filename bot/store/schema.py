@@ -74,6 +74,18 @@ story_topics = Table(
     Index("ix_story_topics_norm", "norm", "story_id"),
 )
 
+# The autocomplete catalog: published stories per topic (name = norm) and per provider (exact name), kept up to
+# date by each batch's deltas (``bot/store/catalog.py``); one ``version`` row counts the batches that changed it.
+catalog_counts = Table(
+    "catalog_counts",
+    metadata,
+    Column("kind", String, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("spelling", Text, nullable=False),
+    Column("n", Integer, nullable=False),
+    PrimaryKeyConstraint("kind", "name"),
+)
+
 # The delivery ledger: one row per (story, channel). ``state`` is what still has to happen:
 # post/edit/delete are pending actions, sent/deleted/failed/cancelled are settled.
 deliveries = Table(

@@ -18,7 +18,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from bot.store import catalog
 from bot.store.backends import Backend, backend_of
+from bot.store.backends.sqlite_rank import DocFrequencies
 from bot.stories.story import Story
 
 # What FTS5's unicode61 tokenizer keeps as a word: letters and digits; "_" separates, as in "a_b".
@@ -38,7 +40,12 @@ QUERY_WINDOW = 200
 PREFIX_WINDOW = 100
 MIN_PREFIX = 4
 _QUOTED = re.compile(r'"([^"]*)"')
-_DATE_ORDER = "s.published_at DESC, s.id DESC"
+# Pages list the dated stories newest first, then the undated ones (on both backends). Each part is its own
+# statement walking an index in order, so a page is a seek from a neighbouring row's key, never an OFFSET scan.
+_DATED = "s.published_at IS NOT NULL"
+_UNDATED = "s.published_at IS NULL"
+_DATED_ORDER = ("s.published_at DESC, s.id DESC", "s.published_at, s.id")
+_UNDATED_ORDER = ("s.id DESC", "s.id")
 # Embargo: a story dated after ``until`` is not out yet. COALESCE keeps undated stories, and keeps the term from
 # being used as an index range, so every plan below stays the walk it was tuned as; the term is checked on the
 # walk's index entries (published_at is in both listing indexes).
@@ -67,6 +74,18 @@ class Plan:
     params: dict[str, Any] = field(default_factory=dict)
     # A first page of a big topic is found sooner by probing each newest story's tags than by listing the topic.
     first_page_where: tuple[str, ...] = ()
+
+
+SortKey = tuple[float | None, int]  # (published_at, id) of a row in the page order
+
+
+@dataclass(frozen=True, slots=True)
+class Seek:
+    """Where a page starts: the rows after ``key`` in page order (the next page), or with ``backward`` the rows
+    before it (the previous page); ``key`` None with ``backward``: the last rows (the last page)."""
+
+    key: SortKey | None
+    backward: bool = False
 
 
 def query_words(query: str) -> list[str]:
@@ -141,8 +160,14 @@ def plan(conn: Connection, flt: StoryFilter) -> Plan:
         f"(SELECT DISTINCT story_id FROM story_topics WHERE {topics}) AS t {b.ordered_join} stories AS s "
         "ON s.id = t.story_id"
     )
+    # PostgreSQL reads the topic's ids as an array, then each story by id (stopping at a count's cap): joined, it
+    # would first hash or de-duplicate every row of the topic.
+    by_ids = (f"s.id = ANY(ARRAY(SELECT story_id FROM story_topics WHERE {topics}))",)
+    postgres = b.name == "postgresql"
     if _tagged_count(conn, topics, params) <= SMALL_TOPIC:
         # A rare topic: look up its few stories and sort them, rather than scan the date index for them.
+        if postgres:
+            return Plan("stories AS s", by_ids + live + others, "stories AS s", by_ids + live + others, params)
         return Plan(by_topic, live + others, by_topic, live + others, params)
     # A big topic: newest first along the date index, probing a list of the topic's ids. Counting it alone is
     # cheaper from the topic's side.
@@ -150,6 +175,8 @@ def plan(conn: Connection, flt: StoryFilter) -> Plan:
     first = (*live, _tag_probe(params, flt.topics), *others)
     if others:
         return Plan("stories AS s", where, "stories AS s", where, params, first)
+    if postgres:
+        return Plan("stories AS s", where, "stories AS s", by_ids + live, params, first)
     return Plan("stories AS s", where, by_topic, live, params, first)
 
 
@@ -165,15 +192,82 @@ def count(conn: Connection, p: Plan, cap: int) -> int:
     return _run(conn, sql, {**p.params, "cap": cap + 1}).scalar() or 0
 
 
-def page_ids(conn: Connection, p: Plan, limit: int, offset: int) -> list[int]:
-    """Ids of one page, newest first."""
-    where = p.first_page_where if p.first_page_where and offset == 0 else p.where
-    sql = f"SELECT s.id FROM {p.source} WHERE {' AND '.join(where)} ORDER BY {_DATE_ORDER} LIMIT :limit OFFSET :offset"
-    return [row[0] for row in _run(conn, sql, {**p.params, "limit": limit, "offset": offset})]
+def page_rows(conn: Connection, p: Plan, limit: int, *, offset: int = 0, seek: Seek | None = None) -> list[SortKey]:
+    """(published_at, id) of one page's rows, in page order: from ``seek``; else from the ``offset``-th row (the
+    first page, or a page reached without a neighbour's key, such as a page number typed in)."""
+    if seek is None:
+        if offset:
+            return _offset_rows(conn, p, limit, offset)
+        newest = _part(conn, p, limit, dated=True, first=True)
+        return newest + (_part(conn, p, limit - len(newest), dated=False) if len(newest) < limit else [])
+    key = seek.key
+    rows: list[SortKey] = []
+    if seek.backward:
+        # From the end (or an undated key) back through the undated part, then on into the dated part.
+        if key is None or key[0] is None:
+            rows, key = _part(conn, p, limit, dated=False, key=key, backward=True), None
+        if len(rows) < limit:
+            rows += _part(conn, p, limit - len(rows), dated=True, key=key, backward=True)
+        return rows[::-1]
+    if key is None or key[0] is not None:
+        rows, key = _part(conn, p, limit, dated=True, key=key), None
+    if len(rows) < limit:
+        rows += _part(conn, p, limit - len(rows), dated=False, key=key)
+    return rows
+
+
+def _offset_rows(conn: Connection, p: Plan, limit: int, offset: int) -> list[SortKey]:
+    rows = _part(conn, p, limit, dated=True, offset=offset)
+    if len(rows) == limit:
+        return rows
+    # The page reaches into the undated part: how far depends on how many dated rows there are (at most offset).
+    if rows:
+        skip = 0
+    else:
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {p.source} WHERE {' AND '.join((*p.where, _DATED))} LIMIT :cap) c"
+        skip = offset - (_run(conn, sql, {**p.params, "cap": offset}).scalar() or 0)
+    return rows + _part(conn, p, limit - len(rows), dated=False, offset=skip)
+
+
+def _part(
+    conn: Connection,
+    p: Plan,
+    limit: int,
+    *,
+    dated: bool,
+    key: SortKey | None = None,
+    backward: bool = False,
+    offset: int = 0,
+    first: bool = False,
+) -> list[SortKey]:
+    """Rows of the dated or the undated part, in page order (reversed with ``backward``), past ``key`` if given."""
+    params = {**p.params, "limit": limit, "offset": offset}
+    # A seek starts the walk at the neighbour's row, so probing each story's tags stays as cheap as on a first page.
+    probe = (first or key is not None) and p.first_page_where
+    where = [*(p.first_page_where if probe else p.where), _DATED if dated else _UNDATED]
+    if key is not None:
+        params["sp"], params["si"] = key
+        if not dated:
+            where.append("s.id > :si" if backward else "s.id < :si")
+        elif backward:
+            where += ["s.published_at >= :sp", "(s.published_at > :sp OR s.id > :si)"]
+        else:
+            # The range term walks the index from the key; the second one settles ties on the date by id.
+            where += ["s.published_at <= :sp", "(s.published_at < :sp OR s.id < :si)"]
+    order = (_DATED_ORDER if dated else _UNDATED_ORDER)[backward]
+    sql = f"SELECT s.published_at, s.id FROM {p.source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :limit"
+    if offset:
+        sql += " OFFSET :offset"
+    return [(row[0], row[1]) for row in _run(conn, sql, params)] if limit > 0 else []
 
 
 def ranked_ids(
-    conn: Connection, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = ()
+    conn: Connection,
+    flt: StoryFilter,
+    window: int,
+    *,
+    prefix_words: Sequence[str] = (),
+    freq: DocFrequencies | None = None,
 ) -> tuple[list[int], int]:
     """Every story matching ``flt`` (which has full text), best first, and ``window`` if it cut the matches (or 0).
 
@@ -185,7 +279,7 @@ def ranked_ids(
     b = backend_of(conn)
     words = _QUOTED.findall(flt.match or "")
     prefix = bool(flt.match and flt.match.endswith("*"))
-    rows = b.search_window(conn, words, prefix, flt.topics, flt.providers, window + 1)
+    rows = b.search_window(conn, words, prefix, flt.topics, flt.providers, window + 1, freq)
     if prefix:  # the score is the title
         rank = {row[0]: -_title_hits(row[1], prefix_words or words) for row in rows[:window]}
     else:
@@ -258,22 +352,13 @@ def provider_counts(conn: Connection, until: float | None = None) -> list[tuple[
     return [(row[0], row[1]) for row in _run(conn, sql, params)]
 
 
-def data_version(conn: Connection, now: float | None = None) -> tuple[Any, ...]:
-    """Changes whenever a story is added, changed or withdrawn: every such write sets ``updated_at``; with
-    ``now``, also when a story's date arrives (the count of future-dated stories: a short range of their index)."""
-    sql = "SELECT (SELECT max(updated_at) FROM stories), (SELECT max(id) FROM stories)"
-    if now is None:
-        return tuple(_run(conn, sql).one())
-    sql += ", (SELECT count(*) FROM stories WHERE published_at > :now)"
-    return tuple(_run(conn, sql, {"now": now}).one())
-
-
 class SearchQueries:
     """The statements above on one connection, for one search: what ``Store.searching()`` hands out, so no
     connection leaves the store."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, freq: DocFrequencies | None = None) -> None:
         self._conn = conn
+        self._freq = freq
 
     def plan(self, flt: StoryFilter) -> Plan:
         return plan(self._conn, flt)
@@ -281,11 +366,11 @@ class SearchQueries:
     def count(self, p: Plan, cap: int) -> int:
         return count(self._conn, p, cap)
 
-    def page_ids(self, p: Plan, limit: int, offset: int) -> list[int]:
-        return page_ids(self._conn, p, limit, offset)
+    def page_rows(self, p: Plan, limit: int, *, offset: int = 0, seek: Seek | None = None) -> list[SortKey]:
+        return page_rows(self._conn, p, limit, offset=offset, seek=seek)
 
     def ranked_ids(self, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = ()) -> tuple[list[int], int]:
-        return ranked_ids(self._conn, flt, window, prefix_words=prefix_words)
+        return ranked_ids(self._conn, flt, window, prefix_words=prefix_words, freq=self._freq)
 
     def load_published(self, ids: Iterable[int], until: float | None = None) -> dict[int, Story]:
         return load_published(self._conn, ids, until)
@@ -296,5 +381,8 @@ class SearchQueries:
     def provider_counts(self, until: float | None = None) -> list[tuple[str, int]]:
         return provider_counts(self._conn, until)
 
-    def data_version(self, now: float | None = None) -> tuple[Any, ...]:
-        return data_version(self._conn, now)
+    def catalog_version(self, until: float | None = None) -> tuple[Any, ...]:
+        return catalog.version(self._conn, until)
+
+    def catalog_rows(self, until: float | None = None) -> catalog.CatalogRows:
+        return catalog.read(self._conn, until)

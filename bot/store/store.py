@@ -17,20 +17,28 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import (
     Connection,
     Engine,
-    Select,
-    bindparam,
     delete,
     func,
-    insert,
     select,
     update,
 )
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.routes.planning import Action, Planner, StoryBefore, StoryChange
 from bot.store import ledger, migrate
 from bot.store.backends import Backend, backend_for
+from bot.store.backends.sqlite_rank import DocFrequencies
+from bot.store.batch_sql import (
+    DELETE_TOPICS,
+    TOUCH_FILE,
+    UPDATE_STORY,
+    database_url,
+    file_values,
+    select_in,
+    story_values,
+    upsert_file_statement,
+)
+from bot.store.catalog import CatalogDelta
 from bot.store.digest_tables import JOBS_TABLE
 from bot.store.errors import StorageError
 from bot.store.records import (
@@ -52,8 +60,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DeliveryKey = ledger.DeliveryKey
-_IN_CHUNK = 500  # SQLite's bound-parameter limit is generous, but IN lists stay fast when short
-_PSYCOPG = "postgresql+psycopg"
 
 
 @dataclass(slots=True)
@@ -76,14 +82,16 @@ class Store:
     def __init__(self, engine: Engine, *, concurrency: int = 4) -> None:
         self.engine = engine  # only bot/store/ uses it
         self.backend: Backend = backend_for(engine.dialect.name)
-        self._upsert_file = _upsert_file_statement(self.backend, keep_story_key=False)
-        self._upsert_file_keep_key = _upsert_file_statement(self.backend, keep_story_key=True)
+        self._upsert_file = upsert_file_statement(self.backend, keep_story_key=False)
+        self._upsert_file_keep_key = upsert_file_statement(self.backend, keep_story_key=True)
         # The feed (scans and the delivery ledger) runs on one thread, in order: SQLite writes stay serial and
         # the event loop stays free for Discord's heartbeats.
         self._serial = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-store")
         # Commands, search, alerts and digests are short and must not wait behind a scan of a large folder;
         # WAL lets them read beside it.
         self._concurrent = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="newsdesk-store-side")
+        # Search's word counts (SQLite's ranking window), kept between searches.
+        self._doc_freq = DocFrequencies()
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the store's serial thread, after everything handed in before it."""
@@ -129,7 +137,7 @@ class Store:
     def searching(self) -> Iterator[SearchQueries]:
         """One connection for the few statements of one search."""
         with self.engine.connect() as conn:
-            yield SearchQueries(conn)
+            yield SearchQueries(conn, self._doc_freq)
 
     def close(self) -> None:
         """Wait for work handed to the store's threads, then close the database."""
@@ -161,7 +169,7 @@ class Store:
     def file_states(self, paths: list[str]) -> dict[str, FileState]:
         query = select(files.c.path, files.c.mtime_ns, files.c.size, files.c.sha256, files.c.story_key, files.c.error)
         with self.engine.connect() as conn:
-            return {r[0]: FileState(r[1], r[2], r[3], r[4], r[5]) for r in _select_in(conn, query, files.c.path, paths)}
+            return {r[0]: FileState(r[1], r[2], r[3], r[4], r[5]) for r in select_in(conn, query, files.c.path, paths)}
 
     def file_state(self, path: str) -> FileState | None:
         with self.engine.connect() as conn:
@@ -181,26 +189,28 @@ class Store:
         result = ApplyResult()
         now = time.time()
         changes: list[StoryChange] = []
+        catalog = CatalogDelta()
         parsed = [i for i in items if isinstance(i, FileParsed)]
         with self.engine.begin() as conn:
             if parsed:
-                self._apply_parsed(conn, parsed, now, changes, result)
+                self._apply_parsed(conn, parsed, now, changes, result, catalog)
             touched = [i for i in items if isinstance(i, FileTouched)]
             if touched:
                 conn.execute(
-                    _TOUCH_FILE,
+                    TOUCH_FILE,
                     [{"p": i.path, "mtime_ns": i.mtime_ns, "size": i.size, "checked_at": now} for i in touched],
                 )
             for item in items:
                 if isinstance(item, FileFailed):
                     result.failed += 1
-                    self._upsert_files(conn, [_file_values(item, None, item.error, now)], keep_story_key=True)
+                    self._upsert_files(conn, [file_values(item, None, item.error, now)], keep_story_key=True)
                 elif isinstance(item, FileRemoved):
                     result.removed += 1
                     key = conn.scalar(select(files.c.story_key).where(files.c.path == item.path))
                     conn.execute(delete(files).where(files.c.path == item.path))
                     if key:
-                        self._detach(conn, key, item.path, changes, result)
+                        self._detach(conn, key, item.path, changes, result, catalog)
+            catalog.write(conn)
             if changes:
                 # Only the ledger's deliveries table is written from here on, so planning after all the story
                 # writes of the batch records the same as planning story by story would.
@@ -214,44 +224,56 @@ class Store:
         now: float,
         changes: list[StoryChange],
         result: ApplyResult,
+        catalog: CatalogDelta,
     ) -> None:
         """Bulk path: a first index writes hundreds of thousands of rows, so each table gets one executemany."""
         result.parsed += len(items)
-        previous = _select_in(conn, select(files.c.path, files.c.story_key), files.c.path, [i.path for i in items])
-        self._upsert_files(conn, [_file_values(i, i.story.key, None, now) for i in items], keep_story_key=False)
+        previous = select_in(conn, select(files.c.path, files.c.story_key), files.c.path, [i.path for i in items])
+        self._upsert_files(conn, [file_values(i, i.story.key, None, now) for i in items], keep_story_key=False)
 
         latest = {i.story.key: i for i in items}  # two files, one story: the one processed last wins
         old = {
             r.key: r
-            for r in _select_in(
+            for r in select_in(
                 conn,
-                select(stories.c.key, stories.c.id, stories.c.published, stories.c.present, stories.c.fingerprint),
+                # Locked (PostgreSQL): a concurrent batch editing the same story waits, then sees this one's result,
+                # so the catalog deltas below start from the committed state.
+                select(
+                    stories.c.key,
+                    stories.c.id,
+                    stories.c.published,
+                    stories.c.present,
+                    stories.c.fingerprint,
+                    stories.c.provider,
+                ).with_for_update(),
                 stories.c.key,
                 list(latest),
             )
         }
         fresh = [i for key, i in latest.items() if key not in old]
         if fresh:
-            conn.execute(insert(stories), [_story_values(i, now) | {"first_seen": now} for i in fresh])
+            self.backend.bulk_insert(conn, stories, [story_values(i, now) | {"first_seen": now} for i in fresh])
         ids = {key: r.id for key, r in old.items()}
         if fresh:
-            rows = _select_in(conn, select(stories.c.key, stories.c.id), stories.c.key, [i.story.key for i in fresh])
+            rows = select_in(conn, select(stories.c.key, stories.c.id), stories.c.key, [i.story.key for i in fresh])
             ids.update((r.key, r.id) for r in rows)
         existing = [i for key, i in latest.items() if key in old]
         if existing:
-            conn.execute(_UPDATE_STORY, [_story_values(i, now) | {"sid": ids[i.story.key]} for i in existing])
+            self._uncount(conn, [old[i.story.key] for i in existing], catalog)
+            conn.execute(UPDATE_STORY, [story_values(i, now) | {"sid": ids[i.story.key]} for i in existing])
             stale = [{"sid": ids[i.story.key]} for i in existing]
-            conn.execute(_DELETE_TOPICS, stale)
+            conn.execute(DELETE_TOPICS, stale)
             self.backend.search_remove(conn, [r["sid"] for r in stale])
         self._index(conn, [(ids[key], i.story) for key, i in latest.items()])
 
         for key, item in latest.items():
+            catalog.add_story(item.story, +1)
             row = old.get(key)
             before = StoryBefore(bool(row.published), bool(row.present), row.fingerprint) if row else None
             changes.append(StoryChange(ids[key], before, item.story, item.fingerprint))
         for path, previous_key in previous:
             if previous_key and previous_key not in latest:
-                self._detach(conn, previous_key, path, changes, result)
+                self._detach(conn, previous_key, path, changes, result, catalog)
 
     def _index(self, conn: Connection, entries: list[tuple[int, Story]]) -> None:
         topic_rows = [
@@ -260,7 +282,7 @@ class Store:
             for t in story.topics
         ]
         if topic_rows:
-            conn.execute(insert(story_topics), topic_rows)
+            self.backend.bulk_insert(conn, story_topics, topic_rows)
         self.backend.search_add(
             conn,
             [
@@ -269,7 +291,25 @@ class Store:
             ],
         )
 
-    def _detach(self, conn: Connection, key: str, path: str, changes: list[StoryChange], result: ApplyResult) -> None:
+    def _uncount(self, conn: Connection, rows: list[Any], catalog: CatalogDelta) -> None:
+        """Take the stories' current state (rows of id, published, present, provider) out of the catalog."""
+        live = {r.id: r for r in rows if r.published and r.present}
+        tags: dict[int, list[tuple[str, str]]] = {i: [] for i in live}
+        query = select(story_topics.c.story_id, story_topics.c.norm, story_topics.c.topic)
+        for story_id, norm, topic in select_in(conn, query, story_topics.c.story_id, list(live)):
+            tags[story_id].append((norm, topic))
+        for story_id, r in live.items():
+            catalog.add(True, r.provider, tags[story_id], -1)
+
+    def _detach(
+        self,
+        conn: Connection,
+        key: str,
+        path: str,
+        changes: list[StoryChange],
+        result: ApplyResult,
+        catalog: CatalogDelta,
+    ) -> None:
         """``path`` no longer defines story ``key``: fall back to another file with it, or retire the story."""
         other = conn.scalar(
             select(files.c.path)
@@ -281,12 +321,13 @@ class Store:
             result.reparse.append(other)
             return
         row = conn.execute(
-            select(stories.c.id, stories.c.published, stories.c.present, stories.c.fingerprint).where(
-                stories.c.key == key
-            )
+            select(stories.c.id, stories.c.published, stories.c.present, stories.c.fingerprint, stories.c.provider)
+            .where(stories.c.key == key)
+            .with_for_update()
         ).first()
         if row is None or not row.present:
             return
+        self._uncount(conn, [row], catalog)
         conn.execute(update(stories).where(stories.c.id == row.id).values(present=False, updated_at=time.time()))
         conn.execute(delete(story_topics).where(story_topics.c.story_id == row.id))
         self.backend.search_remove(conn, [row.id])
@@ -425,73 +466,3 @@ class Store:
                 .limit(limit)
             )
             return [(r.path, r.error) for r in rows]
-
-
-def _story_values(item: FileParsed, now: float) -> dict[str, Any]:
-    story = item.story
-    return {
-        "key": story.key,
-        "path": item.path,
-        "title": story.title,
-        "excerpt": story.excerpt,
-        "web_url": story.web_url,
-        "provider": story.provider.name if story.provider else "",
-        "provider_domain": story.provider.domain if story.provider else "",
-        "published_at": story.published_at.timestamp() if story.published_at else None,
-        "quality": story.quality,
-        "heat": story.heat,
-        "published": story.published,
-        "present": True,
-        "data": item.data_json,
-        "fingerprint": item.fingerprint,
-        "updated_at": now,
-    }
-
-
-def _file_values(item: FileParsed | FileFailed, key: str | None, error: str | None, now: float) -> dict[str, Any]:
-    return {
-        "path": item.path,
-        "mtime_ns": item.mtime_ns,
-        "size": item.size,
-        "sha256": item.sha256,
-        "story_key": key,
-        "error": error,
-        "checked_at": now,
-    }
-
-
-def _select_in(conn: Connection, query: Select, column: Any, values: list[Any]) -> list[Any]:
-    rows: list[Any] = []
-    for start in range(0, len(values), _IN_CHUNK):
-        rows += conn.execute(query.where(column.in_(values[start : start + _IN_CHUNK]))).all()
-    return rows
-
-
-def database_url(url: str) -> URL:
-    """``storage.url`` parsed; ``postgresql://`` means psycopg 3 here (SQLAlchemy's default would be psycopg2)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise StorageError(url, url, f"not a database URL ({exc})") from None
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername=_PSYCOPG)
-    return parsed
-
-
-def _upsert_file_statement(backend: Backend, *, keep_story_key: bool) -> Any:
-    stmt = backend.insert(files)
-    updated = ["mtime_ns", "size", "sha256", "error", "checked_at"] + ([] if keep_story_key else ["story_key"])
-    return stmt.on_conflict_do_update(index_elements=["path"], set_={c: stmt.excluded[c] for c in updated})
-
-
-_TOUCH_FILE = (
-    update(files)
-    .where(files.c.path == bindparam("p"))
-    .values(mtime_ns=bindparam("mtime_ns"), size=bindparam("size"), checked_at=bindparam("checked_at"))
-)
-_UPDATE_STORY = (
-    update(stories)
-    .where(stories.c.id == bindparam("sid"))
-    .values({c.name: bindparam(c.name) for c in stories.c if c.name not in ("id", "first_seen")})
-)
-_DELETE_TOPICS = delete(story_topics).where(story_topics.c.story_id == bindparam("sid"))

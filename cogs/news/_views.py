@@ -5,13 +5,12 @@ everything is disabled when the view times out."""
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 import discord
 
 from bot.render import news_pages
-from bot.search_service import SearchPage, SearchService
+from bot.search_service import SearchPage, SearchService, page_request
 from cogs.news._respond import reply, run_or_defer, tell
 
 log = logging.getLogger(__name__)
@@ -83,7 +82,7 @@ class ResultsView(discord.ui.View):
     # -- actions (called by the items below) ----------------------------------------------------------------
 
     async def go_to(self, interaction: discord.Interaction, page_number: int) -> None:
-        request = replace(self.page.request, page=max(1, page_number))
+        request = page_request(self.page, page_number)
         page = await run_or_defer(interaction, self.service.store, self.service.search, request, update=True)
         self.show_results(page)
         await reply(

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
+
+if TYPE_CHECKING:
+    from bot.store.backends.sqlite_rank import DocFrequencies
 
 # (story id, title, excerpt, provider, topics joined by spaces): one row of the full-text index.
 SearchRow = tuple[int, str, str, str, str]
@@ -41,6 +44,10 @@ class Backend(Protocol):
 
     def migration_lock(self, conn: Connection) -> contextlib.AbstractContextManager[None]: ...
 
+    def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert many rows (every row with the same keys) inside the connection's transaction, the fastest way."""
+        ...
+
     def search_add(self, conn: Connection, rows: Sequence[SearchRow]) -> None: ...
 
     def search_remove(self, conn: Connection, story_ids: Sequence[int]) -> None: ...
@@ -53,9 +60,10 @@ class Backend(Protocol):
         topics: Sequence[str],
         providers: Sequence[str],
         n: int,
+        freq: DocFrequencies | None = None,
     ) -> list[tuple[int, Any]]:
         """Up to ``n`` (story id, score) matching every word, newest indexed first. The score is a rank (lower is
-        better) or, with ``prefix``, the title."""
+        better) or, with ``prefix``, the title. ``freq``: the store's word counts kept between searches (SQLite)."""
         ...
 
     def hint(self, column: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 
 from bot.store.backends import SearchRow, UpsertInsert, no_lock
+from bot.store.backends.sqlite_rank import DocFrequencies, is_plain, window
 from bot.store.errors import open_failure
 
 # Title matches count most, then provider and topics, then the excerpt.
@@ -44,6 +45,10 @@ class SqliteBackend:
         # One process per SQLite file; the file's own write lock serialises anything else.
         return no_lock()
 
+    def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            conn.execute(table.insert(), list(rows))
+
     def search_add(self, conn: Connection, rows: Sequence[SearchRow]) -> None:
         # One executemany with positional rows: the first index of a large folder writes hundreds of thousands.
         conn.exec_driver_sql(
@@ -61,9 +66,13 @@ class SqliteBackend:
         topics: Sequence[str],
         providers: Sequence[str],
         n: int,
+        freq: DocFrequencies | None = None,
     ) -> list[tuple[int, Any]]:
         # Every word quoted: FTS5 syntax in user text (OR, NEAR(, *, ", column filters) stays inert.
         match = " ".join(f'"{w}"' for w in words) + ("*" if prefix else "")
+        if freq is not None and not prefix and not topics and not providers and is_plain(words):
+            # The window alone, scored here: FTS5's rank would first read every row with each word (bm25's IDF).
+            return [(rowid, score) for rowid, score in window(conn, match, words, n, freq)]
         params: dict[str, Any] = {"match": _narrowed(match, topics, providers), "weights": RANK_WEIGHTS, "n": n}
         # One pass down the doclists from the newest rowid: FTS5 stops after the window, ranking only what it read.
         # With a word start bm25 is skipped: its IDF pass would merge the postings of every word it begins again.

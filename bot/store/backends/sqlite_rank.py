@@ -1,0 +1,128 @@
+"""FTS5's bm25, computed for the ranking window only.
+
+FTS5's own ``rank`` reads, for each query word, every row that has it (bm25's IDF needs the number of matching
+rows): a common word at a million stories costs 30-50 ms before the first row is ranked. Here the window of the
+newest matches is read without ``rank``, and scored with bm25's formula and inputs (fts5_aux.c): the column
+weights, each row's token count (``stories_fts_docsize``), the average (FTS5's averages record) and the IDF from
+each word's number of matching rows, which ``DocFrequencies`` keeps between searches, counted again once the
+index has grown or shrunk by more than 1%. So scores equal ``rank``'s, or (after less than 1% of change) differ in
+the IDF by a negligible amount. A query of one word needs no count at all: its IDF is a common factor of every
+score, so its scores are ``rank``'s divided by it, in the same order.
+
+Used for plain words only (ASCII letters and digits, no word start, no topic or provider column filter); any
+other query uses FTS5's ``rank``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
+
+WEIGHTS = (4.0, 1.0, 2.0, 2.0)  # title, excerpt, provider, topics: as RANK_WEIGHTS
+K1, B = 1.2, 0.75
+_PLAIN = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[^\W_]+")
+_MARKED = re.compile("\x01([^\x02]*)\x02")
+_MAX_TERMS = 20_000
+
+
+def is_plain(words: Sequence[str]) -> bool:
+    return all(_PLAIN.fullmatch(w.lower()) for w in words)
+
+
+class DocFrequencies:
+    """word -> number of indexed rows with it, per database; thread-safe (searches run on several threads)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, tuple[int, int]] = {}  # word -> (rows with it, rows in the index then)
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection, word: str, rows: int) -> int:
+        with self._lock:
+            cached = self._counts.get(word)
+        if cached is not None and abs(rows - cached[1]) <= cached[1] // 100:
+            return cached[0]
+        conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.stories_fts_terms USING fts5vocab(main, stories_fts, 'row')"
+        )
+        found = conn.exec_driver_sql("SELECT doc FROM temp.stories_fts_terms WHERE term = ?", (word,)).scalar()
+        with self._lock:
+            if len(self._counts) >= _MAX_TERMS:
+                self._counts.clear()
+            self._counts[word] = (found or 0, rows)
+        return found or 0
+
+
+def varints(blob: bytes) -> list[int]:
+    """SQLite's varints, as FTS5 stores its sizes."""
+    out, i = [], 0
+    while i < len(blob):
+        value = 0
+        for k in range(9):
+            byte = blob[i]
+            i += 1
+            if k == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        out.append(value)
+    return out
+
+
+def _tokens(text: str) -> list[str]:
+    """A highlighted span's words, folded as unicode61 with remove_diacritics folds them."""
+    tokens = _TOKEN.findall(text.lower())
+    if text.isascii():
+        return tokens
+    return ["".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c)) for t in tokens]
+
+
+def window(conn: Connection, match: str, words: Sequence[str], n: int, freq: DocFrequencies) -> list[tuple[int, float]]:
+    """The ``n`` newest rows matching ``match`` (the quoted ``words``), each with FTS5's ``bm25(4.0, 1.0, 2.0, 2.0)``.
+
+    ``highlight`` marks each word's instances in each column (FTS5's own tokenizer; it needs no IDF), and
+    ``stories_fts_docsize`` holds each row's token count: bm25's inputs for the window alone.
+    """
+    columns = ", ".join(f"highlight(stories_fts, {c}, char(1), char(2))" for c in range(len(WEIGHTS)))
+    rows = conn.exec_driver_sql(
+        f"SELECT rowid, {columns} FROM stories_fts WHERE stories_fts MATCH ? ORDER BY rowid DESC LIMIT ?", (match, n)
+    ).all()
+    if not rows:
+        return []
+    averages = conn.exec_driver_sql("SELECT block FROM stories_fts_data WHERE id = 1").scalar()
+    nrow, *totals = varints(averages or b"")
+    avgdl = sum(totals) / nrow
+    lowered = [w.lower() for w in words]
+    idf = [1.0] * len(lowered)
+    if len(set(lowered)) > 1:
+        # With one word the IDF is a common factor of every score, so the order needs no count of its rows.
+        for i, word in enumerate(lowered):
+            hits = freq.get(conn, word, nrow)
+            value = math.log((nrow - hits + 0.5) / (hits + 0.5))
+            idf[i] = value if value > 0.0 else 1e-6
+    ids = ",".join(str(int(row[0])) for row in rows)
+    docsize = conn.exec_driver_sql(f"SELECT id, sz FROM stories_fts_docsize WHERE id IN ({ids})")
+    # Sizes under 128 tokens are one byte each: the usual case needs no decoding.
+    sizes = {row[0]: sum(row[1]) if max(row[1], default=0) < 0x80 else sum(varints(row[1])) for row in docsize}
+    out = []
+    for rowid, *texts in rows:
+        freqs = [0.0] * len(lowered)
+        for weight, text in zip(WEIGHTS, texts, strict=True):
+            for span in _MARKED.findall(text or ""):
+                for token in _tokens(span):
+                    for i, word in enumerate(lowered):
+                        if token == word:
+                            freqs[i] += weight
+        length = float(sizes.get(rowid, 0))
+        score = 0.0
+        for i, f in enumerate(freqs):
+            score += idf[i] * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + B * length / avgdl)))
+        out.append((rowid, -1.0 * score))
+    return out
