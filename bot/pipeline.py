@@ -10,11 +10,11 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bot.config import Config
 from bot.deliverer import Deliverer
-from bot.delivery import ChannelGate, ChannelQueue, NullObserver, PipelineObserver
+from bot.delivery import ChannelGate, ChannelQueue, ClaimGuard, NullObserver, PipelineObserver, PostFinder
 from bot.listing import summarize_list
 from bot.planning import BackfillMode, post
 from bot.routing import RouteTable
@@ -34,6 +34,13 @@ T = TypeVar("T")
 INITIALIZED_KEY = "initialized_at"
 SHOWN_REJECTED = 5
 RELEASE_RETRY = 5  # seconds before the release timer looks again after a store error
+SWEEP_SECONDS = 5.0  # cluster: how often pending rows are looked for, in case a notification was missed
+
+
+class IngestRole(Protocol):
+    """The cluster's one ingest role: returns once this process holds it (bot/cluster/locks.py)."""
+
+    async def wait_ingest(self) -> None: ...
 
 
 class Pipeline:
@@ -49,8 +56,19 @@ class Pipeline:
         retry_base: float = 1.0,
         shards: ShardPlan | None = None,
         guilds: GuildDirectory | None = None,
+        ingest: IngestRole | None = None,
+        claims: ClaimGuard | None = None,
+        notify: Callable[[list[int]], None] | None = None,
     ) -> None:
+        """In a cluster (PostgreSQL), ``ingest`` gates the scanner, watcher and planning on the ingest role,
+        ``claims`` keeps each row to one sender, and ``notify`` tells the other processes (blocking: it runs on
+        the store's thread) about channels they own that got new deliveries; alone, none of these is needed."""
         self.config = config
+        self._ingest = ingest
+        self._claims = claims
+        self._notify = notify
+        self._finder: PostFinder | None = None
+        self._telling: set[asyncio.Task[None]] = set()
         # Which channels this process sends to: those of its shards' guilds (all of them when unsharded).
         self.shards = shards or ShardPlan()
         self.guilds = guilds or GuildDirectory()
@@ -120,18 +138,25 @@ class Pipeline:
         guild_of: Callable[[int], int | None] | None = None,
         gate: ChannelGate | None = None,
         deliverer: Deliverer | None = None,
+        finder: PostFinder | None = None,
     ) -> None:
         """Catch up with the folder, resume unfinished deliveries, then watch for changes. ``deliverer`` knows
-        Discord's channel kinds; without one every channel takes plain messages through ``sink``."""
+        Discord's channel kinds; without one every channel takes plain messages through ``sink``. ``finder``
+        looks for a post already made before re-sending a row that was in flight when its sender died."""
         self._sink = sink
+        self._finder = finder
         self._deliverer = deliverer
         self._gate = gate
         self.observer = observer or self.observer
         self.guild_of = guild_of or self.guild_of
         await self.db(self.store.set_meta, STARTED_KEY, str(time.time()))
         await self.reload_routes()
-        result = await self.db(self.initial_sync)
-        self.observer.files_rejected(result.rejected)
+        if self._ingest is None:
+            result = await self.db(self.initial_sync)
+            self.observer.files_rejected(result.rejected)
+        else:
+            self._tasks.append(asyncio.create_task(self._ingest_when_held(watch), name="ingest"))
+            self._tasks.append(asyncio.create_task(self._sweep_forever(), name="claim-sweep"))
         now = time.time()
         pending = await self.db(self.store.pending_deliveries, now if self._embargo else None)
         self._released_until = now
@@ -139,17 +164,9 @@ class Pipeline:
             # Looked up before the queues start, so the timer adds no store work ahead of the first sends.
             upcoming = await self.db(self.store.next_release, now)
             self._tasks.append(asyncio.create_task(self._release_forever(upcoming), name="embargo-release"))
-        self._enqueue(pending, rearm=False)
-        if watch:
-            self._tasks += [
-                asyncio.create_task(
-                    watch_folder(
-                        self.scanner.root, self._on_change, self._stop, step_ms=self.config.articles.debounce_ms
-                    ),
-                    name="watch-folder",
-                ),
-                asyncio.create_task(self._rescan_forever(), name="rescan"),
-            ]
+        self._enqueue(pending, rearm=False, notify=False)
+        if watch and self._ingest is None:
+            self._watch()
         counts = await self.db(self.store.counts)
         rejected = await self.db(self.store.rejected_files, SHOWN_REJECTED) if counts["rejected"] else []
         named = summarize_list([path for path, _ in rejected], SHOWN_REJECTED, total=counts["rejected"])
@@ -162,6 +179,53 @@ class Pipeline:
             f" ({named})" if named else "",
             counts["pending"],
         )
+
+    def _watch(self) -> None:
+        self._tasks += [
+            asyncio.create_task(
+                watch_folder(self.scanner.root, self._on_change, self._stop, step_ms=self.config.articles.debounce_ms),
+                name="watch-folder",
+            ),
+            asyncio.create_task(self._rescan_forever(), name="rescan"),
+        ]
+
+    async def _ingest_when_held(self, watch: bool) -> None:
+        """The ingest side (catch up with the folder, plan, watch) runs only while this process holds the ingest
+        role; losing it drops the lock connection and with it the shards, and the process exits (bot/cli/run.py)."""
+        assert self._ingest is not None
+        await self._ingest.wait_ingest()
+        log.info("Holding the ingest role: indexing and watching %s", self.scanner.root)
+        try:
+            result = await self.db(self.initial_sync)
+        except Exception:
+            log.exception("The first scan of %s failed; the periodic rescan will retry", self.scanner.root)
+        else:
+            self.observer.files_rejected(result.rejected)
+            self._enqueue(result.pending)
+        if watch:
+            self._watch()
+
+    async def _sweep_forever(self) -> None:
+        """The safety net under LISTEN/NOTIFY: every few seconds, queue whatever is pending for our channels
+        (a missed notification, a dead member's claim gone stale)."""
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=SWEEP_SECONDS)
+            if self._stop.is_set():
+                return
+            await self.wake(None)
+
+    async def wake(self, channel_ids: Iterable[int] | None) -> None:
+        """Queue the pending rows of ``channel_ids`` (all channels: None) that this process sends to."""
+        if self._sink is None:
+            return
+        wanted = None if channel_ids is None else set(channel_ids)
+        try:
+            pending = await self.db(self.store.pending_deliveries, time.time() if self._embargo else None)
+        except Exception:
+            log.exception("Could not look for pending deliveries")
+            return
+        self._enqueue([k for k in pending if wanted is None or k[1] in wanted], rearm=False, notify=False)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -279,14 +343,16 @@ class Pipeline:
     def _record_scan(self, report: ScanReport) -> None:
         self.store.set_meta(LAST_SCAN_KEY, json.dumps({"at": time.time(), **dataclasses.asdict(report)}))
 
-    def _enqueue(self, keys: Iterable[DeliveryKey], *, rearm: bool = True) -> None:
+    def _enqueue(self, keys: Iterable[DeliveryKey], *, rearm: bool = True, notify: bool = True) -> None:
         assert self._sink is not None, "start() first"
         keys = list(keys)
         if rearm and keys:
             self._rearm.set()
+        foreign: set[int] = set()
         for story_id, channel_id in keys:
             queue = self._queues.get(channel_id)
             if queue is None and not self.owns_channel(channel_id):
+                foreign.add(channel_id)
                 # Another shard's process sends these; the rows stay pending in the ledger for it.
                 if channel_id not in self._left:
                     self._left.add(channel_id)
@@ -311,10 +377,24 @@ class Pipeline:
                     gate=self._gate,
                     deliverer=self._deliverer,
                     embargo=self._embargo,
+                    claims=self._claims,
+                    finder=self._finder,
                 )
                 self._queues[channel_id] = queue
                 queue.start()
             queue.put(story_id)
+        if notify and foreign and self._notify is not None:
+            task = asyncio.create_task(self._tell(sorted(foreign)), name="notify-deliveries")
+            self._telling.add(task)  # a reference until done, so the task is not collected mid-flight
+            task.add_done_callback(self._telling.discard)
+
+    async def _tell(self, channel_ids: list[int]) -> None:
+        assert self._notify is not None
+        try:
+            await self.store.run_concurrent(self._notify, channel_ids)
+        except Exception as exc:
+            # The others' periodic claim picks these rows up within SWEEP_SECONDS anyway.
+            log.warning("Could not notify the other processes about channels %s: %s", channel_ids, exc)
 
     def queue_stats(self) -> Sequence[tuple[int, int, int, int]]:
         """(channel, backlog, sent, failed) per send queue."""

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
 import sys
 
+from bot.cluster.claims import Claims
 from bot.cluster.fairshare import TokenBucket, fair_share
 from bot.cluster.locks import POLL_SECONDS, Role, RoleLocks, libpq_dsn, wanted_roles
 from bot.cluster.membership import Membership
+from bot.cluster.notify import listen, notify
 from bot.cluster.single import ProcessLock, hold_sqlite
 from bot.config import Config
 from bot.pipeline import Pipeline
@@ -26,40 +29,55 @@ from bot.store.store import database_url
 log = logging.getLogger(__name__)
 
 
-async def run(config: Config) -> int:
-    """Watch and post; ``config`` already names the database for this mode (``select_database``)."""
+async def run(config: Config, *, ingest: bool = True) -> int:
+    """Watch and post; ``config`` already names the database for this mode (``select_database``). Without
+    ``ingest`` (``--no-ingest``: this machine cannot see the story folder) the process only sends."""
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     # SQLite: one process per database file, said at once rather than found out by two bots posting twice.
     single = hold_single_process(config.storage_url)
     try:
-        return await _run_holding(config, token)
+        return await _run_holding(config, token, ingest=ingest)
     finally:
         if single is not None:
             single.release()
 
 
-async def _run_holding(config: Config, token: str) -> int:
+async def _run_holding(config: Config, token: str, *, ingest: bool) -> int:
     from bot.heartbeat import beat_forever, mark_stopped
 
     store = Store.open(config.storage_url)
     newsroom = NewsroomStore(store)
     # Console mode prints every channel's posts; only Discord mode serves just its shards' guilds.
     shards = config.discord.shards if token else ShardPlan()
+    locks = role_locks(config, shards, ingest=ingest) if token else None
+    bucket = TokenBucket(fair_share(1)) if token else None
+    cluster = ClusterStore(store)
+    membership = Membership(cluster, shards, every=config.heartbeat_seconds, locks=locks, bucket=bucket)
+    # Every send is claimed in the ledger; on SQLite the lock file makes this the only process, so a claim left
+    # by another member id is a crashed earlier run's (in flight: looked for in the channel before re-sending).
+    db = store.run if locks is None else store.run_concurrent  # SQLite keeps its writes on the one serial thread
+    claims = Claims(cluster, membership.member_id, db, exclusive=locks is None)
     # Built once here and shared: the bot, its cogs and the pipeline all use this one NewsroomStore.
     pipeline = Pipeline(
-        config, store, newsroom=newsroom, shards=shards, guilds=guild_directory(config, store, newsroom)
+        config,
+        store,
+        newsroom=newsroom,
+        shards=shards,
+        guilds=guild_directory(config, store, newsroom),
+        ingest=locks,
+        claims=claims,
+        notify=functools.partial(notify, store.engine) if locks is not None else None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     heartbeat = asyncio.create_task(beat_forever(store, config.heartbeat_seconds), name="heartbeat")
-    locks = role_locks(config, shards) if token else None
-    bucket = TokenBucket(fair_share(1)) if token else None
-    membership = Membership(ClusterStore(store), shards, every=config.heartbeat_seconds, locks=locks, bucket=bucket)
     background = [heartbeat, asyncio.create_task(membership.run(), name="cluster-heartbeat")]
     if locks is not None:
         background.append(asyncio.create_task(locks.run(), name="role-locks"))
+        dsn = libpq_dsn(database_url(config.storage_url))
+        background.append(asyncio.create_task(listen(dsn, pipeline.wake), name="listen-deliveries"))
     try:
         if token:
             return await _run_discord(config, store, pipeline, token, stop, locks=locks, bucket=bucket)
@@ -102,12 +120,12 @@ def guild_directory(config: Config, store: Store, newsroom: NewsroomStore) -> Gu
     return GuildDirectory(known | declared)
 
 
-def role_locks(config: Config, shards: ShardPlan) -> RoleLocks | None:
+def role_locks(config: Config, shards: ShardPlan, *, ingest: bool = True) -> RoleLocks | None:
     """On PostgreSQL every role is an advisory lock (bot/cluster/locks.py); SQLite has its lock file instead."""
     parsed = database_url(config.storage_url)
     if parsed.get_backend_name() != "postgresql":
         return None
-    return RoleLocks(libpq_dsn(parsed), wanted_roles(shards.shard_ids, ingest=True))
+    return RoleLocks(libpq_dsn(parsed), wanted_roles(shards.shard_ids, ingest=ingest))
 
 
 async def _hold_shards(locks: RoleLocks, shards: ShardPlan, stop: asyncio.Event) -> bool:
