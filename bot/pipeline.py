@@ -194,7 +194,10 @@ class Pipeline:
         role; losing it drops the lock connection and with it the shards, and the process exits (bot/cli/run.py)."""
         assert self._ingest is not None
         await self._ingest.wait_ingest()
-        log.info("Holding the ingest role: indexing and watching %s", self.scanner.root)
+        if watch:
+            # Watching before the catch-up scan: a file saved while it runs is seen by one or the other.
+            self._watch()
+            await asyncio.sleep(0)  # the watch task sets up its inotify watches up to its first await
         try:
             result = await self.db(self.initial_sync)
         except Exception:
@@ -202,8 +205,7 @@ class Pipeline:
         else:
             self.observer.files_rejected(result.rejected)
             self._enqueue(result.pending)
-        if watch:
-            self._watch()
+        log.info("Holding the ingest role: indexing and watching %s", self.scanner.root)
 
     async def _sweep_forever(self) -> None:
         """The safety net under LISTEN/NOTIFY: every few seconds, queue whatever is pending for our channels
