@@ -117,18 +117,20 @@ def test_two_processes_post_each_story_once_and_a_survivor_takes_ingest(
     assert "Holding the ingest role" not in restarted.log_text()
 
 
-def test_a_process_killed_mid_burst_and_restarted_posts_each_story_once(
+def test_a_process_killed_mid_burst_and_restarted_posts_each_story_once_and_no_ingest_never_ingests(
     fake: FakeDiscord, cluster_bot: Callable[[], BotProcess]
 ) -> None:
-    a = cluster_bot().start(args=SHARD[0])
+    # a can't see the folder (--no-ingest): b ingests, so b's death also leaves nobody planning until it is back.
+    a = cluster_bot().start(args=[*SHARD[0], "--no-ingest"])
     b = cluster_bot().start(args=SHARD[1])
-    ingest_holder(a, b)
+    assert ingest_holder(a, b)[0] is b
     fake.set_delay(0.1)  # every post takes a while: b is mid-burst when it dies
     expected = burst(a, 1, 30)
     fake.wait_for(lambda: len(fake.messages(WORLD)) >= 5, timeout=40)
     b.kill()
     b = cluster_bot().start(args=SHARD[1])
     settled(fake, expected, timeout=90)
+    assert "Holding the ingest role" not in a.log_text(), "a --no-ingest process never ingests"
 
 
 def test_changing_the_shard_count_from_1_to_2_reposts_nothing(
