@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from typing import Any
 
+import pytest
+
 from bot.cluster.claims import Adopter, Claims
-from bot.cluster.notify import MAX_PAYLOAD, parse, payloads
+from bot.cluster.locks import libpq_dsn
+from bot.cluster.notify import MAX_PAYLOAD, listen, notify, parse, payloads
 from bot.delivery import ChannelQueue
 from bot.store import DeliveryState, Store
 from bot.store.cluster import ClusterStore
@@ -92,3 +97,26 @@ def test_notify_payloads_stay_under_the_limit_and_round_trip() -> None:
     assert len(parts) > 1 and all(len(p) <= MAX_PAYLOAD for p in parts)
     assert [c for p in parts for c in parse(p)] == ids
     assert list(payloads([])) == []
+
+
+async def test_a_notify_after_commit_reaches_a_listener(store: Store) -> None:
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    heard: asyncio.Queue[list[int]] = asyncio.Queue()
+
+    async def on_channels(ids: list[int]) -> None:
+        await heard.put(ids)
+
+    listener = asyncio.create_task(listen(libpq_dsn(store.engine.url), on_channels))
+    try:
+        # The LISTEN is in place once a notification sent after it arrives: send until one does.
+        for _ in range(50):
+            notify(store.engine, [7, 8])
+            with contextlib.suppress(TimeoutError):
+                assert await asyncio.wait_for(heard.get(), timeout=0.2) == [7, 8]
+                break
+        else:
+            pytest.fail("no notification reached the listener")
+    finally:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
