@@ -53,10 +53,9 @@ async def _run_holding(config: Config, token: str, *, ingest: bool) -> int:
     bucket = TokenBucket(fair_share(1)) if token else None
     cluster = ClusterStore(store)
     membership = Membership(cluster, shards, every=config.heartbeat_seconds, locks=locks, bucket=bucket)
-    # Every send is claimed in the ledger; on SQLite the lock file makes this the only process, so a claim left
-    # by another member id is a crashed earlier run's (in flight: looked for in the channel before re-sending).
-    db = store.run if locks is None else store.run_concurrent  # SQLite keeps its writes on the one serial thread
-    claims = Claims(cluster, membership.member_id, db, exclusive=locks is None)
+    # On PostgreSQL every send is claimed in the ledger. SQLite is one process (its lock file): no claims, which
+    # would cost two writes per post; a row an earlier attempt left unsettled is looked for before re-posting.
+    claims = Claims(cluster, membership.member_id, store.run_concurrent) if locks is not None else None
     # Built once here and shared: the bot, its cogs and the pipeline all use this one NewsroomStore.
     pipeline = Pipeline(
         config,
