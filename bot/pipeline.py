@@ -10,14 +10,14 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.config import Config
 from bot.render.listing import summarize_list
 from bot.routes.planning import BackfillMode, post
 from bot.routes.routing import RouteTable
 from bot.send.deliverer import Deliverer
-from bot.send.delivery import ChannelGate, ChannelQueue, NullObserver, PipelineObserver
+from bot.send.delivery import ChannelGate, ChannelQueue, ClaimGuard, NullObserver, PipelineObserver, PostFinder
 from bot.send.sinks import Sink
 from bot.sharding import GuildDirectory, ShardPlan
 from bot.status import LAST_SCAN_KEY, STARTED_KEY
@@ -37,6 +37,13 @@ T = TypeVar("T")
 INITIALIZED_KEY = "initialized_at"
 SHOWN_REJECTED = 5
 RELEASE_RETRY = 5  # seconds before the release timer looks again after a store error
+SWEEP_SECONDS = 5.0  # cluster: how often pending rows are looked for, in case a notification was missed
+
+
+class IngestRole(Protocol):
+    """The cluster's one ingest role: returns once this process holds it (bot/cluster/locks.py)."""
+
+    async def wait_ingest(self) -> None: ...
 
 
 class Pipeline:
@@ -53,9 +60,20 @@ class Pipeline:
         shards: ShardPlan | None = None,
         guilds: GuildDirectory | None = None,
         metrics: Metrics | None = None,
+        ingest: IngestRole | None = None,
+        claims: ClaimGuard | None = None,
+        notify: Callable[[list[int]], None] | None = None,
     ) -> None:
+        """In a cluster (PostgreSQL), ``ingest`` gates the scanner, watcher and planning on the ingest role,
+        ``claims`` keeps each row to one sender, and ``notify`` tells the other processes (blocking: it runs on
+        the store's thread) about channels they own that got new deliveries; alone, none of these is needed."""
         self.config = config
         self.metrics = metrics  # None: metrics are off
+        self._ingest = ingest
+        self._claims = claims
+        self._notify = notify
+        self._finder: PostFinder | None = None
+        self._telling: set[asyncio.Task[None]] = set()
         # Which channels this process sends to: those of its shards' guilds (all of them when unsharded).
         self.shards = shards or ShardPlan()
         self.guilds = guilds or GuildDirectory()
@@ -125,18 +143,25 @@ class Pipeline:
         guild_of: Callable[[int], int | None] | None = None,
         gate: ChannelGate | None = None,
         deliverer: Deliverer | None = None,
+        finder: PostFinder | None = None,
     ) -> None:
         """Catch up with the folder, resume unfinished deliveries, then watch for changes. ``deliverer`` knows
-        Discord's channel kinds; without one every channel takes plain messages through ``sink``."""
+        Discord's channel kinds; without one every channel takes plain messages through ``sink``. ``finder``
+        looks for a post already made before re-sending a row that was in flight when its sender died."""
         self._sink = sink
+        self._finder = finder
         self._deliverer = deliverer
         self._gate = gate
         self.observer = observer or self.observer
         self.guild_of = guild_of or self.guild_of
         await self.db(self.store.set_meta, STARTED_KEY, str(time.time()))
         await self.reload_routes()
-        result = await self.db(self.initial_sync)
-        self.observer.files_rejected(result.rejected)
+        if self._ingest is None:
+            result = await self.db(self.initial_sync)
+            self.observer.files_rejected(result.rejected)
+        else:
+            self._tasks.append(asyncio.create_task(self._ingest_when_held(watch), name="ingest"))
+            self._tasks.append(asyncio.create_task(self._sweep_forever(), name="claim-sweep"))
         now = time.time()
         pending = await self.db(self.store.pending_deliveries, now if self._embargo else None)
         self._released_until = now
@@ -144,19 +169,11 @@ class Pipeline:
             # Looked up before the queues start, so the timer adds no store work ahead of the first sends.
             upcoming = await self.db(self.store.next_release, now)
             self._tasks.append(asyncio.create_task(self._release_forever(upcoming), name="embargo-release"))
-        self._enqueue(pending, rearm=False)
+        self._enqueue(pending, rearm=False, notify=False)
         if self.metrics is not None:
             self.metrics.follow(indexed=self._count_indexed, queues=self.queue_depths)
-        if watch:
-            self._tasks += [
-                asyncio.create_task(
-                    watch_folder(
-                        self.scanner.root, self._on_change, self._stop, step_ms=self.config.articles.debounce_ms
-                    ),
-                    name="watch-folder",
-                ),
-                asyncio.create_task(self._rescan_forever(), name="rescan"),
-            ]
+        if watch and self._ingest is None:
+            self._watch()
         counts = await self.db(self.store.counts)
         rejected = await self.db(self.store.rejected_files, SHOWN_REJECTED) if counts["rejected"] else []
         named = summarize_list([path for path, _ in rejected], SHOWN_REJECTED, total=counts["rejected"])
@@ -169,6 +186,55 @@ class Pipeline:
             f" ({named})" if named else "",
             counts["pending"],
         )
+
+    def _watch(self) -> None:
+        self._tasks += [
+            asyncio.create_task(
+                watch_folder(self.scanner.root, self._on_change, self._stop, step_ms=self.config.articles.debounce_ms),
+                name="watch-folder",
+            ),
+            asyncio.create_task(self._rescan_forever(), name="rescan"),
+        ]
+
+    async def _ingest_when_held(self, watch: bool) -> None:
+        """The ingest side (catch up with the folder, plan, watch) runs only while this process holds the ingest
+        role; losing it drops the lock connection and with it the shards, and the process exits (bot/cli/run.py)."""
+        assert self._ingest is not None
+        await self._ingest.wait_ingest()
+        if watch:
+            # Watching before the catch-up scan: a file saved while it runs is seen by one or the other.
+            self._watch()
+            await asyncio.sleep(0)  # the watch task sets up its inotify watches up to its first await
+        try:
+            result = await self.db(self.initial_sync)
+        except Exception:
+            log.exception("The first scan of %s failed; the periodic rescan will retry", self.scanner.root)
+        else:
+            self.observer.files_rejected(result.rejected)
+            self._enqueue(result.pending)
+        log.info("Holding the ingest role: indexing and watching %s", self.scanner.root)
+
+    async def _sweep_forever(self) -> None:
+        """The safety net under LISTEN/NOTIFY: every few seconds, queue whatever is pending for our channels
+        (a missed notification, a dead member's claim gone stale)."""
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=SWEEP_SECONDS)
+            if self._stop.is_set():
+                return
+            await self.wake(None)
+
+    async def wake(self, channel_ids: Iterable[int] | None) -> None:
+        """Queue the pending rows of ``channel_ids`` (all channels: None) that this process sends to."""
+        if self._sink is None:
+            return
+        wanted = None if channel_ids is None else set(channel_ids)
+        try:
+            pending = await self.db(self.store.pending_deliveries, time.time() if self._embargo else None)
+        except Exception:
+            log.exception("Could not look for pending deliveries")
+            return
+        self._enqueue([k for k in pending if wanted is None or k[1] in wanted], rearm=False, notify=False)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -286,14 +352,16 @@ class Pipeline:
     def _record_scan(self, report: ScanReport) -> None:
         self.store.set_meta(LAST_SCAN_KEY, json.dumps({"at": time.time(), **dataclasses.asdict(report)}))
 
-    def _enqueue(self, keys: Iterable[DeliveryKey], *, rearm: bool = True) -> None:
+    def _enqueue(self, keys: Iterable[DeliveryKey], *, rearm: bool = True, notify: bool = True) -> None:
         assert self._sink is not None, "start() first"
         keys = list(keys)
         if rearm and keys:
             self._rearm.set()
+        foreign: set[int] = set()
         for story_id, channel_id in keys:
             queue = self._queues.get(channel_id)
             if queue is None and not self.owns_channel(channel_id):
+                foreign.add(channel_id)
                 # Another shard's process sends these; the rows stay pending in the ledger for it.
                 if channel_id not in self._left:
                     self._left.add(channel_id)
@@ -319,10 +387,24 @@ class Pipeline:
                     deliverer=self._deliverer,
                     embargo=self._embargo,
                     metrics=self.metrics,
+                    claims=self._claims,
+                    finder=self._finder,
                 )
                 self._queues[channel_id] = queue
                 queue.start()
             queue.put(story_id)
+        if notify and foreign and self._notify is not None:
+            task = asyncio.create_task(self._tell(sorted(foreign)), name="notify-deliveries")
+            self._telling.add(task)  # a reference until done, so the task is not collected mid-flight
+            task.add_done_callback(self._telling.discard)
+
+    async def _tell(self, channel_ids: list[int]) -> None:
+        assert self._notify is not None
+        try:
+            await self.store.run_concurrent(self._notify, channel_ids)
+        except Exception as exc:
+            # The others' periodic claim picks these rows up within SWEEP_SECONDS anyway.
+            log.warning("Could not notify the other processes about channels %s: %s", channel_ids, exc)
 
     def queue_stats(self) -> Sequence[tuple[int, int, int, int]]:
         """(channel, backlog, sent, failed) per send queue."""

@@ -56,7 +56,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     _setup_logging(config, args.debug)
     if args.command == "check":
         return inspect.check(config.articles.path, config.articles.max_file_bytes)
-    if args.command in _NEEDS_ARTICLES and not config.articles.path.is_dir():
+    sends_only = args.command == "run" and args.no_ingest
+    if args.command in _NEEDS_ARTICLES and not sends_only and not config.articles.path.is_dir():
         print(f"newsdesk: config key 'articles.path': folder not found: {config.articles.path}", file=sys.stderr)
         return 2
     token = discord_token()
@@ -68,7 +69,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from bot.cli.run import run
 
-        return asyncio.run(run(config))
+        return asyncio.run(run(config, ingest=not args.no_ingest))
     if args.command == "sync":
         from bot.cli.run import sync_commands
 
@@ -180,6 +181,11 @@ def _parser() -> argparse.ArgumentParser:
         "--shard-ids",
         metavar="IDS",
         help="the shards this process runs, e.g. 0,2 (overrides discord.shard_ids); it serves only their guilds",
+    )
+    run.add_argument(
+        "--no-ingest",
+        action="store_true",
+        help="never take the ingest role (this machine cannot see articles.path): only send (PostgreSQL cluster)",
     )
     command(
         "index",

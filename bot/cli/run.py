@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
 import sys
 
+from bot.cluster.claims import Claims
 from bot.cluster.fairshare import TokenBucket, fair_burst, fair_share
 from bot.cluster.locks import POLL_SECONDS, Role, RoleLocks, libpq_dsn, wanted_roles
 from bot.cluster.membership import Membership
+from bot.cluster.notify import listen, notify
 from bot.cluster.single import ProcessLock, hold_sqlite
 from bot.config import Config
 from bot.metrics import Metrics
@@ -28,19 +31,20 @@ from bot.store.store import database_url
 log = logging.getLogger(__name__)
 
 
-async def run(config: Config) -> int:
-    """Watch and post; ``config`` already names the database for this mode (``select_database``)."""
+async def run(config: Config, *, ingest: bool = True) -> int:
+    """Watch and post; ``config`` already names the database for this mode (``select_database``). Without
+    ``ingest`` (``--no-ingest``: this machine cannot see the story folder) the process only sends."""
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     # SQLite: one process per database file, said at once rather than found out by two bots posting twice.
     single = hold_single_process(config.storage_url)
     try:
-        return await _run_holding(config, token)
+        return await _run_holding(config, token, ingest=ingest)
     finally:
         if single is not None:
             single.release()
 
 
-async def _run_holding(config: Config, token: str) -> int:
+async def _run_holding(config: Config, token: str, *, ingest: bool) -> int:
     from bot.heartbeat import beat_forever, mark_stopped
 
     store = Store.open(config.storage_url)
@@ -53,6 +57,15 @@ async def _run_holding(config: Config, token: str) -> int:
     newsroom = NewsroomStore(store)
     # Console mode prints every channel's posts; only Discord mode serves just its shards' guilds.
     shards = config.discord.shards if token else ShardPlan()
+    locks = role_locks(config, shards, ingest=ingest) if token else None
+    bucket = TokenBucket(fair_share(1), burst_for=fair_burst) if token else None
+    cluster = ClusterStore(store)
+    membership = Membership(cluster, shards, every=config.heartbeat_seconds, locks=locks, bucket=bucket)
+    if metrics is not None:
+        metrics.follow(roles=membership.role_names)
+    # On PostgreSQL every send is claimed in the ledger. SQLite is one process (its lock file): no claims, which
+    # would cost two writes per post; a row an earlier attempt left unsettled is looked for before re-posting.
+    claims = Claims(cluster, membership.member_id, store.run_concurrent) if locks is not None else None
     # Built once here and shared: the bot, its cogs and the pipeline all use this one NewsroomStore.
     pipeline = Pipeline(
         config,
@@ -61,20 +74,20 @@ async def _run_holding(config: Config, token: str) -> int:
         shards=shards,
         guilds=guild_directory(config, store, newsroom),
         metrics=metrics,
+        ingest=locks,
+        claims=claims,
+        notify=functools.partial(notify, store.engine) if locks is not None else None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     heartbeat = asyncio.create_task(beat_forever(store, config.heartbeat_seconds), name="heartbeat")
-    locks = role_locks(config, shards) if token else None
-    bucket = TokenBucket(fair_share(1), burst_for=fair_burst) if token else None
-    membership = Membership(ClusterStore(store), shards, every=config.heartbeat_seconds, locks=locks, bucket=bucket)
-    if metrics is not None:
-        metrics.follow(roles=membership.role_names)
     background = [heartbeat, asyncio.create_task(membership.run(), name="cluster-heartbeat")]
     if locks is not None:
         background.append(asyncio.create_task(locks.run(), name="role-locks"))
+        dsn = libpq_dsn(database_url(config.storage_url))
+        background.append(asyncio.create_task(listen(dsn, pipeline.wake), name="listen-deliveries"))
     try:
         if token:
             return await _run_discord(config, store, pipeline, token, stop, locks=locks, bucket=bucket)
@@ -119,12 +132,12 @@ def guild_directory(config: Config, store: Store, newsroom: NewsroomStore) -> Gu
     return GuildDirectory(known | declared)
 
 
-def role_locks(config: Config, shards: ShardPlan) -> RoleLocks | None:
+def role_locks(config: Config, shards: ShardPlan, *, ingest: bool = True) -> RoleLocks | None:
     """On PostgreSQL every role is an advisory lock (bot/cluster/locks.py); SQLite has its lock file instead."""
     parsed = database_url(config.storage_url)
     if parsed.get_backend_name() != "postgresql":
         return None
-    return RoleLocks(libpq_dsn(parsed), wanted_roles(shards.shard_ids, ingest=True))
+    return RoleLocks(libpq_dsn(parsed), wanted_roles(shards.shard_ids, ingest=ingest))
 
 
 async def _hold_shards(locks: RoleLocks, shards: ShardPlan, stop: asyncio.Event) -> bool:

@@ -75,6 +75,12 @@ class RoleLocks:
         while not roles <= self._held:
             await self._next_change()
 
+    async def wait_ingest(self) -> None:
+        """Return once this process holds the ingest role; never, when it does not seek it (``--no-ingest``)."""
+        if Role.ingest() not in self.wanted:
+            await asyncio.Event().wait()
+        await self.wait_for([Role.ingest()])
+
     async def wait_lost(self, roles: Iterable[Role]) -> None:
         """Return once any role in ``roles`` is no longer held."""
         roles = set(roles)

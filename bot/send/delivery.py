@@ -14,6 +14,7 @@ from bot.render.embeds import DEFAULT_COLOR, build_story_message, payload_hash
 from bot.send.deliverer import Deliverer, PlainDeliverer
 from bot.send.sinks import DeliveryError, Sink
 from bot.store import Delivery, DeliveryState, Store
+from bot.store.cluster import Claim
 from bot.store.schema import PENDING_STATES
 from bot.stories.story import Story
 
@@ -43,6 +44,20 @@ class ChannelGate(Protocol):
     """Holds a channel's deliveries (pending in the ledger, not failed) while the channel can't be used."""
 
     async def wait_open(self, channel_id: int) -> None: ...
+
+
+class ClaimGuard(Protocol):
+    """Claims a ledger row for this process while it sends it (bot/cluster/claims.py)."""
+
+    async def take(self, key: tuple[int, int]) -> Claim | None: ...
+
+    async def release(self, key: tuple[int, int]) -> None: ...
+
+
+class PostFinder(Protocol):
+    """Finds a post of a story's link already in the channel (bot/cluster/claims.py Adopter)."""
+
+    async def find(self, channel_id: int, link: str) -> int | None: ...
 
 
 class NullObserver:
@@ -81,8 +96,12 @@ class ChannelQueue:
         embargo: bool = False,
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
+        claims: ClaimGuard | None = None,
+        finder: PostFinder | None = None,
     ) -> None:
         self._metrics = metrics  # None: metrics are off
+        self._claims = claims
+        self._finder = finder
         # How posts reach the channel (its kind: text, announcement, forum; webhooks): bot/send/kind_delivery.py.
         self._deliverer = deliverer or PlainDeliverer(sink)
         self._embargo = embargo
@@ -139,12 +158,29 @@ class ChannelQueue:
                 self._queue.task_done()
 
     async def _deliver_with_retry(self, key: tuple[int, int]) -> None:
+        if self._claims is None:
+            await self._retrying(key, in_flight=False)
+            return
+        claim = await self._claims.take(key)
+        if claim is None:
+            return  # settled already, or another live process is sending it right now
+        try:
+            await self._retrying(key, in_flight=claim.was_in_flight)
+        finally:
+            await self._claims.release(key)
+
+    async def _retrying(self, key: tuple[int, int], *, in_flight: bool) -> None:
         attempt = 0
         while True:
             delivery = await self._db(self._store.delivery, key)
             if delivery is None or delivery.state not in PENDING_STATES:
                 return
             try:
+                # Its sender died mid-send, or an earlier try of ours failed without an answer: the post may be
+                # in the channel already, past the few minutes Discord remembers a nonce.
+                if (in_flight or delivery.attempts > 0) and await self._adopted(delivery):
+                    return
+                in_flight = False
                 await self._deliver(delivery)
                 return
             except DeliveryError as exc:
@@ -232,6 +268,20 @@ class ChannelQueue:
     def _count(self, outcome: str, posted: Delivery | None = None) -> None:
         if self._metrics is not None:
             self._metrics.on_delivery(outcome, changed_at=None if posted is None else _latency_start(posted))
+
+    async def _adopted(self, d: Delivery) -> bool:
+        if self._finder is None or d.message_id is not None or d.state != DeliveryState.POST or not d.story.web_url:
+            return False
+        found = await self._finder.find(self.channel_id, d.story.web_url)
+        if found is None:
+            return False
+        log.info(
+            "Channel %s: adopted message %s for '%s' (posted before a crash)", self.channel_id, found, d.story.title
+        )
+        await self._db(
+            self._store.settle, d, DeliveryState.SENT, message_id=found, payload_hash=None, attempts=0, last_error=None
+        )
+        return True
 
     def _held(self, story: Story) -> bool:
         return story.published_at is not None and story.published_at.timestamp() > self._clock()

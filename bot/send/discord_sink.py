@@ -45,6 +45,12 @@ class DiscordSink:
         data = await self._call(route, json={**payload, "nonce": nonce, "enforce_nonce": True})
         return int(data["id"])
 
+    async def recent_messages(self, channel_id: int, limit: int = 50) -> list[dict[str, Any]]:
+        """The channel's newest messages, newest first (to adopt a post whose sender died before recording it)."""
+        route = Route("GET", "/channels/{channel_id}/messages", channel_id=channel_id)
+        data = await self._call(route, params={"limit": limit})
+        return list(data or [])
+
     async def edit(self, channel_id: int, message_id: int, payload: dict[str, Any]) -> None:
         route = Route(
             "PATCH",

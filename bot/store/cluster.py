@@ -137,6 +137,16 @@ class ClusterStore:
         with self.engine.begin() as conn:
             return _claim(conn, member_id, list(channel_ids), limit, now)
 
+    def claim_key(
+        self, member_id: str, key: tuple[int, int], *, exclusive: bool = False, now: float | None = None
+    ) -> Claim | None:
+        """Claim one pending row, or None when it is not pending or a live member is sending it. ``exclusive``
+        (SQLite: one process per file, held by its lock file) treats every other member's claim as a dead one's."""
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            got = _claim(conn, member_id, [key[1]], 1, now, story_id=key[0], exclusive=exclusive)
+        return got[0] if got else None
+
     def release(self, member_id: str, keys: Iterable[tuple[int, int]]) -> None:
         """Done with these rows (settled, or left for later): anyone may claim them again."""
         with self.engine.begin() as conn:
@@ -159,13 +169,27 @@ class ClusterStore:
             return {int(c): int(n) for c, n in conn.execute(query)}
 
 
-def _claim(conn: Connection, member_id: str, channels: list[int], limit: int, now: float) -> list[Claim]:
+def _claim(
+    conn: Connection,
+    member_id: str,
+    channels: list[int],
+    limit: int,
+    now: float,
+    *,
+    story_id: int | None = None,
+    exclusive: bool = False,
+) -> list[Claim]:
     d = deliveries.c
     live = select(cluster_members.c.member_id).where(live_condition(now))
     free = or_(d.claimed_by.is_(None), d.claimed_by == member_id, not_(d.claimed_by.in_(live)))
+    where: list[ColumnElement[bool]] = [d.state.in_(PENDING_STATES), d.channel_id.in_(channels)]
+    if not exclusive:
+        where.append(free)
+    if story_id is not None:
+        where.append(d.story_id == story_id)
     candidates = (
         select(d.story_id, d.channel_id, d.claimed_by.label("prev"))
-        .where(d.state.in_(PENDING_STATES), d.channel_id.in_(channels), free)
+        .where(*where)
         .order_by(d.story_id)
         .limit(limit)
         # Concurrent claimers on PostgreSQL each get different rows instead of waiting (SQLite ignores this).

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands
 
+from bot.cluster.claims import Adopter
+
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot
 
@@ -45,6 +47,7 @@ class Posting(commands.Cog):
                 guild_of=self.bot.guild_of,
                 gate=gate,
                 deliverer=self.bot.deliverer,
+                finder=Adopter(self.bot.sink, self.bot.user.id if self.bot.user else None),
             )
         except Exception:
             log.exception("The feed pipeline could not start; stopping the bot")

@@ -1,0 +1,115 @@
+"""Cluster latency: a story file written -> its post seen by the fake Discord, through PostgreSQL and NOTIFY.
+
+Two processes over one PostgreSQL database, one shard each (two guilds on different shards): the first takes the
+ingest role and plans; the measured channel is the second guild's, so every post there travels ingest holder ->
+ledger -> NOTIFY -> the other process -> Discord. Against it, in the same run and against the same fake, the
+single-process SQLite bot posting to a channel of its own. Prints both and the ratio of the medians.
+Target: cluster median <= 1.5 x the SQLite median.
+Usage: python bench/bench_cluster_latency.py [--count 100] [--gap 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._harness import TOKEN, FakeDiscord, machine  # noqa: E402
+from bench.bench_latency import figures, line  # noqa: E402
+from tests.botprocess import BotProcess  # noqa: E402
+from tests.fakediscord import DEFAULT_GUILD_ID, SECOND_GUILD_CHANNELS, second_guild  # noqa: E402
+from tests.fakediscord.world import default_guild  # noqa: E402
+from tests.pgserver import PostgresServer  # noqa: E402
+from tests.storyfiles import write_story  # noqa: E402
+
+NEWS = 200000000000000001
+WORLD = SECOND_GUILD_CHANNELS[0][1]
+RATIO_TARGET = 1.5
+
+
+def bot(workdir: Path, fake: FakeDiscord, url: str, channels: list[dict[str, Any]]) -> BotProcess:
+    (workdir / "articles").mkdir(parents=True, exist_ok=True)
+    config = {
+        "articles": {"path": str(workdir / "articles"), "backfill": "none", "rescan_seconds": 3600},
+        "storage": {"url": url, "heartbeat_seconds": 2},
+        "channels": channels,
+        "log_level": "INFO",
+    }
+    return BotProcess(workdir, fake, config)
+
+
+def probe(folder: Path, fake: FakeDiscord, channel: int, prefix: str, count: int, gap: float) -> list[float]:
+    written: dict[str, float] = {}
+    for i in range(count):
+        title = f"{prefix} probe {i}"
+        written[title] = time.time()
+        write_story(folder, f"{prefix.lower()}-{i:04d}.md", i, title=title)
+        time.sleep(gap)
+
+    def seen() -> dict[str, float]:
+        out: dict[str, float] = {}
+        for r in fake.requests:
+            if r["method"] == "POST" and r["path"] == f"/channels/{channel}/messages" and r["json"]:
+                out.setdefault(r["json"]["embeds"][0]["title"], r["time"])
+        return out
+
+    fake.wait_for(lambda: all(t in seen() for t in written), timeout=120)
+    times = seen()
+    return sorted((times[t] - written[t]) * 1000 for t in written)
+
+
+def measure_sqlite(tmp: Path, fake: FakeDiscord, count: int, gap: float) -> list[float]:
+    work = tmp / "sqlite"
+    one = bot(work, fake, f"sqlite:///{work / 'data' / 'newsdesk.db'}", [{"id": NEWS, "name": "news", "topics": "*"}])
+    one.start()
+    try:
+        return probe(one.articles, fake, NEWS, "Solo", count, gap)
+    finally:
+        one.stop()
+
+
+def measure_cluster(tmp: Path, fake: FakeDiscord, url: str, count: int, gap: float) -> list[float]:
+    work = tmp / "cluster"
+    channels = [{"id": NEWS, "name": "news", "topics": "*", "guild": DEFAULT_GUILD_ID}, {"id": WORLD, "topics": "*"}]
+    ingest, sender = bot(work, fake, url, channels), bot(work, fake, url, channels)
+    ingest.start(args=["--shard-count", "2", "--shard-ids", "0"])
+    ingest.wait_for_log("Holding the ingest role", timeout=60)
+    sender.start(args=["--shard-count", "2", "--shard-ids", "1", "--no-ingest"])
+    try:
+        return probe(ingest.articles, fake, WORLD, "Cluster", count, gap)
+    finally:
+        sender.stop()
+        ingest.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--gap", type=float, default=0.1)
+    args = parser.parse_args()
+    guilds = [default_guild(), second_guild()]
+    with (
+        tempfile.TemporaryDirectory(prefix="newsdesk-cluster-latency-") as tmp,
+        PostgresServer() as server,
+        FakeDiscord(token=TOKEN, channel_rate=None, guilds=guilds, shard_count=2) as fake,
+    ):
+        solo = measure_sqlite(Path(tmp), fake, args.count, args.gap)
+        cluster = measure_cluster(Path(tmp), fake, server.create_database(), args.count, args.gap)
+    print(f"machine: {machine()}")
+    print(f"files: {args.count} each, gap {args.gap * 1000:.0f} ms")
+    print(line("single process, SQLite  ", solo))
+    print(line("two processes, PG+NOTIFY", cluster))
+    ratio = figures(cluster)[0] / figures(solo)[0]
+    verdict = "OK" if ratio <= RATIO_TARGET else "MISSED"
+    print(f"cluster / single median: x{ratio:.2f} (target <= x{RATIO_TARGET}: {verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
