@@ -13,7 +13,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from bot import __version__
-from bot.cli.data import describe, discord_token, select_database
+from bot.cli.data import ConsoleDatabaseError, describe, discord_token, select_database
 from bot.cluster.single import AlreadyRunning
 from bot.config import Config, ConfigError, load_config, with_shards
 from bot.redact import SecretFilter
@@ -63,7 +63,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     token = discord_token()
     if args.command == "invite":
         return admin.invite(config, token, threads=args.threads, webhooks=args.webhooks)
-    config = select_database(config, token)
+    try:
+        config = select_database(config, token, args.command)
+    except ConsoleDatabaseError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return 2
     if args.command in _READS_DATABASE:
         print(describe(config, token), file=sys.stderr)
     if args.command == "run":

@@ -20,13 +20,40 @@ def discord_token() -> str:
     return os.environ.get("DISCORD_TOKEN", "").strip()
 
 
-def select_database(config: Config, token: str) -> Config:
+# Commands that plan deliveries into the ledger they open.
+PLANS_DELIVERIES = ("run", "index")
+
+
+class ConsoleDatabaseError(ValueError):
+    """Console mode was asked to plan into a database it must not share (a cluster's PostgreSQL)."""
+
+
+def select_database(config: Config, token: str, command: str = "status") -> Config:
     """With ``DISCORD_TOKEN`` every command uses ``storage.url``; without it, console mode's own database.
 
     ``run`` without a token prints to the console, so ``index``, ``status``, ``search`` and ``backup`` without a
-    token must read and plan into that same database: console "messages" never mix with Discord ones.
+    token must read and plan into that same database: console "messages" never mix with Discord ones. A
+    PostgreSQL ``storage.url`` is a cluster's shared database and has no console twin: without a token it may
+    be read (``status``, ``search``) but never planned into, or console posts would count as Discord ones.
     """
-    return config if token else console_config(config)
+    if token:
+        return config
+    if is_sqlite(config.storage_url):
+        return console_config(config)
+    if command in PLANS_DELIVERIES:
+        raise ConsoleDatabaseError(
+            f"storage.url is {mask_password(config.storage_url)}, a shared database: console mode (no "
+            f"DISCORD_TOKEN) never plans into it. Set DISCORD_TOKEN (environment or .env) to '{command}' against "
+            "Discord, or point storage.url / NEWSDESK_STORAGE_URL at a sqlite:/// file for console mode"
+        )
+    return config
+
+
+def is_sqlite(url: str) -> bool:
+    try:
+        return make_url(url).get_backend_name() == "sqlite"
+    except ArgumentError:
+        return False
 
 
 def console_config(config: Config) -> Config:
@@ -54,4 +81,6 @@ def describe(config: Config, token: str) -> str:
     where = sqlite_file(config.storage_url) or mask_password(config.storage_url)
     if token:
         return f"newsdesk: using the Discord database {where} (storage.url)"
+    if not is_sqlite(config.storage_url):
+        return f"newsdesk: no DISCORD_TOKEN; reading the shared database {where} (storage.url) as it is"
     return f"newsdesk: no DISCORD_TOKEN, so using console mode's database {where}"

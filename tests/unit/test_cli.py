@@ -260,6 +260,39 @@ def test_index_and_search_on_postgres(
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.parametrize("command", ["run", "index"])
+def test_console_mode_never_plans_into_a_shared_postgres_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    # Refused before connecting: the port is closed, so any attempt to open it would say so instead.
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.setenv("NEWSDESK_STORAGE_URL", "postgresql+psycopg://bot:s3cret@127.0.0.1:1/news")
+    config = make_site(tmp_path)
+    assert main(["--config", str(config), command]) == 2
+    output = capsys.readouterr()
+    line = one_line(output.err)
+    assert "console mode (no DISCORD_TOKEN) never plans into it" in line
+    assert "postgresql+psycopg://bot:***@127.0.0.1:1/news" in line
+    assert "s3cret" not in output.out + output.err
+    assert not (tmp_path / "data").exists()
+
+
+def test_without_token_status_reads_a_postgres_database_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, postgres: PostgresServer
+) -> None:
+    config = make_site(tmp_path)
+    monkeypatch.setenv("NEWSDESK_STORAGE_URL", postgres.create_database())
+    monkeypatch.setenv("DISCORD_TOKEN", "not-a-real-token")
+    assert main(["--config", str(config), "index"]) == 0
+    monkeypatch.delenv("DISCORD_TOKEN")
+    capsys.readouterr()
+    assert main(["--config", str(config), "status"]) == 0
+    output = capsys.readouterr()
+    assert "no DISCORD_TOKEN; reading the shared database" in output.err
+    assert "2 published" in output.out
+    assert not (tmp_path / "data").exists()
+
+
 # --- the command line as people type it --------------------------------------------------------------
 
 
