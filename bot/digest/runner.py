@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.cluster.adopt import HISTORY_LIMIT
+from bot.cluster.claims import History
+from bot.digest.markers import find_marked, mark, run_ref
 from bot.digest.ranking import rank
 from bot.digest.render import DigestMessage, build_digest_messages
 from bot.send.sinks import DeliveryError, Poster
+from bot.store.digest_claims import RunClaim
 from bot.store.digests import DigestRow, DigestStore, RunStatus
 
 log = logging.getLogger(__name__)
@@ -42,6 +47,23 @@ class DigestPlan:
     @property
     def skipped(self) -> bool:
         return self.available < self.digest.spec.min_items or not self.messages
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One claimed run: what its key's ``plan`` keeps, so a process taking it over posts exactly this."""
+
+    digest: DigestRow
+    run_key: str
+    started_at: float
+    window_start: float
+    window_end: float
+    messages: list[DigestMessage]
+
+    def dump(self) -> str:
+        messages = [{"payload": m.payload, "story_ids": list(m.story_ids)} for m in self.messages]
+        saved = {"started_at": self.started_at, "window_start": self.window_start, "window_end": self.window_end}
+        return json.dumps({**saved, "messages": messages}, ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +101,17 @@ class DigestRunner:
         attempts: int = 4,
         on_failure: Callable[[str, int, str], None] | None = None,
         embargo: bool = True,
+        member_id: str | None = None,
+        exclusive: bool = False,
+        history: History | None = None,
+        author_id: Callable[[], int | None] | None = None,
     ) -> None:
+        # The claimer of our runs (``cluster_members.member_id``); ``exclusive``: SQLite, the only process, so a
+        # run still posting under any other id is an earlier life's. Without ``member_id`` nothing is resumed.
+        self._member_id = member_id
+        self._exclusive = exclusive
+        self._history = history  # the channel's recent messages, to adopt a dead run's posts
+        self._author_id = author_id
         self.digests = digests
         self._embargo = embargo  # ``articles.embargo``: a story dated after the run waits for a later run
         self._on_failure = on_failure
@@ -138,14 +170,87 @@ class DigestRunner:
         if running:
             await asyncio.wait(running, timeout=timeout)
 
+    async def resume_orphans(self, digest_ids: Collection[int]) -> list[RunOutcome]:
+        """Finish the runs of ``digest_ids`` that a dead process claimed and never recorded (start-up, and then
+        every few seconds for claimers that die later): each is taken over by one process only."""
+        if self._member_id is None or not digest_ids:
+            return []
+        keys = self.digests.keys
+        found = await self.digests.store.run_concurrent(
+            keys.orphans, self._member_id, digest_ids, exclusive=self._exclusive
+        )
+        outcomes: list[RunOutcome] = []
+        for digest_id in dict.fromkeys(d for d, _ in found):
+            async with self._locks.setdefault(digest_id, asyncio.Lock()):
+                outcomes += await self._resume_orphans_of(digest_id)
+        return outcomes
+
+    async def _resume_orphans_of(self, digest_id: int) -> list[RunOutcome]:
+        """With the digest's lock held: resume its orphaned runs, oldest first."""
+        if self._member_id is None:
+            return []
+        keys, db = self.digests.keys, self.digests.store.run_concurrent
+        outcomes: list[RunOutcome] = []
+        for _, run_key in await db(keys.orphans, self._member_id, [digest_id], exclusive=self._exclusive):
+            claim = await db(keys.take_over, digest_id, run_key, self._member_id, exclusive=self._exclusive)
+            if claim is not None:
+                outcomes.append(await self._resume(claim))
+        return outcomes
+
+    async def _resume(self, claim: RunClaim) -> RunOutcome:
+        digest = await self.digests.store.run_concurrent(self.digests.get, claim.digest_id)
+        if digest is None:
+            return RunOutcome(RunStatus.MISSING)
+        saved = json.loads(claim.plan)
+        messages = [DigestMessage(m["payload"], tuple(m["story_ids"])) for m in saved["messages"]]
+        run = _Run(digest, claim.run_key, saved["started_at"], saved["window_start"], saved["window_end"], messages)
+        adopted = await self._find_posted(run)
+        log.warning(
+            "Digest '%s': resuming run %s left unrecorded by %s (it died mid-post): %d of %d messages already in "
+            "channel %s are adopted, the rest posted",
+            digest.spec.name,
+            claim.run_key,
+            claim.previous or "an earlier process",
+            len(adopted),
+            len(messages),
+            digest.spec.channel_id,
+        )
+        return await self._deliver(run, "resumed", adopted)
+
+    async def _find_posted(self, run: _Run) -> dict[int, int]:
+        """Part number → message id of this run's messages already in the channel (history has no nonces)."""
+        if self._history is None:
+            return {}
+        try:
+            recent = await self._history.recent_messages(run.digest.spec.channel_id, HISTORY_LIMIT)
+        except Exception as exc:
+            # Without the history we cannot tell: posting is the lesser harm (the nonce may still catch a repeat).
+            log.warning("Digest '%s': could not read the channel's recent messages: %s", run.digest.spec.name, exc)
+            return {}
+        author = self._author_id() if self._author_id is not None else None
+        return find_marked(recent, run_ref(run.digest.id, run.run_key), author_id=author)
+
     async def _run(self, digest_id: int, reason: str, run_key: str) -> RunOutcome:
+        # A dead process's unrecorded run of this digest first: its stories must not go out twice.
+        await self._resume_orphans_of(digest_id)
         started = self._clock()
         plan = await self.digests.store.run_concurrent(self.plan, digest_id)
         if plan is None:
             log.warning("Digest %s no longer exists; nothing to run", digest_id)
             return RunOutcome(RunStatus.MISSING)
         spec = plan.digest.spec
-        if not await self.digests.store.run_concurrent(self.digests.claim_run, digest_id, run_key):
+        run = _Run(
+            plan.digest,
+            run_key,
+            started,
+            plan.window_start,
+            plan.window_end,
+            mark(plan.messages, run_ref(digest_id, run_key)),
+        )
+        claimed = await self.digests.store.run_concurrent(
+            self.digests.claim_run, digest_id, run_key, member_id=self._member_id, plan=run.dump()
+        )
+        if not claimed:
             log.info("Digest '%s' (%s): run %s was already claimed; not posting it again", spec.name, reason, run_key)
             return RunOutcome(RunStatus.DUPLICATE, plan=plan)
         if plan.skipped:
@@ -156,13 +261,21 @@ class DigestRunner:
                 plan.available,
                 spec.min_items,
             )
-            await self.digests.store.run_concurrent(self._record, plan, started, RunStatus.SKIPPED, [], None)
+            await self.digests.store.run_concurrent(self._record, run, RunStatus.SKIPPED, [], None)
             return RunOutcome(RunStatus.SKIPPED, plan=plan)
+        outcome = await self._deliver(run, reason, {})
+        return RunOutcome(outcome.status, outcome.stories, outcome.message_ids, outcome.error, plan)
+
+    async def _deliver(self, run: _Run, reason: str, adopted: dict[int, int]) -> RunOutcome:
+        """Post the run's messages (those not ``adopted``: part number → message id) and record the run."""
+        spec = run.digest.spec
         delivered: list[tuple[int, tuple[int, ...]]] = []
         error: str | None = None
         try:
-            for message in plan.messages:
-                message_id = await self._post(spec.channel_id, message, digest_id, spec.name)
+            for number, message in enumerate(run.messages, 1):
+                message_id = adopted.get(number)
+                if message_id is None:
+                    message_id = await self._post(spec.channel_id, message, run.digest.id, spec.name)
                 delivered.append((message_id, message.story_ids))
         except DeliveryError as exc:
             error = exc.reason
@@ -177,10 +290,10 @@ class DigestRunner:
                 self._on_failure(spec.name, spec.channel_id, exc.reason)
         except asyncio.CancelledError:
             # Shutting down mid-run: what Discord already confirmed must still be recorded, or it posts again.
-            self._record(plan, started, RunStatus.PARTIAL if delivered else RunStatus.FAILED, delivered, "cancelled")
+            self._record(run, RunStatus.PARTIAL if delivered else RunStatus.FAILED, delivered, "cancelled")
             raise
         status = RunStatus.SENT if error is None else (RunStatus.PARTIAL if delivered else RunStatus.FAILED)
-        await self.digests.store.run_concurrent(self._record, plan, started, status, delivered, error)
+        await self.digests.store.run_concurrent(self._record, run, status, delivered, error)
         stories = sum(len(ids) for _, ids in delivered)
         if status is RunStatus.SENT:
             log.info(
@@ -191,7 +304,7 @@ class DigestRunner:
                 len(delivered),
                 spec.channel_id,
             )
-        return RunOutcome(status, stories, tuple(mid for mid, _ in delivered), error, plan)
+        return RunOutcome(status, stories, tuple(mid for mid, _ in delivered), error)
 
     async def _post(self, channel_id: int, message: DigestMessage, digest_id: int, name: str) -> int:
         nonce = digest_nonce(digest_id, message.story_ids)
@@ -208,19 +321,15 @@ class DigestRunner:
                 await asyncio.sleep(delay)
 
     def _record(
-        self,
-        plan: DigestPlan,
-        started: float,
-        status: RunStatus,
-        delivered: list[tuple[int, tuple[int, ...]]],
-        error: str | None,
+        self, run: _Run, status: RunStatus, delivered: list[tuple[int, tuple[int, ...]]], error: str | None
     ) -> None:
         self.digests.record_run(
-            plan.digest.id,
-            started_at=started,
-            window_start=plan.window_start,
-            window_end=plan.window_end,
+            run.digest.id,
+            started_at=run.started_at,
+            window_start=run.window_start,
+            window_end=run.window_end,
             status=status,
             delivered=delivered,
             error=error,
+            run_key=run.run_key,
         )
