@@ -137,8 +137,9 @@ def test_a_process_killed_mid_burst_and_restarted_posts_each_story_once_and_no_i
     b = cluster_bot().start(args=SHARD[1])
     assert ingest_holder(a, b)[0] is b
     fake.set_delay(0.1)  # every post takes a while: b is mid-burst when it dies
-    expected = burst(a, 1, 30)
+    expected = burst(a, 1, 50)  # the burst: SIGKILL one process mid-way through 50 stories
     fake.wait_for(lambda: len(fake.messages(WORLD)) >= 5, timeout=40)
+    assert len(fake.messages(WORLD)) < 50, "b must die mid-burst"
     b.kill()
     b = cluster_bot().start(args=SHARD[1])
     settled(fake, expected, timeout=90)
