@@ -9,13 +9,10 @@ message carrying it, in the same transaction as the run.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import time
 import uuid
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.cluster.adopt import HISTORY_LIMIT
@@ -23,68 +20,16 @@ from bot.cluster.claims import History
 from bot.digest.markers import find_marked, mark, run_ref
 from bot.digest.ranking import rank
 from bot.digest.render import DigestMessage, build_digest_messages
+from bot.digest.runs import ClaimedRun, DigestPlan, RunOutcome, digest_nonce, scheduled_run_key
 from bot.send.sinks import DeliveryError, Poster
 from bot.store.digest_claims import RunClaim
-from bot.store.digests import DigestRow, DigestStore, RunStatus
+from bot.store.digests import DigestStore, RunStatus
+
+__all__ = ["DigestPlan", "DigestRunner", "RunOutcome", "digest_nonce", "scheduled_run_key"]
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-
-
-@dataclass(frozen=True, slots=True)
-class DigestPlan:
-    digest: DigestRow
-    window_start: float
-    window_end: float
-    available: int  # new stories that matched the filters, before max_items
-    messages: list[DigestMessage]
-
-    @property
-    def story_count(self) -> int:
-        return sum(len(m.story_ids) for m in self.messages)
-
-    @property
-    def skipped(self) -> bool:
-        return self.available < self.digest.spec.min_items or not self.messages
-
-
-@dataclass(frozen=True, slots=True)
-class _Run:
-    """One claimed run: what its key's ``plan`` keeps, so a process taking it over posts exactly this."""
-
-    digest: DigestRow
-    run_key: str
-    started_at: float
-    window_start: float
-    window_end: float
-    messages: list[DigestMessage]
-
-    def dump(self) -> str:
-        messages = [{"payload": m.payload, "story_ids": list(m.story_ids)} for m in self.messages]
-        saved = {"started_at": self.started_at, "window_start": self.window_start, "window_end": self.window_end}
-        return json.dumps({**saved, "messages": messages}, ensure_ascii=False)
-
-
-@dataclass(frozen=True, slots=True)
-class RunOutcome:
-    status: RunStatus
-    stories: int = 0
-    message_ids: tuple[int, ...] = ()
-    error: str | None = None
-    plan: DigestPlan | None = None
-
-
-def digest_nonce(digest_id: int, story_ids: tuple[int, ...]) -> str:
-    """Same digest and stories → same nonce, so Discord drops a resend after a crash between post and record."""
-    blob = f"digest\x00{digest_id}\x00{','.join(map(str, story_ids))}"
-    return hashlib.sha256(blob.encode()).hexdigest()[:25]
-
-
-def scheduled_run_key(digest: DigestRow, now: float) -> str:
-    """``scheduled:<epoch>`` of the latest scheduled time at or before ``now`` (a late run keeps its time)."""
-    fire = digest.spec.schedule.last_run(datetime.fromtimestamp(now, UTC))
-    return f"scheduled:{int(fire.timestamp()) if fire is not None else int(now)}"
 
 
 class DigestRunner:
@@ -201,9 +146,7 @@ class DigestRunner:
         digest = await self.digests.store.run_concurrent(self.digests.get, claim.digest_id)
         if digest is None:
             return RunOutcome(RunStatus.MISSING)
-        saved = json.loads(claim.plan)
-        messages = [DigestMessage(m["payload"], tuple(m["story_ids"])) for m in saved["messages"]]
-        run = _Run(digest, claim.run_key, saved["started_at"], saved["window_start"], saved["window_end"], messages)
+        run = ClaimedRun.load(digest, claim.run_key, claim.plan)
         adopted = await self._find_posted(run)
         log.warning(
             "Digest '%s': resuming run %s left unrecorded by %s (it died mid-post): %d of %d messages already in "
@@ -212,12 +155,12 @@ class DigestRunner:
             claim.run_key,
             claim.previous or "an earlier process",
             len(adopted),
-            len(messages),
+            len(run.messages),
             digest.spec.channel_id,
         )
         return await self._deliver(run, "resumed", adopted)
 
-    async def _find_posted(self, run: _Run) -> dict[int, int]:
+    async def _find_posted(self, run: ClaimedRun) -> dict[int, int]:
         """Part number → message id of this run's messages already in the channel (history has no nonces)."""
         if self._history is None:
             return {}
@@ -239,7 +182,7 @@ class DigestRunner:
             log.warning("Digest %s no longer exists; nothing to run", digest_id)
             return RunOutcome(RunStatus.MISSING)
         spec = plan.digest.spec
-        run = _Run(
+        run = ClaimedRun(
             plan.digest,
             run_key,
             started,
@@ -266,7 +209,7 @@ class DigestRunner:
         outcome = await self._deliver(run, reason, {})
         return RunOutcome(outcome.status, outcome.stories, outcome.message_ids, outcome.error, plan)
 
-    async def _deliver(self, run: _Run, reason: str, adopted: dict[int, int]) -> RunOutcome:
+    async def _deliver(self, run: ClaimedRun, reason: str, adopted: dict[int, int]) -> RunOutcome:
         """Post the run's messages (those not ``adopted``: part number → message id) and record the run."""
         spec = run.digest.spec
         delivered: list[tuple[int, tuple[int, ...]]] = []
@@ -321,7 +264,7 @@ class DigestRunner:
                 await asyncio.sleep(delay)
 
     def _record(
-        self, run: _Run, status: RunStatus, delivered: list[tuple[int, tuple[int, ...]]], error: str | None
+        self, run: ClaimedRun, status: RunStatus, delivered: list[tuple[int, tuple[int, ...]]], error: str | None
     ) -> None:
         self.digests.record_run(
             run.digest.id,
