@@ -143,6 +143,7 @@ class NewsBot(commands.Bot):
         newsroom: NewsroomStore,
         pipeline: Pipeline | None,
         scheduler: AsyncIOScheduler | None = None,
+        member_id: str = "",
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
@@ -163,6 +164,7 @@ class NewsBot(commands.Bot):
         self.pipeline = pipeline
         # Started (and its jobs rebuilt) by the digest cog; shut down here, in close().
         self.scheduler = scheduler
+        self.member_id = member_id  # this process in cluster_members: the claimer of its digest runs
         self.newsroom = newsroom
         self.gateway_outages = GatewayOutages()
         self._connected = asyncio.Event()
@@ -282,10 +284,13 @@ def make_bot(
     newsroom: NewsroomStore,
     pipeline: Pipeline | None,
     scheduler: AsyncIOScheduler | None = None,
+    member_id: str = "",
 ) -> NewsBot:
     """A plain ``NewsBot`` unless shards are configured: without them the bot runs exactly as unsharded."""
     kind = ShardedNewsBot if config.discord.shards.sharded else NewsBot
-    return kind(config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler)
+    return kind(
+        config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler, member_id=member_id
+    )
 
 
 def channel_gate(

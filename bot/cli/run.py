@@ -90,7 +90,9 @@ async def _run_holding(config: Config, token: str, *, ingest: bool) -> int:
         background.append(asyncio.create_task(listen(dsn, pipeline.wake), name="listen-deliveries"))
     try:
         if token:
-            return await _run_discord(config, store, pipeline, token, stop, locks=locks, bucket=bucket)
+            return await _run_discord(
+                config, store, pipeline, token, stop, locks=locks, bucket=bucket, member_id=membership.member_id
+            )
         log.info("No DISCORD_TOKEN: console mode, printing posts here (database %s)", mask_password(config.storage_url))
         labels = {r.channel_id: r.name for r in config.channels}
         # Message numbers carry on from the last run, so an edit or delete names the card it refers to.
@@ -168,6 +170,7 @@ async def _run_discord(
     *,
     locks: RoleLocks | None = None,
     bucket: TokenBucket | None = None,
+    member_id: str = "",
 ) -> int:
     import discord
 
@@ -189,7 +192,9 @@ async def _run_discord(
         store, grace_seconds=config.scheduler.digest_grace_seconds, tablename=jobs_table(shards.key)
     )
     newsroom = pipeline.newsroom
-    async with make_bot(config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler) as bot:
+    async with make_bot(
+        config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler, member_id=member_id
+    ) as bot:
         # One sink on the bot's HTTP client, built before start: the feed, the digests and the alerts share it.
         sink = DiscordSink(bot.http, timeout=config.discord.request_timeout, bucket=bucket, metrics=pipeline.metrics)
         alerter = Alerter(

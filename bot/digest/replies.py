@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.digest.runner import DigestPlan, RunOutcome
+from bot.digest.runs import DigestPlan, RunOutcome
 from bot.options import OptionError
 from bot.render.listing import more_text
 from bot.render.text import clean_line, discord_timestamp, escape_markdown, truncate

@@ -9,60 +9,27 @@ message carrying it, in the same transaction as the run.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
+from bot.cluster.adopt import HISTORY_LIMIT
+from bot.cluster.claims import History
+from bot.digest.markers import find_marked, mark, run_ref
 from bot.digest.ranking import rank
 from bot.digest.render import DigestMessage, build_digest_messages
+from bot.digest.runs import ClaimedRun, DigestPlan, RunOutcome, digest_nonce, scheduled_run_key
 from bot.send.sinks import DeliveryError, Poster
-from bot.store.digests import DigestRow, DigestStore, RunStatus
+from bot.store.digest_claims import RunClaim
+from bot.store.digests import DigestStore, RunStatus
+
+__all__ = ["DigestPlan", "DigestRunner", "RunOutcome", "digest_nonce", "scheduled_run_key"]
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-
-
-@dataclass(frozen=True, slots=True)
-class DigestPlan:
-    digest: DigestRow
-    window_start: float
-    window_end: float
-    available: int  # new stories that matched the filters, before max_items
-    messages: list[DigestMessage]
-
-    @property
-    def story_count(self) -> int:
-        return sum(len(m.story_ids) for m in self.messages)
-
-    @property
-    def skipped(self) -> bool:
-        return self.available < self.digest.spec.min_items or not self.messages
-
-
-@dataclass(frozen=True, slots=True)
-class RunOutcome:
-    status: RunStatus
-    stories: int = 0
-    message_ids: tuple[int, ...] = ()
-    error: str | None = None
-    plan: DigestPlan | None = None
-
-
-def digest_nonce(digest_id: int, story_ids: tuple[int, ...]) -> str:
-    """Same digest and stories → same nonce, so Discord drops a resend after a crash between post and record."""
-    blob = f"digest\x00{digest_id}\x00{','.join(map(str, story_ids))}"
-    return hashlib.sha256(blob.encode()).hexdigest()[:25]
-
-
-def scheduled_run_key(digest: DigestRow, now: float) -> str:
-    """``scheduled:<epoch>`` of the latest scheduled time at or before ``now`` (a late run keeps its time)."""
-    fire = digest.spec.schedule.last_run(datetime.fromtimestamp(now, UTC))
-    return f"scheduled:{int(fire.timestamp()) if fire is not None else int(now)}"
 
 
 class DigestRunner:
@@ -79,7 +46,17 @@ class DigestRunner:
         attempts: int = 4,
         on_failure: Callable[[str, int, str], None] | None = None,
         embargo: bool = True,
+        member_id: str | None = None,
+        exclusive: bool = False,
+        history: History | None = None,
+        author_id: Callable[[], int | None] | None = None,
     ) -> None:
+        # The claimer of our runs (``cluster_members.member_id``); ``exclusive``: SQLite, the only process, so a
+        # run still posting under any other id is an earlier life's. Without ``member_id`` nothing is resumed.
+        self._member_id = member_id
+        self._exclusive = exclusive
+        self._history = history  # the channel's recent messages, to adopt a dead run's posts
+        self._author_id = author_id
         self.digests = digests
         self._embargo = embargo  # ``articles.embargo``: a story dated after the run waits for a later run
         self._on_failure = on_failure
@@ -138,14 +115,85 @@ class DigestRunner:
         if running:
             await asyncio.wait(running, timeout=timeout)
 
+    async def resume_orphans(self, digest_ids: Collection[int]) -> list[RunOutcome]:
+        """Finish the runs of ``digest_ids`` that a dead process claimed and never recorded (start-up, and then
+        every few seconds for claimers that die later): each is taken over by one process only."""
+        if self._member_id is None or not digest_ids:
+            return []
+        keys = self.digests.keys
+        found = await self.digests.store.run_concurrent(
+            keys.orphans, self._member_id, digest_ids, exclusive=self._exclusive
+        )
+        outcomes: list[RunOutcome] = []
+        for digest_id in dict.fromkeys(d for d, _ in found):
+            async with self._locks.setdefault(digest_id, asyncio.Lock()):
+                outcomes += await self._resume_orphans_of(digest_id)
+        return outcomes
+
+    async def _resume_orphans_of(self, digest_id: int) -> list[RunOutcome]:
+        """With the digest's lock held: resume its orphaned runs, oldest first."""
+        if self._member_id is None:
+            return []
+        keys, db = self.digests.keys, self.digests.store.run_concurrent
+        outcomes: list[RunOutcome] = []
+        for _, run_key in await db(keys.orphans, self._member_id, [digest_id], exclusive=self._exclusive):
+            claim = await db(keys.take_over, digest_id, run_key, self._member_id, exclusive=self._exclusive)
+            if claim is not None:
+                outcomes.append(await self._resume(claim))
+        return outcomes
+
+    async def _resume(self, claim: RunClaim) -> RunOutcome:
+        digest = await self.digests.store.run_concurrent(self.digests.get, claim.digest_id)
+        if digest is None:
+            return RunOutcome(RunStatus.MISSING)
+        run = ClaimedRun.load(digest, claim.run_key, claim.plan)
+        adopted = await self._find_posted(run)
+        log.warning(
+            "Digest '%s': resuming run %s left unrecorded by %s (it died mid-post): %d of %d messages already in "
+            "channel %s are adopted, the rest posted",
+            digest.spec.name,
+            claim.run_key,
+            claim.previous or "an earlier process",
+            len(adopted),
+            len(run.messages),
+            digest.spec.channel_id,
+        )
+        return await self._deliver(run, "resumed", adopted)
+
+    async def _find_posted(self, run: ClaimedRun) -> dict[int, int]:
+        """Part number → message id of this run's messages already in the channel (history has no nonces)."""
+        if self._history is None:
+            return {}
+        try:
+            recent = await self._history.recent_messages(run.digest.spec.channel_id, HISTORY_LIMIT)
+        except Exception as exc:
+            # Without the history we cannot tell: posting is the lesser harm (the nonce may still catch a repeat).
+            log.warning("Digest '%s': could not read the channel's recent messages: %s", run.digest.spec.name, exc)
+            return {}
+        author = self._author_id() if self._author_id is not None else None
+        return find_marked(recent, run_ref(run.digest.id, run.run_key), author_id=author)
+
     async def _run(self, digest_id: int, reason: str, run_key: str) -> RunOutcome:
+        # A dead process's unrecorded run of this digest first: its stories must not go out twice.
+        await self._resume_orphans_of(digest_id)
         started = self._clock()
         plan = await self.digests.store.run_concurrent(self.plan, digest_id)
         if plan is None:
             log.warning("Digest %s no longer exists; nothing to run", digest_id)
             return RunOutcome(RunStatus.MISSING)
         spec = plan.digest.spec
-        if not await self.digests.store.run_concurrent(self.digests.claim_run, digest_id, run_key):
+        run = ClaimedRun(
+            plan.digest,
+            run_key,
+            started,
+            plan.window_start,
+            plan.window_end,
+            mark(plan.messages, run_ref(digest_id, run_key)),
+        )
+        claimed = await self.digests.store.run_concurrent(
+            self.digests.claim_run, digest_id, run_key, member_id=self._member_id, plan=run.dump()
+        )
+        if not claimed:
             log.info("Digest '%s' (%s): run %s was already claimed; not posting it again", spec.name, reason, run_key)
             return RunOutcome(RunStatus.DUPLICATE, plan=plan)
         if plan.skipped:
@@ -156,13 +204,21 @@ class DigestRunner:
                 plan.available,
                 spec.min_items,
             )
-            await self.digests.store.run_concurrent(self._record, plan, started, RunStatus.SKIPPED, [], None)
+            await self.digests.store.run_concurrent(self._record, run, RunStatus.SKIPPED, [], None)
             return RunOutcome(RunStatus.SKIPPED, plan=plan)
+        outcome = await self._deliver(run, reason, {})
+        return RunOutcome(outcome.status, outcome.stories, outcome.message_ids, outcome.error, plan)
+
+    async def _deliver(self, run: ClaimedRun, reason: str, adopted: dict[int, int]) -> RunOutcome:
+        """Post the run's messages (those not ``adopted``: part number → message id) and record the run."""
+        spec = run.digest.spec
         delivered: list[tuple[int, tuple[int, ...]]] = []
         error: str | None = None
         try:
-            for message in plan.messages:
-                message_id = await self._post(spec.channel_id, message, digest_id, spec.name)
+            for number, message in enumerate(run.messages, 1):
+                message_id = adopted.get(number)
+                if message_id is None:
+                    message_id = await self._post(spec.channel_id, message, run.digest.id, spec.name)
                 delivered.append((message_id, message.story_ids))
         except DeliveryError as exc:
             error = exc.reason
@@ -177,10 +233,10 @@ class DigestRunner:
                 self._on_failure(spec.name, spec.channel_id, exc.reason)
         except asyncio.CancelledError:
             # Shutting down mid-run: what Discord already confirmed must still be recorded, or it posts again.
-            self._record(plan, started, RunStatus.PARTIAL if delivered else RunStatus.FAILED, delivered, "cancelled")
+            self._record(run, RunStatus.PARTIAL if delivered else RunStatus.FAILED, delivered, "cancelled")
             raise
         status = RunStatus.SENT if error is None else (RunStatus.PARTIAL if delivered else RunStatus.FAILED)
-        await self.digests.store.run_concurrent(self._record, plan, started, status, delivered, error)
+        await self.digests.store.run_concurrent(self._record, run, status, delivered, error)
         stories = sum(len(ids) for _, ids in delivered)
         if status is RunStatus.SENT:
             log.info(
@@ -191,7 +247,7 @@ class DigestRunner:
                 len(delivered),
                 spec.channel_id,
             )
-        return RunOutcome(status, stories, tuple(mid for mid, _ in delivered), error, plan)
+        return RunOutcome(status, stories, tuple(mid for mid, _ in delivered), error)
 
     async def _post(self, channel_id: int, message: DigestMessage, digest_id: int, name: str) -> int:
         nonce = digest_nonce(digest_id, message.story_ids)
@@ -208,19 +264,15 @@ class DigestRunner:
                 await asyncio.sleep(delay)
 
     def _record(
-        self,
-        plan: DigestPlan,
-        started: float,
-        status: RunStatus,
-        delivered: list[tuple[int, tuple[int, ...]]],
-        error: str | None,
+        self, run: ClaimedRun, status: RunStatus, delivered: list[tuple[int, tuple[int, ...]]], error: str | None
     ) -> None:
         self.digests.record_run(
-            plan.digest.id,
-            started_at=started,
-            window_start=plan.window_start,
-            window_end=plan.window_end,
+            run.digest.id,
+            started_at=run.started_at,
+            window_start=run.window_start,
+            window_end=run.window_end,
             status=status,
             delivered=delivered,
             error=error,
+            run_key=run.run_key,
         )

@@ -75,12 +75,18 @@ digest_items = Table(
 
 # One row per digest run that was allowed to post: the primary key is what makes a second post of the same run
 # impossible, whichever processes fire it. A scheduled run's key is its scheduled time, a manual run's is unique
-# per invocation.
+# per invocation. While a run posts, its row is ``posting`` with its claimer and the exact messages (``plan``,
+# JSON); the run's record turns it ``done``. A ``posting`` row whose claimer died is resumed by another process
+# (or the next life of a SQLite bot): it adopts the messages already in the channel and posts only the rest.
+RUN_POSTING, RUN_DONE = "posting", "done"
 digest_run_keys = Table(
     "digest_run_keys",
     metadata,
     Column("digest_id", Integer, ForeignKey("digests.id", ondelete="CASCADE"), nullable=False),
     Column("run_key", String, nullable=False),
     Column("claimed_at", Float, nullable=False),
+    Column("claimed_by", String, nullable=True),  # cluster_members.member_id of the claimer
+    Column("state", String, nullable=False, server_default=RUN_DONE),
+    Column("plan", Text, nullable=True),  # JSON: window, start time and message payloads; NULL once done
     PrimaryKeyConstraint("digest_id", "run_key"),
 )

@@ -14,7 +14,8 @@ from sqlalchemy import Connection, Row, and_, delete, exists, false, func, inser
 from bot.digest.ranking import DigestCandidate
 from bot.digest.schedule import Schedule
 from bot.digest.spec import DigestSpec
-from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_run_keys, digest_runs, digests
+from bot.store.digest_claims import DigestRunKeys, finish
+from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_runs, digests
 from bot.store.records import DeliveryState
 from bot.store.schema import deliveries, meta, stories, story_topics
 from bot.store.store import Store
@@ -67,6 +68,7 @@ class DigestStore:
     def __init__(self, store: Store) -> None:
         self.store = store  # async callers run these methods through store.run_concurrent
         self.engine = store.engine
+        self.keys = DigestRunKeys(store)
 
     # -- declarations ---------------------------------------------------------------------------------------
 
@@ -191,18 +193,17 @@ class DigestStore:
 
     # -- runs -----------------------------------------------------------------------------------------------
 
-    def claim_run(self, digest_id: int, run_key: str, now: float | None = None) -> bool:
-        """Take the right to post run ``run_key`` of the digest: True once per key, False ever after (and when
-        the digest is gone). The insert is the claim, so two processes firing the same run cannot both win."""
-        stmt = self.store.backend.insert(digest_run_keys).on_conflict_do_nothing(
-            index_elements=["digest_id", "run_key"]
-        )
-        with self.engine.begin() as conn:
-            if conn.scalar(select(digests.c.id).where(digests.c.id == digest_id)) is None:
-                return False
-            values = {"digest_id": digest_id, "run_key": run_key, "claimed_at": time.time() if now is None else now}
-            # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
-            return conn.execute(stmt.values(**values).returning(digest_run_keys.c.run_key)).first() is not None
+    def claim_run(
+        self,
+        digest_id: int,
+        run_key: str,
+        now: float | None = None,
+        *,
+        member_id: str | None = None,
+        plan: str | None = None,
+    ) -> bool:
+        """Take the right to post run ``run_key`` of the digest once (bot/store/digest_claims.py)."""
+        return self.keys.claim(digest_id, run_key, member_id=member_id, plan=plan, now=now)
 
     def record_run(
         self,
@@ -214,12 +215,16 @@ class DigestStore:
         status: RunStatus,
         delivered: Sequence[tuple[int, Sequence[int]]] = (),
         error: str | None = None,
+        run_key: str | None = None,
     ) -> int:
-        """Log a run and, in the same transaction, the stories of each confirmed (message id, story ids)."""
+        """Log a run and, in the same transaction, the stories of each confirmed (message id, story ids) and the
+        end of its run key's claim (``run_key``: nobody resumes it any more)."""
         items = [(mid, sid) for mid, ids in delivered for sid in ids]
         with self.engine.begin() as conn:
             if conn.scalar(select(digests.c.id).where(digests.c.id == digest_id)) is None:
                 return 0  # removed while it ran: nothing left to record against
+            if run_key is not None:
+                finish(conn, digest_id, run_key)
             inserted = conn.execute(
                 insert(digest_runs).values(
                     digest_id=digest_id,

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -27,6 +29,7 @@ class DigestCog(commands.Cog, name="Digests"):
         self.bot = bot
         self.digests = DigestStore(bot.store)
         self.runner: DigestRunner | None = None
+        self._resuming: asyncio.Task[None] | None = None
 
     @property
     def grace_seconds(self) -> int:
@@ -40,11 +43,17 @@ class DigestCog(commands.Cog, name="Digests"):
         scheduler = self.bot.scheduler
         if scheduler is None or self.bot.pipeline is None:
             return  # `newsdesk sync` only needs the commands
+        bot = self.bot
         self.runner = DigestRunner(
             self.digests,
-            self.bot.sink,
-            on_failure=self.bot.alerter.digest_failed,
-            embargo=self.bot.config.articles.embargo,
+            bot.sink,
+            on_failure=bot.alerter.digest_failed,
+            embargo=bot.config.articles.embargo,
+            member_id=bot.member_id or f"digests:{uuid.uuid4().hex[:12]}",
+            # SQLite's lock file makes this the only process: a run another id left posting is a dead one's.
+            exclusive=bot.store.engine.dialect.name == "sqlite",
+            history=bot.sink,
+            author_id=lambda: bot.user.id if bot.user is not None else None,
         )
         config_rows = await self.bot.store.run_concurrent(self.digests.sync_config, self.bot.config.digests)
         # Paused while the jobs are reconciled, so a run missed during downtime fires once, against current jobs.
@@ -56,6 +65,7 @@ class DigestCog(commands.Cog, name="Digests"):
         created = jobs.reconcile_jobs(scheduler, rows, grace_seconds=self.grace_seconds)
         jobs.attach(self.runner)
         scheduler.resume()
+        self._resuming = asyncio.create_task(self._resume_forever(self.runner), name="digest-resume")
         log.info(
             "Digests: %d scheduled (%d from the config file, %d jobs created or updated)",
             len(rows),
@@ -70,7 +80,22 @@ class DigestCog(commands.Cog, name="Digests"):
         if scheduler is not None and scheduler.running:
             scheduler.pause()
         jobs.detach(self.runner)
+        if self._resuming is not None:
+            self._resuming.cancel()
+            await asyncio.gather(self._resuming, return_exceptions=True)
         await self.runner.aclose(timeout=15)
+
+    async def _resume_forever(self, runner: DigestRunner) -> None:
+        """Once connected, and then every heartbeat: finish the runs of our digests whose claimer died mid-post
+        (a claimer counts as dead three heartbeats after its last one, so a restart finds its own old runs)."""
+        await self.bot.wait_until_ready()
+        while True:
+            try:
+                rows = await self.bot.store.run_concurrent(self.digests.all)
+                await runner.resume_orphans([r.id for r in rows if self.owns(r)])
+            except Exception:
+                log.exception("Could not resume the digest runs left by a stopped process; trying again")
+            await asyncio.sleep(self.bot.config.heartbeat_seconds)
 
     def owns(self, row: DigestRow) -> bool:
         """Whether this process schedules the digest: its guild (a config digest: its channel's) is on our shards."""

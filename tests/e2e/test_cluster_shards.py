@@ -4,16 +4,27 @@ to a survivor, LISTEN/NOTIFY feeding the other shard's process, and resharding t
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from tests.botprocess import TOKEN, BotProcess
 from tests.e2e.conftest import NEWS
-from tests.fakediscord import DEFAULT_GUILD_ID, SECOND_GUILD_CHANNELS, FakeDiscord, second_guild
+from tests.fakediscord import (
+    ADMIN_PERMISSIONS,
+    DEFAULT_GUILD_ID,
+    EDITOR_ID,
+    SECOND_GUILD_CHANNELS,
+    FakeDiscord,
+    second_guild,
+)
+from tests.fakediscord.sharding import SECOND_GUILD_ID
 from tests.fakediscord.world import default_guild
 from tests.pgserver import PostgresServer, PostgresUnavailable
 from tests.storyfiles import write_story
@@ -21,6 +32,7 @@ from tests.storyfiles import write_story
 pytestmark = pytest.mark.e2e
 
 MakeBot = Callable[..., BotProcess]
+ClusterBot = Callable[..., BotProcess]
 WORLD = SECOND_GUILD_CHANNELS[0][1]  # the second guild's channel: shard 1 of 2 (NEWS: shard 0)
 CHANNELS = [
     {"id": NEWS, "name": "news", "topics": "*", "guild": DEFAULT_GUILD_ID},
@@ -38,16 +50,16 @@ def fake() -> Iterator[FakeDiscord]:
 
 
 @pytest.fixture
-def cluster_bot(make_bot: MakeBot, request: pytest.FixtureRequest) -> Iterator[Callable[[], BotProcess]]:
+def cluster_bot(make_bot: MakeBot, request: pytest.FixtureRequest) -> Iterator[ClusterBot]:
     try:
         server: PostgresServer = request.getfixturevalue("postgres")
     except PostgresUnavailable as exc:
         pytest.skip(f"no PostgreSQL here: {exc}")
     url = server.create_database()
 
-    def factory() -> BotProcess:
+    def factory(**overrides: Any) -> BotProcess:
         # A 1 s heartbeat: a killed member's claims come free within 3 s, so the tests need not wait long.
-        return make_bot(channels=CHANNELS, storage={"url": url, "heartbeat_seconds": 1})
+        return make_bot(**{"channels": CHANNELS, "storage": {"url": url, "heartbeat_seconds": 1}, **overrides})
 
     yield factory
 
@@ -94,7 +106,7 @@ def answered(fake: FakeDiscord, channel: int) -> dict[str, Any]:
 
 
 def test_two_processes_post_each_story_once_and_a_survivor_takes_ingest(
-    fake: FakeDiscord, cluster_bot: Callable[[], BotProcess]
+    fake: FakeDiscord, cluster_bot: ClusterBot
 ) -> None:
     a = cluster_bot().start(args=SHARD[0])
     b = cluster_bot().start(args=SHARD[1])
@@ -118,24 +130,23 @@ def test_two_processes_post_each_story_once_and_a_survivor_takes_ingest(
 
 
 def test_a_process_killed_mid_burst_and_restarted_posts_each_story_once_and_no_ingest_never_ingests(
-    fake: FakeDiscord, cluster_bot: Callable[[], BotProcess]
+    fake: FakeDiscord, cluster_bot: ClusterBot
 ) -> None:
     # a can't see the folder (--no-ingest): b ingests, so b's death also leaves nobody planning until it is back.
     a = cluster_bot().start(args=[*SHARD[0], "--no-ingest"])
     b = cluster_bot().start(args=SHARD[1])
     assert ingest_holder(a, b)[0] is b
     fake.set_delay(0.1)  # every post takes a while: b is mid-burst when it dies
-    expected = burst(a, 1, 30)
+    expected = burst(a, 1, 50)  # the issue's burst: SIGKILL one process mid-way through 50 stories
     fake.wait_for(lambda: len(fake.messages(WORLD)) >= 5, timeout=40)
+    assert len(fake.messages(WORLD)) < 50, "b must die mid-burst"
     b.kill()
     b = cluster_bot().start(args=SHARD[1])
     settled(fake, expected, timeout=90)
     assert "Holding the ingest role" not in a.log_text(), "a --no-ingest process never ingests"
 
 
-def test_changing_the_shard_count_from_1_to_2_reposts_nothing(
-    fake: FakeDiscord, cluster_bot: Callable[[], BotProcess]
-) -> None:
+def test_changing_the_shard_count_from_1_to_2_reposts_nothing(fake: FakeDiscord, cluster_bot: ClusterBot) -> None:
     one = cluster_bot().start(args=["--shard-count", "1"])
     one.wait_for_log("Holding the ingest role")
     expected = burst(one, 1, 3)
@@ -145,3 +156,89 @@ def test_changing_the_shard_count_from_1_to_2_reposts_nothing(
     ingest_holder(a, cluster_bot().start(args=SHARD[1]))
     expected += burst(a, 4, 1)
     settled(fake, expected)
+
+
+# -- digests in a cluster ---------------------------------------------------------------------------------------
+
+ALERTS = 200000000000000004  # the default guild's (shard 0's) alerts channel
+GENERAL = 200000000000000005
+LONG_TITLE = "A headline long enough to fill a digest quickly " * 4  # 25 of them need two digest messages
+PART = re.compile(r"part (\d+) of (\d+) · ref ([0-9a-f]+)")
+
+
+def digest_parts(fake: FakeDiscord, channel: int) -> Counter[tuple[int, int, str]]:
+    """(part, of, run ref) of every digest message in the channel, from each message's marker footer."""
+    found: Counter[tuple[int, int, str]] = Counter()
+    for message in fake.messages(channel):
+        for embed in message.get("embeds") or ():
+            match = PART.search(str((embed.get("footer") or {}).get("text", "")))
+            if match:
+                found[(int(match.group(1)), int(match.group(2)), match.group(3))] += 1
+    return found
+
+
+def test_a_digest_runs_once_although_several_processes_run_a_scheduler_and_two_own_its_guild(
+    fake: FakeDiscord, cluster_bot: ClusterBot
+) -> None:
+    """a (shard 0 of 2) and b (shard 1 of 2) as configured, plus c started by mistake with ``--shard-count 4
+    --shard-ids 3``: it holds a free lock and owns the second guild too, so b and c both fire "world"."""
+    channels = [CHANNELS[0], {**CHANNELS[1], "guild": SECOND_GUILD_ID}]
+    due = math.ceil((time.time() + 45) / 60) * 60  # the schedules have minute resolution: one boundary, shared
+    at = datetime.fromtimestamp(due, UTC).strftime("%H:%M")
+    digests = [{"name": "front", "channel": ALERTS, "time": at}, {"name": "world", "channel": WORLD, "time": at}]
+    bots = [
+        cluster_bot(channels=channels, digests=digests).start(args=args)
+        for args in (SHARD[0], SHARD[1], ["--shard-count", "4", "--shard-ids", "3"])
+    ]
+    for bot, scheduled in zip(bots, (1, 1, 1), strict=True):
+        bot.wait_for_log(f"Digests: {scheduled} scheduled")  # every process runs a scheduler
+    writer = ingest_holder(bots[0], bots[1])[0]
+    expected = burst(writer, 1, 2)
+    fake.wait_for(lambda: all(set(titles(fake, c)) >= set(expected) for c in (NEWS, WORLD)), timeout=40)
+    assert time.time() < due - 1, "the set-up must finish before the digests are due"
+    time.sleep(max(0.0, due - time.time()))
+    bots[0].wait_for_log("Digest 'front' (schedule): posted 2 stories", timeout=30)
+    claimed = f"run scheduled:{due} was already claimed"
+    fake.wait_for(lambda: any(claimed in b.log_text() for b in bots), timeout=30)
+    time.sleep(1.5)  # a second post would show up by now
+    for channel, name in ((ALERTS, "front"), (WORLD, "world")):
+        posts = [m for m in fake.messages(channel) if m["embeds"] and m["embeds"][0].get("title") == f"{name} digest"]
+        assert len(posts) == 1, f"digest {name}: exactly one post for the run"
+    refused = [b for b in bots[1:] if claimed in b.log_text()]
+    assert len(refused) == 1, "one of the two owners of the second guild fired 'world' and the run key stopped it"
+    assert claimed not in bots[0].log_text()
+
+
+def test_a_digest_killed_mid_post_is_resumed_by_the_restarted_process_and_posts_each_part_once(
+    fake: FakeDiscord, cluster_bot: ClusterBot
+) -> None:
+    digests = [{"name": "big", "channel": ALERTS, "time": "03:00", "max_items": 25}]
+    a = cluster_bot(digests=digests).start(args=SHARD[0])
+    b = cluster_bot(digests=digests).start(args=SHARD[1])
+    writer = ingest_holder(a, b)[0]
+    for n in range(1, 26):
+        write_story(writer.articles, f"s{n}.md", n, title=f"Story {n:02d} {LONG_TITLE}")
+    fake.wait_for(lambda: len(titles(fake, NEWS)) == 25 and len(titles(fake, WORLD)) == 25, timeout=60)
+
+    fake.hold_posts(ALERTS, after=1)  # the digest's first message goes out, its second hangs
+    fake.send_interaction(
+        name="digest",
+        subcommand="run",
+        options=[{"name": "name", "type": 3, "value": "big"}],
+        channel_id=GENERAL,
+        user_id=EDITOR_ID,
+        permissions=ADMIN_PERMISSIONS,
+    )
+    fake.wait_for(lambda: fake.held_posts == 1 and len(fake.messages(ALERTS)) == 1, timeout=30)
+    a.kill()
+    fake.release_posts()  # the hanging post dies with its sender: Discord never created it
+    fake.wait_for(lambda: fake.held_posts == 0)
+
+    a = cluster_bot(digests=digests).start(args=SHARD[0])
+    a.wait_for_log("Digest 'big': resuming run once:", since=a.mark, timeout=30)
+    a.wait_for_log("Digest 'big' (resumed): posted 25 stories in 2 messages", since=a.mark)
+    time.sleep(1.5)  # a second copy would show up by now
+    parts = digest_parts(fake, ALERTS)
+    [ref] = {r for _, _, r in parts}
+    assert parts == Counter({(1, 2, ref): 1, (2, 2, ref): 1}), "each part of the run exactly once"
+    assert "resuming run" not in b.log_text(), "only the digest's owner resumes it"

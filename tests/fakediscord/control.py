@@ -88,6 +88,21 @@ class ControlMixin:
         with self.state.lock:
             self.state.delay = float(seconds)
 
+    def hold_posts(self, channel_id: int, *, after: int) -> None:
+        """Once the channel has ``after`` messages, its message POSTs hang unanswered (``held_posts`` counts them)
+        until ``release_posts``, then fail with 503 and create nothing: a post lost with its dying sender."""
+        with self.state.lock:
+            self.state.holds[int(channel_id)] = after
+
+    def release_posts(self) -> None:
+        with self.state.lock:
+            self.state.holds.clear()
+
+    @property
+    def held_posts(self) -> int:
+        with self.state.lock:
+            return self.state.held
+
     def set_channel_rate(self, rate: Rate | None) -> None:
         with self.state.lock:
             self.state.limiter.channel_rate = rate

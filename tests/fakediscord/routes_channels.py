@@ -114,6 +114,8 @@ class ChannelRoutes:
             return refused
         if delay > 0:
             await asyncio.sleep(delay)
+        if await self._held(cid):
+            return self._json({"message": "held post dropped", "code": 0}, 503)
         body = request[BODY]
         if isinstance(body, dict) and request[FILES]:
             body = {
@@ -145,6 +147,24 @@ class ChannelRoutes:
             record = state.build_message(cid, body, extra=extra)
         await self.server.echo_created(public(record))
         return self._json(public(record))
+
+    async def _held(self, cid: int) -> bool:
+        """Hang while ``hold_posts`` holds this channel's posts; True when this post was held (then dropped)."""
+        state = self.state
+        with state.lock:
+            after = state.holds.get(cid)
+            if after is None or len(state.channel_messages(cid, False)) < after:
+                return False
+            state.held += 1
+        try:
+            while True:
+                with state.lock:
+                    if cid not in state.holds:
+                        return True
+                await asyncio.sleep(0.05)
+        finally:
+            with state.lock:
+                state.held -= 1
 
     async def list_messages(self, request: web.Request) -> web.Response:
         cid = int(request.match_info["cid"])

@@ -117,6 +117,9 @@ class FakeState:
         self.forbidden_channels: set[int] = set()
         self.roles_forbidden = False
         self.delay = 0.0
+        # hold_posts: channel -> message count from which its POSTs hang, never to be created (lost in flight).
+        self.holds: dict[int, int] = {}
+        self.held = 0  # POSTs hanging right now
         self.interactions: dict[int, dict[str, Any]] = {}
         self.tokens: dict[str, int] = {}
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
