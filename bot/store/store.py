@@ -103,6 +103,11 @@ class Store:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._concurrent, functools.partial(fn, *args, **kwargs))
 
+    @property
+    def single_process(self) -> bool:
+        """SQLite: one process owns the file (a lock file enforces it); what an earlier id left, a dead one left."""
+        return self.backend.name == "sqlite"
+
     def job_store(self, tablename: str = JOBS_TABLE) -> SQLAlchemyJobStore:
         """APScheduler's persistent job store, in this database (one table per shard set, see digest jobs)."""
         return SQLAlchemyJobStore(engine=self.engine, tablename=tablename)

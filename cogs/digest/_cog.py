@@ -50,8 +50,7 @@ class DigestCog(commands.Cog, name="Digests"):
             on_failure=bot.alerter.digest_failed,
             embargo=bot.config.articles.embargo,
             member_id=bot.member_id or f"digests:{uuid.uuid4().hex[:12]}",
-            # SQLite's lock file makes this the only process: a run another id left posting is a dead one's.
-            exclusive=bot.store.engine.dialect.name == "sqlite",
+            exclusive=bot.store.single_process,
             history=bot.sink,
             author_id=lambda: bot.user.id if bot.user is not None else None,
         )
