@@ -189,7 +189,11 @@ async def _run_discord(
         store, grace_seconds=config.scheduler.digest_grace_seconds, tablename=jobs_table(shards.key)
     )
     newsroom = pipeline.newsroom
-    async with make_bot(config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler) as bot:
+    trace = pipeline.metrics.trace_config() if pipeline.metrics is not None else None
+    bot = make_bot(
+        config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler, http_trace=trace
+    )
+    async with bot:
         # One sink on the bot's HTTP client, built before start: the feed, the digests and the alerts share it.
         sink = DiscordSink(bot.http, timeout=config.discord.request_timeout, bucket=bucket, metrics=pipeline.metrics)
         alerter = Alerter(
