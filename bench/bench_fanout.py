@@ -18,9 +18,12 @@ import contextlib
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,7 +32,7 @@ from bench._harness import TOKEN, FakeDiscord, machine  # noqa: E402
 from tests.botprocess import BotProcess  # noqa: E402
 from tests.fakediscord import ChannelSpec, second_guild  # noqa: E402
 from tests.fakediscord.world import default_guild  # noqa: E402
-from tests.pgserver import PostgresServer  # noqa: E402
+from tests.pgserver import PostgresServer, free_port  # noqa: E402
 from tests.storyfiles import write_story  # noqa: E402
 
 GLOBAL_RATE = 50  # requests per second, the whole bot
@@ -59,9 +62,16 @@ def storage(cluster: bool, workdir: Path) -> Iterator[dict[str, Any]]:
         yield {"url": server.create_database(), "heartbeat_seconds": 1}
 
 
-def global_429s(fake: FakeDiscord, since: float) -> int:
-    """429s the fake answered for the global limit (the others are per-route or per-channel)."""
-    return sum(1 for r in fake.requests if r["status"] == 429 and r["time"] >= since and r.get("global"))
+def scoped_429s(port: int) -> dict[str, float]:
+    """The process's own count of the 429s it was answered, by scope (every response, discord.py's retries too)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return {
+        s.labels["scope"]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "newsdesk_discord_429_total"
+    }
 
 
 def main() -> int:
@@ -97,9 +107,10 @@ def main() -> int:
         else:
             shard_args = [["--shard-count", "2", "--shard-ids", "0,1"]]
         bots = []
-        for n, shard in enumerate(shard_args):
+        ports = [free_port() for _ in shard_args]
+        for n, (shard, port) in enumerate(zip(shard_args, ports, strict=True)):
             (workdir / f"p{n}").mkdir()
-            bots.append(BotProcess(workdir / f"p{n}", fake, config))
+            bots.append(BotProcess(workdir / f"p{n}", fake, {**config, "metrics": {"port": port}}))
             bots[-1].start(ready=False, args=shard)
         try:
             for bot in bots:
@@ -109,39 +120,55 @@ def main() -> int:
             fake.wait_for(lambda: len(fake.requests_to("GET", r"^/guilds/\d+/members/")) >= total, timeout=120)
             time.sleep(3.0)
             before_429 = fake.count_429
+            before_scoped = [scoped_429s(port) for port in ports]
             started = time.time()
             write_story(articles, "fanout.md", 1, title="One story, everywhere")
             fake.wait_for(lambda: sum(1 for cid in owner if fake.message_count(cid)) >= total, timeout=120)
             posts = [r for r in fake.requests_to("POST", r"^/channels/\d+/messages") if r["time"] >= started]
             last = max(r["time"] for r in posts)
             first = min(r["time"] for r in posts)
+            guild_of = {f"/channels/{cid}/messages": gid for cid, gid in owner.items()}
+            per_guild = {
+                gid: sorted(r["time"] - started for r in posts if guild_of.get(r["path"]) == gid)
+                for gid in sorted(set(owner.values()))
+            }
             time.sleep(0.5)  # a late duplicate or retry would show by now
+            after_scoped = [scoped_429s(port) for port in ports]
         finally:
             for bot in bots:
                 bot.stop()
         posted = sum(1 for cid in owner if fake.message_count(cid) == 1)
         rate_limited = fake.count_429 - before_429
-        global_limited = global_429s(fake, started)
+        seen = {
+            scope: sum(
+                after.get(scope, 0) - before.get(scope, 0)
+                for before, after in zip(before_scoped, after_scoped, strict=True)
+            )
+            for scope in ("global", "shared", "user")
+        }
         startup_429 = before_429
     allowed = total / GLOBAL_RATE
     elapsed = last - started
-    how = (
-        "two processes, one shard each (PostgreSQL)"
-        if args.cluster
-        else "one process holding both (SQLite)"
-    )
+    how = "two processes, one shard each (PostgreSQL)" if args.cluster else "one process holding both (SQLite)"
     print(f"machine: {machine()}")
     print(f"channels: {total} over 2 guilds on shards 0 and 1, {how}")
     print(f"posted: {posted}/{total} (target all): {'OK' if posted == total else 'MISSED'}")
     print(
-        f"429 responses during the fan-out: {rate_limited}, of them global: {global_limited} (target 0): "
-        f"{'OK' if rate_limited == 0 else 'MISSED'}"
+        f"429 responses during the fan-out: {rate_limited} (target 0): {'OK' if rate_limited == 0 else 'MISSED'}; "
+        f"the processes' own /metrics counted global {seen['global']:.0f}, shared {seen['shared']:.0f}, "
+        f"user {seen['user']:.0f}"
     )
     print(f"429 responses during start-up (channel checks): {startup_429}")
     print(
         f"drop -> last POST: {elapsed:.2f}s (first POST after {first - started:.3f}s); the global limit allows "
         f"{allowed:.1f}s: {elapsed / allowed:.2f}x (target <= 1.2x): {'OK' if elapsed <= 1.2 * allowed else 'MISSED'}"
     )
+    for n, (gid, times) in enumerate(per_guild.items()):
+        if times:
+            rate = (len(times) - 1) / (times[-1] - times[0]) if times[-1] > times[0] else float("nan")
+            print(
+                f"  shard {n} (guild {gid}): {len(times)} POSTs from {times[0]:.2f}s to {times[-1]:.2f}s, {rate:.1f}/s"
+            )
     return 0
 
 
