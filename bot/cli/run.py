@@ -10,7 +10,7 @@ import signal
 import sys
 
 from bot.cluster.claims import Claims
-from bot.cluster.fairshare import TokenBucket, fair_burst, fair_share
+from bot.cluster.fairshare import TokenBucket, fair_burst, joining_share
 from bot.cluster.locks import POLL_SECONDS, Role, RoleLocks, libpq_dsn, wanted_roles
 from bot.cluster.membership import Membership
 from bot.cluster.notify import listen, notify
@@ -58,7 +58,8 @@ async def _run_holding(config: Config, token: str, *, ingest: bool) -> int:
     # Console mode prints every channel's posts; only Discord mode serves just its shards' guilds.
     shards = config.discord.shards if token else ShardPlan()
     locks = role_locks(config, shards, ingest=ingest) if token else None
-    bucket = TokenBucket(fair_share(1), burst_for=fair_burst) if token else None
+    # The joining share until the first heartbeat has counted the members (bot/cluster/membership.py).
+    bucket = TokenBucket(joining_share(), burst_for=fair_burst) if token else None
     cluster = ClusterStore(store)
     membership = Membership(cluster, shards, every=config.heartbeat_seconds, locks=locks, bucket=bucket)
     if metrics is not None:

@@ -20,6 +20,18 @@ def fair_share(live_members: int, *, limit: float = GLOBAL_LIMIT, headroom: floa
     return limit * headroom / max(1, live_members)
 
 
+def joining_share(*, limit: float = GLOBAL_LIMIT, headroom: float = HEADROOM) -> float:
+    """A member the others have not counted yet: they still split the whole share among themselves, so it may
+    only use what the headroom leaves (half of it, like the burst; the other half covers calls outside the bucket)
+    until each of them has beaten since it joined. A member that is alone takes ``fair_share(1)`` at once."""
+    return limit * (1 - headroom) / 2
+
+
+def member_share(live: int, *, counted_by_all: bool) -> float:
+    """This member's rate: an equal share of the live members once they all count it, else ``joining_share``."""
+    return fair_share(live) if counted_by_all else joining_share()
+
+
 def fair_burst(rate: float, *, headroom: float = HEADROOM) -> float:
     """The burst for a share of ``rate``/s. Discord counts the global limit per second, so one second can see a
     whole burst plus a second's refill: a burst of a second's worth (45 + 45) earned global 429s (bench_fanout).

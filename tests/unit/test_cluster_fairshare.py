@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bot.cluster.fairshare import GLOBAL_LIMIT, TokenBucket, fair_burst, fair_share
+from bot.cluster.fairshare import GLOBAL_LIMIT, TokenBucket, fair_burst, fair_share, joining_share, member_share
+from bot.cluster.membership import Membership
+from bot.sharding import make_plan
+from bot.store import Store
+from bot.store.cluster import ClusterStore
 
 
 @pytest.mark.parametrize("members", [1, 2, 3, 7])
@@ -67,3 +73,40 @@ def test_no_second_of_the_cluster_goes_over_the_global_limit_with_the_fair_burst
     # The fair burst survives the heartbeat's re-sizing.
     buckets[0].set_rate(fair_share(members + 1))
     assert buckets[0].burst == pytest.approx(fair_burst(fair_share(members + 1)))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        self.now += 0.001  # every reading later than the one before, as on a real clock
+        return self.now
+
+
+def test_a_member_joining_late_waits_until_the_others_count_it(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
+    try:
+        clock = Clock()
+        cluster = ClusterStore(store)
+        a = Membership(cluster, make_plan(2, (0,)), every=1, clock=clock)
+        b = Membership(cluster, make_plan(2, (1,)), every=1, clock=clock)
+        assert a.share_once() == fair_share(1)  # alone: the whole share at once
+        # b sees two members, but a still takes the whole share until its next beat: b keeps to the headroom.
+        assert b.share_once() == joining_share()
+        assert fair_share(1) + joining_share() + fair_burst(fair_share(1)) <= GLOBAL_LIMIT
+        assert b.share_once() == joining_share()  # a has not beaten yet
+        assert a.share_once() == fair_share(2)  # a counts b now ...
+        assert b.share_once() == fair_share(2)  # ... and b sees a's beat after its own join: an equal share
+        clock.now += 10  # b silent past the staleness: a counts it out, so b joins again when it comes back
+        assert a.share_once() == fair_share(1)
+        assert b.share_once() == joining_share()
+    finally:
+        store.close()
+
+
+def test_the_joining_share_fits_in_the_headroom() -> None:
+    for members in (1, 2, 3, 5):
+        assert fair_share(members) * members + joining_share() <= GLOBAL_LIMIT * 0.96
+    assert member_share(2, counted_by_all=False) == joining_share()
+    assert member_share(2, counted_by_all=True) == fair_share(2)
