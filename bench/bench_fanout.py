@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import sys
 import tempfile
 import time
@@ -166,8 +167,11 @@ def main() -> int:
     for n, (gid, times) in enumerate(per_guild.items()):
         if times:
             rate = (len(times) - 1) / (times[-1] - times[0]) if times[-1] > times[0] else float("nan")
+            gaps = sorted(b - a for a, b in itertools.pairwise(times))
             print(
-                f"  shard {n} (guild {gid}): {len(times)} POSTs from {times[0]:.2f}s to {times[-1]:.2f}s, {rate:.1f}/s"
+                f"  shard {n} (guild {gid}): {len(times)} POSTs from {times[0]:.2f}s to {times[-1]:.2f}s, "
+                f"{rate:.1f}/s; gaps between POSTs: median {gaps[len(gaps) // 2] * 1000:.0f} ms, "
+                f"max {gaps[-1] * 1000:.0f} ms"
             )
     return 0
 
