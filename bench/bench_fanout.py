@@ -159,7 +159,11 @@ def main() -> int:
         f"the processes' own /metrics counted global {seen['global']:.0f}, shared {seen['shared']:.0f}, "
         f"user {seen['user']:.0f}"
     )
-    print(f"429 responses during start-up (channel checks): {startup_429}")
+    startup = {scope: sum(b.get(scope, 0) for b in before_scoped) for scope in ("global", "shared", "user")}
+    print(
+        f"429 responses during start-up (channel checks): {startup_429}; counted by the processes: global "
+        f"{startup['global']:.0f}, shared {startup['shared']:.0f}, user {startup['user']:.0f}"
+    )
     print(
         f"drop -> last POST: {elapsed:.2f}s (first POST after {first - started:.3f}s); the global limit allows "
         f"{allowed:.1f}s: {elapsed / allowed:.2f}x (target <= 1.2x): {'OK' if elapsed <= 1.2 * allowed else 'MISSED'}"

@@ -96,15 +96,16 @@ class Metrics:
         elif status >= 500:
             self.server_errors.inc()
 
-    def trace_config(self) -> aiohttp.TraceConfig:
-        """Hooks for the bot's aiohttp session (``discord.Client(http_trace=...)``) that count every response."""
+    def trace_config(self, trace: aiohttp.TraceConfig | None = None) -> aiohttp.TraceConfig:
+        """Hooks for the bot's aiohttp session (``discord.Client(http_trace=...)``) that count every response;
+        added to ``trace`` when given (discord.py takes one trace config)."""
 
         async def on_request_end(
             session: aiohttp.ClientSession, context: object, params: aiohttp.TraceRequestEndParams
         ) -> None:
             self.on_discord_response(params.response.status, params.response.headers)
 
-        trace = aiohttp.TraceConfig()
+        trace = trace if trace is not None else aiohttp.TraceConfig()
         trace.on_request_end.append(on_request_end)
         return trace
 

@@ -9,8 +9,11 @@ import os
 import signal
 import sys
 
+import aiohttp
+import yarl
+
 from bot.cluster.claims import Claims
-from bot.cluster.fairshare import TokenBucket, fair_burst, joining_share
+from bot.cluster.fairshare import TokenBucket, fair_burst, joining_share, pace_session
 from bot.cluster.locks import POLL_SECONDS, Role, RoleLocks, libpq_dsn, wanted_roles
 from bot.cluster.membership import Membership
 from bot.cluster.notify import listen, notify
@@ -190,13 +193,18 @@ async def _run_discord(
         store, grace_seconds=config.scheduler.digest_grace_seconds, tablename=jobs_table(shards.key)
     )
     newsroom = pipeline.newsroom
-    trace = pipeline.metrics.trace_config() if pipeline.metrics is not None else None
     bot = make_bot(
-        config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler, http_trace=trace
+        config=config,
+        store=store,
+        newsroom=newsroom,
+        pipeline=pipeline,
+        scheduler=scheduler,
+        http_trace=session_trace(bucket, pipeline.metrics),
     )
     async with bot:
         # One sink on the bot's HTTP client, built before start: the feed, the digests and the alerts share it.
-        sink = DiscordSink(bot.http, timeout=config.discord.request_timeout, bucket=bucket, metrics=pipeline.metrics)
+        # Its calls are paced on the session itself (session_trace), with discord.py's own: no bucket here.
+        sink = DiscordSink(bot.http, timeout=config.discord.request_timeout, metrics=pipeline.metrics)
         alerter = Alerter(
             newsroom,
             sink.send_alert,
@@ -247,6 +255,27 @@ async def _run_discord(
         await bot.close()
         await asyncio.gather(runner, return_exceptions=True)
     return 0
+
+
+def session_trace(bucket: TokenBucket | None, metrics: Metrics | None) -> aiohttp.TraceConfig | None:
+    """Hooks on discord.py's HTTP session: every request waits for this process's share of the global limit, and
+    every response is counted (discord.py retries 429s and 5xx inside its client, out of the sink's sight)."""
+    if bucket is None and metrics is None:
+        return None
+    trace = aiohttp.TraceConfig()
+    if bucket is not None:
+        pace_session(trace, bucket, counts_globally)
+    if metrics is not None:
+        metrics.trace_config(trace)
+    return trace
+
+
+def counts_globally(url: yarl.URL) -> bool:
+    """Whether a request counts against the bot's global limit: REST calls do, the gateway's websocket does not,
+    and neither do interaction responses, which must not queue behind a fan-out (Discord wants them within 3 s)."""
+    import discord
+
+    return str(url).startswith(discord.http.Route.BASE) and "/interactions/" not in url.path
 
 
 async def _lost(locks: RoleLocks | None, shards: ShardPlan) -> None:

@@ -10,9 +10,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from types import SimpleNamespace
+
+import aiohttp
+import yarl
 
 GLOBAL_LIMIT = 50.0  # requests per second per bot token
-HEADROOM = 0.9
+HEADROOM = 0.92
 
 
 def fair_share(live_members: int, *, limit: float = GLOBAL_LIMIT, headroom: float = HEADROOM) -> float:
@@ -85,3 +89,18 @@ class TokenBucket:
             wait = self.delay()
             if wait > 0:
                 await asyncio.sleep(wait)
+
+
+def pace_session(trace: aiohttp.TraceConfig, bucket: TokenBucket, paced: Callable[[yarl.URL], bool]) -> None:
+    """Every request on the session that uses ``trace`` (discord.py's: ``Client(http_trace=...)``) for which
+    ``paced(url)`` holds waits for a token first: the sink's calls, and also discord.py's own (log-in, application
+    info, its retries after a 429 or a 5xx), which the sink never sees and which used to come out of the headroom
+    (global 429s at start-up)."""
+
+    async def on_request_start(
+        session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        if paced(params.url):
+            await bucket.acquire()
+
+    trace.on_request_start.append(on_request_start)

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aiohttp
+import discord
 import pytest
+import yarl
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
-from bot.cluster.fairshare import GLOBAL_LIMIT, TokenBucket, fair_burst, fair_share, joining_share, member_share
+from bot.cli.run import counts_globally
+from bot.cluster.fairshare import (
+    GLOBAL_LIMIT,
+    TokenBucket,
+    fair_burst,
+    fair_share,
+    joining_share,
+    member_share,
+    pace_session,
+)
 from bot.cluster.membership import Membership
 from bot.sharding import make_plan
 from bot.store import Store
@@ -110,3 +124,36 @@ def test_the_joining_share_fits_in_the_headroom() -> None:
         assert fair_share(members) * members + joining_share() <= GLOBAL_LIMIT * 0.96
     assert member_share(2, counted_by_all=False) == joining_share()
     assert member_share(2, counted_by_all=True) == fair_share(2)
+
+
+async def test_the_session_pacing_takes_a_token_for_every_request_but_the_unpaced() -> None:
+    # discord.py's own calls (log-in, its retries) go through the same session: paced there, none escapes.
+    now = [0.0]
+    bucket = TokenBucket(5.0, clock=lambda: now[0])
+    trace = aiohttp.TraceConfig()
+    pace_session(trace, bucket, lambda url: "/interactions/" not in url.path)
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", ok)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+            for path in ["/users/@me", "/channels/1/messages", "/interactions/1/t/callback"] * 2 + ["/x"]:
+                async with session.get(server.make_url(path)) as response:
+                    await response.read()
+    finally:
+        await server.close()
+    # Five paced requests used the whole burst (the two interaction responses took none): the next one would wait.
+    assert bucket.delay() == pytest.approx(0.2)
+
+
+def test_rest_calls_count_against_the_global_limit_but_not_the_gateway_or_interaction_responses() -> None:
+    base = discord.http.Route.BASE
+    assert counts_globally(yarl.URL(f"{base}/channels/1/messages"))
+    assert counts_globally(yarl.URL(f"{base}/users/@me"))
+    assert not counts_globally(yarl.URL(f"{base}/interactions/1/token/callback"))
+    assert not counts_globally(yarl.URL("wss://gateway.discord.gg/?v=10&encoding=json"))
