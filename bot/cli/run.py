@@ -203,8 +203,9 @@ async def _run_discord(
     )
     async with bot:
         # One sink on the bot's HTTP client, built before start: the feed, the digests and the alerts share it.
-        # Its calls are paced on the session itself (session_trace), with discord.py's own: no bucket here.
-        sink = DiscordSink(bot.http, timeout=config.discord.request_timeout, metrics=pipeline.metrics)
+        # The sink takes its token before each call (outside the request time-out); discord.py's own requests are
+        # paced on the session (session_trace).
+        sink = DiscordSink(bot.http, timeout=config.discord.request_timeout, bucket=bucket, metrics=pipeline.metrics)
         alerter = Alerter(
             newsroom,
             sink.send_alert,

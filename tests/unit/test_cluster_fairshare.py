@@ -20,6 +20,7 @@ from bot.cluster.fairshare import (
     joining_share,
     member_share,
     pace_session,
+    prepaid,
 )
 from bot.cluster.membership import Membership
 from bot.sharding import make_plan
@@ -126,13 +127,7 @@ def test_the_joining_share_fits_in_the_headroom() -> None:
     assert member_share(2, counted_by_all=True) == fair_share(2)
 
 
-async def test_the_session_pacing_takes_a_token_for_every_request_but_the_unpaced() -> None:
-    # discord.py's own calls (log-in, its retries) go through the same session: paced there, none escapes.
-    now = [0.0]
-    bucket = TokenBucket(5.0, clock=lambda: now[0])
-    trace = aiohttp.TraceConfig()
-    pace_session(trace, bucket, lambda url: "/interactions/" not in url.path)
-
+async def ok_server() -> TestServer:
     async def ok(request: web.Request) -> web.Response:
         return web.json_response({})
 
@@ -140,14 +135,46 @@ async def test_the_session_pacing_takes_a_token_for_every_request_but_the_unpace
     app.router.add_route("*", "/{tail:.*}", ok)
     server = TestServer(app)
     await server.start_server()
+    return server
+
+
+async def requests(trace: aiohttp.TraceConfig, server: TestServer, paths: list[str]) -> None:
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+        for path in paths:
+            async with session.get(server.make_url(path)) as response:
+                await response.read()
+
+
+async def test_the_session_pacing_takes_a_token_for_every_request_but_the_unpaced() -> None:
+    # discord.py's own calls (log-in, its retries) go through the same session: paced there, none escapes.
+    now = [0.0]
+    bucket = TokenBucket(5.0, clock=lambda: now[0])
+    trace = aiohttp.TraceConfig()
+    pace_session(trace, bucket, lambda url: "/interactions/" not in url.path)
+    server = await ok_server()
     try:
-        async with aiohttp.ClientSession(trace_configs=[trace]) as session:
-            for path in ["/users/@me", "/channels/1/messages", "/interactions/1/t/callback"] * 2 + ["/x"]:
-                async with session.get(server.make_url(path)) as response:
-                    await response.read()
+        await requests(trace, server, ["/users/@me", "/channels/1/messages", "/interactions/1/t/callback"] * 2 + ["/x"])
     finally:
         await server.close()
     # Five paced requests used the whole burst (the two interaction responses took none): the next one would wait.
+    assert bucket.delay() == pytest.approx(0.2)
+
+
+async def test_a_prepaid_call_takes_no_second_token_but_its_retry_does() -> None:
+    now = [0.0]
+    bucket = TokenBucket(5.0, clock=lambda: now[0])
+    trace = aiohttp.TraceConfig()
+    pace_session(trace, bucket, lambda url: True)
+    server = await ok_server()
+    try:
+        bucket.delay()  # the token the caller (the sink) took before calling discord.py
+        with prepaid():
+            await requests(trace, server, ["/channels/1/messages", "/channels/1/messages"])  # a call and its retry
+        await requests(trace, server, ["/users/@me", "/users/@me"])
+    finally:
+        await server.close()
+    # 1 + 0 + 1 + 2 tokens: one left of the burst of 5, then the bucket is empty.
+    assert bucket.delay() == 0.0
     assert bucket.delay() == pytest.approx(0.2)
 
 
