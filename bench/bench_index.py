@@ -139,11 +139,12 @@ def main() -> int:
         f"rescan, no change:     {index['rescan_seconds']:.2f}s (target < 3s)   "
         f"{'OK' if index['rescan_seconds'] < 3 else 'MISSED'}"
     )
+    # The children: the parse workers and multiprocessing's resource tracker.
     # The ingest process's own tree, sampled from /proc every 50 ms: its peak, each parse worker's peak, and the
     # tree's largest total (PSS: a page shared by the processes counts once, split between them).
     total = index["tree_pss_mb"]
     print(
-        f"peak memory, index:    {total:.0f} MB for the process and its {index['sampled_workers']:.0f} parse workers "
+        f"peak memory, index:    {total:.0f} MB for the process and its {index['sampled_workers']:.0f} children "
         f"(PSS; summed RSS {index['tree_rss_mb']:.0f} MB) (target < {limit} MB)   {'OK' if total < limit else 'MISSED'}"
     )
     print(
