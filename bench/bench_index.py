@@ -6,7 +6,8 @@ Measures, each in its own child process so peak memory is its own:
            its tsvector index: a throw-away server from tests/pgserver.py unless --url names an empty database)
   rescan - a second reconciliation with nothing changed
 
-Targets: index <= 1.5x bare; rescan < 3 s; index peak RSS < 300 MB (SQLite), < 400 MB (PostgreSQL).
+Targets: index <= 1.5x bare; rescan < 3 s; peak memory of the indexing process with its parse workers (sampled
+from /proc, bench/_memory.py) < 300 MB (SQLite), < 400 MB (PostgreSQL).
 Usage: python bench/bench_index.py [--backend sqlite|postgresql] [--url URL] [--count N] [--corpus DIR]
 """
 
@@ -25,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench._memory import TreeSampler  # noqa: E402
 
 
 def child_bare(corpus: Path) -> dict[str, float]:
@@ -53,14 +56,16 @@ def child_index(corpus: Path, url: str) -> dict[str, float]:
             "channels": [{"id": 1, "topics": "*"}],
         }
     )
+    sampler = TreeSampler().start()  # this process and its parse workers, from /proc (bench/_memory.py)
     store = Store.open(config.storage_url)
     pipeline = Pipeline(config, store)
     started = time.perf_counter()
     pipeline.initial_sync()
     index_seconds = time.perf_counter() - started
+    tree = sampler.stop()
     index_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # The first index parses in worker processes; report the largest of them too (ru_maxrss is per process).
-    worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # What this bench used to report as "per worker": the largest child ever waited for, whatever it was.
+    children_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     started = time.perf_counter()
     _result, report = pipeline.scanner.reconcile(announce=True)
     rescan_seconds = time.perf_counter() - started
@@ -73,7 +78,12 @@ def child_index(corpus: Path, url: str) -> dict[str, float]:
         "stories": counts["stories"],
         "rejected": counts["rejected"],
         "peak_rss_mb": index_rss,
-        "worker_peak_rss_mb": worker_rss,
+        "rusage_children_mb": children_rss,
+        "sampled_main_mb": tree.root_hwm_mb,
+        "sampled_workers": len(tree.child_hwm_mb),
+        "sampled_worker_mb": tree.largest_child_mb,
+        "tree_rss_mb": tree.tree_rss_mb,
+        "tree_pss_mb": tree.tree_pss_mb,
         "peak_rss_mb_after_rescan": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -129,11 +139,18 @@ def main() -> int:
         f"rescan, no change:     {index['rescan_seconds']:.2f}s (target < 3s)   "
         f"{'OK' if index['rescan_seconds'] < 3 else 'MISSED'}"
     )
-    total = index["peak_rss_mb"] + 2 * index["worker_peak_rss_mb"]
+    # The children: the parse workers and multiprocessing's resource tracker.
+    # The ingest process's own tree, sampled from /proc every 50 ms: its peak, each parse worker's peak, and the
+    # tree's largest total (PSS: a page shared by the processes counts once, split between them).
+    total = index["tree_pss_mb"]
     print(
-        f"peak RSS while index:  {index['peak_rss_mb']:.0f} MB main + {index['worker_peak_rss_mb']:.0f} MB per parse "
-        f"worker (x{min(os.cpu_count() or 1, 4)}); main + 2 workers = {total:.0f} MB (target < {limit} MB)   "
-        f"{'OK' if total < limit else 'MISSED'}"
+        f"peak memory, index:    {total:.0f} MB for the process and its {index['sampled_workers']:.0f} children "
+        f"(PSS; summed RSS {index['tree_rss_mb']:.0f} MB) (target < {limit} MB)   {'OK' if total < limit else 'MISSED'}"
+    )
+    print(
+        f"  main peak RSS {index['sampled_main_mb']:.0f} MB (getrusage: {index['peak_rss_mb']:.0f} MB), largest "
+        f"parse worker {index['sampled_worker_mb']:.0f} MB (getrusage RUSAGE_CHILDREN, the largest child of any "
+        f"kind: {index['rusage_children_mb']:.0f} MB)"
     )
     return 0
 

@@ -10,11 +10,15 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
+import aiohttp
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 # File saved → Discord confirmed the POST: a few ms on a quiet bot, up to a minute behind a rate limit.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 ALL_SHARDS = "all"  # the queue-depth label of an unsharded process
+# X-RateLimit-Scope of a 429: the bot's global limit, a per-resource limit shared by every user, or ours alone.
+SCOPES = ("global", "shared", "user")
+STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +42,31 @@ class Metrics:
         self.queue_depth = Gauge(
             "newsdesk_queue_depth", "Deliveries queued in this process's send queues", ["shard"], registry=r
         )
-        self.rate_limited = Counter("newsdesk_discord_429", "Discord answered 429 Too Many Requests", registry=r)
+        # Every response on the bot's HTTP session (``trace_config``), retries included: discord.py retries 429s
+        # and 5xx inside ``HTTPClient.request``, so the sink alone would only see what is left after them.
+        self.responses = Counter(
+            "newsdesk_discord_responses",
+            "Responses from Discord's REST API, by status class",
+            ["status_class"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "newsdesk_discord_429",
+            "Discord answered 429 Too Many Requests, by X-RateLimit-Scope",
+            ["scope"],
+            registry=r,
+        )
         self.server_errors = Counter("newsdesk_discord_5xx", "Discord answered with a 5xx status", registry=r)
+        self.gave_up = Counter(
+            "newsdesk_discord_gave_up",
+            "REST calls still failing after discord.py's retries (429 or 5xx), as the sink classified them",
+            ["status"],
+            registry=r,
+        )
+        for scope in SCOPES:  # shown at 0 from the start, so a dashboard's rate() has a series to work on
+            self.rate_limited.labels(scope=scope)
+        for status_class in STATUS_CLASSES:
+            self.responses.labels(status_class=status_class)
         self.roles = Gauge("newsdesk_role_held", "1 while this process holds the role", ["role"], registry=r)
         # Read at scrape time rather than pushed: counting the index on every change would cost the feed's thread.
         self._indexed: Callable[[], Awaitable[int]] | None = None
@@ -55,11 +82,32 @@ class Metrics:
             self.latency.observe(max(0.0, (time.time() if now is None else now) - changed_at))
 
     def on_discord_status(self, status: int | None) -> None:
-        """Every failed REST call's status, as the sink classified it."""
+        """A REST call that failed for good (after discord.py's retries), with the status the sink classified."""
         if status == 429:
-            self.rate_limited.inc()
+            self.gave_up.labels(status="429").inc()
         elif status is not None and status >= 500:
+            self.gave_up.labels(status="5xx").inc()
+
+    def on_discord_response(self, status: int, headers: Mapping[str, str]) -> None:
+        """One HTTP response from Discord, whoever retries it afterwards."""
+        self.responses.labels(status_class=f"{min(max(status // 100, 1), 5)}xx").inc()
+        if status == 429:
+            self.rate_limited.labels(scope=rate_limit_scope(headers)).inc()
+        elif status >= 500:
             self.server_errors.inc()
+
+    def trace_config(self, trace: aiohttp.TraceConfig | None = None) -> aiohttp.TraceConfig:
+        """Hooks for the bot's aiohttp session (``discord.Client(http_trace=...)``) that count every response;
+        added to ``trace`` when given (discord.py takes one trace config)."""
+
+        async def on_request_end(
+            session: aiohttp.ClientSession, context: object, params: aiohttp.TraceRequestEndParams
+        ) -> None:
+            self.on_discord_response(params.response.status, params.response.headers)
+
+        trace = trace if trace is not None else aiohttp.TraceConfig()
+        trace.on_request_end.append(on_request_end)
+        return trace
 
     def set_indexed(self, stories: int) -> None:
         self.stories_indexed.set(stories)
@@ -111,3 +159,12 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def rate_limit_scope(headers: Mapping[str, str]) -> str:
+    """``X-RateLimit-Scope`` of a 429 (global, shared or user); ``X-RateLimit-Global`` alone means global (older
+    answers), and a 429 with neither (e.g. from a proxy in front of Discord) counts as ``user``."""
+    scope = (headers.get("X-RateLimit-Scope") or "").strip().lower()
+    if scope in SCOPES:
+        return scope
+    return "global" if (headers.get("X-RateLimit-Global") or "").strip().lower() == "true" else "user"

@@ -144,9 +144,14 @@ class NewsBot(commands.Bot):
         pipeline: Pipeline | None,
         scheduler: AsyncIOScheduler | None = None,
         member_id: str = "",
+        http_trace: aiohttp.TraceConfig | None = None,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
+        options = self.gateway_options(config.discord.shards)
+        if http_trace is not None:
+            # Hooks on the HTTP session: the metrics' response counters see every answer, retries included.
+            options["http_trace"] = http_trace
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -157,7 +162,7 @@ class NewsBot(commands.Bot):
             # A rate limit longer than this (the crosspost limit: minutes) raises instead of holding the caller;
             # the send queues retry with their own backoff, and a crosspost is recorded as not published.
             max_ratelimit_timeout=60.0,
-            **self.gateway_options(config.discord.shards),
+            **options,
         )
         self.config = config
         self.store = store
@@ -285,11 +290,18 @@ def make_bot(
     pipeline: Pipeline | None,
     scheduler: AsyncIOScheduler | None = None,
     member_id: str = "",
+    http_trace: aiohttp.TraceConfig | None = None,
 ) -> NewsBot:
     """A plain ``NewsBot`` unless shards are configured: without them the bot runs exactly as unsharded."""
     kind = ShardedNewsBot if config.discord.shards.sharded else NewsBot
     return kind(
-        config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler, member_id=member_id
+        config=config,
+        store=store,
+        newsroom=newsroom,
+        pipeline=pipeline,
+        scheduler=scheduler,
+        member_id=member_id,
+        http_trace=http_trace,
     )
 
 

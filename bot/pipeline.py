@@ -357,11 +357,16 @@ class Pipeline:
         keys = list(keys)
         if rearm and keys:
             self._rearm.set()
-        foreign: set[int] = set()
+        foreign = {c for _, c in keys if c not in self._queues and not self.owns_channel(c)}
+        if notify and foreign and self._notify is not None:
+            # Told before our own queues start: their claims would otherwise fill the store's side threads ahead
+            # of the NOTIFY, and the other shards' processes would start sending a second later (bench_fanout).
+            task = asyncio.create_task(self._tell(sorted(foreign)), name="notify-deliveries")
+            self._telling.add(task)  # a reference until done, so the task is not collected mid-flight
+            task.add_done_callback(self._telling.discard)
         for story_id, channel_id in keys:
             queue = self._queues.get(channel_id)
-            if queue is None and not self.owns_channel(channel_id):
-                foreign.add(channel_id)
+            if queue is None and channel_id in foreign:
                 # Another shard's process sends these; the rows stay pending in the ledger for it.
                 if channel_id not in self._left:
                     self._left.add(channel_id)
@@ -393,10 +398,6 @@ class Pipeline:
                 self._queues[channel_id] = queue
                 queue.start()
             queue.put(story_id)
-        if notify and foreign and self._notify is not None:
-            task = asyncio.create_task(self._tell(sorted(foreign)), name="notify-deliveries")
-            self._telling.add(task)  # a reference until done, so the task is not collected mid-flight
-            task.add_done_callback(self._telling.discard)
 
     async def _tell(self, channel_ids: list[int]) -> None:
         assert self._notify is not None

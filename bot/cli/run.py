@@ -9,8 +9,11 @@ import os
 import signal
 import sys
 
+import aiohttp
+import yarl
+
 from bot.cluster.claims import Claims
-from bot.cluster.fairshare import TokenBucket, fair_burst, fair_share
+from bot.cluster.fairshare import TokenBucket, fair_burst, joining_share, pace_session
 from bot.cluster.locks import POLL_SECONDS, Role, RoleLocks, libpq_dsn, wanted_roles
 from bot.cluster.membership import Membership
 from bot.cluster.notify import listen, notify
@@ -58,7 +61,8 @@ async def _run_holding(config: Config, token: str, *, ingest: bool) -> int:
     # Console mode prints every channel's posts; only Discord mode serves just its shards' guilds.
     shards = config.discord.shards if token else ShardPlan()
     locks = role_locks(config, shards, ingest=ingest) if token else None
-    bucket = TokenBucket(fair_share(1), burst_for=fair_burst) if token else None
+    # The joining share until the first heartbeat has counted the members (bot/cluster/membership.py).
+    bucket = TokenBucket(joining_share(), burst_for=fair_burst) if token else None
     cluster = ClusterStore(store)
     membership = Membership(cluster, shards, every=config.heartbeat_seconds, locks=locks, bucket=bucket)
     if metrics is not None:
@@ -192,10 +196,19 @@ async def _run_discord(
         store, grace_seconds=config.scheduler.digest_grace_seconds, tablename=jobs_table(shards.key)
     )
     newsroom = pipeline.newsroom
-    async with make_bot(
-        config=config, store=store, newsroom=newsroom, pipeline=pipeline, scheduler=scheduler, member_id=member_id
-    ) as bot:
+    bot = make_bot(
+        config=config,
+        store=store,
+        newsroom=newsroom,
+        pipeline=pipeline,
+        scheduler=scheduler,
+        member_id=member_id,
+        http_trace=session_trace(bucket, pipeline.metrics),
+    )
+    async with bot:
         # One sink on the bot's HTTP client, built before start: the feed, the digests and the alerts share it.
+        # The sink takes its token before each call (outside the request time-out); discord.py's own requests are
+        # paced on the session (session_trace).
         sink = DiscordSink(bot.http, timeout=config.discord.request_timeout, bucket=bucket, metrics=pipeline.metrics)
         alerter = Alerter(
             newsroom,
@@ -247,6 +260,27 @@ async def _run_discord(
         await bot.close()
         await asyncio.gather(runner, return_exceptions=True)
     return 0
+
+
+def session_trace(bucket: TokenBucket | None, metrics: Metrics | None) -> aiohttp.TraceConfig | None:
+    """Hooks on discord.py's HTTP session: every request waits for this process's share of the global limit, and
+    every response is counted (discord.py retries 429s and 5xx inside its client, out of the sink's sight)."""
+    if bucket is None and metrics is None:
+        return None
+    trace = aiohttp.TraceConfig()
+    if bucket is not None:
+        pace_session(trace, bucket, counts_globally)
+    if metrics is not None:
+        metrics.trace_config(trace)
+    return trace
+
+
+def counts_globally(url: yarl.URL) -> bool:
+    """Whether a request counts against the bot's global limit: REST calls do, the gateway's websocket does not,
+    and neither do interaction responses, which must not queue behind a fan-out (Discord wants them within 3 s)."""
+    import discord
+
+    return str(url).startswith(discord.http.Route.BASE) and "/interactions/" not in url.path
 
 
 async def _lost(locks: RoleLocks | None, shards: ShardPlan) -> None:

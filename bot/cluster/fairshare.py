@@ -8,16 +8,36 @@ covers a member that joined since the last refresh and the gateway's own calls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from types import SimpleNamespace
+
+import aiohttp
+import yarl
 
 GLOBAL_LIMIT = 50.0  # requests per second per bot token
-HEADROOM = 0.9
+HEADROOM = 0.92
+# Set by a caller that took its token before calling discord.py (``prepaid``): the session's next request uses it.
+_PREPAID: ContextVar[list[bool] | None] = ContextVar("newsdesk_prepaid_token", default=None)
 
 
 def fair_share(live_members: int, *, limit: float = GLOBAL_LIMIT, headroom: float = HEADROOM) -> float:
     """Requests per second this process may make when ``live_members`` processes share the token."""
     return limit * headroom / max(1, live_members)
+
+
+def joining_share(*, limit: float = GLOBAL_LIMIT, headroom: float = HEADROOM) -> float:
+    """A member the others have not counted yet: they still split the whole share among themselves, so it may
+    only use what the headroom leaves (half of it, like the burst; the other half covers calls outside the bucket)
+    until each of them has beaten since it joined. A member that is alone takes ``fair_share(1)`` at once."""
+    return limit * (1 - headroom) / 2
+
+
+def member_share(live: int, *, counted_by_all: bool) -> float:
+    """This member's rate: an equal share of the live members once they all count it, else ``joining_share``."""
+    return fair_share(live) if counted_by_all else joining_share()
 
 
 def fair_burst(rate: float, *, headroom: float = HEADROOM) -> float:
@@ -73,3 +93,34 @@ class TokenBucket:
             wait = self.delay()
             if wait > 0:
                 await asyncio.sleep(wait)
+
+
+def pace_session(trace: aiohttp.TraceConfig, bucket: TokenBucket, paced: Callable[[yarl.URL], bool]) -> None:
+    """Every request on the session that uses ``trace`` (discord.py's: ``Client(http_trace=...)``) for which
+    ``paced(url)`` holds waits for a token first: the sink's calls, and also discord.py's own (log-in, application
+    info, its retries after a 429 or a 5xx), which the sink never sees and which used to come out of the headroom
+    (global 429s at start-up)."""
+
+    async def on_request_start(
+        session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        if not paced(params.url):
+            return
+        paid = _PREPAID.get()
+        if paid is not None and paid[0]:
+            paid[0] = False  # the caller's token covers this request; a retry of it takes its own
+            return
+        await bucket.acquire()
+
+    trace.on_request_start.append(on_request_start)
+
+
+@contextlib.contextmanager
+def prepaid() -> Iterator[None]:
+    """Around a discord.py call whose token the caller already took (the sink waits for it outside its request
+    time-out, so a long queue behind a fan-out never counts as Discord not answering)."""
+    token = _PREPAID.set([True])
+    try:
+        yield
+    finally:
+        _PREPAID.reset(token)

@@ -9,11 +9,12 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 
-from bot.cluster.fairshare import TokenBucket, fair_share
+from bot.cluster.fairshare import TokenBucket, member_share
 from bot.cluster.locks import Role, RoleLocks
 from bot.sharding import ShardPlan
-from bot.store.cluster import ClusterStore, Member
+from bot.store.cluster import STALE_AFTER, ClusterStore, Member
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,9 @@ class Membership:
         every: float,
         locks: RoleLocks | None = None,
         bucket: TokenBucket | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._clock = clock
         self._cluster = cluster
         self._shards = shards
         self._every = every
@@ -36,7 +39,11 @@ class Membership:
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.member_id = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
-        self.started_at = time.time()
+        self.started_at = clock()
+        # When our row was first committed (None: not yet), and whether every live member has counted us since.
+        self._joined_at: float | None = None
+        self._counted = False
+        self._last_beat: float | None = None
 
     def snapshot(self, now: float) -> Member:
         wanted = self._shards.shard_ids
@@ -68,18 +75,40 @@ class Membership:
 
     def beat_once(self) -> int:
         """Write our row; returns how many members are live (ourselves included)."""
-        now = time.time()
+        return len(self._beat())
+
+    def _beat(self) -> list[Member]:
+        now = self._clock()
+        if self._last_beat is not None and now - self._last_beat > self._every * STALE_AFTER:
+            # Silent long enough for the others to count us out: we join again, as far as they can tell.
+            self._joined_at, self._counted = None, False
         self._cluster.beat(self.snapshot(now))
-        return len(self._cluster.members(now))
+        self._last_beat = now
+        if self._joined_at is None:
+            self._joined_at = self._clock()  # after the commit: a beat stamped later reads our row
+        return self._cluster.members(now)
+
+    def share_once(self) -> float:
+        """Beat, and return this process's share of the global limit (requests per second).
+
+        The others re-count the members only when they beat: until each of them has beaten since our row was
+        committed (each beat writes, then counts), they still split the whole limit among themselves, and an equal
+        share taken at once would put the cluster over Discord's global limit for up to a heartbeat."""
+        members = self._beat()
+        if not self._counted:
+            assert self._joined_at is not None
+            joined = self._joined_at
+            self._counted = all(m.heartbeat_at > joined for m in members if m.member_id != self.member_id)
+        return member_share(len(members), counted_by_all=self._counted)
 
     async def run(self) -> None:
         """Beat until cancelled; a failed write is logged, not fatal (the others then see us as gone)."""
         store = self._cluster.store
         while True:
             try:
-                live = await store.run_concurrent(self.beat_once)
+                share = await store.run_concurrent(self.share_once)
                 if self.bucket is not None:
-                    self.bucket.set_rate(fair_share(live))
+                    self.bucket.set_rate(share)
             except Exception as exc:
                 log.warning("Could not write the cluster heartbeat: %s", exc)
             await asyncio.sleep(self._every)

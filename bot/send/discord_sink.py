@@ -4,6 +4,7 @@ channel checks, each fault classified so callers can wait, retry or give up."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ import aiohttp
 import discord
 from discord.http import HTTPClient, Route
 
-from bot.cluster.fairshare import TokenBucket
+from bot.cluster.fairshare import TokenBucket, prepaid
 from bot.send.channel_check import ChannelVerdict, judge, missing_channel, permissions_in
 from bot.send.channel_kinds import ChannelInfo
 from bot.send.sinks import DeliveryError
@@ -177,10 +178,14 @@ class DiscordSink:
             raise
 
     async def _classified(self, route: Route, **kwargs: Any) -> Any:
+        paid: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
         if self._bucket is not None:
+            # Waited for here, outside the time-out; the session's pacing (pace_session) then lets the call through.
             await self._bucket.acquire()
+            paid = prepaid()
         try:
-            return await asyncio.wait_for(self._http.request(route, **kwargs), timeout=self._timeout)
+            with paid:
+                return await asyncio.wait_for(self._http.request(route, **kwargs), timeout=self._timeout)
         except discord.Forbidden as exc:
             raise DeliveryError(
                 f"missing permissions: {exc.text}", retryable=False, status=403, code=exc.code

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from bot.cluster.fairshare import GLOBAL_LIMIT, TokenBucket, fair_burst, fair_share
+import aiohttp
+import discord
+import pytest
+import yarl
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.cli.run import counts_globally
+from bot.cluster.fairshare import (
+    GLOBAL_LIMIT,
+    TokenBucket,
+    fair_burst,
+    fair_share,
+    joining_share,
+    member_share,
+    pace_session,
+    prepaid,
+)
+from bot.cluster.membership import Membership
+from bot.sharding import make_plan
+from bot.store import Store
+from bot.store.cluster import ClusterStore
 
 
 @pytest.mark.parametrize("members", [1, 2, 3, 7])
@@ -67,3 +88,99 @@ def test_no_second_of_the_cluster_goes_over_the_global_limit_with_the_fair_burst
     # The fair burst survives the heartbeat's re-sizing.
     buckets[0].set_rate(fair_share(members + 1))
     assert buckets[0].burst == pytest.approx(fair_burst(fair_share(members + 1)))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        self.now += 0.001  # every reading later than the one before, as on a real clock
+        return self.now
+
+
+def test_a_member_joining_late_waits_until_the_others_count_it(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
+    try:
+        clock = Clock()
+        cluster = ClusterStore(store)
+        a = Membership(cluster, make_plan(2, (0,)), every=1, clock=clock)
+        b = Membership(cluster, make_plan(2, (1,)), every=1, clock=clock)
+        assert a.share_once() == fair_share(1)  # alone: the whole share at once
+        # b sees two members, but a still takes the whole share until its next beat: b keeps to the headroom.
+        assert b.share_once() == joining_share()
+        assert fair_share(1) + joining_share() + fair_burst(fair_share(1)) <= GLOBAL_LIMIT
+        assert b.share_once() == joining_share()  # a has not beaten yet
+        assert a.share_once() == fair_share(2)  # a counts b now ...
+        assert b.share_once() == fair_share(2)  # ... and b sees a's beat after its own join: an equal share
+        clock.now += 10  # b silent past the staleness: a counts it out, so b joins again when it comes back
+        assert a.share_once() == fair_share(1)
+        assert b.share_once() == joining_share()
+    finally:
+        store.close()
+
+
+def test_the_joining_share_fits_in_the_headroom() -> None:
+    for members in (1, 2, 3, 5):
+        assert fair_share(members) * members + joining_share() <= GLOBAL_LIMIT * 0.96
+    assert member_share(2, counted_by_all=False) == joining_share()
+    assert member_share(2, counted_by_all=True) == fair_share(2)
+
+
+async def ok_server() -> TestServer:
+    async def ok(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", ok)
+    server = TestServer(app)
+    await server.start_server()
+    return server
+
+
+async def requests(trace: aiohttp.TraceConfig, server: TestServer, paths: list[str]) -> None:
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+        for path in paths:
+            async with session.get(server.make_url(path)) as response:
+                await response.read()
+
+
+async def test_the_session_pacing_takes_a_token_for_every_request_but_the_unpaced() -> None:
+    # discord.py's own calls (log-in, its retries) go through the same session: paced there, none escapes.
+    now = [0.0]
+    bucket = TokenBucket(5.0, clock=lambda: now[0])
+    trace = aiohttp.TraceConfig()
+    pace_session(trace, bucket, lambda url: "/interactions/" not in url.path)
+    server = await ok_server()
+    try:
+        await requests(trace, server, ["/users/@me", "/channels/1/messages", "/interactions/1/t/callback"] * 2 + ["/x"])
+    finally:
+        await server.close()
+    # Five paced requests used the whole burst (the two interaction responses took none): the next one would wait.
+    assert bucket.delay() == pytest.approx(0.2)
+
+
+async def test_a_prepaid_call_takes_no_second_token_but_its_retry_does() -> None:
+    now = [0.0]
+    bucket = TokenBucket(5.0, clock=lambda: now[0])
+    trace = aiohttp.TraceConfig()
+    pace_session(trace, bucket, lambda url: True)
+    server = await ok_server()
+    try:
+        bucket.delay()  # the token the caller (the sink) took before calling discord.py
+        with prepaid():
+            await requests(trace, server, ["/channels/1/messages", "/channels/1/messages"])  # a call and its retry
+        await requests(trace, server, ["/users/@me", "/users/@me"])
+    finally:
+        await server.close()
+    # 1 + 0 + 1 + 2 tokens: one left of the burst of 5, then the bucket is empty.
+    assert bucket.delay() == 0.0
+    assert bucket.delay() == pytest.approx(0.2)
+
+
+def test_rest_calls_count_against_the_global_limit_but_not_the_gateway_or_interaction_responses() -> None:
+    base = discord.http.Route.BASE
+    assert counts_globally(yarl.URL(f"{base}/channels/1/messages"))
+    assert counts_globally(yarl.URL(f"{base}/users/@me"))
+    assert not counts_globally(yarl.URL(f"{base}/interactions/1/token/callback"))
+    assert not counts_globally(yarl.URL("wss://gateway.discord.gg/?v=10&encoding=json"))

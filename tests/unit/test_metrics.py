@@ -10,8 +10,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from discord.http import Route
 from prometheus_client.parser import text_string_to_metric_families
@@ -20,7 +22,7 @@ from bot.cli import main
 from bot.cluster.membership import Membership
 from bot.config import ConfigError, parse_config
 from bot.heartbeat import HEARTBEAT_KEY
-from bot.metrics import Metrics
+from bot.metrics import Metrics, rate_limit_scope
 from bot.metrics_server import MetricsPortError, MetricsServer, make_app, store_health
 from bot.pipeline import Pipeline
 from bot.send.discord_sink import DiscordSink
@@ -133,14 +135,72 @@ def http_error(status: int) -> discord.HTTPException:
 
 
 async def test_sink_counts_429s_and_5xx_by_its_classification() -> None:
+    # What is left after discord.py's retries; the responses themselves are counted on the session (below).
     metrics = Metrics()
     errors: list[Exception] = [discord.RateLimited(120.0), http_error(503), http_error(502), http_error(400)]
     sink = DiscordSink(FailingHttp(errors), timeout=5, metrics=metrics)  # type: ignore[arg-type]
     for _ in range(4):
         with pytest.raises(DeliveryError):
             await sink.post(1, {"content": "x"}, nonce="n")
-    assert sample(metrics, "newsdesk_discord_429_total") == 1
+    assert sample(metrics, "newsdesk_discord_gave_up_total", status="429") == 1
+    assert sample(metrics, "newsdesk_discord_gave_up_total", status="5xx") == 2
+    # No response was seen on a session here: the response counters stay at 0.
+    assert sample(metrics, "newsdesk_discord_429_total", scope="user") == 0
+    assert sample(metrics, "newsdesk_discord_5xx_total") == 0
+
+
+async def scripted_server(answers: list[tuple[int, dict[str, str]]]) -> TestServer:
+    """A tiny HTTP server answering each request with the next (status, headers)."""
+
+    async def handler(request: web.Request) -> web.Response:
+        status, headers = answers.pop(0)
+        return web.json_response({"retry_after": 0.01, "global": False}, status=status, headers=headers)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = TestServer(app)
+    await server.start_server()
+    return server
+
+
+async def test_the_session_trace_counts_every_response_a_retry_then_hides() -> None:
+    # As discord.py does: a 429 is answered, the caller retries, the 200 is all the sink would see.
+    metrics = Metrics()
+    server = await scripted_server([(429, {"X-RateLimit-Scope": "shared"}), (200, {})])
+    try:
+        async with aiohttp.ClientSession(trace_configs=[metrics.trace_config()]) as session:
+            for _ in range(2):
+                async with session.post(server.make_url("/channels/1/messages")) as response:
+                    await response.read()
+    finally:
+        await server.close()
+    assert sample(metrics, "newsdesk_discord_429_total", scope="shared") == 1
+    assert sample(metrics, "newsdesk_discord_429_total", scope="global") == 0
+    assert sample(metrics, "newsdesk_discord_responses_total", status_class="4xx") == 1
+    assert sample(metrics, "newsdesk_discord_responses_total", status_class="2xx") == 1
+
+
+async def test_the_session_trace_counts_5xx_and_global_429s() -> None:
+    metrics = Metrics()
+    answers = [(502, {}), (500, {}), (429, {"X-RateLimit-Global": "true"}), (429, {}), (204, {})]
+    server = await scripted_server(answers)
+    try:
+        async with aiohttp.ClientSession(trace_configs=[metrics.trace_config()]) as session:
+            for _ in range(5):
+                async with session.get(server.make_url("/gateway")) as response:
+                    await response.read()
+    finally:
+        await server.close()
     assert sample(metrics, "newsdesk_discord_5xx_total") == 2
+    assert sample(metrics, "newsdesk_discord_responses_total", status_class="5xx") == 2
+    assert sample(metrics, "newsdesk_discord_429_total", scope="global") == 1  # an older answer: no scope header
+    assert sample(metrics, "newsdesk_discord_429_total", scope="user") == 1  # neither header
+
+
+def test_rate_limit_scope_reads_the_header_in_any_case() -> None:
+    assert rate_limit_scope({"X-RateLimit-Scope": "Global"}) == "global"
+    assert rate_limit_scope({"X-RateLimit-Scope": "user", "X-RateLimit-Global": "true"}) == "user"
+    assert rate_limit_scope({}) == "user"
 
 
 def test_roles_held_come_from_the_cluster_membership(tmp_path: Path) -> None:
