@@ -1,5 +1,8 @@
 """This process as a member of the cluster: its row in ``cluster_members``, refreshed every few seconds with
-the roles it holds, and its share of the global rate limit, re-sized from the live member count each beat."""
+the roles it holds, and its share of the global rate limit, re-sized from the live senders each beat.
+
+A hot standby connects no gateway and sends nothing, so it does not divide the limit: it keeps to the joining
+share (its few calls fit in the headroom) and, once it takes over, joins the split like a new member would."""
 
 from __future__ import annotations
 
@@ -10,13 +13,21 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from typing import Protocol
 
-from bot.cluster.fairshare import TokenBucket, member_share
-from bot.cluster.locks import Role, RoleLocks
+from bot.cluster.fairshare import TokenBucket, joining_share, member_share
+from bot.cluster.locks import Role
 from bot.sharding import ShardPlan
 from bot.store.cluster import STALE_AFTER, ClusterStore, Member
 
 log = logging.getLogger(__name__)
+
+
+class HeldRoles(Protocol):
+    """What membership reads of the role locks (``RoleLocks``)."""
+
+    @property
+    def held(self) -> frozenset[Role]: ...
 
 
 class Membership:
@@ -26,7 +37,7 @@ class Membership:
         shards: ShardPlan,
         *,
         every: float,
-        locks: RoleLocks | None = None,
+        locks: HeldRoles | None = None,
         bucket: TokenBucket | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -44,6 +55,7 @@ class Membership:
         self._joined_at: float | None = None
         self._counted = False
         self._last_beat: float | None = None
+        self._was_standby = False
 
     def snapshot(self, now: float) -> Member:
         wanted = self._shards.shard_ids
@@ -74,15 +86,23 @@ class Membership:
         return [f"shard:{n}" for n in self._shards.shard_ids] + ["ingest"], names
 
     def beat_once(self) -> int:
-        """Write our row; returns how many members are live (ourselves included)."""
+        """Write our row; returns how many members are live (ourselves and standbys included)."""
         return len(self._beat())
 
     def _beat(self) -> list[Member]:
         now = self._clock()
-        if self._last_beat is not None and now - self._last_beat > self._every * STALE_AFTER:
-            # Silent long enough for the others to count us out: we join again, as far as they can tell.
+        me = self.snapshot(now)
+        stalled = self._last_beat is not None and now - self._last_beat > self._every * STALE_AFTER
+        if stalled or (self._was_standby and not me.standby):
+            # Silent long enough for the others to count us out, or a standby that just took over: either way the
+            # others do not count us as a sender yet, so we join again, as far as they can tell.
             self._joined_at, self._counted = None, False
-        self._cluster.beat(self.snapshot(now))
+        self._was_standby = me.standby
+        self._cluster.beat(me)
+        if self._locks is not None:
+            gone = self._cluster.expire_superseded(me)
+            if gone:
+                log.info("Members %s held roles this process holds now: counted as gone", ", ".join(gone))
         self._last_beat = now
         if self._joined_at is None:
             self._joined_at = self._clock()  # after the commit: a beat stamped later reads our row
@@ -94,12 +114,14 @@ class Membership:
         The others re-count the members only when they beat: until each of them has beaten since our row was
         committed (each beat writes, then counts), they still split the whole limit among themselves, and an equal
         share taken at once would put the cluster over Discord's global limit for up to a heartbeat."""
-        members = self._beat()
+        senders = [m for m in self._beat() if not m.standby]
+        if self._was_standby:
+            return joining_share()
         if not self._counted:
             assert self._joined_at is not None
             joined = self._joined_at
-            self._counted = all(m.heartbeat_at > joined for m in members if m.member_id != self.member_id)
-        return member_share(len(members), counted_by_all=self._counted)
+            self._counted = all(m.heartbeat_at > joined for m in senders if m.member_id != self.member_id)
+        return member_share(len(senders), counted_by_all=self._counted)
 
     async def run(self) -> None:
         """Beat until cancelled; a failed write is logged, not fatal (the others then see us as gone)."""

@@ -118,6 +118,25 @@ class ClusterStore:
             for r in rows
         ]
 
+    def expire_superseded(self, me: Member) -> list[str]:
+        """Count as gone, at once, the other members whose row says they hold a role ``me`` holds now.
+
+        Roles are exclusive advisory locks, so such a member died (or lost the lock and is exiting): there is no
+        need to wait three heartbeats before its claims come back (marked in flight, so they are checked against
+        the channel's history) and before the live members' shares are re-split."""
+        held = set(me.shards_held)
+        gone = [
+            m.member_id
+            for m in self.members(me.heartbeat_at)
+            if m.member_id != me.member_id and (held & set(m.shards_held) or (me.ingest and m.ingest))
+        ]
+        if gone:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(cluster_members).where(cluster_members.c.member_id.in_(gone)).values(heartbeat_at=0.0)
+                )
+        return gone
+
     def forget_dead(self, older_than: float) -> int:
         """Drop rows of members silent since ``older_than`` (their claims stay reclaimable either way)."""
         with self.engine.begin() as conn:

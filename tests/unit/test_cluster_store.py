@@ -83,6 +83,25 @@ def test_a_dead_members_claim_is_reclaimable_and_marked_in_flight(store: Store) 
     assert all(c.channel_id == 7 for c in cluster.claim("alive", CHANNELS, now=now + 30))
 
 
+def test_a_member_whose_role_another_now_holds_is_gone_at_once(store: Store) -> None:
+    plan(store, 1)
+    cluster = ClusterStore(store)
+    now = time.time()
+    cluster.beat(member("old", at=now, shards=(0,)))
+    cluster.beat(Member("other", "host-a", 101, 2, (1,), (1,), False, False, now - 60, now, 5.0))
+    cluster.claim("old", [7], now=now)
+    # "new" took shard 0's lock (and ingest): "old", whose row still says it holds both, died moments ago.
+    new = member("new", at=now + 1, shards=(0,))
+    cluster.beat(new)
+    assert cluster.expire_superseded(new) == ["old"]
+    assert {m.member_id for m in cluster.members(now + 1)} == {"other", "new"}
+    [again] = cluster.claim("new", [7], now=now + 1)
+    assert again.key == (1, 7) and again.was_in_flight
+    ingest_only = Member("solo", "host-b", 7, 1, (), (), False, False, now, now + 1, 5.0)
+    cluster.beat(ingest_only)
+    assert cluster.expire_superseded(ingest_only) == []  # holds nothing "new" or "other" holds
+
+
 def test_queue_depth_counts_pending_rows_per_channel(store: Store) -> None:
     plan(store, 1, 2)
     cluster = ClusterStore(store)
