@@ -165,14 +165,16 @@ class ChannelQueue:
         if claim is None:
             return  # settled already, or another live process is sending it right now
         try:
-            await self._retrying(key, in_flight=claim.was_in_flight)
+            await self._retrying(key, in_flight=claim.was_in_flight, claimed=claim.delivery)
         finally:
             await self._claims.release(key)
 
-    async def _retrying(self, key: tuple[int, int], *, in_flight: bool) -> None:
+    async def _retrying(self, key: tuple[int, int], *, in_flight: bool, claimed: Delivery | None = None) -> None:
+        """``claimed``: the row as read with its claim, current for the first try (later tries read it again)."""
         attempt = 0
         while True:
-            delivery = await self._db(self._store.delivery, key)
+            delivery = claimed if claimed is not None else await self._db(self._store.delivery, key)
+            claimed = None
             if delivery is None or delivery.state not in PENDING_STATES:
                 return
             try:

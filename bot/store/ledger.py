@@ -7,15 +7,18 @@ changed while its send was in flight is acted on again instead of being marked d
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Update, and_, case, func, insert, not_, select, update
 
 from bot.routes.planning import Action, ActionKind
+from bot.store.records import Delivery, HeldStory
 from bot.store.records import DeliveryState as S
-from bot.store.records import HeldStory
-from bot.store.schema import PENDING_STATES, deliveries, stories
+from bot.store.schema import PENDING_STATES, deliveries, files, stories
+from bot.stories.story import Story
 
 DeliveryKey = tuple[int, int]
 _REPOST_FROM = frozenset({S.DELETED, S.FAILED, S.CANCELLED, S.GONE, S.CAPPED})
@@ -154,6 +157,35 @@ def plan_unpublish(
             .values(state=new_state, version=deliveries.c.version + 1, updated_at=time.time())
         )
     return keys if delete else []
+
+
+def read(conn: Connection, key: DeliveryKey) -> Delivery | None:
+    """A row with its story, as a send worker needs it."""
+    r = conn.execute(
+        select(deliveries, stories.c.data, files.c.mtime_ns)
+        .join(stories, stories.c.id == deliveries.c.story_id)
+        .outerjoin(files, files.c.path == stories.c.path)  # the file's mtime: where post latency starts
+        .where(deliveries.c.story_id == key[0], deliveries.c.channel_id == key[1])
+    ).first()
+    return None if r is None else from_row(r)
+
+
+def from_row(r: Any) -> Delivery:
+    """A delivery from a row of ``deliveries`` with its story's ``data`` and its file's ``mtime_ns``."""
+    return Delivery(
+        story_id=r.story_id,
+        channel_id=r.channel_id,
+        state=S(r.state),
+        message_id=r.message_id,
+        payload_hash=r.payload_hash,
+        generation=r.generation,
+        version=r.version,
+        attempts=r.attempts,
+        story=Story.from_dict(json.loads(r.data)),
+        thread_id=r.thread_id,
+        webhook_id=r.webhook_id,
+        changed_at=None if r.mtime_ns is None else r.mtime_ns / 1e9,
+    )
 
 
 def settle(

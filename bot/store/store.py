@@ -92,6 +92,9 @@ class Store:
         self._concurrent = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="newsdesk-store-side")
         # Search's word counts (SQLite's ranking window), kept between searches.
         self._doc_freq = DocFrequencies()
+        # Cluster: called inside each planning transaction with the rows it made pending, so a NOTIFY sent there
+        # reaches the other processes the moment the rows are committed (bot/cluster/notify.py ``notify_planned``).
+        self.on_planned: Callable[[Connection, list[DeliveryKey]], None] | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the store's serial thread, after everything handed in before it."""
@@ -171,8 +174,17 @@ class Store:
         with self.engine.connect() as conn:
             return {r[0]: FileState(r[1], r[2], r[3], r[4], r[5]) for r in select_in(conn, query, files.c.path, paths)}
 
-    def file_state(self, path: str) -> FileState | None:
+    @contextlib.contextmanager
+    def one_statement(self) -> Iterator[Connection]:
+        """A connection for a single statement (read or write), committed at the end. On PostgreSQL it runs
+        without a transaction around it (the backend's ``single_statement_options``): one round trip, not three."""
         with self.engine.connect() as conn:
+            conn.execution_options(**self.backend.single_statement_options)
+            yield conn
+            conn.commit()
+
+    def file_state(self, path: str) -> FileState | None:
+        with self.one_statement() as conn:
             r = conn.execute(
                 select(files.c.mtime_ns, files.c.size, files.c.sha256, files.c.story_key, files.c.error).where(
                     files.c.path == path
@@ -214,8 +226,19 @@ class Store:
             if changes:
                 # Only the ledger's deliveries table is written from here on, so planning after all the story
                 # writes of the batch records the same as planning story by story would.
-                result.pending += ledger.record(conn, planner(changes, ledger.LedgerReads(conn)))
+                planned = ledger.record(conn, planner(changes, ledger.LedgerReads(conn)))
+                self._announce(conn, planned)
+                result.pending += planned
         return result
+
+    def _announce(self, conn: Connection, keys: list[DeliveryKey]) -> None:
+        if keys and self.on_planned is not None:
+            self.on_planned(conn, keys)
+
+    @property
+    def announces_plans(self) -> bool:
+        """Whether planning transactions tell the other processes themselves (see ``on_planned``)."""
+        return self.on_planned is not None
 
     def _apply_parsed(
         self,
@@ -366,13 +389,15 @@ class Store:
     def record_actions(self, actions: Sequence[Action]) -> list[DeliveryKey]:
         """Record actions decided outside a scan (backfill, posts on request) in one transaction."""
         with self.engine.begin() as conn:
-            return ledger.record(conn, actions)
+            keys = ledger.record(conn, actions)
+            self._announce(conn, keys)
+            return keys
 
     # -- deliveries ---------------------------------------------------------------------------------------
 
     def pending_deliveries(self, now: float | None = None) -> list[DeliveryKey]:
         """Rows to act on; with ``now`` (embargo on), rows held until their story's date are left out."""
-        with self.engine.connect() as conn:
+        with self.one_statement() as conn:
             return ledger.pending(conn, now)
 
     def released_deliveries(self, after: float, now: float) -> list[DeliveryKey]:
@@ -388,36 +413,15 @@ class Store:
             return ledger.held(conn, now)
 
     def delivery(self, key: DeliveryKey) -> Delivery | None:
-        with self.engine.connect() as conn:
-            r = conn.execute(
-                select(deliveries, stories.c.data, files.c.mtime_ns)
-                .join(stories, stories.c.id == deliveries.c.story_id)
-                .outerjoin(files, files.c.path == stories.c.path)  # the file's mtime: where post latency starts
-                .where(deliveries.c.story_id == key[0], deliveries.c.channel_id == key[1])
-            ).first()
-        if r is None:
-            return None
-        return Delivery(
-            story_id=r.story_id,
-            channel_id=r.channel_id,
-            state=DeliveryState(r.state),
-            message_id=r.message_id,
-            payload_hash=r.payload_hash,
-            generation=r.generation,
-            version=r.version,
-            attempts=r.attempts,
-            story=Story.from_dict(json.loads(r.data)),
-            thread_id=r.thread_id,
-            webhook_id=r.webhook_id,
-            changed_at=None if r.mtime_ns is None else r.mtime_ns / 1e9,
-        )
+        with self.one_statement() as conn:
+            return ledger.read(conn, key)
 
     def settle(self, d: Delivery, state: DeliveryState, **values: object) -> None:
-        with self.engine.begin() as conn:
+        with self.one_statement() as conn:
             ledger.settle(conn, (d.story_id, d.channel_id), d.version, state, **values)
 
     def record_attempt(self, d: Delivery, error: str) -> None:
-        with self.engine.begin() as conn:
+        with self.one_statement() as conn:
             ledger.record_attempt(conn, (d.story_id, d.channel_id), error)
 
     def max_message_id(self) -> int:

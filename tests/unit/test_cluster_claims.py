@@ -104,7 +104,7 @@ async def test_a_notify_after_commit_reaches_a_listener(store: Store) -> None:
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     heard: asyncio.Queue[list[int]] = asyncio.Queue()
 
-    async def on_channels(ids: list[int]) -> None:
+    async def on_channels(keys: list[tuple[int, int]], ids: list[int]) -> None:
         await heard.put(ids)
 
     listener = asyncio.create_task(listen(libpq_dsn(store.engine.url), on_channels))
