@@ -32,6 +32,7 @@ class Claims:
         self.member_id = member_id
         self._db = db
         self._exclusive = exclusive
+        self._releasing = cluster.releasing(member_id)
 
     async def take(self, key: tuple[int, int]) -> Claim | None:
         """The claim, carrying the row as claimed (``Claim.delivery``) so the sender needs no second read."""
@@ -39,6 +40,9 @@ class Claims:
 
     async def release(self, key: tuple[int, int]) -> None:
         await self._db(self._cluster.release, self.member_id, [key])
+
+    def releasing(self) -> dict[str, object]:
+        return self._releasing
 
 
 class Adopter:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Connection,
     Update,
     bindparam,
+    case,
     delete,
     func,
     not_,
@@ -195,6 +196,15 @@ class ClusterStore:
                 .where(tuple_(d.story_id, d.channel_id).in_(keys), d.claimed_by == member_id)
                 .values(claimed_by=None, claimed_at=None)
             )
+
+    def releasing(self, member_id: str) -> dict[str, Any]:
+        """Values for an UPDATE of a row (``Store.settle``) that also release ``member_id``'s claim on it, so
+        settling and releasing take one statement. Another member's claim is left as it is."""
+        mine = deliveries.c.claimed_by == member_id
+        return {
+            "claimed_by": case((mine, None), else_=deliveries.c.claimed_by),
+            "claimed_at": case((mine, None), else_=deliveries.c.claimed_at),
+        }
 
     def pending_by_channel(self) -> dict[int, int]:
         """Pending rows per channel: a shard's queue depth is the sum over the channels it owns."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 
+from sqlalchemy import select
+
 from bot.routes.planning import make_planner
 from bot.store import DeliveryState, Store
 from bot.store.cluster import ClusterStore, Member
+from bot.store.schema import deliveries
 from tests.storyfiles import parsed_file
 
 CHANNELS = [7, 8]
@@ -138,3 +141,25 @@ def test_release_frees_only_the_members_own_claims(store: Store) -> None:
     assert cluster.claim_delivery("b", (1, 7), now=now) and cluster.claim_delivery("b", (2, 7), now=now)
     assert cluster.claim_delivery("a", (1, 8), now=now) is None  # still b's
     cluster.release("a", [])
+
+
+def claimed_by(store: Store, key: tuple[int, int]) -> str | None:
+    d = deliveries.c
+    with store.engine.connect() as conn:
+        return conn.scalar(select(d.claimed_by).where(d.story_id == key[0], d.channel_id == key[1]))
+
+
+def test_settling_with_releasing_frees_only_the_members_own_claim(store: Store) -> None:
+    plan(store, 1)
+    cluster = ClusterStore(store)
+    now = time.time()
+    cluster.beat(member("a", at=now))
+    cluster.beat(member("b", at=now))
+    mine = cluster.claim_delivery("a", (1, 7), now=now)
+    theirs = cluster.claim_delivery("b", (1, 8), now=now)
+    assert mine is not None and mine.delivery is not None and theirs is not None and theirs.delivery is not None
+    store.settle(mine.delivery, DeliveryState.SENT, message_id=1, **cluster.releasing("a"))
+    store.settle(theirs.delivery, DeliveryState.SENT, message_id=2, **cluster.releasing("a"))
+    assert claimed_by(store, (1, 7)) is None
+    assert claimed_by(store, (1, 8)) == "b"
+    assert store.delivery((1, 8)).state == DeliveryState.SENT  # type: ignore[union-attr]
