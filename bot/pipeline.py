@@ -66,7 +66,9 @@ class Pipeline:
     ) -> None:
         """In a cluster (PostgreSQL), ``ingest`` gates the scanner, watcher and planning on the ingest role,
         ``claims`` keeps each row to one sender, and ``notify`` tells the other processes (blocking: it runs on
-        the store's thread) about channels they own that got new deliveries; alone, none of these is needed."""
+        a store thread) about channels they own that got new deliveries, for rows the planning transaction did not
+        announce itself (``Store.on_planned``): held stories the embargo timer releases, or every row when the store
+        has no such hook. Alone, none of these is needed."""
         self.config = config
         self.metrics = metrics  # None: metrics are off
         self._ingest = ingest
