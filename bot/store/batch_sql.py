@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, update
+from sqlalchemy import Connection, Select, Table, TextClause, bindparam, delete, text, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.store.backends import Backend
 from bot.store.errors import StorageError
 from bot.store.records import FileFailed, FileParsed
-from bot.store.schema import files, stories, story_topics
+from bot.store.schema import catalog_counts, files, stories, story_topics
 
+# A batch of fewer stories than this (the watcher's usual one or two files) takes the statement-saving path of
+# ``Store.apply``; larger ones (a first index) the bulk path built for hundreds of thousands of rows.
+SMALL_BATCH = 8
 IN_CHUNK = 500  # SQLite's bound-parameter limit is generous, but IN lists stay fast when short
 PSYCOPG = "postgresql+psycopg"
 
@@ -68,10 +70,33 @@ def database_url(url: str) -> URL:
     return parsed
 
 
-def upsert_file_statement(backend: Backend, *, keep_story_key: bool) -> Any:
-    stmt = backend.insert(files)
+# The upserts below are SQL text, the same on SQLite and PostgreSQL: SQLAlchemy (2.0) cannot cache the compiled
+# form of an INSERT with an ON CONFLICT clause, and compiling one again on every batch cost about as much as a round
+# trip to the server. Text is compiled once.
+
+
+def _insert_sql(table: Table, columns: list[str]) -> str:
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(f':{c}' for c in columns)})"
+
+
+def upsert_file_statement(*, keep_story_key: bool) -> TextClause:
+    columns = [c.name for c in files.c]
     updated = ["mtime_ns", "size", "sha256", "error", "checked_at"] + ([] if keep_story_key else ["story_key"])
-    return stmt.on_conflict_do_update(index_elements=["path"], set_={c: stmt.excluded[c] for c in updated})
+    assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in updated)
+    return text(f"{_insert_sql(files, columns)} ON CONFLICT (path) DO UPDATE SET {assignments}")
+
+
+def insert_story_statement() -> TextClause:
+    """Insert one story unless its key exists, returning the new row's key and id (no row for an existing key)."""
+    columns = [c.name for c in stories.c if c.name != "id"]
+    return text(f'{_insert_sql(stories, columns)} ON CONFLICT ("key") DO NOTHING RETURNING "key", id')
+
+
+UPSERT_CATALOG = text(
+    f"{_insert_sql(catalog_counts, ['kind', 'name', 'spelling', 'n'])} "
+    "ON CONFLICT (kind, name) DO UPDATE SET n = catalog_counts.n + excluded.n"
+)
 
 
 TOUCH_FILE = (

@@ -25,12 +25,17 @@ _REPOST_FROM = frozenset({S.DELETED, S.FAILED, S.CANCELLED, S.GONE, S.CAPPED})
 _LIVE = (S.POST, S.EDIT, S.SENT)
 
 
-def record(conn: Connection, actions: Iterable[Action]) -> list[DeliveryKey]:
-    """Record planned actions in the ledger; returns the rows a send queue must act on."""
+def record(conn: Connection, actions: Iterable[Action], *, new_stories: Collection[int] = ()) -> list[DeliveryKey]:
+    """Record planned actions in the ledger; returns the rows a send queue must act on.
+
+    ``new_stories``: stories created in this transaction, so without rows until their first action records some."""
     keys: list[DeliveryKey] = []
+    unrecorded = set(new_stories)
     for action in actions:
+        new = action.story_id in unrecorded
+        unrecorded.discard(action.story_id)
         if action.kind is ActionKind.POST:
-            keys += plan_publish(conn, action.story_id, action.channels)
+            keys += plan_publish(conn, action.story_id, action.channels, new=new)
         elif action.kind is ActionKind.EDIT:
             keys += plan_change(conn, action.story_id, action.channels)
         elif action.kind is ActionKind.CAP:
@@ -67,15 +72,22 @@ def posts_since(conn: Connection, channel_id: int, since: float) -> int:
     return conn.scalar(query) or 0
 
 
-def plan_publish(conn: Connection, story_id: int, channel_ids: Iterable[int]) -> list[DeliveryKey]:
-    """The story became published: make sure each routed channel gets (or keeps) a current message."""
+def plan_publish(
+    conn: Connection, story_id: int, channel_ids: Iterable[int], *, new: bool = False
+) -> list[DeliveryKey]:
+    """The story became published: make sure each routed channel gets (or keeps) a current message. ``new``: the
+    story has no rows yet (created in this transaction), so there are none to read."""
     now = time.time()
-    existing = {
-        row.channel_id: row
-        for row in conn.execute(
-            select(deliveries.c.channel_id, deliveries.c.state).where(deliveries.c.story_id == story_id)
-        )
-    }
+    existing = (
+        {}
+        if new
+        else {
+            row.channel_id: row
+            for row in conn.execute(
+                select(deliveries.c.channel_id, deliveries.c.state).where(deliveries.c.story_id == story_id)
+            )
+        }
+    )
     keys: list[DeliveryKey] = []
     new_rows = []
     for channel_id in dict.fromkeys(channel_ids):

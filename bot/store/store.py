@@ -30,10 +30,12 @@ from bot.store.backends import Backend, backend_for
 from bot.store.backends.sqlite_rank import DocFrequencies
 from bot.store.batch_sql import (
     DELETE_TOPICS,
+    SMALL_BATCH,
     TOUCH_FILE,
     UPDATE_STORY,
     database_url,
     file_values,
+    insert_story_statement,
     select_in,
     story_values,
     upsert_file_statement,
@@ -82,8 +84,9 @@ class Store:
     def __init__(self, engine: Engine, *, concurrency: int = 4) -> None:
         self.engine = engine  # only bot/store/ uses it
         self.backend: Backend = backend_for(engine.dialect.name)
-        self._upsert_file = upsert_file_statement(self.backend, keep_story_key=False)
-        self._upsert_file_keep_key = upsert_file_statement(self.backend, keep_story_key=True)
+        self._upsert_file = upsert_file_statement(keep_story_key=False)
+        self._upsert_file_keep_key = upsert_file_statement(keep_story_key=True)
+        self._insert_story = insert_story_statement()
         # The feed (scans and the delivery ledger) runs on one thread, in order: SQLite writes stay serial and
         # the event loop stays free for Discord's heartbeats.
         self._serial = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-store")
@@ -226,7 +229,9 @@ class Store:
             if changes:
                 # Only the ledger's deliveries table is written from here on, so planning after all the story
                 # writes of the batch records the same as planning story by story would.
-                planned = ledger.record(conn, planner(changes, ledger.LedgerReads(conn)))
+                # A story new in this batch (no state before it) has no ledger rows yet: none are read for it.
+                new = {c.story_id for c in changes if c.before is None}
+                planned = ledger.record(conn, planner(changes, ledger.LedgerReads(conn)), new_stories=new)
                 self._announce(conn, planned)
                 result.pending += planned
         return result
@@ -255,6 +260,9 @@ class Store:
         self._upsert_files(conn, [file_values(i, i.story.key, None, now) for i in items], keep_story_key=False)
 
         latest = {i.story.key: i for i in items}  # two files, one story: the one processed last wins
+        # A small batch inserts the stories its paths did not define before straight away, ids returned: for the
+        # common case, one new file, that is one statement instead of lock-read, insert and read the id back.
+        ids = self._insert_new(conn, latest, {k for _, k in previous if k}, now) if len(latest) < SMALL_BATCH else {}
         old = {
             r.key: r
             for r in select_in(
@@ -270,13 +278,13 @@ class Store:
                     stories.c.provider,
                 ).with_for_update(),
                 stories.c.key,
-                list(latest),
+                [k for k in latest if k not in ids],
             )
         }
-        fresh = [i for key, i in latest.items() if key not in old]
+        fresh = [i for key, i in latest.items() if key not in old and key not in ids]
         if fresh:
             self.backend.bulk_insert(conn, stories, [story_values(i, now) | {"first_seen": now} for i in fresh])
-        ids = {key: r.id for key, r in old.items()}
+        ids.update((key, r.id) for key, r in old.items())
         if fresh:
             rows = select_in(conn, select(stories.c.key, stories.c.id), stories.c.key, [i.story.key for i in fresh])
             ids.update((r.key, r.id) for r in rows)
@@ -297,6 +305,22 @@ class Store:
         for path, previous_key in previous:
             if previous_key and previous_key not in latest:
                 self._detach(conn, previous_key, path, changes, result, catalog)
+
+    def _insert_new(
+        self, conn: Connection, latest: dict[str, FileParsed], known: set[str], now: float
+    ) -> dict[str, int]:
+        """Insert the stories of ``latest`` that no path of the batch defined before (``known``); key -> new id.
+
+        A key that exists after all (a second file for a story, a rename) is left alone by the conflict clause
+        and not returned: the caller reads it, locked, as an existing story."""
+        ids: dict[str, int] = {}
+        for key, item in latest.items():
+            # One statement a story: an executemany cannot return rows on SQLite, and a small batch has few.
+            if key not in known:
+                row = conn.execute(self._insert_story, story_values(item, now) | {"first_seen": now}).first()
+                if row is not None:
+                    ids[row.key] = row.id
+        return ids
 
     def _index(self, conn: Connection, entries: list[tuple[int, Story]]) -> None:
         topic_rows = [
