@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Connection, Select, Table, TextClause, bindparam, delete, text, update
@@ -75,16 +76,44 @@ def database_url(url: str) -> URL:
 # trip to the server. Text is compiled once.
 
 
-def _insert_sql(table: Table, columns: list[str]) -> str:
+def _insert_sql(table: Table, columns: list[str], count: int | None = None) -> str:
+    """INSERT of one row (parameters named as the columns) or, with ``count``, of that many (see ``numbered``)."""
     names = ", ".join(f'"{c}"' for c in columns)
-    return f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(f':{c}' for c in columns)})"
+    if count is None:
+        values = "(" + ", ".join(f":{c}" for c in columns) + ")"
+    else:
+        values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in columns) + ")" for i in range(count))
+    return f"INSERT INTO {table.name} ({names}) VALUES {values}"
+
+
+def numbered(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rows as the parameters of one INSERT with a VALUES list: ``{column}_{row number}``."""
+    return {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
+
+
+def _on_file_conflict(*, keep_story_key: bool) -> str:
+    # A broken file keeps pointing at the story it defined before, which stays as it was.
+    updated = ["mtime_ns", "size", "sha256", "error", "checked_at"] + ([] if keep_story_key else ["story_key"])
+    return "ON CONFLICT (path) DO UPDATE SET " + ", ".join(f'"{c}" = excluded."{c}"' for c in updated)
 
 
 def upsert_file_statement(*, keep_story_key: bool) -> TextClause:
     columns = [c.name for c in files.c]
-    updated = ["mtime_ns", "size", "sha256", "error", "checked_at"] + ([] if keep_story_key else ["story_key"])
-    assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in updated)
-    return text(f"{_insert_sql(files, columns)} ON CONFLICT (path) DO UPDATE SET {assignments}")
+    return text(f"{_insert_sql(files, columns)} {_on_file_conflict(keep_story_key=keep_story_key)}")
+
+
+@functools.lru_cache(maxsize=2 * SMALL_BATCH)
+def upsert_files_previous(count: int, *, keep_story_key: bool) -> TextClause:
+    """PostgreSQL: upsert ``count`` files (distinct paths; parameters from ``numbered``) and return each one's story
+    key as it was before, for the paths that had a row: one round trip instead of a read, then the write. The read
+    sees the statement's snapshot, so not the write beside it."""
+    columns = [c.name for c in files.c]
+    paths = ", ".join(f":path_{i}" for i in range(count))
+    upsert = f"{_insert_sql(files, columns, count)} {_on_file_conflict(keep_story_key=keep_story_key)}"
+    return text(
+        f"WITH previous AS (SELECT path, story_key FROM files WHERE path IN ({paths})), written AS ({upsert}) "
+        "SELECT path, story_key FROM previous"
+    )
 
 
 def insert_story_statement() -> TextClause:
@@ -93,10 +122,22 @@ def insert_story_statement() -> TextClause:
     return text(f'{_insert_sql(stories, columns)} ON CONFLICT ("key") DO NOTHING RETURNING "key", id')
 
 
-UPSERT_CATALOG = text(
-    f"{_insert_sql(catalog_counts, ['kind', 'name', 'spelling', 'n'])} "
-    "ON CONFLICT (kind, name) DO UPDATE SET n = catalog_counts.n + excluded.n"
-)
+CATALOG_ROWS_PER_STATEMENT = 100
+
+
+def upsert_catalog(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Add ``rows`` (kind, name, spelling, n; no (kind, name) twice) to the counts: a few rows go as one INSERT with
+    a VALUES list, one round trip, where an executemany costs several on PostgreSQL. Rows keep their order, so
+    concurrent writers lock them in the same order."""
+    for start in range(0, len(rows), CATALOG_ROWS_PER_STATEMENT):
+        chunk = rows[start : start + CATALOG_ROWS_PER_STATEMENT]
+        conn.execute(_upsert_catalog_sql(len(chunk)), numbered(chunk))
+
+
+@functools.lru_cache(maxsize=CATALOG_ROWS_PER_STATEMENT)
+def _upsert_catalog_sql(count: int) -> TextClause:
+    insert = _insert_sql(catalog_counts, ["kind", "name", "spelling", "n"], count)
+    return text(f"{insert} ON CONFLICT (kind, name) DO UPDATE SET n = catalog_counts.n + excluded.n")
 
 
 TOUCH_FILE = (

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from bot.store.backends import backend_of
-from bot.store.batch_sql import UPSERT_CATALOG
+from bot.store.batch_sql import upsert_catalog
 from bot.store.schema import catalog_counts
 from bot.stories.story import Story
 
@@ -59,7 +59,7 @@ class CatalogDelta:
         if not rows:
             return
         rows.append({"kind": VERSION, "name": "", "spelling": "", "n": 1})
-        conn.execute(UPSERT_CATALOG, rows)
+        upsert_catalog(conn, rows)
 
 
 def story_topics_of(story: Story) -> list[tuple[str, str]]:

@@ -36,11 +36,12 @@ def test_one_new_file_is_planned_without_reading_what_cannot_exist_yet(store: St
     new_id = pending[0][0]
     assert pending == [(new_id, channel) for channel in CHANNELS]
     # The story comes back from its INSERT (no lock-read before, no id read after), and a story created in this
-    # transaction has no ledger rows to read: only writes after the read of the file's previous story.
-    reads = [s for s in seen if s.upper().startswith("SELECT")]
+    # transaction has no ledger rows to read: the one read is of the file's previous story (on PostgreSQL in the
+    # same statement as the file's upsert).
+    reads = [s for s in seen if s.upper().startswith(("SELECT", "WITH"))]
     assert len(reads) == 1 and "FROM files" in reads[0], reads
-    # files, stories, topics, full text, catalog counts, deliveries
-    assert len(seen) <= 7, seen
+    # (read) files, stories, topics, full text, catalog counts, deliveries
+    assert len(seen) <= (6 if store.backend.writes_in_with else 7), seen
 
 
 def test_a_new_file_for_a_story_already_indexed_edits_it_rather_than_adding_one(store: Store) -> None:

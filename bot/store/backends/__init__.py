@@ -33,6 +33,8 @@ class Backend(Protocol):
     ordered_join: str
     # Execution options for a connection that runs a single statement (``Store.one_statement``).
     single_statement_options: dict[str, Any]
+    # Whether a WITH clause may hold an INSERT (PostgreSQL), so that a write and a read share one statement.
+    writes_in_with: bool
 
     def create_engine(self, url: URL) -> Engine: ...
 

@@ -44,6 +44,7 @@ class PostgresBackend:
     ordered_join = "JOIN"
     # Autocommit: one statement is atomic by itself, and this spares the BEGIN and the ROLLBACK, a round trip each.
     single_statement_options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}  # noqa: RUF012  never mutated
+    writes_in_with = True
 
     def create_engine(self, url: URL) -> Engine:
         # LIFO: the connection used last goes out first, so a busy process keeps reusing warm connections.
