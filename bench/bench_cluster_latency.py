@@ -1,9 +1,13 @@
 """Cluster latency: a story file written -> its post seen by the fake Discord, through PostgreSQL and NOTIFY.
 
-Two processes over one PostgreSQL database, one shard each (two guilds on different shards): the first takes the
-ingest role and plans; the measured channel is the second guild's, so every post there travels ingest holder ->
-ledger -> NOTIFY -> the other process -> Discord. Against it, in the same run and against the same fake, the
-single-process SQLite bot posting to a channel of its own. Prints both and the ratio of the medians.
+Both runs use the same configuration: one channel table routing every story to NEWS (first guild, shard 0) and
+WORLD (second guild, shard 1), so each file means the same work, two posts; only WORLD's posts are measured.
+- Cluster: two processes over one PostgreSQL database, one shard each. The first takes the ingest role and plans;
+  WORLD belongs to the second, so every measured post travels ingest holder -> ledger -> NOTIFY -> the other
+  process -> Discord.
+- Single: one process on SQLite holding both shards (``--shard-count 2``), planning and posting both channels.
+Both run in the same invocation against the same fake, one after the other, so the only difference is one process
+on SQLite versus two on PostgreSQL + NOTIFY. Prints min/median/p90/p99/max of each and the ratio of the medians.
 Target: cluster median <= 1.5 x the SQLite median.
 Usage: python bench/bench_cluster_latency.py [--count 100] [--gap 0.1]
 """
@@ -11,6 +15,7 @@ Usage: python bench/bench_cluster_latency.py [--count 100] [--gap 0.1]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -64,20 +69,26 @@ def probe(folder: Path, fake: FakeDiscord, channel: int, prefix: str, count: int
     return sorted((times[t] - written[t]) * 1000 for t in written)
 
 
+# The same channel table for both runs: every story goes to a channel in each guild, so to each shard.
+CHANNELS: list[dict[str, Any]] = [
+    {"id": NEWS, "name": "news", "topics": "*", "guild": DEFAULT_GUILD_ID},
+    {"id": WORLD, "topics": "*"},
+]
+
+
 def measure_sqlite(tmp: Path, fake: FakeDiscord, count: int, gap: float) -> list[float]:
     work = tmp / "sqlite"
-    one = bot(work, fake, f"sqlite:///{work / 'data' / 'newsdesk.db'}", [{"id": NEWS, "name": "news", "topics": "*"}])
-    one.start()
+    one = bot(work, fake, f"sqlite:///{work / 'data' / 'newsdesk.db'}", CHANNELS)
+    one.start(args=["--shard-count", "2"])  # both shards, so both guilds, in this one process
     try:
-        return probe(one.articles, fake, NEWS, "Solo", count, gap)
+        return probe(one.articles, fake, WORLD, "Solo", count, gap)
     finally:
         one.stop()
 
 
 def measure_cluster(tmp: Path, fake: FakeDiscord, url: str, count: int, gap: float) -> list[float]:
     work = tmp / "cluster"
-    channels = [{"id": NEWS, "name": "news", "topics": "*", "guild": DEFAULT_GUILD_ID}, {"id": WORLD, "topics": "*"}]
-    ingest, sender = bot(work, fake, url, channels), bot(work, fake, url, channels)
+    ingest, sender = bot(work, fake, url, CHANNELS), bot(work, fake, url, CHANNELS)
     ingest.start(args=["--shard-count", "2", "--shard-ids", "0"])
     ingest.wait_for_log("Holding the ingest role", timeout=60)
     sender.start(args=["--shard-count", "2", "--shard-ids", "1", "--no-ingest"])
@@ -102,7 +113,8 @@ def main() -> int:
         solo = measure_sqlite(Path(tmp), fake, args.count, args.gap)
         cluster = measure_cluster(Path(tmp), fake, server.create_database(), args.count, args.gap)
     print(f"machine: {machine()}")
-    print(f"files: {args.count} each, gap {args.gap * 1000:.0f} ms")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"files: {args.count} each, gap {args.gap * 1000:.0f} ms; measured channel WORLD (second guild, shard 1)")
     print(line("single process, SQLite  ", solo))
     print(line("two processes, PG+NOTIFY", cluster))
     ratio = figures(cluster)[0] / figures(solo)[0]

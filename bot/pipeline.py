@@ -66,7 +66,9 @@ class Pipeline:
     ) -> None:
         """In a cluster (PostgreSQL), ``ingest`` gates the scanner, watcher and planning on the ingest role,
         ``claims`` keeps each row to one sender, and ``notify`` tells the other processes (blocking: it runs on
-        the store's thread) about channels they own that got new deliveries; alone, none of these is needed."""
+        a store thread) about channels they own that got new deliveries, for rows the planning transaction did not
+        announce itself (``Store.on_planned``): held stories the embargo timer releases, or every row when the store
+        has no such hook. Alone, none of these is needed."""
         self.config = config
         self.metrics = metrics  # None: metrics are off
         self._ingest = ingest
@@ -122,7 +124,7 @@ class Pipeline:
     async def post_to_channel(self, channel_id: int, story_ids: Sequence[int]) -> int:
         """Queue chosen stories for one channel (admin requests); the ledger keeps it to once per channel."""
         keys = await self.db(self.store.record_actions, [post(story_id, [channel_id]) for story_id in story_ids])
-        self._enqueue(keys)
+        self._enqueue(keys, notify=self._tell_planned)
         return len(keys)
 
     async def reload_routes(self) -> None:
@@ -211,7 +213,7 @@ class Pipeline:
             log.exception("The first scan of %s failed; the periodic rescan will retry", self.scanner.root)
         else:
             self.observer.files_rejected(result.rejected)
-            self._enqueue(result.pending)
+            self._enqueue(result.pending, notify=self._tell_planned)
         log.info("Holding the ingest role: indexing and watching %s", self.scanner.root)
 
     async def _sweep_forever(self) -> None:
@@ -224,11 +226,27 @@ class Pipeline:
                 return
             await self.wake(None)
 
+    @property
+    def _tell_planned(self) -> bool:
+        """Whether rows just planned still need a NOTIFY: not when the planning transaction sent it."""
+        return not self.store.announces_plans
+
+    async def notified(self, keys: Sequence[DeliveryKey], channel_ids: Sequence[int]) -> None:
+        """A NOTIFY named these rows and channels: queue the ones this process sends to. Named rows go straight to
+        their queues (the claim reads each row anyway); named channels have their pending rows looked up."""
+        if self._sink is None:
+            return
+        self._enqueue([k for k in keys if self.owns_channel(k[1])], rearm=False, notify=False)
+        if channel_ids:
+            await self.wake(channel_ids)
+
     async def wake(self, channel_ids: Iterable[int] | None) -> None:
         """Queue the pending rows of ``channel_ids`` (all channels: None) that this process sends to."""
         if self._sink is None:
             return
-        wanted = None if channel_ids is None else set(channel_ids)
+        wanted = None if channel_ids is None else {c for c in channel_ids if self.owns_channel(c)}
+        if wanted is not None and not wanted:
+            return  # none of them is ours: no need to read the ledger
         try:
             pending = await self.db(self.store.pending_deliveries, time.time() if self._embargo else None)
         except Exception:
@@ -292,7 +310,7 @@ class Pipeline:
             log.exception("Could not process changes to %s; the next rescan will retry", ", ".join(sorted(paths)))
             return
         self.observer.files_rejected(result.rejected)
-        self._enqueue(result.pending)
+        self._enqueue(result.pending, notify=self._tell_planned)
         self._rearm.set()  # a story's date may have moved
 
     async def _release_forever(self, upcoming: float | None) -> None:
@@ -345,7 +363,7 @@ class Pipeline:
         result, report = await self.db(self.scanner.reconcile, announce=True)
         await self.db(self._record_scan, report)
         self.observer.files_rejected(result.rejected)
-        self._enqueue(result.pending)
+        self._enqueue(result.pending, notify=self._tell_planned)
         self._rearm.set()
         return report
 

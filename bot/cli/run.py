@@ -16,7 +16,7 @@ from bot.cluster.claims import Claims
 from bot.cluster.fairshare import TokenBucket, fair_burst, joining_share, pace_session
 from bot.cluster.locks import POLL_SECONDS, Role, RoleLocks, libpq_dsn, wanted_roles
 from bot.cluster.membership import Membership
-from bot.cluster.notify import listen, notify
+from bot.cluster.notify import listen, notify, notify_planned
 from bot.cluster.single import ProcessLock, hold_sqlite
 from bot.config import Config
 from bot.metrics import Metrics
@@ -91,7 +91,9 @@ async def _run_holding(config: Config, token: str, *, ingest: bool) -> int:
     if locks is not None:
         background.append(asyncio.create_task(locks.run(), name="role-locks"))
         dsn = libpq_dsn(database_url(config.storage_url))
-        background.append(asyncio.create_task(listen(dsn, pipeline.wake), name="listen-deliveries"))
+        # Planning NOTIFYs inside its own transaction: the others hear of the rows the moment they are committed.
+        store.on_planned = functools.partial(notify_planned, ours=pipeline.owns_channel)
+        background.append(asyncio.create_task(listen(dsn, pipeline.notified), name="listen-deliveries"))
     try:
         if token:
             return await _run_discord(

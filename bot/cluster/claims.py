@@ -32,12 +32,17 @@ class Claims:
         self.member_id = member_id
         self._db = db
         self._exclusive = exclusive
+        self._releasing = cluster.releasing(member_id)
 
     async def take(self, key: tuple[int, int]) -> Claim | None:
-        return await self._db(self._cluster.claim_key, self.member_id, key, exclusive=self._exclusive)
+        """The claim, carrying the row as claimed (``Claim.delivery``) so the sender needs no second read."""
+        return await self._db(self._cluster.claim_delivery, self.member_id, key, exclusive=self._exclusive)
 
     async def release(self, key: tuple[int, int]) -> None:
         await self._db(self._cluster.release, self.member_id, [key])
+
+    def releasing(self) -> dict[str, object]:
+        return self._releasing
 
 
 class Adopter:

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 SHARD_SPACE = 1
 INGEST_SPACE = 2
 POLL_SECONDS = 2.0
+UNLOCK_SECONDS = 2.0  # close() waits at most this long for the server to release the locks
 # A dead peer is noticed by the kernel after idle + interval * count seconds: well inside the 15 s takeover.
 KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
 
@@ -145,8 +146,13 @@ class RoleLocks:
             self._conn = None
 
     async def close(self) -> None:
-        """Release everything (closing the session frees its advisory locks)."""
+        """Release everything: unlocked by the server before this returns, so a standby's next poll takes them."""
         if self._conn is not None:
+            with contextlib.suppress(Exception):
+                # Closing the session alone frees the locks only once the server has processed the disconnect, a
+                # moment after close() returned; a dead server is not waited for beyond UNLOCK_SECONDS.
+                if not self._conn.closed:
+                    await asyncio.wait_for(self._conn.execute("SELECT pg_advisory_unlock_all()"), UNLOCK_SECONDS)
             with contextlib.suppress(Exception):
                 await self._conn.close()
             self._conn = None

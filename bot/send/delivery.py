@@ -53,6 +53,10 @@ class ClaimGuard(Protocol):
 
     async def release(self, key: tuple[int, int]) -> None: ...
 
+    def releasing(self) -> dict[str, object]:
+        """Column values that release the claim, added to the UPDATE that settles the row (one statement)."""
+        ...
+
 
 class PostFinder(Protocol):
     """Finds a post of a story's link already in the channel (bot/cluster/claims.py Adopter)."""
@@ -118,6 +122,8 @@ class ChannelQueue:
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
         self._task: asyncio.Task[None] | None = None
+        self._releasing: dict[str, object] = {}  # while a claimed row is being sent: settling also releases it
+        self._settled = False
         self.sent = 0
         self.failed = 0
 
@@ -164,15 +170,24 @@ class ChannelQueue:
         claim = await self._claims.take(key)
         if claim is None:
             return  # settled already, or another live process is sending it right now
+        self._releasing, self._settled = self._claims.releasing(), False
         try:
-            await self._retrying(key, in_flight=claim.was_in_flight)
+            await self._retrying(key, in_flight=claim.was_in_flight, claimed=claim.delivery)
         finally:
-            await self._claims.release(key)
+            self._releasing = {}
+            if not self._settled:  # left pending (held, cancelled mid-send, an error): release it by itself
+                await self._claims.release(key)
 
-    async def _retrying(self, key: tuple[int, int], *, in_flight: bool) -> None:
+    async def _settle(self, d: Delivery, state: DeliveryState, **values: object) -> None:
+        await self._db(self._store.settle, d, state, **values, **self._releasing)
+        self._settled = True
+
+    async def _retrying(self, key: tuple[int, int], *, in_flight: bool, claimed: Delivery | None = None) -> None:
+        """``claimed``: the row as read with its claim, current for the first try (later tries read it again)."""
         attempt = 0
         while True:
-            delivery = await self._db(self._store.delivery, key)
+            delivery = claimed if claimed is not None else await self._db(self._store.delivery, key)
+            claimed = None
             if delivery is None or delivery.state not in PENDING_STATES:
                 return
             try:
@@ -212,8 +227,7 @@ class ChannelQueue:
                         raise
                 log.info("Channel %s: deleted message %s ('%s')", self.channel_id, d.message_id, d.story.title)
             # The message is gone for good: a later repost needs a fresh nonce.
-            await self._db(
-                self._store.settle,
+            await self._settle(
                 d,
                 DeliveryState.DELETED,
                 message_id=None,
@@ -226,7 +240,7 @@ class ChannelQueue:
             self._count("deleted")
             return
         if not d.story.published:
-            await self._db(self._store.settle, d, DeliveryState.CANCELLED)
+            await self._settle(d, DeliveryState.CANCELLED)
             self._count("cancelled")
             return
         if d.message_id is None and self._embargo and self._held(d.story):
@@ -243,8 +257,7 @@ class ChannelQueue:
             where = posted.placement
             self.sent += 1
             log.info("Channel %s: posted '%s' (message %s)", self.channel_id, d.story.title, where.message_id)
-            await self._db(
-                self._store.settle,
+            await self._settle(
                 d,
                 DeliveryState.SENT,
                 message_id=where.message_id,
@@ -260,10 +273,10 @@ class ChannelQueue:
         elif digest != d.payload_hash:
             await self._deliverer.edit(d, payload)
             log.info("Channel %s: edited message %s ('%s')", self.channel_id, d.message_id, d.story.title)
-            await self._db(self._store.settle, d, DeliveryState.SENT, payload_hash=digest, attempts=0, last_error=None)
+            await self._settle(d, DeliveryState.SENT, payload_hash=digest, attempts=0, last_error=None)
             self._count("edited")
         else:
-            await self._db(self._store.settle, d, DeliveryState.SENT)
+            await self._settle(d, DeliveryState.SENT)
 
     def _count(self, outcome: str, posted: Delivery | None = None) -> None:
         if self._metrics is not None:
@@ -278,9 +291,7 @@ class ChannelQueue:
         log.info(
             "Channel %s: adopted message %s for '%s' (posted before a crash)", self.channel_id, found, d.story.title
         )
-        await self._db(
-            self._store.settle, d, DeliveryState.SENT, message_id=found, payload_hash=None, attempts=0, last_error=None
-        )
+        await self._settle(d, DeliveryState.SENT, message_id=found, payload_hash=None, attempts=0, last_error=None)
         return True
 
     def _held(self, story: Story) -> bool:
@@ -296,9 +307,7 @@ class ChannelQueue:
                 d.message_id,
                 d.story.title,
             )
-            await self._db(
-                self._store.settle, d, DeliveryState.GONE, message_id=None, thread_id=None, last_error=exc.reason
-            )
+            await self._settle(d, DeliveryState.GONE, message_id=None, thread_id=None, last_error=exc.reason)
             self._count("gone")
             return
         log.error(
@@ -309,7 +318,7 @@ class ChannelQueue:
             exc.reason,
             exc.status,
         )
-        await self._db(self._store.settle, d, DeliveryState.FAILED, last_error=exc.reason)
+        await self._settle(d, DeliveryState.FAILED, last_error=exc.reason)
         self._count("failed")
         self._observer.delivery_failed(self.channel_id, exc.status, exc.reason)
 

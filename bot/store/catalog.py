@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from bot.store.backends import backend_of
+from bot.store.batch_sql import upsert_catalog
 from bot.store.schema import catalog_counts
 from bot.stories.story import Story
 
@@ -58,13 +59,7 @@ class CatalogDelta:
         if not rows:
             return
         rows.append({"kind": VERSION, "name": "", "spelling": "", "n": 1})
-        stmt = backend_of(conn).insert(catalog_counts)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["kind", "name"], set_={"n": catalog_counts.c.n + stmt.excluded.n}
-            ),
-            rows,
-        )
+        upsert_catalog(conn, rows)
 
 
 def story_topics_of(story: Story) -> list[tuple[str, str]]:

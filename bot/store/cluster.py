@@ -7,13 +7,31 @@ the row was in flight (``Claim.was_in_flight``) so it can adopt a message alread
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, func, not_, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Update,
+    bindparam,
+    case,
+    delete,
+    func,
+    not_,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
-from bot.store.schema import PENDING_STATES, cluster_members, deliveries
+from bot.store import ledger
+from bot.store.records import Delivery
+from bot.store.schema import PENDING_STATES, cluster_members, deliveries, files, stories
 from bot.store.store import Store
 
 STALE_AFTER = 3  # missed heartbeats before a member counts as dead
@@ -39,6 +57,7 @@ class Claim:
     story_id: int
     channel_id: int
     was_in_flight: bool  # a dead member had claimed it: its post may have reached Discord
+    delivery: Delivery | None = None  # the row as claimed, with its story (``claim_delivery``)
 
     @property
     def key(self) -> tuple[int, int]:
@@ -53,7 +72,7 @@ def _text(ids: Iterable[int]) -> str:
     return ",".join(str(i) for i in ids)
 
 
-def live_condition(now: float) -> ColumnElement[bool]:
+def live_condition(now: float | BindParameter[float]) -> ColumnElement[bool]:
     return cluster_members.c.heartbeat_at + cluster_members.c.every * STALE_AFTER > now
 
 
@@ -63,6 +82,7 @@ class ClusterStore:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.engine = store.engine
+        self._claim_one = {flag: claim_one_statement(exclusive=flag) for flag in (False, True)}
 
     # -- members ------------------------------------------------------------------------------------------------
 
@@ -166,19 +186,44 @@ class ClusterStore:
             got = _claim(conn, member_id, [key[1]], 1, now, story_id=key[0], exclusive=exclusive)
         return got[0] if got else None
 
+    def claim_delivery(
+        self, member_id: str, key: tuple[int, int], *, exclusive: bool = False, now: float | None = None
+    ) -> Claim | None:
+        """``claim_key``, returning with the claim the row and its story (``Claim.delivery``), which the sender
+        needs next: on PostgreSQL one statement, with no transaction around it, so a single round trip."""
+        now = time.time() if now is None else now
+        if self.store.backend.name == "postgresql":
+            params = {"b_member_id": member_id, "b_now": now, "b_story_id": key[0], "b_channel_id": key[1]}
+            with self.store.one_statement() as conn:
+                r = conn.execute(self._claim_one[exclusive], params).first()
+            if r is None:
+                return None
+            return Claim(r.story_id, r.channel_id, r.prev is not None and r.prev != member_id, ledger.from_row(r))
+        with self.engine.begin() as conn:
+            got = _claim(conn, member_id, [key[1]], 1, now, story_id=key[0], exclusive=exclusive)
+            return dataclasses.replace(got[0], delivery=ledger.read(conn, key)) if got else None
+
     def release(self, member_id: str, keys: Iterable[tuple[int, int]]) -> None:
         """Done with these rows (settled, or left for later): anyone may claim them again."""
-        with self.engine.begin() as conn:
-            for story_id, channel_id in keys:
-                conn.execute(
-                    update(deliveries)
-                    .where(
-                        deliveries.c.story_id == story_id,
-                        deliveries.c.channel_id == channel_id,
-                        deliveries.c.claimed_by == member_id,
-                    )
-                    .values(claimed_by=None, claimed_at=None)
-                )
+        keys = list(keys)
+        if not keys:
+            return
+        d = deliveries.c
+        with self.store.one_statement() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(tuple_(d.story_id, d.channel_id).in_(keys), d.claimed_by == member_id)
+                .values(claimed_by=None, claimed_at=None)
+            )
+
+    def releasing(self, member_id: str) -> dict[str, Any]:
+        """Values for an UPDATE of a row (``Store.settle``) that also release ``member_id``'s claim on it, so
+        settling and releasing take one statement. Another member's claim is left as it is."""
+        mine = deliveries.c.claimed_by == member_id
+        return {
+            "claimed_by": case((mine, None), else_=deliveries.c.claimed_by),
+            "claimed_at": case((mine, None), else_=deliveries.c.claimed_at),
+        }
 
     def pending_by_channel(self) -> dict[int, int]:
         """Pending rows per channel: a shard's queue depth is the sum over the channels it owns."""
@@ -186,6 +231,44 @@ class ClusterStore:
         query = select(d.channel_id, func.count()).where(d.state.in_(PENDING_STATES)).group_by(d.channel_id)
         with self.engine.connect() as conn:
             return {int(c): int(n) for c, n in conn.execute(query)}
+
+
+def _claimable(member_id: str | BindParameter[str], now: float | BindParameter[float], *, exclusive: bool) -> list[Any]:
+    """Pending rows that nobody live is sending (``exclusive``: whoever claimed them)."""
+    d = deliveries.c
+    where: list[Any] = [d.state.in_(PENDING_STATES)]
+    if not exclusive:
+        live = select(cluster_members.c.member_id).where(live_condition(now))
+        where.append(or_(d.claimed_by.is_(None), d.claimed_by == member_id, not_(d.claimed_by.in_(live))))
+    return where
+
+
+def claim_one_statement(*, exclusive: bool) -> Update:
+    """PostgreSQL: pick, lock and mark the row ``(:b_story_id, :b_channel_id)`` for ``:b_member_id`` at ``:b_now``,
+    returning it with its story and its previous claimer. Built once and reused: SQLAlchemy then skips
+    rebuilding the statement and its cache key on every send."""
+    d = deliveries.c
+    member_id = bindparam("b_member_id", type_=d.claimed_by.type)
+    now = bindparam("b_now", type_=d.claimed_at.type)
+    picked = (
+        select(d.story_id, d.channel_id, d.claimed_by.label("prev"), stories.c.data, files.c.mtime_ns)
+        .select_from(
+            deliveries.join(stories, stories.c.id == d.story_id).outerjoin(files, files.c.path == stories.c.path)
+        )
+        .where(
+            d.story_id == bindparam("b_story_id", type_=d.story_id.type),
+            d.channel_id == bindparam("b_channel_id", type_=d.channel_id.type),
+            *_claimable(member_id, now, exclusive=exclusive),
+        )
+        .with_for_update(skip_locked=True, of=deliveries)
+        .cte("picked")
+    )
+    return (
+        update(deliveries)
+        .where(d.story_id == picked.c.story_id, d.channel_id == picked.c.channel_id)
+        .values(claimed_by=member_id, claimed_at=now)
+        .returning(*deliveries.c, picked.c.data, picked.c.mtime_ns, picked.c.prev)
+    )
 
 
 def _claim(
@@ -199,22 +282,26 @@ def _claim(
     exclusive: bool = False,
 ) -> list[Claim]:
     d = deliveries.c
-    live = select(cluster_members.c.member_id).where(live_condition(now))
-    free = or_(d.claimed_by.is_(None), d.claimed_by == member_id, not_(d.claimed_by.in_(live)))
-    where: list[ColumnElement[bool]] = [d.state.in_(PENDING_STATES), d.channel_id.in_(channels)]
-    if not exclusive:
-        where.append(free)
-    if story_id is not None:
-        where.append(d.story_id == story_id)
+    story = [] if story_id is None else [d.story_id == story_id]
     candidates = (
         select(d.story_id, d.channel_id, d.claimed_by.label("prev"))
-        .where(*where)
+        .where(d.channel_id.in_(channels), *story, *_claimable(member_id, now, exclusive=exclusive))
         .order_by(d.story_id)
         .limit(limit)
         # Concurrent claimers on PostgreSQL each get different rows instead of waiting (SQLite ignores this).
         .with_for_update(skip_locked=True, of=deliveries)
         .cte("candidates")
     )
+    if conn.dialect.name == "postgresql":
+        # One statement: pick, lock and mark the rows, and return each one's previous claimer.
+        marked = (
+            update(deliveries)
+            .where(d.story_id == candidates.c.story_id, d.channel_id == candidates.c.channel_id)
+            .values(claimed_by=member_id, claimed_at=now)
+            .returning(d.story_id, d.channel_id, candidates.c.prev)
+        )
+        got = sorted(conn.execute(marked).all(), key=lambda r: r.story_id)
+        return [Claim(r.story_id, r.channel_id, r.prev is not None and r.prev != member_id) for r in got]
     if conn.dialect.name == "sqlite":
         # Take SQLite's write lock before reading (a no-op write does), so the rows read as free stay free until
         # this transaction commits; PostgreSQL instead locks, and other claimers skip, the rows picked below.

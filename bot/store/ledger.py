@@ -7,27 +7,35 @@ changed while its send was in flight is acted on again instead of being marked d
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Update, and_, case, func, insert, not_, select, update
 
 from bot.routes.planning import Action, ActionKind
+from bot.store.records import Delivery, HeldStory
 from bot.store.records import DeliveryState as S
-from bot.store.records import HeldStory
-from bot.store.schema import PENDING_STATES, deliveries, stories
+from bot.store.schema import PENDING_STATES, deliveries, files, stories
+from bot.stories.story import Story
 
 DeliveryKey = tuple[int, int]
 _REPOST_FROM = frozenset({S.DELETED, S.FAILED, S.CANCELLED, S.GONE, S.CAPPED})
 _LIVE = (S.POST, S.EDIT, S.SENT)
 
 
-def record(conn: Connection, actions: Iterable[Action]) -> list[DeliveryKey]:
-    """Record planned actions in the ledger; returns the rows a send queue must act on."""
+def record(conn: Connection, actions: Iterable[Action], *, new_stories: Collection[int] = ()) -> list[DeliveryKey]:
+    """Record planned actions in the ledger; returns the rows a send queue must act on.
+
+    ``new_stories``: stories created in this transaction, so without rows until their first action records some."""
     keys: list[DeliveryKey] = []
+    unrecorded = set(new_stories)
     for action in actions:
+        new = action.story_id in unrecorded
+        unrecorded.discard(action.story_id)
         if action.kind is ActionKind.POST:
-            keys += plan_publish(conn, action.story_id, action.channels)
+            keys += plan_publish(conn, action.story_id, action.channels, new=new)
         elif action.kind is ActionKind.EDIT:
             keys += plan_change(conn, action.story_id, action.channels)
         elif action.kind is ActionKind.CAP:
@@ -64,15 +72,22 @@ def posts_since(conn: Connection, channel_id: int, since: float) -> int:
     return conn.scalar(query) or 0
 
 
-def plan_publish(conn: Connection, story_id: int, channel_ids: Iterable[int]) -> list[DeliveryKey]:
-    """The story became published: make sure each routed channel gets (or keeps) a current message."""
+def plan_publish(
+    conn: Connection, story_id: int, channel_ids: Iterable[int], *, new: bool = False
+) -> list[DeliveryKey]:
+    """The story became published: make sure each routed channel gets (or keeps) a current message. ``new``: the
+    story has no rows yet (created in this transaction), so there are none to read."""
     now = time.time()
-    existing = {
-        row.channel_id: row
-        for row in conn.execute(
-            select(deliveries.c.channel_id, deliveries.c.state).where(deliveries.c.story_id == story_id)
-        )
-    }
+    existing = (
+        {}
+        if new
+        else {
+            row.channel_id: row
+            for row in conn.execute(
+                select(deliveries.c.channel_id, deliveries.c.state).where(deliveries.c.story_id == story_id)
+            )
+        }
+    )
     keys: list[DeliveryKey] = []
     new_rows = []
     for channel_id in dict.fromkeys(channel_ids):
@@ -154,6 +169,35 @@ def plan_unpublish(
             .values(state=new_state, version=deliveries.c.version + 1, updated_at=time.time())
         )
     return keys if delete else []
+
+
+def read(conn: Connection, key: DeliveryKey) -> Delivery | None:
+    """A row with its story, as a send worker needs it."""
+    r = conn.execute(
+        select(deliveries, stories.c.data, files.c.mtime_ns)
+        .join(stories, stories.c.id == deliveries.c.story_id)
+        .outerjoin(files, files.c.path == stories.c.path)  # the file's mtime: where post latency starts
+        .where(deliveries.c.story_id == key[0], deliveries.c.channel_id == key[1])
+    ).first()
+    return None if r is None else from_row(r)
+
+
+def from_row(r: Any) -> Delivery:
+    """A delivery from a row of ``deliveries`` with its story's ``data`` and its file's ``mtime_ns``."""
+    return Delivery(
+        story_id=r.story_id,
+        channel_id=r.channel_id,
+        state=S(r.state),
+        message_id=r.message_id,
+        payload_hash=r.payload_hash,
+        generation=r.generation,
+        version=r.version,
+        attempts=r.attempts,
+        story=Story.from_dict(json.loads(r.data)),
+        thread_id=r.thread_id,
+        webhook_id=r.webhook_id,
+        changed_at=None if r.mtime_ns is None else r.mtime_ns / 1e9,
+    )
 
 
 def settle(

@@ -30,13 +30,17 @@ from bot.store.backends import Backend, backend_for
 from bot.store.backends.sqlite_rank import DocFrequencies
 from bot.store.batch_sql import (
     DELETE_TOPICS,
+    SMALL_BATCH,
     TOUCH_FILE,
     UPDATE_STORY,
     database_url,
     file_values,
+    insert_story_statement,
+    numbered,
     select_in,
     story_values,
     upsert_file_statement,
+    upsert_files_previous,
 )
 from bot.store.catalog import CatalogDelta
 from bot.store.digest_tables import JOBS_TABLE
@@ -82,8 +86,9 @@ class Store:
     def __init__(self, engine: Engine, *, concurrency: int = 4) -> None:
         self.engine = engine  # only bot/store/ uses it
         self.backend: Backend = backend_for(engine.dialect.name)
-        self._upsert_file = upsert_file_statement(self.backend, keep_story_key=False)
-        self._upsert_file_keep_key = upsert_file_statement(self.backend, keep_story_key=True)
+        self._upsert_file = upsert_file_statement(keep_story_key=False)
+        self._upsert_file_keep_key = upsert_file_statement(keep_story_key=True)
+        self._insert_story = insert_story_statement()
         # The feed (scans and the delivery ledger) runs on one thread, in order: SQLite writes stay serial and
         # the event loop stays free for Discord's heartbeats.
         self._serial = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-store")
@@ -92,6 +97,9 @@ class Store:
         self._concurrent = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="newsdesk-store-side")
         # Search's word counts (SQLite's ranking window), kept between searches.
         self._doc_freq = DocFrequencies()
+        # Cluster: called inside each planning transaction with the rows it made pending, so a NOTIFY sent there
+        # reaches the other processes the moment the rows are committed (bot/cluster/notify.py ``notify_planned``).
+        self.on_planned: Callable[[Connection, list[DeliveryKey]], None] | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the store's serial thread, after everything handed in before it."""
@@ -176,8 +184,17 @@ class Store:
         with self.engine.connect() as conn:
             return {r[0]: FileState(r[1], r[2], r[3], r[4], r[5]) for r in select_in(conn, query, files.c.path, paths)}
 
-    def file_state(self, path: str) -> FileState | None:
+    @contextlib.contextmanager
+    def one_statement(self) -> Iterator[Connection]:
+        """A connection for a single statement (read or write), committed at the end. On PostgreSQL it runs
+        without a transaction around it (the backend's ``single_statement_options``): one round trip, not three."""
         with self.engine.connect() as conn:
+            conn.execution_options(**self.backend.single_statement_options)
+            yield conn
+            conn.commit()
+
+    def file_state(self, path: str) -> FileState | None:
+        with self.one_statement() as conn:
             r = conn.execute(
                 select(files.c.mtime_ns, files.c.size, files.c.sha256, files.c.story_key, files.c.error).where(
                     files.c.path == path
@@ -219,8 +236,21 @@ class Store:
             if changes:
                 # Only the ledger's deliveries table is written from here on, so planning after all the story
                 # writes of the batch records the same as planning story by story would.
-                result.pending += ledger.record(conn, planner(changes, ledger.LedgerReads(conn)))
+                # A story new in this batch (no state before it) has no ledger rows yet: none are read for it.
+                new = {c.story_id for c in changes if c.before is None}
+                planned = ledger.record(conn, planner(changes, ledger.LedgerReads(conn)), new_stories=new)
+                self._announce(conn, planned)
+                result.pending += planned
         return result
+
+    def _announce(self, conn: Connection, keys: list[DeliveryKey]) -> None:
+        if keys and self.on_planned is not None:
+            self.on_planned(conn, keys)
+
+    @property
+    def announces_plans(self) -> bool:
+        """Whether planning transactions tell the other processes themselves (see ``on_planned``)."""
+        return self.on_planned is not None
 
     def _apply_parsed(
         self,
@@ -231,12 +261,26 @@ class Store:
         result: ApplyResult,
         catalog: CatalogDelta,
     ) -> None:
-        """Bulk path: a first index writes hundreds of thousands of rows, so each table gets one executemany."""
+        """A first index writes hundreds of thousands of rows, so each table gets one executemany (or COPY); a
+        small batch, the watcher's usual single file, saves statements instead: each is a round trip on PostgreSQL."""
         result.parsed += len(items)
-        previous = select_in(conn, select(files.c.path, files.c.story_key), files.c.path, [i.path for i in items])
-        self._upsert_files(conn, [file_values(i, i.story.key, None, now) for i in items], keep_story_key=False)
+        file_rows = [file_values(i, i.story.key, None, now) for i in items]
+        if (
+            self.backend.writes_in_with
+            and len(file_rows) < SMALL_BATCH
+            and len({i.path for i in items}) == len(file_rows)
+        ):
+            previous = conn.execute(
+                upsert_files_previous(len(file_rows), keep_story_key=False), numbered(file_rows)
+            ).all()
+        else:
+            previous = select_in(conn, select(files.c.path, files.c.story_key), files.c.path, [i.path for i in items])
+            self._upsert_files(conn, file_rows, keep_story_key=False)
 
         latest = {i.story.key: i for i in items}  # two files, one story: the one processed last wins
+        # A small batch inserts the stories its paths did not define before straight away, ids returned: for the
+        # common case, one new file, that is one statement instead of lock-read, insert and read the id back.
+        ids = self._insert_new(conn, latest, {k for _, k in previous if k}, now) if len(latest) < SMALL_BATCH else {}
         old = {
             r.key: r
             for r in select_in(
@@ -252,13 +296,13 @@ class Store:
                     stories.c.provider,
                 ).with_for_update(),
                 stories.c.key,
-                list(latest),
+                [k for k in latest if k not in ids],
             )
         }
-        fresh = [i for key, i in latest.items() if key not in old]
+        fresh = [i for key, i in latest.items() if key not in old and key not in ids]
         if fresh:
             self.backend.bulk_insert(conn, stories, [story_values(i, now) | {"first_seen": now} for i in fresh])
-        ids = {key: r.id for key, r in old.items()}
+        ids.update((key, r.id) for key, r in old.items())
         if fresh:
             rows = select_in(conn, select(stories.c.key, stories.c.id), stories.c.key, [i.story.key for i in fresh])
             ids.update((r.key, r.id) for r in rows)
@@ -279,6 +323,22 @@ class Store:
         for path, previous_key in previous:
             if previous_key and previous_key not in latest:
                 self._detach(conn, previous_key, path, changes, result, catalog)
+
+    def _insert_new(
+        self, conn: Connection, latest: dict[str, FileParsed], known: set[str], now: float
+    ) -> dict[str, int]:
+        """Insert the stories of ``latest`` that no path of the batch defined before (``known``); key -> new id.
+
+        A key that exists after all (a second file for a story, a rename) is left alone by the conflict clause
+        and not returned: the caller reads it, locked, as an existing story."""
+        ids: dict[str, int] = {}
+        for key, item in latest.items():
+            # One statement a story: an executemany cannot return rows on SQLite, and a small batch has few.
+            if key not in known:
+                row = conn.execute(self._insert_story, story_values(item, now) | {"first_seen": now}).first()
+                if row is not None:
+                    ids[row.key] = row.id
+        return ids
 
     def _index(self, conn: Connection, entries: list[tuple[int, Story]]) -> None:
         topic_rows = [
@@ -371,13 +431,15 @@ class Store:
     def record_actions(self, actions: Sequence[Action]) -> list[DeliveryKey]:
         """Record actions decided outside a scan (backfill, posts on request) in one transaction."""
         with self.engine.begin() as conn:
-            return ledger.record(conn, actions)
+            keys = ledger.record(conn, actions)
+            self._announce(conn, keys)
+            return keys
 
     # -- deliveries ---------------------------------------------------------------------------------------
 
     def pending_deliveries(self, now: float | None = None) -> list[DeliveryKey]:
         """Rows to act on; with ``now`` (embargo on), rows held until their story's date are left out."""
-        with self.engine.connect() as conn:
+        with self.one_statement() as conn:
             return ledger.pending(conn, now)
 
     def released_deliveries(self, after: float, now: float) -> list[DeliveryKey]:
@@ -393,36 +455,15 @@ class Store:
             return ledger.held(conn, now)
 
     def delivery(self, key: DeliveryKey) -> Delivery | None:
-        with self.engine.connect() as conn:
-            r = conn.execute(
-                select(deliveries, stories.c.data, files.c.mtime_ns)
-                .join(stories, stories.c.id == deliveries.c.story_id)
-                .outerjoin(files, files.c.path == stories.c.path)  # the file's mtime: where post latency starts
-                .where(deliveries.c.story_id == key[0], deliveries.c.channel_id == key[1])
-            ).first()
-        if r is None:
-            return None
-        return Delivery(
-            story_id=r.story_id,
-            channel_id=r.channel_id,
-            state=DeliveryState(r.state),
-            message_id=r.message_id,
-            payload_hash=r.payload_hash,
-            generation=r.generation,
-            version=r.version,
-            attempts=r.attempts,
-            story=Story.from_dict(json.loads(r.data)),
-            thread_id=r.thread_id,
-            webhook_id=r.webhook_id,
-            changed_at=None if r.mtime_ns is None else r.mtime_ns / 1e9,
-        )
+        with self.one_statement() as conn:
+            return ledger.read(conn, key)
 
     def settle(self, d: Delivery, state: DeliveryState, **values: object) -> None:
-        with self.engine.begin() as conn:
+        with self.one_statement() as conn:
             ledger.settle(conn, (d.story_id, d.channel_id), d.version, state, **values)
 
     def record_attempt(self, d: Delivery, error: str) -> None:
-        with self.engine.begin() as conn:
+        with self.one_statement() as conn:
             ledger.record_attempt(conn, (d.story_id, d.channel_id), error)
 
     def max_message_id(self) -> int:

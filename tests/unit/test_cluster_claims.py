@@ -15,7 +15,7 @@ from bot.cluster.notify import MAX_PAYLOAD, listen, notify, parse, payloads
 from bot.send.delivery import ChannelQueue
 from bot.store import DeliveryState, Store
 from bot.store.cluster import ClusterStore
-from tests.unit.test_cluster_store import member, plan
+from tests.unit.test_cluster_store import claimed_by, member, plan
 from tests.unit.test_pipeline import RecordingSink
 
 
@@ -104,7 +104,7 @@ async def test_a_notify_after_commit_reaches_a_listener(store: Store) -> None:
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     heard: asyncio.Queue[list[int]] = asyncio.Queue()
 
-    async def on_channels(ids: list[int]) -> None:
+    async def on_channels(keys: list[tuple[int, int]], ids: list[int]) -> None:
         await heard.put(ids)
 
     listener = asyncio.create_task(listen(libpq_dsn(store.engine.url), on_channels))
@@ -120,3 +120,30 @@ async def test_a_notify_after_commit_reaches_a_listener(store: Store) -> None:
     finally:
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
+
+
+async def test_a_sent_row_is_settled_and_released_and_a_held_one_released(store: Store) -> None:
+    plan(store, 1)
+    cluster = ClusterStore(store)
+    cluster.beat(member("me", at=time.time()))
+    sink = RecordingSink()
+    await run_queue(store, sink, Claims(cluster, "me", store.run))
+    assert sink.count("post") == 1 and claimed_by(store, (1, 7)) is None
+    # A row the queue leaves pending (an unknown channel kind would be another case) is released all the same.
+    plan(store, 2)
+    held = ChannelQueue(
+        7,
+        store=store,
+        db=store.run,
+        sink=sink,
+        roles_for=lambda c, s: [],
+        claims=Claims(cluster, "me", store.run),
+        embargo=True,
+        clock=lambda: 0.0,
+    )
+    held.start()
+    held.put(2)
+    await held.join()
+    await held.stop()
+    assert sink.count("post") == 1 and claimed_by(store, (2, 7)) is None
+    assert store.delivery((2, 7)).state == DeliveryState.POST  # type: ignore[union-attr]

@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 import sys
 
+import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -93,3 +94,16 @@ async def test_a_dead_lock_connection_drops_every_role_at_once(dsn: str) -> None
     finally:
         await locks.close()
         await other.close()
+
+
+async def test_close_releases_the_locks_before_it_returns(dsn: str) -> None:
+    holder = RoleLocks(dsn, wanted_roles((0,), ingest=True))
+    assert await holder.acquire_once() == {Role.shard(0), Role.ingest()}
+    await holder.close()
+    # No waiting: once close() has returned the server holds no advisory lock of ours.
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        cur = await conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        assert await cur.fetchone() == (0,)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 
+from sqlalchemy import select
+
 from bot.routes.planning import make_planner
 from bot.store import DeliveryState, Store
 from bot.store.cluster import ClusterStore, Member
+from bot.store.schema import deliveries
 from tests.storyfiles import parsed_file
 
 CHANNELS = [7, 8]
@@ -110,3 +113,72 @@ def test_queue_depth_counts_pending_rows_per_channel(store: Store) -> None:
     assert d is not None
     store.settle(d, DeliveryState.SENT, message_id=99)
     assert cluster.pending_by_channel() == {7: 1, 8: 2}
+
+
+def test_claim_delivery_returns_the_row_it_claimed_with_its_story(store: Store) -> None:
+    plan(store, 1, 2)
+    cluster = ClusterStore(store)
+    now = time.time()
+    cluster.beat(member("a", at=now))
+    cluster.beat(member("b", at=now))
+    got = cluster.claim_delivery("a", (1, 7), now=now)
+    assert got is not None and got.key == (1, 7) and not got.was_in_flight
+    assert got.delivery == store.delivery((1, 7))  # the same row and story a separate read gives
+    assert cluster.claim_delivery("b", (1, 7), now=now) is None  # a live member is sending it
+    assert cluster.claim_delivery("a", (1, 7), now=now) is not None  # its own claim, again
+    cluster.release("a", [(1, 7)])
+    assert cluster.claim_delivery("b", (1, 7), now=now) is not None
+    # A dead member's claim is taken over and flagged in flight; a settled row is never claimed.
+    assert cluster.claim_delivery("b", (2, 7), now=now) is not None
+    cluster.beat(member("a", at=now + 30))
+    late = cluster.claim_delivery("a", (2, 7), now=now + 30)
+    assert late is not None and late.was_in_flight and late.delivery is not None
+    store.settle(late.delivery, DeliveryState.SENT, message_id=5)
+    assert cluster.claim_delivery("a", (2, 7), now=now + 30) is None
+    assert cluster.claim_delivery("a", (404, 7), now=now) is None
+
+
+def test_claim_delivery_exclusive_takes_any_claim(store: Store) -> None:
+    plan(store, 1)
+    cluster = ClusterStore(store)
+    now = time.time()
+    cluster.beat(member("previous-run", at=now))
+    assert cluster.claim_delivery("previous-run", (1, 7), now=now) is not None
+    got = cluster.claim_delivery("me", (1, 7), exclusive=True, now=now)
+    assert got is not None and got.was_in_flight and got.delivery is not None
+
+
+def test_release_frees_only_the_members_own_claims(store: Store) -> None:
+    plan(store, 1, 2)
+    cluster = ClusterStore(store)
+    now = time.time()
+    cluster.beat(member("a", at=now))
+    cluster.beat(member("b", at=now))
+    assert cluster.claim_delivery("a", (1, 7), now=now) and cluster.claim_delivery("a", (2, 7), now=now)
+    assert cluster.claim_delivery("b", (1, 8), now=now)
+    cluster.release("a", [(1, 7), (2, 7), (1, 8)])
+    assert cluster.claim_delivery("b", (1, 7), now=now) and cluster.claim_delivery("b", (2, 7), now=now)
+    assert cluster.claim_delivery("a", (1, 8), now=now) is None  # still b's
+    cluster.release("a", [])
+
+
+def claimed_by(store: Store, key: tuple[int, int]) -> str | None:
+    d = deliveries.c
+    with store.engine.connect() as conn:
+        return conn.scalar(select(d.claimed_by).where(d.story_id == key[0], d.channel_id == key[1]))
+
+
+def test_settling_with_releasing_frees_only_the_members_own_claim(store: Store) -> None:
+    plan(store, 1)
+    cluster = ClusterStore(store)
+    now = time.time()
+    cluster.beat(member("a", at=now))
+    cluster.beat(member("b", at=now))
+    mine = cluster.claim_delivery("a", (1, 7), now=now)
+    theirs = cluster.claim_delivery("b", (1, 8), now=now)
+    assert mine is not None and mine.delivery is not None and theirs is not None and theirs.delivery is not None
+    store.settle(mine.delivery, DeliveryState.SENT, message_id=1, **cluster.releasing("a"))
+    store.settle(theirs.delivery, DeliveryState.SENT, message_id=2, **cluster.releasing("a"))
+    assert claimed_by(store, (1, 7)) is None
+    assert claimed_by(store, (1, 8)) == "b"
+    assert store.delivery((1, 8)).state == DeliveryState.SENT  # type: ignore[union-attr]

@@ -31,6 +31,10 @@ class Backend(Protocol):
     true: str
     # A join whose left side is read first (SQLite's CROSS JOIN fixes the order; PostgreSQL plans it itself).
     ordered_join: str
+    # Execution options for a connection that runs a single statement (``Store.one_statement``).
+    single_statement_options: dict[str, Any]
+    # Whether a WITH clause may hold an INSERT (PostgreSQL), so that a write and a read share one statement.
+    writes_in_with: bool
 
     def create_engine(self, url: URL) -> Engine: ...
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, Text, create_engine, text
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, Text, create_engine, event, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DisconnectionError
 
 from bot.store.backends import SearchRow, UpsertInsert
 from bot.store.backends.sqlite_rank import DocFrequencies
@@ -19,6 +21,11 @@ MIGRATION_LOCK_KEY = 0x6E657773  # "news"
 # weighted tsvector over it with a GIN index. Weights follow SQLite's bm25 column weights.
 # ts_rank_cd's weights for D, C, B, A: SQLite's bm25(4, 1, 2, 2) scaled to at most 1.
 RANK_WEIGHTS = "{0.25, 0.25, 0.5, 1.0}"
+# A pooled connection idle for longer than this is pinged before use; one used just now is not (a ping is a
+# round trip, and a post's path from file to Discord takes several connections in a row).
+PING_IDLE_SECONDS = 2.0
+# Fewer rows than this go in as one INSERT: a COPY costs an extra round trip, worth it only for bulk loads.
+COPY_FROM_ROWS = 50
 
 _search = Table(
     "stories_search",
@@ -35,16 +42,25 @@ class PostgresBackend:
     name = "postgresql"
     true = "TRUE"
     ordered_join = "JOIN"
+    # Autocommit: one statement is atomic by itself, and this spares the BEGIN and the ROLLBACK, a round trip each.
+    single_statement_options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}  # noqa: RUF012  never mutated
+    writes_in_with = True
 
     def create_engine(self, url: URL) -> Engine:
-        # pre_ping replaces connections the server dropped (restart, idle timeout) instead of failing a command.
-        return create_engine(
+        # LIFO: the connection used last goes out first, so a busy process keeps reusing warm connections.
+        engine = create_engine(
             url,
-            pool_pre_ping=True,
+            pool_use_lifo=True,
             pool_size=5,
             max_overflow=10,
             connect_args={"connect_timeout": 10, "application_name": "newsdesk"},
         )
+        # An INSERT of several rows goes as one statement with a VALUES list (compiled once, cached) instead of
+        # psycopg's executemany, which pipelines but still waits for the server more than once: on a busy machine
+        # each wait costs a scheduling round.
+        engine.dialect.use_insertmanyvalues_wo_returning = True
+        _ping_when_idle(engine)
+        return engine
 
     def describe_failure(self, url: URL, exc: BaseException) -> tuple[str, str]:
         where = f"{url.database} on {url.host or 'localhost'}:{url.port or 5432}"
@@ -69,6 +85,9 @@ class PostgresBackend:
     def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         # COPY, in the batch's transaction: psycopg's executemany costs the client ~0.1 ms a row, COPY a few µs.
         if not rows:
+            return
+        if len(rows) < COPY_FROM_ROWS:
+            conn.execute(insert(table), list(rows))
             return
         columns = list(rows[0])
         driver = conn.connection.driver_connection
@@ -127,3 +146,28 @@ class PostgresBackend:
 
 
 POSTGRES = PostgresBackend()
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, but only for connections idle past ``PING_IDLE_SECONDS``: it replaces
+    connections the server dropped (restart, idle timeout) instead of failing a command, without a round trip
+    before every transaction."""
+
+    @event.listens_for(engine, "connect")
+    def fresh(dbapi_conn: Any, record: Any) -> None:
+        record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def returned(dbapi_conn: Any, record: Any) -> None:
+        record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checkout(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        if time.monotonic() - record.info.get("used_at", 0.0) < PING_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            # The pool drops this connection and checks out another (a fresh one if need be).
+            raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
+        record.info["used_at"] = time.monotonic()

@@ -25,6 +25,8 @@ class SqliteBackend:
     name = "sqlite"
     true = "1"
     ordered_join = "CROSS JOIN"
+    single_statement_options: dict[str, Any] = {}  # noqa: RUF012  never mutated
+    writes_in_with = False
 
     def create_engine(self, url: URL) -> Engine:
         path = url.database or ":memory:"
