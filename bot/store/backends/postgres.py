@@ -108,10 +108,12 @@ class PostgresBackend:
             params["providers"] = list(providers)
             where.append("f.provider = ANY(:providers)")
         # Normalisation 1 (divide by 1 + log of the length) favours shorter stories, as bm25's length term does.
-        score = "f.title" if prefix else f"-ts_rank_cd('{RANK_WEIGHTS}', f.tsv, to_tsquery('simple', :q), 1)"
+        # Scored outside the LIMIT: when the GIN index collects every match and sorts them, only the window's rows
+        # are ranked (in the select list under the sort, ts_rank_cd would read the positions of every match).
+        score = "m.title" if prefix else f"-ts_rank_cd('{RANK_WEIGHTS}', m.tsv, to_tsquery('simple', :q), 1)"
         sql = (
-            f"SELECT f.story_id, {score} FROM stories_search AS f WHERE {' AND '.join(where)} "
-            "ORDER BY f.story_id DESC LIMIT :n"
+            f"SELECT m.story_id, {score} FROM (SELECT f.story_id, f.tsv, f.title FROM stories_search AS f "
+            f"WHERE {' AND '.join(where)} ORDER BY f.story_id DESC LIMIT :n) AS m ORDER BY m.story_id DESC"
         )
         return [(row[0], row[1]) for row in conn.execute(text(sql), params)]
 
