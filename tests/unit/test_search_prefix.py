@@ -16,6 +16,7 @@ STORIES = [
     parsed(1, title="Satellites relay quantum sensors", excerpt="Orbit notes.", topics=["Space"]),
     parsed(2, title="Sensible budgets", excerpt="A satellite budget, in brief.", topics=["Money"]),
     parsed(3, title="Grid maintenance", excerpt="Nothing to see.", topics=["Energy"]),
+    parsed(4, title="Satelloid toys", excerpt="Plastic moons.", topics=["Toys"]),  # "satell" but not "satelli"
 ]
 
 
@@ -36,6 +37,8 @@ def fts_sql(path: Path) -> str:
         ("budget sate", ["Sensible budgets"]),
         ("sen", []),  # shorter than MIN_PREFIX: not tried
         ("maint", ["Grid maintenance"]),
+        ("satell", ["Satelloid toys", "Satellites relay quantum sensors", "Sensible budgets"]),
+        ("MOONS satelloi", ["Satelloid toys"]),
     ],
 )
 def test_word_starts_of_every_length_are_found(store: Store, query: str, expected: list[str]) -> None:

@@ -76,12 +76,17 @@ def varints(blob: bytes) -> list[int]:
     return out
 
 
-def _tokens(text: str) -> list[str]:
+def tokens(text: str) -> list[str]:
     """A highlighted span's words, folded as unicode61 with remove_diacritics folds them."""
     tokens = _TOKEN.findall(text.lower())
     if text.isascii():
         return tokens
     return ["".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c)) for t in tokens]
+
+
+def marked_tokens(highlighted: str | None) -> list[str]:
+    """The folded words ``highlight(..., char(1), char(2))`` marked in a column's text."""
+    return [token for span in _MARKED.findall(highlighted or "") for token in tokens(span)]
 
 
 def window(conn: Connection, match: str, words: Sequence[str], n: int, freq: DocFrequencies) -> list[tuple[int, float]]:
@@ -116,7 +121,7 @@ def window(conn: Connection, match: str, words: Sequence[str], n: int, freq: Doc
         freqs = [0.0] * len(lowered)
         for weight, text in zip(WEIGHTS, texts, strict=True):
             for span in _MARKED.findall(text or ""):
-                for token in _tokens(span):
+                for token in tokens(span):
                     for i, word in enumerate(lowered):
                         if token == word:
                             freqs[i] += weight
