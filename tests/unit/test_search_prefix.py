@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.search_service import SearchRequest
 from bot.store import Store, migrate
 from tests.unit.test_search import WORDLESS, add, parsed, service, titles
 
@@ -89,3 +90,40 @@ def test_a_0004_database_gains_prefix_indexes_with_its_full_text_kept(tmp_path: 
         store.close()
     Store.open(f"sqlite:///{path}").close()  # opening again changes nothing
     assert "prefix = '4 5 6'" in fts_sql(path)
+
+
+def _downgrade_to_0004(store: Store) -> None:
+    from alembic import command
+
+    cfg = migrate._config()
+    with store.engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        with conn.begin():
+            command.downgrade(cfg, "0004")
+
+
+def test_a_0004_database_finds_word_starts_after_the_upgrade_on_both_backends(store_url: str) -> None:
+    store = Store.open(store_url)
+    try:
+        add(store, *STORIES)
+        _downgrade_to_0004(store)
+    finally:
+        store.close()
+    store = Store.open(store_url)  # upgraded again: PostgreSQL's word list is filled from the stories
+    try:
+        svc = service(store)
+        assert titles(svc, query="senso") == ["Satellites relay quantum sensors"]
+        assert titles(svc, query="orbit satell") == ["Satellites relay quantum sensors"]
+    finally:
+        store.close()
+
+
+def test_a_start_beginning_more_words_than_are_spelled_out_is_still_found(store: Store) -> None:
+    from bot.store.backends.postgres import MAX_EXPANSION
+
+    n = MAX_EXPANSION + 6
+    add(store, *(parsed(i, title=f"Zeta{i:04d} sighted", excerpt="Plain.", topics=["Sky"]) for i in range(1, n + 1)))
+    page = service(store).search(SearchRequest(query="zeta"))
+    assert page.total == n
+    add(store, parsed(n + 1, title="Zetaphone launched", excerpt="New.", topics=["Sky"]))  # a word seen first now
+    assert titles(service(store), query="zetap") == ["Zetaphone launched"]

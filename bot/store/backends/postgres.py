@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -19,6 +20,10 @@ MIGRATION_LOCK_KEY = 0x6E657773  # "news"
 # weighted tsvector over it with a GIN index. Weights follow SQLite's bm25 column weights.
 # ts_rank_cd's weights for D, C, B, A: SQLite's bm25(4, 1, 2, 2) scaled to at most 1.
 RANK_WEIGHTS = "{0.25, 0.25, 0.5, 1.0}"
+# A word start is spelled out as the words it begins (from ``search_lexemes``, migration 0005) up to this many;
+# beyond that it stays a partial match (":*"), which a start that broad makes no slower than the words would.
+MAX_EXPANSION = 64
+_LEXEME = re.compile(r"[^\W_]+")
 
 _search = Table(
     "stories_search",
@@ -81,6 +86,14 @@ class PostgresBackend:
         if rows:
             keys = ("story_id", "title", "excerpt", "provider", "topics")
             self.bulk_insert(conn, _search, [dict(zip(keys, row, strict=True)) for row in rows])
+            # In word order, so that two writers adding the same new words take their locks in the same order.
+            conn.execute(
+                text(
+                    "INSERT INTO search_lexemes (word) SELECT DISTINCT unnest(tsvector_to_array(tsv)) AS w "
+                    "FROM stories_search WHERE story_id = ANY(:ids) ORDER BY w ON CONFLICT DO NOTHING"
+                ),
+                {"ids": [row[0] for row in rows]},
+            )
 
     def search_remove(self, conn: Connection, story_ids: Sequence[int]) -> None:
         if story_ids:
@@ -97,7 +110,7 @@ class PostgresBackend:
         freq: DocFrequencies | None = None,
     ) -> list[tuple[int, Any]]:
         # Words hold only letters and digits, so quoting each one as a lexeme leaves no tsquery syntax in user text.
-        params: dict[str, Any] = {"q": " & ".join(f"'{w}'" for w in words) + (":*" if prefix else ""), "n": n}
+        params: dict[str, Any] = {"q": _tsquery(conn, words, prefix), "n": n}
         where = ["f.tsv @@ to_tsquery('simple', :q)"]
         if topics:
             params["topics"] = list(topics)
@@ -126,6 +139,37 @@ class PostgresBackend:
 
     def indexed_by(self, index: str) -> str:
         return ""
+
+
+def _tsquery(conn: Connection, words: Sequence[str], prefix: bool) -> str:
+    """The words as a tsquery, all required; with ``prefix`` the last one also matches the words it begins."""
+    whole = [f"'{w}'" for w in (words[:-1] if prefix else words)]
+    if prefix:
+        whole.append(_word_start(conn, words[-1]))
+    return " & ".join(whole)
+
+
+def _word_start(conn: Connection, start: str) -> str:
+    """A word start as the words of the index it begins ('protocol' | 'prototype'), or as a partial match."""
+    folded = conn.execute(text("SELECT tsvector_to_array(to_tsvector('simple', :w))"), {"w": start}).scalar()
+    if not folded or len(folded) != 1:
+        return f"'{start}':*"
+    found = (
+        conn.execute(
+            text("SELECT word FROM search_lexemes WHERE word LIKE :pattern ORDER BY word LIMIT :cap"),
+            {
+                "pattern": folded[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+                "cap": MAX_EXPANSION + 1,
+            },
+        )
+        .scalars()
+        .all()
+    )
+    if not found:
+        return f"'{start}'"  # no word starts so: matches nothing, as the partial match would
+    if len(found) > MAX_EXPANSION or not all(_LEXEME.fullmatch(w) for w in found):
+        return f"'{start}':*"
+    return "(" + " | ".join(f"'{w}'" for w in found) + ")"
 
 
 POSTGRES = PostgresBackend()

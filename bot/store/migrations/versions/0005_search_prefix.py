@@ -5,6 +5,10 @@
   stories. With a prefix index of the start's length it walks one posting list from the newest row and stops
   after the window, as for a whole word. Starts shorter than 4 are never searched (``MIN_PREFIX``); longer than
   6 still merge, but match few words. The rows are copied from the old table, so no story is re-indexed.
+- PostgreSQL: ``search_lexemes``, every word the full-text index has held. A word start ("proto":*) is a partial
+  match to GIN, which collects every posting of every word it begins into a bitmap before anything else; spelled
+  out as the words themselves ('protocol' | 'prototype') the words of a query are intersected in the index. Words
+  are added with their stories and never removed (one that no story has any more just matches nothing).
 
 Revision ID: 0005
 Revises: 0004
@@ -44,14 +48,21 @@ def _fts_sql() -> str:
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
+    if op.get_bind().dialect.name == "postgresql":
+        # C collation: the primary key's b-tree then serves LIKE 'start%' whatever the database's collation.
+        op.execute('CREATE TABLE IF NOT EXISTS search_lexemes (word TEXT COLLATE "C" PRIMARY KEY)')
+        op.execute(
+            "INSERT INTO search_lexemes (word) SELECT DISTINCT unnest(tsvector_to_array(tsv)) FROM stories_search "
+            "ON CONFLICT DO NOTHING"
+        )
         return
     if "prefix" not in _fts_sql():
         _rebuild_fts(f"{TOKENIZER}, {PREFIX}")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TABLE IF EXISTS search_lexemes")
         return
     if "prefix" in _fts_sql():
         _rebuild_fts(TOKENIZER)
