@@ -127,3 +127,19 @@ def test_a_start_beginning_more_words_than_are_spelled_out_is_still_found(store:
     assert page.total == n
     add(store, parsed(n + 1, title="Zetaphone launched", excerpt="New.", topics=["Sky"]))  # a word seen first now
     assert titles(service(store), query="zetap") == ["Zetaphone launched"]
+
+
+@pytest.mark.parametrize("every", [2, 9])  # 2: the walk goes on past the newest rows; 9: none there, GIN
+def test_several_words_find_their_newest_matches_beyond_the_newest_rows(
+    store: Store, monkeypatch: pytest.MonkeyPatch, every: int
+) -> None:
+    import bot.store.backends.postgres
+    import bot.store.search_queries
+
+    monkeypatch.setattr(bot.store.backends.postgres, "NEWEST_ROWS", 4)
+    monkeypatch.setattr(bot.store.search_queries, "QUERY_WINDOW", 3)
+    add(store, *(parsed(n, title=f"Alpha {'beta' if n % every == 0 else 'gamma'} {n}") for n in range(1, 41)))
+    page = service(store).search(SearchRequest(query="alpha beta"))
+    newest = sorted((n for n in range(1, 41) if n % every == 0), reverse=True)[:3]
+    assert {s.title for s in page.stories} == {f"Alpha beta {n}" for n in newest}
+    assert titles(service(store), query="alpha zzzz") == [] == titles(service(store), query="zzzz")
