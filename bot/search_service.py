@@ -247,13 +247,19 @@ class SearchService:
         if flt is not None:
             with self.store.searching() as q:
                 if flt.match is not None:
-                    ranked, window = q.ranked_ids(flt, sql.QUERY_WINDOW)
+                    words = sql.query_words(request.query or "")
                     prefixed = sql.fts_match(request.query or "", prefix=True)
-                    if not ranked and prefixed:
-                        # No story has these exact words: let the last one be the start of a word ("sens").
-                        words = sql.query_words(request.query or "")
-                        flt = replace(flt, match=prefixed)
-                        ranked, window = q.ranked_ids(flt, sql.PREFIX_WINDOW, prefix_words=words)
+                    widened = replace(flt, match=prefixed) if prefixed else None
+                    # Every story with the exact words also has them with the last one as a word start. Words that
+                    # never meet make both searches read their whole posting lists: that is found out once here.
+                    if widened is not None and len(words) > 1 and not q.matches_any(widened):
+                        ranked, window = list[int](), 0
+                    else:
+                        ranked, window = q.ranked_ids(flt, sql.QUERY_WINDOW)
+                        if not ranked and widened is not None:
+                            # No story has these exact words: let the last one be the start of a word ("sens").
+                            flt = widened
+                            ranked, window = q.ranked_ids(flt, sql.PREFIX_WINDOW, prefix_words=words)
                     total = len(ranked)
                     page = clamp_page(request.page, page_count(total, per_page))
                     ids = ranked[page_offset(page, per_page) :][:per_page]

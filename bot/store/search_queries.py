@@ -302,6 +302,13 @@ def ranked_ids(
     return [row[0] for row in ordered], window if len(rows) > window else 0
 
 
+def matches_any(conn: Connection, flt: StoryFilter) -> bool:
+    """Whether any indexed story (published or not) matches ``flt``'s full text: one row read, newest first."""
+    words = _QUOTED.findall(flt.match or "")
+    prefix = bool(flt.match and flt.match.endswith("*"))
+    return bool(words) and bool(backend_of(conn).search_window(conn, words, prefix, flt.topics, flt.providers, 1))
+
+
 def _title_hits(title: str, words: Sequence[str]) -> int:
     """How many of the words a title has; the last one may be the start of a title word."""
     text = f" {' '.join(_WORD.findall((title or '').casefold()))} "
@@ -371,6 +378,9 @@ class SearchQueries:
 
     def ranked_ids(self, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = ()) -> tuple[list[int], int]:
         return ranked_ids(self._conn, flt, window, prefix_words=prefix_words, freq=self._freq)
+
+    def matches_any(self, flt: StoryFilter) -> bool:
+        return matches_any(self._conn, flt)
 
     def load_published(self, ids: Iterable[int], until: float | None = None) -> dict[int, Story]:
         return load_published(self._conn, ids, until)

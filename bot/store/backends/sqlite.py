@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 
 from bot.store.backends import SearchRow, UpsertInsert, no_lock
-from bot.store.backends.sqlite_rank import DocFrequencies, is_plain, marked_tokens, tokens, window
+from bot.store.backends.sqlite_rank import DocFrequencies, is_plain, marked_tokens, term_counts, tokens, window
 from bot.store.errors import open_failure
 
 # The prefix indexes' lengths (migration 0005): a word start up to this long walks one posting list.
@@ -56,8 +57,17 @@ class SqliteBackend:
         conn.exec_driver_sql(
             "INSERT INTO stories_fts (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, ?, ?)", list(rows)
         )
+        _count_terms(conn, term_counts(row[1:] for row in rows), +1)
 
     def search_remove(self, conn: Connection, story_ids: Sequence[int]) -> None:
+        if not story_ids:
+            return
+        # The words the removed rows had leave the counts: read from FTS5's own copy of the text, by rowid.
+        removed = conn.exec_driver_sql(
+            "SELECT title, excerpt, provider, topics FROM stories_fts WHERE rowid IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(story_ids)),),
+        )
+        _count_terms(conn, term_counts(removed), -1)
         conn.exec_driver_sql("DELETE FROM stories_fts WHERE rowid = ?", [(i,) for i in story_ids])
 
     def search_window(
@@ -125,6 +135,16 @@ def _long_start_window(
     finally:
         result.close()
     return out
+
+
+def _count_terms(conn: Connection, counts: Counter[str], sign: int) -> None:
+    """Add (``sign`` +1) or take out (-1) rows' words in ``search_terms``, the counts bm25's IDF reads."""
+    if counts:
+        conn.exec_driver_sql(
+            "INSERT INTO search_terms (term, docs) VALUES (?, ?) "
+            "ON CONFLICT (term) DO UPDATE SET docs = docs + excluded.docs",
+            [(term, sign * n) for term, n in counts.items()],
+        )
 
 
 def _phrase(text: str) -> str:
