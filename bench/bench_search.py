@@ -213,6 +213,7 @@ def main() -> int:
     parser.add_argument("--url", help="PostgreSQL: an existing, already loaded database instead of a cached server")
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", help="comma-separated words: time only the kinds whose name has one (e.g. query)")
     args = parser.parse_args()
     with database(args) as (url, engine):
         store = Store.open(url)
@@ -221,15 +222,25 @@ def main() -> int:
             service = SearchService(store)
             refreshes = timed(list(range(20)), lambda _: service.refresh(force=True), warmup=2)
             rng = random.Random(args.seed)
-            results = {
-                "topic search": timed(topic_requests(rng, args.calls), service.search),
-                "query search": timed(query_requests(rng, args.calls), service.search),
-                "provider search": timed(provider_requests(rng, args.calls), service.search),
-                "topic pages 2-50": walked(service, topic_requests(rng, args.calls), args.calls),
-                "query pages 2-20": walked(service, query_requests(rng, 20 * args.calls), args.calls),
-                "provider pages 2-50": walked(service, provider_requests(rng, args.calls), args.calls),
-                "topic autocomplete": timed(prefixes(rng, args.calls), service.topic_suggestions),
+            # Every kind's inputs are drawn, in this order, whichever kinds are timed: --only keeps the same inputs.
+            topics, queries, providers = (
+                topic_requests(rng, args.calls),
+                query_requests(rng, args.calls),
+                provider_requests(rng, args.calls),
+            )
+            topic_walks, query_walks = topic_requests(rng, args.calls), query_requests(rng, 20 * args.calls)
+            provider_walks, typed = provider_requests(rng, args.calls), prefixes(rng, args.calls)
+            kinds: dict[str, Callable[[], list[float]]] = {
+                "topic search": lambda: timed(topics, service.search),
+                "query search": lambda: timed(queries, service.search),
+                "provider search": lambda: timed(providers, service.search),
+                "topic pages 2-50": lambda: walked(service, topic_walks, args.calls),
+                "query pages 2-20": lambda: walked(service, query_walks, args.calls),
+                "provider pages 2-50": lambda: walked(service, provider_walks, args.calls),
+                "topic autocomplete": lambda: timed(typed, service.topic_suggestions),
             }
+            only = [w.strip() for w in (args.only or "").split(",") if w.strip()]
+            results = {name: run() for name, run in kinds.items() if not only or any(w in name for w in only)}
         finally:
             store.close()
     print(

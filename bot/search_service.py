@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.store import Store
 from bot.store import search_queries as sql
+from bot.store.search_windows import WindowCache
 from bot.stories.story import Story
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,8 @@ class SearchService:
         self._refresh_every = refresh_every
         self._catalog: Catalog | None = None
         self._lock = threading.Lock()
+        # The pages of one query are cut from one window of matches: read once while the index is unchanged.
+        self._windows = WindowCache()
 
     def catalog(self) -> Catalog:
         """The current catalog, built on first use; later changes arrive through ``refresh``."""
@@ -247,13 +250,7 @@ class SearchService:
         if flt is not None:
             with self.store.searching() as q:
                 if flt.match is not None:
-                    ranked, window = q.ranked_ids(flt, sql.QUERY_WINDOW)
-                    prefixed = sql.fts_match(request.query or "", prefix=True)
-                    if not ranked and prefixed:
-                        # No story has these exact words: let the last one be the start of a word ("sens").
-                        words = sql.query_words(request.query or "")
-                        flt = replace(flt, match=prefixed)
-                        ranked, window = q.ranked_ids(flt, sql.PREFIX_WINDOW, prefix_words=words)
+                    ranked, window = self._ranked(q, flt, request.query or "")
                     total = len(ranked)
                     page = clamp_page(request.page, page_count(total, per_page))
                     ids = ranked[page_offset(page, per_page) :][:per_page]
@@ -261,8 +258,10 @@ class SearchService:
                     plan = q.plan(flt)
                     known = self._known_total(flt)
                     cap = count_cap(request.page, per_page)
+                    if known is None and self._more_than(flt, cap):
+                        known, capped = cap, True  # the count would only stop at the cap
                     counted = q.count(plan, cap) if known is None else known
-                    total, capped = (counted, False) if known is not None else (min(counted, cap), counted > cap)
+                    total, capped = (counted, capped) if known is not None else (min(counted, cap), counted > cap)
                     page = clamp_page(request.page, page_count(total, per_page))
                     keys = self._page_keys(q, plan, request, page, total, per_page) if total else []
                     ids = [key[1] for key in keys]
@@ -286,6 +285,29 @@ class SearchService:
                 return keys
             # The archive changed since the neighbouring page was read: find the page by its number instead.
         return q.page_rows(plan, per_page, offset=page_offset(page, per_page))
+
+    def _ranked(self, q: sql.SearchQueries, flt: sql.StoryFilter, query: str) -> tuple[list[int], int]:
+        """The ranked matches of a query (and the window if it cut them), or with the last word as a word start."""
+        words = sql.query_words(query)
+        prefixed = sql.fts_match(query, prefix=True)
+        widened = replace(flt, match=prefixed) if prefixed else None
+        # Every story with the exact words also has them with the last one as a word start. Words that never meet
+        # make both searches read their whole posting lists: that is found out once here.
+        if widened is not None and len(words) > 1 and not q.matches_any(widened, self._windows):
+            return [], 0
+        ranked, window = q.ranked_ids(flt, sql.QUERY_WINDOW, cache=self._windows)
+        if ranked or widened is None:
+            return ranked, window
+        # No story has these exact words: let the last one be the start of a word ("sens").
+        return q.ranked_ids(widened, sql.PREFIX_WINDOW, prefix_words=words, cache=self._windows)
+
+    def _more_than(self, flt: sql.StoryFilter, cap: int) -> bool:
+        """Whether one of the filter's topics alone has more than ``cap`` stories (the catalog's counts, which only
+        grow as embargoed stories come out): several topics are then "cap+" without listing all their stories."""
+        if flt.since is not None or flt.providers or not flt.topics:
+            return False
+        by_norm = self.catalog().by_norm
+        return any((entry := by_norm.get(norm)) is not None and entry.count > cap for norm in flt.topics)
 
     def _known_total(self, flt: sql.StoryFilter) -> int | None:
         """The catalog's count when the filter is exactly one known topic or provider (what autocomplete shows)."""

@@ -70,6 +70,9 @@ story_topics = Table(
     Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
     Column("topic", Text, nullable=False),
     Column("norm", Text, nullable=False),
+    # The story's date, copied with its tags (migration 0008): PostgreSQL lists one topic's stories newest first
+    # along ix_story_topics_dated (norm, published_at, story_id), reading only the page's rows.
+    Column("published_at", Float),
     PrimaryKeyConstraint("story_id", "norm"),
     Index("ix_story_topics_norm", "norm", "story_id"),
 )

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, text
 from bot.store import catalog
 from bot.store.backends import Backend, backend_of
 from bot.store.backends.sqlite_rank import DocFrequencies
+from bot.store.search_windows import Rows, WindowCache
 from bot.stories.story import Story
 
 # What FTS5's unicode61 tokenizer keeps as a word: letters and digits; "_" separates, as in "a_b".
@@ -169,6 +170,13 @@ def plan(conn: Connection, flt: StoryFilter) -> Plan:
         if postgres:
             return Plan("stories AS s", by_ids + live + others, "stories AS s", by_ids + live + others, params)
         return Plan(by_topic, live + others, by_topic, live + others, params)
+    if postgres and len(flt.topics) == 1 and not flt.providers:
+        # One big topic: its own entries in page order (ix_story_topics_dated), each joined to its story by id.
+        dated = (
+            "(SELECT t.story_id AS id, t.published_at, st.present, st.published FROM story_topics AS t "
+            "JOIN stories AS st ON st.id = t.story_id WHERE t.norm = :t0) AS s"
+        )
+        return Plan(dated, live + others, dated, live + others, params)
     # A big topic: newest first along the date index, probing a list of the topic's ids. Counting it alone is
     # cheaper from the topic's side.
     where = (*live, f"s.id IN (SELECT story_id FROM story_topics WHERE {topics})", *others)
@@ -268,6 +276,7 @@ def ranked_ids(
     *,
     prefix_words: Sequence[str] = (),
     freq: DocFrequencies | None = None,
+    cache: WindowCache | None = None,
 ) -> tuple[list[int], int]:
     """Every story matching ``flt`` (which has full text), best first, and ``window`` if it cut the matches (or 0).
 
@@ -279,7 +288,7 @@ def ranked_ids(
     b = backend_of(conn)
     words = _QUOTED.findall(flt.match or "")
     prefix = bool(flt.match and flt.match.endswith("*"))
-    rows = b.search_window(conn, words, prefix, flt.topics, flt.providers, window + 1, freq)
+    rows = _window(conn, flt, words, prefix, window + 1, freq, cache)
     if prefix:  # the score is the title
         rank = {row[0]: -_title_hits(row[1], prefix_words or words) for row in rows[:window]}
     else:
@@ -300,6 +309,32 @@ def ranked_ids(
     found = _run(conn, sql, params).all()
     ordered = sorted(found, key=lambda row: (rank[row[0]], -(row[1] or 0.0), -row[0]))
     return [row[0] for row in ordered], window if len(rows) > window else 0
+
+
+def matches_any(conn: Connection, flt: StoryFilter, cache: WindowCache | None = None) -> bool:
+    """Whether any indexed story (published or not) matches ``flt``'s full text: one row read, newest first."""
+    words = _QUOTED.findall(flt.match or "")
+    prefix = bool(flt.match and flt.match.endswith("*"))
+    return bool(words) and bool(_window(conn, flt, words, prefix, 1, None, cache))
+
+
+def _window(
+    conn: Connection,
+    flt: StoryFilter,
+    words: Sequence[str],
+    prefix: bool,
+    n: int,
+    freq: DocFrequencies | None,
+    cache: WindowCache | None,
+) -> Rows:
+    """The backend's ``n`` newest full-text matches (with scores), from ``cache`` while the index is unchanged."""
+
+    def read() -> Rows:
+        return backend_of(conn).search_window(conn, words, prefix, flt.topics, flt.providers, n, freq)
+
+    if cache is None:
+        return read()
+    return cache.rows(conn, (tuple(words), prefix, flt.topics, flt.providers, n, freq is not None), read)
 
 
 def _title_hits(title: str, words: Sequence[str]) -> int:
@@ -369,8 +404,13 @@ class SearchQueries:
     def page_rows(self, p: Plan, limit: int, *, offset: int = 0, seek: Seek | None = None) -> list[SortKey]:
         return page_rows(self._conn, p, limit, offset=offset, seek=seek)
 
-    def ranked_ids(self, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = ()) -> tuple[list[int], int]:
-        return ranked_ids(self._conn, flt, window, prefix_words=prefix_words, freq=self._freq)
+    def ranked_ids(
+        self, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = (), cache: WindowCache | None = None
+    ) -> tuple[list[int], int]:
+        return ranked_ids(self._conn, flt, window, prefix_words=prefix_words, freq=self._freq, cache=cache)
+
+    def matches_any(self, flt: StoryFilter, cache: WindowCache | None = None) -> bool:
+        return matches_any(self._conn, flt, cache)
 
     def load_published(self, ids: Iterable[int], until: float | None = None) -> dict[int, Story]:
         return load_published(self._conn, ids, until)

@@ -342,8 +342,9 @@ class Store:
 
     def _index(self, conn: Connection, entries: list[tuple[int, Story]]) -> None:
         topic_rows = [
-            {"story_id": story_id, "topic": t, "norm": t.casefold()}
+            {"story_id": story_id, "topic": t, "norm": t.casefold(), "published_at": when}
             for story_id, story in entries
+            for when in [story.published_at.timestamp() if story.published_at else None]
             for t in story.topics
         ]
         if topic_rows:

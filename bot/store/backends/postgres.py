@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -26,6 +27,14 @@ RANK_WEIGHTS = "{0.25, 0.25, 0.5, 1.0}"
 PING_IDLE_SECONDS = 2.0
 # Fewer rows than this go in as one INSERT: a COPY costs an extra round trip, worth it only for bulk loads.
 COPY_FROM_ROWS = 50
+# A word start is spelled out as the words it begins (from ``search_lexemes``, migration 0006) up to this many;
+# beyond that it stays a partial match (":*"), which a start that broad makes no slower than the words would.
+MAX_EXPANSION = 64
+# A query search first walks this many of the newest stories (~5 ms), then asks the GIN index for older matches.
+NEWEST_ROWS = 3000
+# Fewer than a SPARSE-th of the window among them: the older matches are looked up in the GIN index.
+SPARSE = 10
+_LEXEME = re.compile(r"[^\W_]+")
 
 _search = Table(
     "stories_search",
@@ -100,6 +109,14 @@ class PostgresBackend:
         if rows:
             keys = ("story_id", "title", "excerpt", "provider", "topics")
             self.bulk_insert(conn, _search, [dict(zip(keys, row, strict=True)) for row in rows])
+            # In word order, so that two writers adding the same new words take their locks in the same order.
+            conn.execute(
+                text(
+                    "INSERT INTO search_lexemes (word) SELECT DISTINCT unnest(tsvector_to_array(tsv)) AS w "
+                    "FROM stories_search WHERE story_id = ANY(:ids) ORDER BY w ON CONFLICT DO NOTHING"
+                ),
+                {"ids": [row[0] for row in rows]},
+            )
 
     def search_remove(self, conn: Connection, story_ids: Sequence[int]) -> None:
         if story_ids:
@@ -116,7 +133,10 @@ class PostgresBackend:
         freq: DocFrequencies | None = None,
     ) -> list[tuple[int, Any]]:
         # Words hold only letters and digits, so quoting each one as a lexeme leaves no tsquery syntax in user text.
-        params: dict[str, Any] = {"q": " & ".join(f"'{w}'" for w in words) + (":*" if prefix else ""), "n": n}
+        query = _tsquery(conn, words, prefix)
+        if query is None:
+            return []
+        params: dict[str, Any] = {"q": query, "n": n}
         where = ["f.tsv @@ to_tsquery('simple', :q)"]
         if topics:
             params["topics"] = list(topics)
@@ -127,12 +147,32 @@ class PostgresBackend:
             params["providers"] = list(providers)
             where.append("f.provider = ANY(:providers)")
         # Normalisation 1 (divide by 1 + log of the length) favours shorter stories, as bm25's length term does.
-        score = "f.title" if prefix else f"-ts_rank_cd('{RANK_WEIGHTS}', f.tsv, to_tsquery('simple', :q), 1)"
-        sql = (
-            f"SELECT f.story_id, {score} FROM stories_search AS f WHERE {' AND '.join(where)} "
-            "ORDER BY f.story_id DESC LIMIT :n"
+        # Scored outside the LIMIT: when the GIN index collects every match and sorts them, only the window's rows
+        # are ranked (in the select list under the sort, ts_rank_cd would read the positions of every match).
+        score = "m.title" if prefix else f"-ts_rank_cd('{RANK_WEIGHTS}', m.tsv, to_tsquery('simple', :q), 1)"
+        # The planner cannot tell how many stories have all of several words (it multiplies their shares): left
+        # to itself it may walk the whole table newest first for words that never meet, seconds at a million
+        # stories. So several words are first looked for among the NEWEST_ROWS newest stories (~5 ms)...
+        if len(words) == 1:
+            return _window(conn, "stories_search AS f", where, score, "f.story_id", params)
+        newest = f"(SELECT * FROM stories_search ORDER BY story_id DESC LIMIT {NEWEST_ROWS}) AS f"
+        rows = _window(conn, newest, where, score, "f.story_id", params)
+        if len(rows) >= n:
+            return rows
+        floor = conn.execute(
+            text(f"SELECT story_id FROM stories_search ORDER BY story_id DESC OFFSET {NEWEST_ROWS - 1} LIMIT 1")
+        ).scalar()
+        if floor is None:  # those were all the stories
+            return rows
+        # ...then among the older ones. Where the newest had few matches, the older are sparse too: the GIN index
+        # intersects the words' postings and few rows are read ("story_id + 0" keeps the planner off the walk in
+        # the primary key's order). Otherwise walking on from there finds the rest within a few thousand rows.
+        sparse = len(rows) * SPARSE < n
+        older = [*where, "f.story_id < :floor"]
+        rest = {**params, "floor": floor, "n": n - len(rows)}
+        return rows + _window(
+            conn, "stories_search AS f", older, score, "f.story_id + 0" if sparse else "f.story_id", rest
         )
-        return [(row[0], row[1]) for row in conn.execute(text(sql), params)]
 
     def hint(self, column: str) -> str:
         return column
@@ -143,6 +183,62 @@ class PostgresBackend:
 
     def indexed_by(self, index: str) -> str:
         return ""
+
+
+def _window(
+    conn: Connection, source: str, where: Sequence[str], score: str, order: str, params: dict[str, Any]
+) -> list[tuple[int, Any]]:
+    sql = (
+        f"SELECT m.story_id, {score} FROM (SELECT f.story_id, f.tsv, f.title FROM {source} "
+        f"WHERE {' AND '.join(where)} ORDER BY {order} DESC LIMIT :n) AS m ORDER BY m.story_id DESC"
+    )
+    return [(row[0], row[1]) for row in conn.execute(text(sql), params)]
+
+
+def _tsquery(conn: Connection, words: Sequence[str], prefix: bool) -> str | None:
+    """The words as a tsquery, all required; with ``prefix`` the last one also matches the words it begins. None
+    when a word (or start) is in no story: its statistics make the planner guess it common, and walk the table."""
+    whole = list(words[:-1] if prefix else words)
+    # Folded as the index folds them (to_tsvector), not as Python would.
+    absent = conn.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM unnest(tsvector_to_array(to_tsvector('simple', :words))) AS x(w) "
+            "WHERE NOT EXISTS (SELECT 1 FROM search_lexemes AS l WHERE l.word = x.w))"
+        ),
+        {"words": " ".join(whole)},
+    ).scalar()
+    if absent:
+        return None
+    terms = [f"'{w}'" for w in whole]
+    if prefix:
+        start = _word_start(conn, words[-1])
+        if start is None:
+            return None
+        terms.append(start)
+    return " & ".join(terms)
+
+
+def _word_start(conn: Connection, start: str) -> str | None:
+    """A word start as the words of the index it begins ('protocol' | 'prototype'), or as a partial match."""
+    folded = conn.execute(text("SELECT tsvector_to_array(to_tsvector('simple', :w))"), {"w": start}).scalar()
+    if not folded or len(folded) != 1:
+        return f"'{start}':*"
+    found = (
+        conn.execute(
+            text("SELECT word FROM search_lexemes WHERE word LIKE :pattern ORDER BY word LIMIT :cap"),
+            {
+                "pattern": folded[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+                "cap": MAX_EXPANSION + 1,
+            },
+        )
+        .scalars()
+        .all()
+    )
+    if not found:
+        return None  # no word starts so
+    if len(found) > MAX_EXPANSION or not all(_LEXEME.fullmatch(w) for w in found):
+        return f"'{start}':*"
+    return "(" + " | ".join(f"'{w}'" for w in found) + ")"
 
 
 POSTGRES = PostgresBackend()

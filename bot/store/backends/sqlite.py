@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 
 from bot.store.backends import SearchRow, UpsertInsert, no_lock
-from bot.store.backends.sqlite_rank import DocFrequencies, is_plain, window
+from bot.store.backends.sqlite_rank import DocFrequencies, is_plain, marked_tokens, term_counts, tokens, window
 from bot.store.errors import open_failure
 
+# The prefix indexes' lengths (migration 0006): a word start up to this long walks one posting list.
+LONGEST_PREFIX_INDEX = 6
 # Title matches count most, then provider and topics, then the excerpt.
 RANK_WEIGHTS = "bm25(4.0, 1.0, 2.0, 2.0)"
 
@@ -56,8 +59,17 @@ class SqliteBackend:
         conn.exec_driver_sql(
             "INSERT INTO stories_fts (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, ?, ?)", list(rows)
         )
+        _count_terms(conn, term_counts(row[1:] for row in rows), +1)
 
     def search_remove(self, conn: Connection, story_ids: Sequence[int]) -> None:
+        if not story_ids:
+            return
+        # The words the removed rows had leave the counts: read from FTS5's own copy of the text, by rowid.
+        removed = conn.exec_driver_sql(
+            "SELECT title, excerpt, provider, topics FROM stories_fts WHERE rowid IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(story_ids)),),
+        )
+        _count_terms(conn, term_counts(removed), -1)
         conn.exec_driver_sql("DELETE FROM stories_fts WHERE rowid = ?", [(i,) for i in story_ids])
 
     def search_window(
@@ -75,6 +87,8 @@ class SqliteBackend:
         if freq is not None and not prefix and not topics and not providers and is_plain(words):
             # The window alone, scored here: FTS5's rank would first read every row with each word (bm25's IDF).
             return [(rowid, score) for rowid, score in window(conn, match, words, n, freq)]
+        if prefix and len(words[-1]) > LONGEST_PREFIX_INDEX:
+            return _long_start_window(conn, words, topics, providers, n)
         params: dict[str, Any] = {"match": _narrowed(match, topics, providers), "weights": RANK_WEIGHTS, "n": n}
         # One pass down the doclists from the newest rowid: FTS5 stops after the window, ranking only what it read.
         # With a word start bm25 is skipped: its IDF pass would merge the postings of every word it begins again.
@@ -95,6 +109,44 @@ class SqliteBackend:
 
     def indexed_by(self, index: str) -> str:
         return f" INDEXED BY {index}"
+
+
+def _long_start_window(
+    conn: Connection, words: Sequence[str], topics: Sequence[str], providers: Sequence[str], n: int
+) -> list[tuple[int, Any]]:
+    """The ``n`` newest rows with ``words``, the last one a word start longer than any prefix index; with titles.
+
+    FTS5 would merge the whole posting list of every word such a start begins before returning a row. Instead the
+    rows matching its first LONGEST_PREFIX_INDEX characters come newest first from the prefix index, lazily, and
+    a row is kept when one of the words FTS5 marked in it starts with the whole start.
+    """
+    start = "".join(tokens(words[-1]))
+    match = " ".join([*(f'"{w}"' for w in words[:-1]), f'"{start[:LONGEST_PREFIX_INDEX]}"*'])
+    columns = ", ".join(f"highlight(stories_fts, {c}, char(1), char(2))" for c in range(4))
+    result = conn.exec_driver_sql(
+        f"SELECT rowid, title, {columns} FROM stories_fts WHERE stories_fts MATCH ? ORDER BY rowid DESC",
+        (_narrowed(match, topics, providers),),
+    )
+    out: list[tuple[int, Any]] = []
+    try:
+        for rowid, title, *texts in result:
+            if any(token.startswith(start) for text in texts for token in marked_tokens(text)):
+                out.append((rowid, title))
+                if len(out) >= n:
+                    break
+    finally:
+        result.close()
+    return out
+
+
+def _count_terms(conn: Connection, counts: Counter[str], sign: int) -> None:
+    """Add (``sign`` +1) or take out (-1) rows' words in ``search_terms``, the counts bm25's IDF reads."""
+    if counts:
+        conn.exec_driver_sql(
+            "INSERT INTO search_terms (term, docs) VALUES (?, ?) "
+            "ON CONFLICT (term) DO UPDATE SET docs = docs + excluded.docs",
+            [(term, sign * n) for term, n in counts.items()],
+        )
 
 
 def _phrase(text: str) -> str:

@@ -4,10 +4,10 @@ FTS5's own ``rank`` reads, for each query word, every row that has it (bm25's ID
 rows): a common word at a million stories costs 30-50 ms before the first row is ranked. Here the window of the
 newest matches is read without ``rank``, and scored with bm25's formula and inputs (fts5_aux.c): the column
 weights, each row's token count (``stories_fts_docsize``), the average (FTS5's averages record) and the IDF from
-each word's number of matching rows, which ``DocFrequencies`` keeps between searches, counted again once the
-index has grown or shrunk by more than 1%. So scores equal ``rank``'s, or (after less than 1% of change) differ in
-the IDF by a negligible amount. A query of one word needs no count at all: its IDF is a common factor of every
-score, so its scores are ``rank``'s divided by it, in the same order.
+each word's number of matching rows, which indexed batches keep in ``search_terms`` (words folded in Python as
+unicode61 folds them: exactly so for the plain ASCII words scored here). So scores equal ``rank``'s. A query of
+one word needs no count at all: its IDF is a common factor of every score, so its scores are ``rank``'s divided
+by it, in the same order.
 
 Used for plain words only (ASCII letters and digits, no word start, no topic or provider column filter); any
 other query uses FTS5's ``rank``.
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 import unicodedata
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection
 
@@ -28,7 +28,6 @@ K1, B = 1.2, 0.75
 _PLAIN = re.compile(r"[a-z0-9]+")
 _TOKEN = re.compile(r"[^\W_]+")
 _MARKED = re.compile("\x01([^\x02]*)\x02")
-_MAX_TERMS = 20_000
 
 
 def is_plain(words: Sequence[str]) -> bool:
@@ -36,26 +35,20 @@ def is_plain(words: Sequence[str]) -> bool:
 
 
 class DocFrequencies:
-    """word -> number of indexed rows with it, per database; thread-safe (searches run on several threads)."""
+    """word -> number of indexed rows with it, read from ``search_terms`` (migration 0007), which every indexed
+    batch keeps current: a point lookup, where FTS5 would read the word's whole posting list."""
 
-    def __init__(self) -> None:
-        self._counts: dict[str, tuple[int, int]] = {}  # word -> (rows with it, rows in the index then)
-        self._lock = threading.Lock()
+    def get(self, conn: Connection, word: str) -> int:
+        found = conn.exec_driver_sql("SELECT docs FROM search_terms WHERE term = ?", (word,)).scalar()
+        return max(0, found or 0)
 
-    def get(self, conn: Connection, word: str, rows: int) -> int:
-        with self._lock:
-            cached = self._counts.get(word)
-        if cached is not None and abs(rows - cached[1]) <= cached[1] // 100:
-            return cached[0]
-        conn.exec_driver_sql(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.stories_fts_terms USING fts5vocab(main, stories_fts, 'row')"
-        )
-        found = conn.exec_driver_sql("SELECT doc FROM temp.stories_fts_terms WHERE term = ?", (word,)).scalar()
-        with self._lock:
-            if len(self._counts) >= _MAX_TERMS:
-                self._counts.clear()
-            self._counts[word] = (found or 0, rows)
-        return found or 0
+
+def term_counts(texts: Iterable[Sequence[str | None]]) -> Counter[str]:
+    """How many of these rows (each a row's column texts) have each word, as the tokenizer folds it."""
+    counts: Counter[str] = Counter()
+    for columns in texts:
+        counts.update({token for text in columns if text for token in tokens(text)})
+    return counts
 
 
 def varints(blob: bytes) -> list[int]:
@@ -76,12 +69,17 @@ def varints(blob: bytes) -> list[int]:
     return out
 
 
-def _tokens(text: str) -> list[str]:
+def tokens(text: str) -> list[str]:
     """A highlighted span's words, folded as unicode61 with remove_diacritics folds them."""
     tokens = _TOKEN.findall(text.lower())
     if text.isascii():
         return tokens
     return ["".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c)) for t in tokens]
+
+
+def marked_tokens(highlighted: str | None) -> list[str]:
+    """The folded words ``highlight(..., char(1), char(2))`` marked in a column's text."""
+    return [token for span in _MARKED.findall(highlighted or "") for token in tokens(span)]
 
 
 def window(conn: Connection, match: str, words: Sequence[str], n: int, freq: DocFrequencies) -> list[tuple[int, float]]:
@@ -104,7 +102,7 @@ def window(conn: Connection, match: str, words: Sequence[str], n: int, freq: Doc
     if len(set(lowered)) > 1:
         # With one word the IDF is a common factor of every score, so the order needs no count of its rows.
         for i, word in enumerate(lowered):
-            hits = freq.get(conn, word, nrow)
+            hits = freq.get(conn, word)
             value = math.log((nrow - hits + 0.5) / (hits + 0.5))
             idf[i] = value if value > 0.0 else 1e-6
     ids = ",".join(str(int(row[0])) for row in rows)
@@ -116,7 +114,7 @@ def window(conn: Connection, match: str, words: Sequence[str], n: int, freq: Doc
         freqs = [0.0] * len(lowered)
         for weight, text in zip(WEIGHTS, texts, strict=True):
             for span in _MARKED.findall(text or ""):
-                for token in _tokens(span):
+                for token in tokens(span):
                     for i, word in enumerate(lowered):
                         if token == word:
                             freqs[i] += weight
