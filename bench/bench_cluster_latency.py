@@ -92,6 +92,9 @@ def measure_cluster(tmp: Path, fake: FakeDiscord, url: str, count: int, gap: flo
     ingest.start(args=["--shard-count", "2", "--shard-ids", "0"])
     ingest.wait_for_log("Holding the ingest role", timeout=60)
     sender.start(args=["--shard-count", "2", "--shard-ids", "1", "--no-ingest"])
+    # Steady state: a process that just joined keeps to a small share of the global limit until every live member
+    # has counted it (a heartbeat of each, 2 s here); that start-up ramp is not the file -> post latency.
+    sender.wait_for_log("Every live member counts this process now", timeout=60)
     try:
         return probe(ingest.articles, fake, WORLD, "Cluster", count, gap)
     finally:

@@ -121,6 +121,12 @@ class Membership:
             assert self._joined_at is not None
             joined = self._joined_at
             self._counted = all(m.heartbeat_at > joined for m in senders if m.member_id != self.member_id)
+            if self._counted:
+                log.info(
+                    "Every live member counts this process now: %d sending, %.1f requests/s each",
+                    len(senders),
+                    member_share(len(senders), counted_by_all=True),
+                )
         return member_share(len(senders), counted_by_all=self._counted)
 
     async def run(self) -> None:
