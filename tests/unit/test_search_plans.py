@@ -125,3 +125,17 @@ def test_a_word_start_after_words_never_met_reads_the_whole_index_once(
     assert {s.title for s in page.stories} == {"Alpha beta 54", "Alpha beta 45", "Alpha beta 36"}
     if store.backend.name == "postgresql":
         assert sum(MARKS["full"] in s for s in statements) == 1, statements
+
+
+@pytest.mark.parametrize("plan", sorted(PLANS))
+def test_a_range_that_finds_too_few_is_followed_by_one_sized_from_what_it_found(
+    store: Store, statements: list[str], monkeypatch: pytest.MonkeyPatch, plan: str
+) -> None:
+    small(monkeypatch, plan)
+    beta = {60, 56, 20, 10, 3}  # dense near the top, then sparse: the first range falls short
+    add(store, *(parsed(n, title=f"Alpha {'beta' if n in beta else 'gamma'} {n}") for n in range(1, N + 1)))
+    statements.clear()
+    page = service(store).search(SearchRequest(query="alpha beta"))
+    assert {s.title for s in page.stories} == {"Alpha beta 60", "Alpha beta 56", "Alpha beta 20"}
+    if store.backend.name == "postgresql" and plan == "buckets":
+        assert sum(MARKS[plan] in s for s in statements) >= 2, statements

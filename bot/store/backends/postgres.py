@@ -207,9 +207,9 @@ def _older(
     A walk would read ~1/density rows per match, and the whole index would fetch every match from the heap to
     sort them; a range sized for the matches missing costs the postings and matches in it. The whole index is
     asked when that is expected to cost less: few matches (none among the newest stories: density 0), or a range
-    too wide.
+    too wide. After each range the density is guessed again from the matches found in the ranges read.
     """
-    span = int(need / density * MARGIN) if density else top
+    start, span = top, int(need / density * MARGIN) if density else top
     rows: list[tuple[int, Any]] = []
     while need > 0 and top > 0:
         low = (max(0, top - span) >> BUCKET_BITS) << BUCKET_BITS
@@ -226,7 +226,13 @@ def _older(
         found = _window(conn, "stories_search AS f", asked, score, "f.story_id + 0", ranged)
         rows += found
         need -= len(found)
-        top, span = low, span * 2
+        top = low
+        if rows:
+            # The density in the ranges read so far, a better guess than the newest stories' (more rows seen).
+            density = len(rows) / (start - top)
+            span = int(need / density * MARGIN)
+        else:
+            span *= 2
     return rows
 
 
