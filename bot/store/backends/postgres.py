@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -14,7 +13,10 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DisconnectionError
 
 from bot.store.backends import SearchRow, UpsertInsert
+from bot.store.backends.postgres_words import MAX_EXPANSION, tsquery
 from bot.store.backends.sqlite_rank import DocFrequencies
+
+__all__ = ["MAX_EXPANSION", "POSTGRES", "PostgresBackend"]
 
 # Any constant; processes opening the same database at once take turns migrating it.
 MIGRATION_LOCK_KEY = 0x6E657773  # "news"
@@ -27,14 +29,23 @@ RANK_WEIGHTS = "{0.25, 0.25, 0.5, 1.0}"
 PING_IDLE_SECONDS = 2.0
 # Fewer rows than this go in as one INSERT: a COPY costs an extra round trip, worth it only for bulk loads.
 COPY_FROM_ROWS = 50
-# A word start is spelled out as the words it begins (from ``search_lexemes``, migration 0006) up to this many;
-# beyond that it stays a partial match (":*"), which a start that broad makes no slower than the words would.
-MAX_EXPANSION = 64
 # A query search first walks this many of the newest stories (~5 ms), then asks the GIN index for older matches.
 NEWEST_ROWS = 3000
-# Fewer than a SPARSE-th of the window among them: the older matches are looked up in the GIN index.
-SPARSE = 10
-_LEXEME = re.compile(r"[^\W_]+")
+# The missing matches expected within this many more rows (~2.5 µs a row): walk on to them.
+WALK_ROWS = 2000
+# The GIN index holds each story's bucket of 2**BUCKET_BITS ids as a lexeme "_<bucket>" (migration 0009), so a
+# search can ask it for the matches in a range of ids only. INDEXED is the indexed expression, as the index has it.
+BUCKET_BITS = 14
+INDEXED = f"(f.tsv || array_to_tsvector(ARRAY['_' || (f.story_id >> {BUCKET_BITS})::text]))"
+# The first range asked for is MARGIN times the ids expected to hold the missing matches (at the density seen
+# among the newest stories); each next one is twice as wide.
+MARGIN = 1.5
+# Costs (ms) measured at a million stories, three words each in ~22 % of the stories, to choose between asking for
+# a range of buckets (BUCKET_MS each) and asking for every id: FULL_MS for the postings, plus MATCH_MS for each
+# match (every one is fetched from the heap to be sorted by id).
+BUCKET_MS = 2.5
+FULL_MS = 15.0
+MATCH_MS = 0.006
 
 _search = Table(
     "stories_search",
@@ -54,6 +65,7 @@ class PostgresBackend:
     # Autocommit: one statement is atomic by itself, and this spares the BEGIN and the ROLLBACK, a round trip each.
     single_statement_options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}  # noqa: RUF012  never mutated
     writes_in_with = True
+    any_match_reads_window = True
 
     def create_engine(self, url: URL) -> Engine:
         # LIFO: the connection used last goes out first, so a busy process keeps reusing warm connections.
@@ -131,9 +143,11 @@ class PostgresBackend:
         providers: Sequence[str],
         n: int,
         freq: DocFrequencies | None = None,
+        *,
+        newest_only: bool = False,
     ) -> list[tuple[int, Any]]:
         # Words hold only letters and digits, so quoting each one as a lexeme leaves no tsquery syntax in user text.
-        query = _tsquery(conn, words, prefix)
+        query = tsquery(conn, words, prefix)
         if query is None:
             return []
         params: dict[str, Any] = {"q": query, "n": n}
@@ -150,29 +164,29 @@ class PostgresBackend:
         # Scored outside the LIMIT: when the GIN index collects every match and sorts them, only the window's rows
         # are ranked (in the select list under the sort, ts_rank_cd would read the positions of every match).
         score = "m.title" if prefix else f"-ts_rank_cd('{RANK_WEIGHTS}', m.tsv, to_tsquery('simple', :q), 1)"
-        # The planner cannot tell how many stories have all of several words (it multiplies their shares): left
-        # to itself it may walk the whole table newest first for words that never meet, seconds at a million
-        # stories. So several words are first looked for among the NEWEST_ROWS newest stories (~5 ms)...
+        indexed = [f"{INDEXED} @@ to_tsquery('simple', :q)", *where[1:]]
         if len(words) == 1:
-            return _window(conn, "stories_search AS f", where, score, "f.story_id", params)
+            # The planner knows one word's share of the stories: it walks newest first or asks the GIN index.
+            return _window(conn, "stories_search AS f", indexed, score, "f.story_id", params)
+        # The planner cannot tell how many stories have all of several words (it multiplies their shares), so the
+        # plan is chosen from how many of the NEWEST_ROWS newest stories have them (~5 ms to look).
         newest = f"(SELECT * FROM stories_search ORDER BY story_id DESC LIMIT {NEWEST_ROWS}) AS f"
         rows = _window(conn, newest, where, score, "f.story_id", params)
-        if len(rows) >= n:
+        if len(rows) >= n or newest_only:
             return rows
         floor = conn.execute(
             text(f"SELECT story_id FROM stories_search ORDER BY story_id DESC OFFSET {NEWEST_ROWS - 1} LIMIT 1")
         ).scalar()
         if floor is None:  # those were all the stories
             return rows
-        # ...then among the older ones. Where the newest had few matches, the older are sparse too: the GIN index
-        # intersects the words' postings and few rows are read ("story_id + 0" keeps the planner off the walk in
-        # the primary key's order). Otherwise walking on from there finds the rest within a few thousand rows.
-        sparse = len(rows) * SPARSE < n
-        older = [*where, "f.story_id < :floor"]
-        rest = {**params, "floor": floor, "n": n - len(rows)}
-        return rows + _window(
-            conn, "stories_search AS f", older, score, "f.story_id + 0" if sparse else "f.story_id", rest
-        )
+        need, density = n - len(rows), len(rows) / NEWEST_ROWS
+        if density and need / density <= WALK_ROWS:
+            # Dense: walking on from there finds the rest within a few thousand rows.
+            rest = {**params, "floor": floor, "n": need}
+            return rows + _window(
+                conn, "stories_search AS f", [*where, "f.story_id < :floor"], score, "f.story_id", rest
+            )
+        return rows + _older(conn, indexed, score, params, floor, need, density)
 
     def hint(self, column: str) -> str:
         return column
@@ -185,6 +199,43 @@ class PostgresBackend:
         return ""
 
 
+def _older(
+    conn: Connection, where: list[str], score: str, params: dict[str, Any], top: int, need: int, density: float
+) -> list[tuple[int, Any]]:
+    """The ``need`` newest matches below id ``top`` from the GIN index, asking it for ranges of id buckets.
+
+    A walk would read ~1/density rows per match, and the whole index would fetch every match from the heap to
+    sort them; a range sized for the matches missing costs the postings and matches in it. The whole index is
+    asked when that is expected to cost less: few matches (none among the newest stories: density 0), or a range
+    too wide. After each range the density is guessed again from the matches found in the ranges read.
+    """
+    start, span = top, int(need / density * MARGIN) if density else top
+    rows: list[tuple[int, Any]] = []
+    while need > 0 and top > 0:
+        low = (max(0, top - span) >> BUCKET_BITS) << BUCKET_BITS
+        buckets = ((top - 1) >> BUCKET_BITS) - (low >> BUCKET_BITS) + 1
+        if BUCKET_MS * buckets >= FULL_MS + MATCH_MS * density * top:
+            low = 0
+        asked = [*where, "f.story_id < :top"]
+        ranged = {**params, "top": top, "n": need}
+        if low > 0:
+            # Buckets from the one holding ``top - 1`` down to the one starting at ``low``: ids low..top-1.
+            ranged["b"] = " | ".join(f"'_{b}'" for b in range(low >> BUCKET_BITS, ((top - 1) >> BUCKET_BITS) + 1))
+            asked[0] = f"{INDEXED} @@ (to_tsquery('simple', :q) && CAST(:b AS tsquery))"
+        # "story_id + 0" keeps the planner off the walk in the primary key's order: the index has the few rows.
+        found = _window(conn, "stories_search AS f", asked, score, "f.story_id + 0", ranged)
+        rows += found
+        need -= len(found)
+        top = low
+        if rows:
+            # The density in the ranges read so far, a better guess than the newest stories' (more rows seen).
+            density = len(rows) / (start - top)
+            span = int(need / density * MARGIN)
+        else:
+            span *= 2
+    return rows
+
+
 def _window(
     conn: Connection, source: str, where: Sequence[str], score: str, order: str, params: dict[str, Any]
 ) -> list[tuple[int, Any]]:
@@ -193,55 +244,6 @@ def _window(
         f"WHERE {' AND '.join(where)} ORDER BY {order} DESC LIMIT :n) AS m ORDER BY m.story_id DESC"
     )
     return [(row[0], row[1]) for row in conn.execute(text(sql), params)]
-
-
-def _tsquery(conn: Connection, words: Sequence[str], prefix: bool) -> str | None:
-    """The words as a tsquery, all required; with ``prefix`` the last one also matches the words it begins. None
-    when a word (or start) is in no story: its statistics make the planner guess it common, and walk the table."""
-    whole = list(words[:-1] if prefix else words)
-    # Folded as the index folds them (to_tsvector), not as Python would.
-    absent = conn.execute(
-        text(
-            "SELECT EXISTS (SELECT 1 FROM unnest(tsvector_to_array(to_tsvector('simple', :words))) AS x(w) "
-            "WHERE NOT EXISTS (SELECT 1 FROM search_lexemes AS l WHERE l.word = x.w))"
-        ),
-        {"words": " ".join(whole)},
-    ).scalar()
-    if absent:
-        return None
-    terms = [f"'{w}'" for w in whole]
-    if prefix:
-        start = _word_start(conn, words[-1])
-        if start is None:
-            return None
-        terms.append(start)
-    return " & ".join(terms)
-
-
-def _word_start(conn: Connection, start: str) -> str | None:
-    """A word start as the words of the index it begins ('protocol' | 'prototype'), or as a partial match."""
-    folded = conn.execute(text("SELECT tsvector_to_array(to_tsvector('simple', :w))"), {"w": start}).scalar()
-    if not folded or len(folded) != 1:
-        return f"'{start}':*"
-    found = (
-        conn.execute(
-            text("SELECT word FROM search_lexemes WHERE word LIKE :pattern ORDER BY word LIMIT :cap"),
-            {
-                "pattern": folded[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
-                "cap": MAX_EXPANSION + 1,
-            },
-        )
-        .scalars()
-        .all()
-    )
-    if not found:
-        return None  # no word starts so
-    if len(found) > MAX_EXPANSION or not all(_LEXEME.fullmatch(w) for w in found):
-        return f"'{start}':*"
-    return "(" + " | ".join(f"'{w}'" for w in found) + ")"
-
-
-POSTGRES = PostgresBackend()
 
 
 def _ping_when_idle(engine: Engine) -> None:
@@ -267,3 +269,6 @@ def _ping_when_idle(engine: Engine) -> None:
             # The pool drops this connection and checks out another (a fresh one if need be).
             raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
         record.info["used_at"] = time.monotonic()
+
+
+POSTGRES = PostgresBackend()

@@ -30,6 +30,7 @@ class SqliteBackend:
     ordered_join = "CROSS JOIN"
     single_statement_options: dict[str, Any] = {}  # noqa: RUF012  never mutated
     writes_in_with = False
+    any_match_reads_window = False
 
     def create_engine(self, url: URL) -> Engine:
         path = url.database or ":memory:"
@@ -81,6 +82,8 @@ class SqliteBackend:
         providers: Sequence[str],
         n: int,
         freq: DocFrequencies | None = None,
+        *,
+        newest_only: bool = False,  # FTS5 walks the postings newest first and stops after n: no cheaper look
     ) -> list[tuple[int, Any]]:
         # Every word quoted: FTS5 syntax in user text (OR, NEAR(, *, ", column filters) stays inert.
         match = " ".join(f'"{w}"' for w in words) + ("*" if prefix else "")
