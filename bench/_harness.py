@@ -36,11 +36,11 @@ def start_bot(workdir: Path, fake: FakeDiscord, **articles: Any) -> BotProcess:
     return bot
 
 
-def post_times(fake: FakeDiscord) -> dict[str, float]:
-    """Story title -> arrival time of its first POST at the fake."""
+def post_times(fake: FakeDiscord, channel: int = CHANNEL) -> dict[str, float]:
+    """Story title -> arrival time of its first POST to ``channel`` at the fake."""
     seen: dict[str, float] = {}
     for request in fake.requests:
-        if request["method"] == "POST" and request["path"] == f"/channels/{CHANNEL}/messages" and request["json"]:
+        if request["method"] == "POST" and request["path"] == f"/channels/{channel}/messages" and request["json"]:
             title = request["json"]["embeds"][0]["title"]
             seen.setdefault(title, request["time"])
     return seen

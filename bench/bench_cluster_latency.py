@@ -18,7 +18,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._harness import TOKEN, FakeDiscord, machine  # noqa: E402
-from bench.bench_latency import figures, line  # noqa: E402
+from bench.bench_latency import figures, line, probe  # noqa: E402
 from tests.botprocess import BotProcess  # noqa: E402
 from tests.fakediscord import DEFAULT_GUILD_ID, SECOND_GUILD_CHANNELS, second_guild  # noqa: E402
 from tests.fakediscord.world import default_guild  # noqa: E402
 from tests.pgserver import PostgresServer  # noqa: E402
-from tests.storyfiles import write_story  # noqa: E402
 
 NEWS = 200000000000000001
 WORLD = SECOND_GUILD_CHANNELS[0][1]
@@ -49,26 +47,6 @@ def bot(workdir: Path, fake: FakeDiscord, url: str, channels: list[dict[str, Any
     return BotProcess(workdir, fake, config)
 
 
-def probe(folder: Path, fake: FakeDiscord, channel: int, prefix: str, count: int, gap: float) -> list[float]:
-    written: dict[str, float] = {}
-    for i in range(count):
-        title = f"{prefix} probe {i}"
-        written[title] = time.time()
-        write_story(folder, f"{prefix.lower()}-{i:04d}.md", i, title=title)
-        time.sleep(gap)
-
-    def seen() -> dict[str, float]:
-        out: dict[str, float] = {}
-        for r in fake.requests:
-            if r["method"] == "POST" and r["path"] == f"/channels/{channel}/messages" and r["json"]:
-                out.setdefault(r["json"]["embeds"][0]["title"], r["time"])
-        return out
-
-    fake.wait_for(lambda: all(t in seen() for t in written), timeout=120)
-    times = seen()
-    return sorted((times[t] - written[t]) * 1000 for t in written)
-
-
 # The same channel table for both runs: every story goes to a channel in each guild, so to each shard.
 CHANNELS: list[dict[str, Any]] = [
     {"id": NEWS, "name": "news", "topics": "*", "guild": DEFAULT_GUILD_ID},
@@ -81,7 +59,7 @@ def measure_sqlite(tmp: Path, fake: FakeDiscord, count: int, gap: float) -> list
     one = bot(work, fake, f"sqlite:///{work / 'data' / 'newsdesk.db'}", CHANNELS)
     one.start(args=["--shard-count", "2"])  # both shards, so both guilds, in this one process
     try:
-        return probe(one.articles, fake, WORLD, "Solo", count, gap)
+        return probe(one.articles, fake, "Solo", count, gap, channel=WORLD, timeout=120)
     finally:
         one.stop()
 
@@ -96,7 +74,7 @@ def measure_cluster(tmp: Path, fake: FakeDiscord, url: str, count: int, gap: flo
     # has counted it (a heartbeat of each, 2 s here); that start-up ramp is not the file -> post latency.
     sender.wait_for_log("Every live member counts this process now", timeout=60)
     try:
-        return probe(ingest.articles, fake, WORLD, "Cluster", count, gap)
+        return probe(ingest.articles, fake, "Cluster", count, gap, channel=WORLD, timeout=120)
     finally:
         sender.stop()
         ingest.stop()

@@ -28,16 +28,18 @@ from tests.storyfiles import write_story  # noqa: E402
 P50_TARGET_MS, P99_TARGET_MS = 15, 40
 
 
-def probe(folder: Path, fake: FakeDiscord, prefix: str, count: int, gap: float) -> list[float]:
-    """Write ``count`` stories into ``folder``; each one's latency in ms, sorted."""
+def probe(
+    folder: Path, fake: FakeDiscord, prefix: str, count: int, gap: float, *, channel: int = CHANNEL, timeout: float = 60
+) -> list[float]:
+    """Write ``count`` stories into ``folder``; each one's latency to its post in ``channel`` in ms, sorted."""
     written: dict[str, float] = {}
     for i in range(count):
         title = f"{prefix} probe {i}"
         written[title] = time.time()
         write_story(folder, f"{prefix.lower()}-{i:04d}.md", i, title=title)
         time.sleep(gap)
-    fake.wait_for(lambda: all(t in post_times(fake) for t in written), timeout=60)
-    seen = post_times(fake)
+    fake.wait_for(lambda: all(t in post_times(fake, channel) for t in written), timeout=timeout)
+    seen = post_times(fake, channel)
     return sorted((seen[t] - written[t]) * 1000 for t in written)
 
 
