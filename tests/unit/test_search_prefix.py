@@ -11,6 +11,7 @@ import pytest
 
 from bot.search_service import SearchRequest
 from bot.store import Store, migrate
+from tests.migrations import downgrade
 from tests.unit.test_search import WORDLESS, add, parsed, service, titles
 
 STORIES = [
@@ -55,17 +56,11 @@ def test_hostile_text_before_a_word_start_stays_inert(store: Store, query: str) 
 
 
 def test_a_0004_database_gains_prefix_indexes_with_its_full_text_kept(tmp_path: Path) -> None:
-    from alembic import command
-
     path = tmp_path / "old.db"
     store = Store.open(f"sqlite:///{path}")
     try:
         add(store, *STORIES)
-        cfg = migrate._config()
-        with store.engine.connect() as conn:
-            cfg.attributes["connection"] = conn
-            with conn.begin():
-                command.downgrade(cfg, "0004")  # the FTS5 table as 0001 made it, rows kept
+        downgrade(store, "0004")
     finally:
         store.close()
     assert "prefix" not in fts_sql(path)
@@ -92,21 +87,11 @@ def test_a_0004_database_gains_prefix_indexes_with_its_full_text_kept(tmp_path: 
     assert "prefix = '4 5 6'" in fts_sql(path)
 
 
-def _downgrade_to_0004(store: Store) -> None:
-    from alembic import command
-
-    cfg = migrate._config()
-    with store.engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        with conn.begin():
-            command.downgrade(cfg, "0004")
-
-
 def test_a_0004_database_finds_word_starts_after_the_upgrade_on_both_backends(store_url: str) -> None:
     store = Store.open(store_url)
     try:
         add(store, *STORIES)
-        _downgrade_to_0004(store)
+        downgrade(store, "0004")
     finally:
         store.close()
     store = Store.open(store_url)  # upgraded again: PostgreSQL's word list is filled from the stories

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from bot.routes.planning import make_planner
 from bot.search_service import SearchRequest, SearchService
-from bot.store import FileParsed, FileRemoved, Store, migrate
+from bot.store import FileParsed, FileRemoved, Store
+from tests.migrations import downgrade
 from tests.storyfiles import parsed_file
 
 PLANNER = make_planner(lambda s: [], announce=False, on_unpublish="delete")
@@ -51,17 +52,11 @@ def test_kept_counts_follow_adds_edits_and_removals(tmp_path: Path) -> None:
 
 
 def test_a_0006_database_gets_its_counts_from_the_full_text_index(tmp_path: Path) -> None:
-    from alembic import command
-
     path = tmp_path / "old.db"
     store = Store.open(f"sqlite:///{path}")
     try:
         apply(store, *(parsed_file(f"{n}.md", n, title=f"Grid story {n % 3}") for n in range(6)))
-        cfg = migrate._config()
-        with store.engine.connect() as conn:
-            cfg.attributes["connection"] = conn
-            with conn.begin():
-                command.downgrade(cfg, "0006")
+        downgrade(store, "0006")
     finally:
         store.close()
     store = Store.open(f"sqlite:///{path}")

@@ -11,8 +11,9 @@ import pytest
 
 from bot.routes.planning import make_planner
 from bot.search_service import SearchRequest, SearchService, page_request
-from bot.store import FileParsed, Store, migrate
+from bot.store import FileParsed, Store
 from bot.store import search_queries as sql
+from tests.migrations import downgrade
 from tests.storyfiles import parsed_file
 
 PLANNER = make_planner(lambda s: [], announce=False, on_unpublish="delete")
@@ -53,17 +54,11 @@ def test_a_big_topic_pages_by_its_tags_dates_through_edits(store_url: str, monke
 
 
 def test_a_0007_database_gets_its_tags_dated(tmp_path: Path) -> None:
-    from alembic import command
-
     path = tmp_path / "old.db"
     store = Store.open(f"sqlite:///{path}")
     try:
         apply(store, story(1, 3), story(2, None))
-        cfg = migrate._config()
-        with store.engine.connect() as conn:
-            cfg.attributes["connection"] = conn
-            with conn.begin():
-                command.downgrade(cfg, "0007")
+        downgrade(store, "0007")
     finally:
         store.close()
     Store.open(f"sqlite:///{path}").close()
