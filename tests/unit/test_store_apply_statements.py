@@ -38,10 +38,11 @@ def test_one_new_file_is_planned_without_reading_what_cannot_exist_yet(store: St
     # The story comes back from its INSERT (no lock-read before, no id read after), and a story created in this
     # transaction has no ledger rows to read: the one read is of the file's previous story (on PostgreSQL in the
     # same statement as the file's upsert).
-    reads = [s for s in seen if s.upper().startswith(("SELECT", "WITH"))]
+    # (PostgreSQL's word counts are an upsert that starts WITH the new story's words: a write, counted below.)
+    reads = [s for s in seen if s.upper().startswith(("SELECT", "WITH")) and "INSERT INTO search_lexemes" not in s]
     assert len(reads) == 1 and "FROM files" in reads[0], reads
     # (read) files, stories, topics, full text, its word list (SQLite: bm25's word counts; PostgreSQL: the words
-    # that word starts expand to), catalog counts, deliveries
+    # that word starts expand to, with their counts), catalog counts, deliveries
     assert len(seen) <= (7 if store.backend.writes_in_with else 8), seen
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DisconnectionError
 
-from bot.store.backends import SearchRow, UpsertInsert
+from bot.store.backends import SearchRow, UpsertInsert, postgres_bits
 from bot.store.backends.postgres_words import MAX_EXPANSION, tsquery
 from bot.store.backends.sqlite_rank import DocFrequencies
 
@@ -121,18 +121,11 @@ class PostgresBackend:
         if rows:
             keys = ("story_id", "title", "excerpt", "provider", "topics")
             self.bulk_insert(conn, _search, [dict(zip(keys, row, strict=True)) for row in rows])
-            # In word order, so that two writers adding the same new words take their locks in the same order.
-            conn.execute(
-                text(
-                    "INSERT INTO search_lexemes (word) SELECT DISTINCT unnest(tsvector_to_array(tsv)) AS w "
-                    "FROM stories_search WHERE story_id = ANY(:ids) ORDER BY w ON CONFLICT DO NOTHING"
-                ),
-                {"ids": [row[0] for row in rows]},
-            )
+            postgres_bits.add(conn, [row[0] for row in rows], INDEXED)
 
     def search_remove(self, conn: Connection, story_ids: Sequence[int]) -> None:
         if story_ids:
-            conn.execute(_search.delete().where(_search.c.story_id.in_(list(story_ids))))
+            postgres_bits.remove(conn, story_ids)
 
     def search_window(
         self,
@@ -147,10 +140,10 @@ class PostgresBackend:
         newest_only: bool = False,
     ) -> list[tuple[int, Any]]:
         # Words hold only letters and digits, so quoting each one as a lexeme leaves no tsquery syntax in user text.
-        query = tsquery(conn, words, prefix)
-        if query is None:
+        terms = tsquery(conn, words, prefix)
+        if terms is None:
             return []
-        params: dict[str, Any] = {"q": query, "n": n}
+        params: dict[str, Any] = {"q": terms.query, "n": n}
         where = ["f.tsv @@ to_tsquery('simple', :q)"]
         if topics:
             params["topics"] = list(topics)
@@ -164,6 +157,10 @@ class PostgresBackend:
         # Scored outside the LIMIT: when the GIN index collects every match and sorts them, only the window's rows
         # are ranked (in the select list under the sort, ts_rank_cd would read the positions of every match).
         score = "m.title" if prefix else f"-ts_rank_cd('{RANK_WEIGHTS}', m.tsv, to_tsquery('simple', :q), 1)"
+        if terms.groups is not None and not topics and not providers:
+            # Every word is common: the bitmaps tell the newest matches (top: above any id).
+            params["ids"] = postgres_bits.newest(conn, terms.groups, n)
+            return _window(conn, "stories_search AS f", ["f.story_id = ANY(:ids)"], score, "f.story_id", params)
         indexed = [f"{INDEXED} @@ to_tsquery('simple', :q)", *where[1:]]
         if len(words) == 1:
             # The planner knows one word's share of the stories: it walks newest first or asks the GIN index.

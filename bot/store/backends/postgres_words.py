@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
@@ -12,48 +13,53 @@ from sqlalchemy import Connection, text
 MAX_EXPANSION = 64
 _LEXEME = re.compile(r"[^\W_]+")
 
+# In one round trip: whether a whole word (folded as the index folds it) is in no story; the whole words' lexemes
+# if each is one dense word (``postgres_bits``), else NULL; the word start folded; and the words of the index it
+# begins, in order, with whether each is dense (a range of the primary key: its collation is "C").
+_TERMS = text(
+    "SELECT EXISTS (SELECT 1 FROM unnest(tsvector_to_array(to_tsvector('simple', :words))) AS x(w) "
+    "  WHERE NOT EXISTS (SELECT 1 FROM search_lexemes AS l WHERE l.word = x.w)), "
+    "(SELECT CASE WHEN bool_and(cardinality(f.a) = 1 AND l.dense) THEN array_agg(f.a[1]) END "
+    "  FROM unnest(CAST(:each AS text[])) AS x(w) "
+    "  CROSS JOIN LATERAL (SELECT tsvector_to_array(to_tsvector('simple', x.w)) AS a) AS f "
+    "  LEFT JOIN search_lexemes AS l ON l.word = f.a[1]), "
+    "s.a, e.words, e.dense "
+    "FROM (SELECT tsvector_to_array(to_tsvector('simple', :start)) AS a) AS s "
+    "LEFT JOIN LATERAL (SELECT array_agg(l.word ORDER BY l.word) AS words, array_agg(l.dense ORDER BY l.word) AS dense "
+    "  FROM (SELECT word, dense FROM search_lexemes WHERE cardinality(s.a) = 1 AND word >= s.a[1] "
+    "  AND word < s.a[1] || chr(1114111) ORDER BY word LIMIT :cap) AS l) AS e ON TRUE"
+)
 
-def tsquery(conn: Connection, words: Sequence[str], prefix: bool) -> str | None:
+
+@dataclass(frozen=True)
+class Terms:
+    """A search's tsquery, and its words as groups of dense words (one group a word; a word start's group the
+    words it begins) when every group is, for ``postgres_bits``; else None."""
+
+    query: str
+    groups: list[list[str]] | None
+
+
+def tsquery(conn: Connection, words: Sequence[str], prefix: bool) -> Terms | None:
     """The words as a tsquery, all required; with ``prefix`` the last one also matches the words it begins. None
     when a word (or start) is in no story: its statistics make the planner guess it common, and walk the table."""
     whole = list(words[:-1] if prefix else words)
-    # Folded as the index folds them (to_tsvector), not as Python would.
-    absent = conn.execute(
-        text(
-            "SELECT EXISTS (SELECT 1 FROM unnest(tsvector_to_array(to_tsvector('simple', :words))) AS x(w) "
-            "WHERE NOT EXISTS (SELECT 1 FROM search_lexemes AS l WHERE l.word = x.w))"
-        ),
-        {"words": " ".join(whole)},
-    ).scalar()
+    params = {"words": " ".join(whole), "each": whole, "start": words[-1] if prefix else "", "cap": MAX_EXPANSION + 1}
+    absent, dense, folded, begun, begun_dense = conn.execute(_TERMS, params).one()
     if absent:
         return None
     terms = [f"'{w}'" for w in whole]
-    if prefix:
-        start = _word_start(conn, words[-1])
-        if start is None:
-            return None
-        terms.append(start)
-    return " & ".join(terms)
-
-
-def _word_start(conn: Connection, start: str) -> str | None:
-    """A word start as the words of the index it begins ('protocol' | 'prototype'), or as a partial match."""
-    folded = conn.execute(text("SELECT tsvector_to_array(to_tsvector('simple', :w))"), {"w": start}).scalar()
+    groups: list[list[str]] | None = [[w] for w in dense] if whole and dense else [] if not whole else None
+    if not prefix:
+        return Terms(" & ".join(terms), groups)
     if not folded or len(folded) != 1:
-        return f"'{start}':*"
-    found = (
-        conn.execute(
-            text("SELECT word FROM search_lexemes WHERE word LIKE :pattern ORDER BY word LIMIT :cap"),
-            {
-                "pattern": folded[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
-                "cap": MAX_EXPANSION + 1,
-            },
-        )
-        .scalars()
-        .all()
-    )
-    if not found:
+        start, group = f"'{words[-1]}':*", None
+    elif not begun:
         return None  # no word starts so
-    if len(found) > MAX_EXPANSION or not all(_LEXEME.fullmatch(w) for w in found):
-        return f"'{start}':*"
-    return "(" + " | ".join(f"'{w}'" for w in found) + ")"
+    elif len(begun) > MAX_EXPANSION or not all(_LEXEME.fullmatch(w) for w in begun):
+        start, group = f"'{words[-1]}':*", None
+    else:
+        # The start spelled out as the words it begins ('protocol' | 'prototype').
+        start, group = "(" + " | ".join(f"'{w}'" for w in begun) + ")", begun if all(begun_dense) else None
+    terms.append(start)
+    return Terms(" & ".join(terms), [*groups, group] if groups is not None and group else None)
