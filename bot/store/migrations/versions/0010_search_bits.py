@@ -39,7 +39,7 @@ def upgrade() -> None:
     )
     op.execute(
         'CREATE TABLE IF NOT EXISTS search_bits (word text COLLATE "C" NOT NULL, bucket integer NOT NULL, '
-        "bits bit(8192) NOT NULL, PRIMARY KEY (word, bucket))"
+        "bits bit(8192) NOT NULL, PRIMARY KEY (word, bucket)) WITH (toast_tuple_target = 128)"
     )
     op.execute("TRUNCATE search_bits")
     conn.execute(
