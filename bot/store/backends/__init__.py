@@ -73,7 +73,8 @@ class Backend(Protocol):
     ) -> list[tuple[int, Any]]:
         """Up to ``n`` (story id, score) matching every word, newest indexed first. The score is a rank (lower is
         better) or, with ``prefix``, the title. ``freq``: the store's word counts kept between searches (SQLite).
-        ``newest_only``: only the newest stories need be looked at (a cheap first look); a backend may look on."""
+        ``newest_only``: only the newest stories need be looked at (a cheap first look, only to tell whether any
+        story matches: the scores may be None); a backend may look on."""
         ...
 
     def hint(self, column: str) -> str:

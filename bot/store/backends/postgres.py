@@ -160,6 +160,8 @@ class PostgresBackend:
         if terms.groups is not None and not topics and not providers:
             # Every word is common: the bitmaps tell the newest matches (top: above any id).
             params["ids"] = postgres_bits.newest(conn, terms.groups, n)
+            if newest_only:  # a first look, only to tell whether any story matches: no need to score it
+                return [(story_id, None) for story_id in params["ids"]]
             return _window(conn, "stories_search AS f", ["f.story_id = ANY(:ids)"], score, "f.story_id", params)
         indexed = [f"{INDEXED} @@ to_tsquery('simple', :q)", *where[1:]]
         if len(words) == 1:
