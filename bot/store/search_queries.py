@@ -21,7 +21,7 @@ from sqlalchemy import Connection, text
 from bot.store import catalog
 from bot.store.backends import Backend, backend_of
 from bot.store.backends.sqlite_rank import DocFrequencies
-from bot.store.search_windows import Rows, WindowCache
+from bot.store.search_windows import PinnedWindows, Rows, WindowCache, Windows
 from bot.stories.story import Story
 
 # What FTS5's unicode61 tokenizer keeps as a word: letters and digits; "_" separates, as in "a_b".
@@ -276,7 +276,7 @@ def ranked_ids(
     *,
     prefix_words: Sequence[str] = (),
     freq: DocFrequencies | None = None,
-    cache: WindowCache | None = None,
+    cache: Windows | None = None,
 ) -> tuple[list[int], int]:
     """Every story matching ``flt`` (which has full text), best first, and ``window`` if it cut the matches (or 0).
 
@@ -312,7 +312,7 @@ def ranked_ids(
 
 
 def matches_any(
-    conn: Connection, flt: StoryFilter, cache: WindowCache | None = None, freq: DocFrequencies | None = None
+    conn: Connection, flt: StoryFilter, cache: Windows | None = None, freq: DocFrequencies | None = None
 ) -> bool:
     """Whether any indexed story (published or not) matches ``flt``'s full text: one row read, newest first.
 
@@ -339,7 +339,7 @@ def _window(
     prefix: bool,
     n: int,
     freq: DocFrequencies | None,
-    cache: WindowCache | None,
+    cache: Windows | None,
 ) -> Rows:
     """The backend's ``n`` newest full-text matches (with scores), from ``cache`` while the index is unchanged."""
 
@@ -408,6 +408,15 @@ class SearchQueries:
     def __init__(self, conn: Connection, freq: DocFrequencies | None = None) -> None:
         self._conn = conn
         self._freq = freq
+        self._pinned: PinnedWindows | None = None
+
+    def _windows(self, cache: WindowCache | None) -> Windows | None:
+        """``cache`` as this search sees it: the index version read once for all its windows."""
+        if cache is None:
+            return None
+        if self._pinned is None or self._pinned.cache is not cache:
+            self._pinned = PinnedWindows(cache)
+        return self._pinned
 
     def plan(self, flt: StoryFilter) -> Plan:
         return plan(self._conn, flt)
@@ -421,10 +430,11 @@ class SearchQueries:
     def ranked_ids(
         self, flt: StoryFilter, window: int, *, prefix_words: Sequence[str] = (), cache: WindowCache | None = None
     ) -> tuple[list[int], int]:
-        return ranked_ids(self._conn, flt, window, prefix_words=prefix_words, freq=self._freq, cache=cache)
+        windows = self._windows(cache)
+        return ranked_ids(self._conn, flt, window, prefix_words=prefix_words, freq=self._freq, cache=windows)
 
     def matches_any(self, flt: StoryFilter, cache: WindowCache | None = None) -> bool:
-        return matches_any(self._conn, flt, cache, self._freq)
+        return matches_any(self._conn, flt, self._windows(cache), self._freq)
 
     def load_published(self, ids: Iterable[int], until: float | None = None) -> dict[int, Story]:
         return load_published(self._conn, ids, until)

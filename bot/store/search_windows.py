@@ -13,11 +13,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, text
 
 Rows = list[tuple[int, Any]]
+
+
+class Windows(Protocol):
+    def rows(self, conn: Connection, key: Hashable, read: Callable[[], Rows]) -> Rows: ...
 
 
 def index_version(conn: Connection) -> Any:
@@ -36,7 +40,10 @@ class WindowCache:
 
     def rows(self, conn: Connection, key: Hashable, read: Callable[[], Rows]) -> Rows:
         """The kept rows for ``key``, or ``read()``'s (then kept) if the index changed since or it is not kept."""
-        version = index_version(conn)
+        return self.rows_at(index_version(conn), key, read)
+
+    def rows_at(self, version: Any, key: Hashable, read: Callable[[], Rows]) -> Rows:
+        """``rows`` with the index version already read (before ``read`` runs, so the rows are no older)."""
         with self._lock:
             if version != self._version:
                 self._rows.clear()
@@ -52,3 +59,18 @@ class WindowCache:
                 while len(self._rows) > self._size:
                     self._rows.popitem(last=False)
         return found
+
+
+class PinnedWindows:
+    """One search's view of a ``WindowCache``: the index version is read once, at the search's first window (a
+    search asks for up to three), not before each."""
+
+    def __init__(self, cache: WindowCache) -> None:
+        self.cache = cache
+        self._pinned: Any = None
+        self._read = False
+
+    def rows(self, conn: Connection, key: Hashable, read: Callable[[], Rows]) -> Rows:
+        if not self._read:
+            self._pinned, self._read = index_version(conn), True
+        return self.cache.rows_at(self._pinned, key, read)
