@@ -1,6 +1,7 @@
-"""PostgreSQL's bitmaps of common words (``postgres_bits``, migration 0010): word counts and bits kept exact as
-stories come, change and go, a word's older stories filled in when it becomes common, and query searches of
-common words answered from the bits with the stories GIN finds. A low ``DENSE_DOCS`` makes words common."""
+"""The bitmaps of common words (``bitmaps``, ``postgres_bits``, ``sqlite_bits``, migration 0010), on both
+backends: word counts and bits kept exact as stories come, change and go, a word's older stories filled in when
+it becomes common, and query searches of common words answered from the bits with the stories the full-text
+index finds. A low ``DENSE_DOCS`` makes words common."""
 
 from __future__ import annotations
 
@@ -9,21 +10,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 
 import bot.store.search_queries
 from bot.search_service import SearchRequest
 from bot.store import FileRemoved, Store, migrate
-from bot.store.backends import postgres_bits as bits
+from bot.store.backends import bitmaps, postgres_bits, sqlite_bits
+from bot.store.backends.sqlite_rank import row_terms
 from tests.migrations import downgrade
 from tests.unit.test_search import add, parsed, service
-
-pytestmark = pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
 
 
 @pytest.fixture
 def common_at_3(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bits, "DENSE_DOCS", 3)
+    monkeypatch.setattr(bitmaps, "DENSE_DOCS", 3)
 
 
 @pytest.fixture
@@ -39,23 +39,40 @@ def statements(store: Store) -> Iterator[list[str]]:
 
 
 def indexed(store: Store) -> dict[str, set[int]]:
-    """word -> the stories the full-text table holds it for (the truth)."""
+    """word -> the stories the full-text index holds it for (the truth)."""
     found: dict[str, set[int]] = defaultdict(set)
+    if store.backend.name == "postgresql":
+        sql = "SELECT story_id, tsvector_to_array(tsv) FROM stories_search"
+    else:
+        sql = "SELECT rowid, title, excerpt, provider, topics FROM stories_fts"
     with store.engine.connect() as conn:
-        for story_id, words in conn.execute(text("SELECT story_id, tsvector_to_array(tsv) FROM stories_search")):
-            for word in words:
+        for story_id, *columns in conn.execute(text(sql)):
+            for word in columns[0] if store.backend.name == "postgresql" else row_terms(columns):
                 found[word].add(story_id)
     return dict(found)
 
 
 def kept(store: Store) -> tuple[dict[str, int], set[str], dict[str, set[int]]]:
     """(word -> docs, the dense words, word -> the stories whose bit is set)."""
+    postgres = store.backend.name == "postgresql"
     with store.engine.connect() as conn:
-        lexemes = conn.execute(text("SELECT word, docs, dense FROM search_lexemes")).all()
-        rows = conn.execute(text("SELECT word, bucket, CAST(bits AS text) FROM search_bits")).all()
+        lexemes = conn.execute(
+            text(
+                "SELECT word, docs, dense FROM search_lexemes"
+                if postgres
+                else "SELECT term, docs, dense FROM search_terms"
+            )
+        ).all()
+        bits_sql = (
+            "SELECT word, bucket, CAST(bits AS text) FROM search_bits"
+            if postgres
+            else "SELECT term, bucket, bits FROM search_bits"
+        )
+        rows = conn.execute(text(bits_sql)).all()
     ids: dict[str, set[int]] = defaultdict(set)
     for word, bucket, row in rows:
-        ids[word] |= {(bucket << bits.BUCKET_SHIFT) + i for i, bit in enumerate(row) if bit == "1"}
+        spelled = row if postgres else "".join(f"{byte:08b}" for byte in row)
+        ids[word] |= {(bucket << bitmaps.BUCKET_SHIFT) + i for i, bit in enumerate(spelled) if bit == "1"}
     return {w: d for w, d, _ in lexemes}, {w for w, _, dense in lexemes if dense}, {w: s for w, s in ids.items() if s}
 
 
@@ -89,7 +106,8 @@ def test_a_word_that_becomes_common_gets_the_bits_of_its_older_stories(store: St
 
 
 def test_the_newest_matches_come_newest_first_across_buckets(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bits, "DENSE_DOCS", 1)
+    monkeypatch.setattr(bitmaps, "DENSE_DOCS", 1)
+    bits: Any = postgres_bits if store.backend.name == "postgresql" else sqlite_bits
     far = [1, 8191, 8192, 9000, 70_000, 600_000, 600_001]  # buckets 0, 0, 1, 1, 8, 73, 73
     words = {1: "alpha beta", 8191: "alpha", 8192: "beta", 9000: "alpha beta", 70_000: "beta", 600_000: "alpha"}
     words[600_001] = "alpha beta"
@@ -132,8 +150,10 @@ def test_searches_of_common_words_read_the_bits_and_find_the_newest_matches(
     assert len(newest) == 4 and {int(s.title.split()[-1]) for s in page.stories} == set(newest)
     assert page.window == 4
     assert any("search_bits" in s for s in statements)
-    # Neither the GIN index (its expression) nor the walk among the newest stories.
-    assert not any("array_to_tsvector" in s or "LIMIT 3000" in s for s in statements), statements
+    # Neither the full-text index (GIN's expression, FTS5's MATCH) nor the walk among the newest stories.
+    assert not any(mark in s for s in statements for mark in ("array_to_tsvector", "LIMIT 3000", "MATCH")), [
+        s for s in statements if "MATCH" in s
+    ]
 
 
 def test_a_rare_word_is_still_searched_with_gin(store: Store, common_at_3: None, statements: list[str]) -> None:
@@ -150,15 +170,16 @@ def test_the_migration_fills_counts_and_bits_from_the_stories_already_indexed(st
     before = kept(store)
     downgrade(store, "0009")
     with store.engine.connect() as conn:
-        assert "search_bits" not in set(conn.execute(text("SELECT tablename FROM pg_tables")).scalars())
+        assert "search_bits" not in inspect(conn).get_table_names()
     migrate.upgrade(store.engine)
     assert kept(store) == before
 
 
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
 @pytest.mark.parametrize("word", ["plain", "it's", "a\\b", "''", "x'\\'y"])
 def test_a_lexeme_is_quoted_so_that_it_matches_itself_only(store: Store, word: str) -> None:
     with store.engine.connect() as conn:
-        query = bits.lexeme(word)
+        query = postgres_bits.lexeme(word)
         assert conn.execute(
             text("SELECT array_to_tsvector(ARRAY[:w]) @@ CAST(:q AS tsquery)"), {"w": word, "q": query}
         ).scalar()

@@ -1,14 +1,7 @@
-"""PostgreSQL: a bitmap of the stories that have each common word, per range of ids (migration 0010).
-
-GIN answers "every word" by walking the posting list of the least common word and checking each entry against
-the others: for common words that seldom meet ("security experts energy", each in 6-23 % of a million stories,
-together in 0.02 %) that is ~70,000 checks and 10-40 ms, whatever the query's LIMIT. A word in at least
-``DENSE_DOCS`` stories (``search_lexemes.dense``) also has one ``bit(8192)`` row per bucket of 8,192 ids
-(``search_bits``; 1 KB, stored inline): the stories with all of a query's words are the AND of those rows, read
-newest bucket first, a few milliseconds at a million stories. Rarer words stay with GIN, which is fast for them.
-
-``search_lexemes.docs`` counts the stories that have each word. Both tables change with ``stories_search`` in the
-same transaction (``add``/``remove``); a word that becomes dense gets its bitmaps filled from the GIN index once.
+"""PostgreSQL's bitmaps of the common words (``bitmaps``): ``search_bits`` (word, bucket, ``bit(8192)``, stored
+inline), ``search_lexemes.docs`` (each word's story count) and ``.dense``, changed with ``stories_search`` in the
+same transaction (``add``/``remove``); a word that becomes dense gets its older stories' bits from GIN once.
+The AND of a query's words is computed by the server (``bit_and``), newest buckets first.
 """
 
 from __future__ import annotations
@@ -17,10 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, TextClause, text
 
-BUCKET_SHIFT = 13
-BUCKET_IDS = 1 << BUCKET_SHIFT
-# A word in fewer stories is left to GIN: at most this many entries to walk (~1.5 ms), however rare its company.
-DENSE_DOCS = 1_000
+from bot.store.backends import bitmaps
+from bot.store.backends.bitmaps import BUCKET_BYTES, BUCKET_IDS, BUCKET_SHIFT
+
 # The buckets read first, newest first (~65,000 ids): most windows are filled there.
 NEWEST_BUCKETS = 8
 
@@ -47,7 +39,7 @@ _REMOVE = text(
 # The masks travel as one bytea, BUCKET_IDS / 8 bytes each, in the order of the words and buckets: psycopg spells
 # a list of long strings out slowly (~0.1 ms a mask), a single bytes value at memory speed.
 _ROWS = "unnest(CAST(:words AS text[]), CAST(:buckets AS int[])) WITH ORDINALITY AS u(word, bucket, n)"
-_BYTES = BUCKET_IDS // 8
+_BYTES = BUCKET_BYTES
 _MASK = (
     f"CAST('x' || encode(substring(CAST(:masks AS bytea) FROM CAST(u.n AS int) * {_BYTES} - {_BYTES - 1} "
     f"FOR {_BYTES}), 'hex') AS bit({BUCKET_IDS}))"
@@ -82,7 +74,7 @@ _OLDER = text(_MATCHES.format(range=f"<= {_FIRST}"))
 def add(conn: Connection, story_ids: Sequence[int], indexed: str) -> None:
     """Count the words of the stories just put in ``stories_search`` and set their bits. ``indexed``: the
     expression the GIN index has, for ``fill``."""
-    rows = conn.execute(_ADD, {"ids": list(story_ids), "dense": DENSE_DOCS}).all()
+    rows = conn.execute(_ADD, {"ids": list(story_ids), "dense": bitmaps.DENSE_DOCS}).all()
     set_bits(conn, {word: ids for word, was_dense, ids in rows if was_dense})
     for word in sorted(word for word, was_dense, _ in rows if not was_dense):
         fill(conn, word, indexed)
@@ -122,16 +114,7 @@ def lexeme(word: str) -> str:
 
 
 def _apply(conn: Connection, statement: TextClause, postings: Mapping[str, Iterable[int]]) -> None:
-    masks: dict[tuple[str, int], bytearray] = {}
-    for word, ids in postings.items():
-        for story_id in ids:
-            key = (word, story_id >> BUCKET_SHIFT)
-            mask = masks.get(key)
-            if mask is None:
-                mask = masks[key] = bytearray(BUCKET_IDS // 8)
-            # Bit i of a bit(8192) is its i-th character: the most significant bit of byte i // 8.
-            i = story_id & (BUCKET_IDS - 1)
-            mask[i >> 3] |= 0x80 >> (i & 7)
+    masks = bitmaps.masks(postings)
     if masks:
         keys = sorted(masks)
         rows = {
@@ -150,16 +133,7 @@ def newest(conn: Connection, groups: Sequence[Sequence[str]], n: int) -> list[in
     found: list[int] = []
     for statement in (_NEWEST, _OLDER):
         for bucket, sent in conn.execute(statement, params):
-            # Bit i of the bitmap (story id base + i) is bit BUCKET_IDS - 1 - i of the big-endian number: the
-            # highest ids are its lowest bits.
-            bits, top = int.from_bytes(sent[4:], "big"), (bucket << BUCKET_SHIFT) + BUCKET_IDS - 1
-            while bits and len(found) < n:
-                low = bits & -bits
-                story_id = top - (low.bit_length() - 1)
-                # Only lower ids: a story added between the two reads may have moved the newest buckets up.
-                if not found or story_id < found[-1]:
-                    found.append(story_id)
-                bits ^= low
+            bitmaps.take_newest(bucket, int.from_bytes(sent[4:], "big"), n, found)  # after varbit's 4-byte length
             if len(found) >= n:
                 return found
         params["n"] = n - len(found)

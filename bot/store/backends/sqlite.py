@@ -14,8 +14,16 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 
-from bot.store.backends import SearchRow, UpsertInsert, no_lock
-from bot.store.backends.sqlite_rank import DocFrequencies, is_plain, marked_tokens, term_counts, tokens, window
+from bot.store.backends import SearchRow, UpsertInsert, no_lock, sqlite_bits
+from bot.store.backends.sqlite_rank import (
+    DocFrequencies,
+    is_plain,
+    marked_tokens,
+    row_terms,
+    scored_ids,
+    tokens,
+    window,
+)
 from bot.store.errors import open_failure
 
 # The prefix indexes' lengths (migration 0006): a word start up to this long walks one posting list.
@@ -60,17 +68,22 @@ class SqliteBackend:
         conn.exec_driver_sql(
             "INSERT INTO stories_fts (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, ?, ?)", list(rows)
         )
-        _count_terms(conn, term_counts(row[1:] for row in rows), +1)
+        terms = [(row[0], row_terms(row[1:])) for row in rows]
+        states = _count_terms(conn, Counter(t for _, found in terms for t in found), +1)
+        sqlite_bits.add(conn, terms, states)
 
     def search_remove(self, conn: Connection, story_ids: Sequence[int]) -> None:
         if not story_ids:
             return
         # The words the removed rows had leave the counts: read from FTS5's own copy of the text, by rowid.
         removed = conn.exec_driver_sql(
-            "SELECT title, excerpt, provider, topics FROM stories_fts WHERE rowid IN (SELECT value FROM json_each(?))",
+            "SELECT rowid, title, excerpt, provider, topics FROM stories_fts "
+            "WHERE rowid IN (SELECT value FROM json_each(?))",
             (json.dumps(list(story_ids)),),
         )
-        _count_terms(conn, term_counts(removed), -1)
+        terms = [(row[0], row_terms(row[1:])) for row in removed]
+        states = _count_terms(conn, Counter(t for _, found in terms for t in found), -1)
+        sqlite_bits.remove(conn, terms, states)
         conn.exec_driver_sql("DELETE FROM stories_fts WHERE rowid = ?", [(i,) for i in story_ids])
 
     def search_window(
@@ -87,6 +100,23 @@ class SqliteBackend:
     ) -> list[tuple[int, Any]]:
         # Every word quoted: FTS5 syntax in user text (OR, NEAR(, *, ", column filters) stays inert.
         match = " ".join(f'"{w}"' for w in words) + ("*" if prefix else "")
+        common = None if topics or providers or not is_plain(words) else sqlite_bits.groups(conn, words, prefix)
+        if common is not None and not all(common):
+            return []  # a word no story has
+        if common is not None and (prefix or freq is not None):
+            # Every word is common: the bitmaps tell the newest matches.
+            ids = sqlite_bits.newest(conn, common, n)
+            if newest_only or not ids:
+                return [(story_id, None) for story_id in ids]
+            if prefix:
+                found = conn.exec_driver_sql(
+                    "SELECT rowid, title FROM stories_fts WHERE rowid IN (SELECT value FROM json_each(?)) "
+                    "ORDER BY rowid DESC",
+                    (json.dumps(ids),),
+                )
+                return [(row[0], row[1]) for row in found]
+            assert freq is not None
+            return scored_ids(conn, ids, words, freq)
         if freq is not None and not prefix and not topics and not providers and is_plain(words):
             # The window alone, scored here: FTS5's rank would first read every row with each word (bm25's IDF).
             return [(rowid, score) for rowid, score in window(conn, match, words, n, freq)]
@@ -142,14 +172,18 @@ def _long_start_window(
     return out
 
 
-def _count_terms(conn: Connection, counts: Counter[str], sign: int) -> None:
-    """Add (``sign`` +1) or take out (-1) rows' words in ``search_terms``, the counts bm25's IDF reads."""
-    if counts:
-        conn.exec_driver_sql(
-            "INSERT INTO search_terms (term, docs) VALUES (?, ?) "
-            "ON CONFLICT (term) DO UPDATE SET docs = docs + excluded.docs",
-            [(term, sign * n) for term, n in counts.items()],
-        )
+def _count_terms(conn: Connection, counts: Counter[str], sign: int) -> dict[str, tuple[int, bool]]:
+    """Add (``sign`` +1) or take out (-1) rows' words in ``search_terms``, the counts bm25's IDF reads; each
+    word's count and whether it is dense (``sqlite_bits``) after that."""
+    if not counts:
+        return {}
+    rows = conn.exec_driver_sql(
+        "INSERT INTO search_terms (term, docs) "
+        "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?) WHERE 1 "
+        "ON CONFLICT (term) DO UPDATE SET docs = docs + excluded.docs RETURNING term, docs, dense",
+        (json.dumps([(term, sign * n) for term, n in counts.items()]),),
+    )
+    return {term: (docs, bool(dense)) for term, docs, dense in rows}
 
 
 def _phrase(text: str) -> str:

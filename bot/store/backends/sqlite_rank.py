@@ -15,6 +15,7 @@ other query uses FTS5's ``rank``.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
@@ -47,8 +48,13 @@ def term_counts(texts: Iterable[Sequence[str | None]]) -> Counter[str]:
     """How many of these rows (each a row's column texts) have each word, as the tokenizer folds it."""
     counts: Counter[str] = Counter()
     for columns in texts:
-        counts.update({token for text in columns if text for token in tokens(text)})
+        counts.update(row_terms(columns))
     return counts
+
+
+def row_terms(columns: Sequence[str | None]) -> set[str]:
+    """The words of one row (its column texts), as the tokenizer folds them."""
+    return {token for text in columns if text for token in tokens(text)}
 
 
 def varints(blob: bytes) -> list[int]:
@@ -92,6 +98,25 @@ def window(conn: Connection, match: str, words: Sequence[str], n: int, freq: Doc
     rows = conn.exec_driver_sql(
         f"SELECT rowid, {columns} FROM stories_fts WHERE stories_fts MATCH ? ORDER BY rowid DESC LIMIT ?", (match, n)
     ).all()
+    return scored(conn, [(row[0], [marked_tokens(text) for text in row[1:]]) for row in rows], words, freq)
+
+
+def scored_ids(
+    conn: Connection, ids: Sequence[int], words: Sequence[str], freq: DocFrequencies
+) -> list[tuple[int, float]]:
+    """``window``'s scores for rows known to match (newest first): their words read from FTS5's copy of the text."""
+    rows = conn.exec_driver_sql(
+        "SELECT rowid, title, excerpt, provider, topics FROM stories_fts "
+        "WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY rowid DESC",
+        (json.dumps(list(ids)),),
+    ).all()
+    return scored(conn, [(row[0], [tokens(text or "") for text in row[1:]]) for row in rows], words, freq)
+
+
+def scored(
+    conn: Connection, rows: Sequence[tuple[int, Sequence[Sequence[str]]]], words: Sequence[str], freq: DocFrequencies
+) -> list[tuple[int, float]]:
+    """bm25 of each (row id, the query words found in each column) as FTS5's ``rank`` would have it."""
     if not rows:
         return []
     averages = conn.exec_driver_sql("SELECT block FROM stories_fts_data WHERE id = 1").scalar()
@@ -110,14 +135,13 @@ def window(conn: Connection, match: str, words: Sequence[str], n: int, freq: Doc
     # Sizes under 128 tokens are one byte each: the usual case needs no decoding.
     sizes = {row[0]: sum(row[1]) if max(row[1], default=0) < 0x80 else sum(varints(row[1])) for row in docsize}
     out = []
-    for rowid, *texts in rows:
+    for rowid, columns in rows:
         freqs = [0.0] * len(lowered)
-        for weight, text in zip(WEIGHTS, texts, strict=True):
-            for span in _MARKED.findall(text or ""):
-                for token in tokens(span):
-                    for i, word in enumerate(lowered):
-                        if token == word:
-                            freqs[i] += weight
+        for weight, found in zip(WEIGHTS, columns, strict=True):
+            for token in found:
+                for i, word in enumerate(lowered):
+                    if token == word:
+                        freqs[i] += weight
         length = float(sizes.get(rowid, 0))
         score = 0.0
         for i, f in enumerate(freqs):

@@ -1,10 +1,12 @@
-"""PostgreSQL: word counts and bitmaps of the common words, so that common words are intersected without GIN.
+"""Bitmaps of the common words, so that common words that seldom meet are intersected without walking the
+full-text index (why and how: ``bot/store/backends/bitmaps.py``).
 
-``search_lexemes`` gets ``docs`` (how many stories have the word) and ``dense`` (it has, or had, at least
-``postgres_bits.DENSE_DOCS``); ``search_bits`` holds one ``bit(8192)`` row per dense word and bucket of 8,192
-story ids. Why and how they are read: ``bot/store/backends/postgres_bits.py``. Filled here from the stories
-already indexed (one read of ``stories_search`` for the counts, one for the bits: ~1 minute at a million
-stories). SQLite: nothing to do.
+- PostgreSQL: ``search_lexemes`` gets ``docs`` (how many stories have the word) and ``dense`` (it has, or had,
+  at least ``bitmaps.DENSE_DOCS``); ``search_bits`` holds one ``bit(8192)`` row per dense word and bucket of
+  8,192 story ids. Filled from ``stories_search`` (one read for the counts, one for the bits: ~1 minute at a
+  million stories).
+- SQLite: ``search_terms`` (which has the counts) gets ``dense``; ``search_bits`` holds one 1 KB blob per dense
+  word and bucket, filled from each dense word's FTS5 postings.
 
 Revision ID: 0010
 Revises: 0009
@@ -15,10 +17,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import text
 
-from bot.store.backends import postgres_bits
+from bot.store.backends import bitmaps, postgres_bits, sqlite_bits
 
 revision = "0010"
 down_revision = "0009"
@@ -32,6 +35,7 @@ CHUNK = 20_000
 def upgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "postgresql":
+        _upgrade_sqlite()
         return
     op.execute(
         "ALTER TABLE search_lexemes ADD COLUMN IF NOT EXISTS docs integer NOT NULL DEFAULT 0, "
@@ -47,7 +51,7 @@ def upgrade() -> None:
             "UPDATE search_lexemes AS l SET docs = s.ndoc, dense = s.ndoc >= :dense "
             "FROM ts_stat('SELECT tsv FROM stories_search') AS s WHERE s.word = l.word"
         ),
-        {"dense": postgres_bits.DENSE_DOCS},
+        {"dense": bitmaps.DENSE_DOCS},
     )
     dense = set(conn.execute(text("SELECT word FROM search_lexemes WHERE dense")).scalars())
     after = -1
@@ -69,8 +73,24 @@ def upgrade() -> None:
         after = rows[-1][0]
 
 
+def _upgrade_sqlite() -> None:
+    conn = op.get_bind()
+    if "dense" not in {c["name"] for c in sa.inspect(conn).get_columns("search_terms")}:
+        op.execute("ALTER TABLE search_terms ADD COLUMN dense INTEGER NOT NULL DEFAULT 0")
+    op.execute(
+        "CREATE TABLE IF NOT EXISTS search_bits (term TEXT NOT NULL, bucket INTEGER NOT NULL, bits BLOB NOT NULL, "
+        "PRIMARY KEY (term, bucket)) WITHOUT ROWID"
+    )
+    op.execute("DELETE FROM search_bits")
+    conn.execute(text("UPDATE search_terms SET dense = docs >= :dense"), {"dense": bitmaps.DENSE_DOCS})
+    for term in conn.execute(text("SELECT term FROM search_terms WHERE dense = 1 ORDER BY term")).scalars().all():
+        sqlite_bits.fill(conn, term)
+
+
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
+        op.execute("DROP TABLE IF EXISTS search_bits")
+        op.execute("ALTER TABLE search_terms DROP COLUMN dense")
         return
     op.execute("DROP TABLE IF EXISTS search_bits")
     op.execute("ALTER TABLE search_lexemes DROP COLUMN IF EXISTS docs, DROP COLUMN IF EXISTS dense")

@@ -1,0 +1,48 @@
+"""Bitmaps of the stories that have each common word, per bucket of 8,192 story ids: what both backends share.
+
+A full-text index answers "every word" by walking the postings of the least common word and checking each against
+the others: for words that are each common but seldom meet ("security experts energy", each in 6-23 % of a
+million stories, together in 0.02 %) that is tens of thousands of steps, 10-40 ms, whatever the LIMIT. A word in
+at least ``DENSE_DOCS`` stories also has one bitmap per bucket (1 KB): the stories with all of a query's words
+are the AND of those, read newest bucket first, a few milliseconds at a million stories. Rarer words stay with
+the full-text index, which is fast for them. Kept by ``postgres_bits`` and ``sqlite_bits`` (migration 0010).
+
+Bit i of a bucket's bitmap is story id ``bucket * BUCKET_IDS + i``: the most significant bit of byte i // 8
+(PostgreSQL's ``bit(8192)`` order), so read as one big-endian number the newest ids are the lowest bits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+BUCKET_SHIFT = 13
+BUCKET_IDS = 1 << BUCKET_SHIFT
+BUCKET_BYTES = BUCKET_IDS // 8
+# A word in fewer stories is left to the full-text index: at most this many postings to walk, whatever its company.
+DENSE_DOCS = 1_000
+
+
+def masks(postings: Mapping[str, Iterable[int]]) -> dict[tuple[str, int], bytearray]:
+    """(word, bucket) -> the bitmap of the given story ids."""
+    out: dict[tuple[str, int], bytearray] = {}
+    for word, ids in postings.items():
+        for story_id in ids:
+            key = (word, story_id >> BUCKET_SHIFT)
+            mask = out.get(key)
+            if mask is None:
+                mask = out[key] = bytearray(BUCKET_BYTES)
+            i = story_id & (BUCKET_IDS - 1)
+            mask[i >> 3] |= 0x80 >> (i & 7)
+    return out
+
+
+def take_newest(bucket: int, bits: int, n: int, found: list[int]) -> None:
+    """Append to ``found`` the highest ids set in a bucket's bitmap (as a big-endian number), until it holds
+    ``n``; only ids below those already found (a story added between two reads may have moved the buckets)."""
+    top = (bucket << BUCKET_SHIFT) + BUCKET_IDS - 1
+    while bits and len(found) < n:
+        low = bits & -bits
+        story_id = top - (low.bit_length() - 1)
+        if not found or story_id < found[-1]:
+            found.append(story_id)
+        bits ^= low

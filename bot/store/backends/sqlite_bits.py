@@ -1,0 +1,146 @@
+"""SQLite's bitmaps of the common words (``bitmaps``): ``search_bits`` (term, bucket, 1 KB blob) and
+``search_terms.dense``, beside the counts ``search_terms.docs`` already keeps (migration 0007). Words are folded
+in Python as FTS5's unicode61 folds them (``sqlite_rank.tokens``), as those counts are. The AND of a query's
+words is computed here, from the blobs of its words' buckets, newest first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+
+from sqlalchemy import Connection
+
+from bot.store.backends import bitmaps
+from bot.store.backends.sqlite_rank import tokens
+
+# A word start is spelled out as the words it begins, up to this many (as on PostgreSQL).
+MAX_EXPANSION = 64
+
+
+def add(conn: Connection, rows: Sequence[tuple[int, set[str]]], states: Mapping[str, tuple[int, bool]]) -> None:
+    """Set the bits of these stories' dense words; ``states``: each word's count (these stories included) and
+    whether it is dense. A word that reached ``DENSE_DOCS`` stories becomes dense, and its older stories get
+    their bits from FTS5."""
+    promoted = sorted(t for t, (docs, dense) in states.items() if not dense and docs >= bitmaps.DENSE_DOCS)
+    if promoted:
+        conn.exec_driver_sql(
+            "UPDATE search_terms SET dense = 1 WHERE term IN (SELECT value FROM json_each(?))", (json.dumps(promoted),)
+        )
+        for term in promoted:
+            fill(conn, term)
+    _merge(conn, _postings(rows, {t for t, (_, dense) in states.items() if dense}), clear=False)
+
+
+def fill(conn: Connection, term: str) -> None:
+    """Set the bits of every story with ``term``, from FTS5 (its postings hold the ids)."""
+    ids = conn.exec_driver_sql("SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?", (f'"{term}"',))
+    _merge(conn, {term: [row[0] for row in ids]}, clear=False)
+
+
+def remove(conn: Connection, rows: Sequence[tuple[int, set[str]]], states: Mapping[str, tuple[int, bool]]) -> None:
+    """Clear the bits of these stories' dense words (``states`` as for ``add``)."""
+    _merge(conn, _postings(rows, {t for t, (_, dense) in states.items() if dense}), clear=True)
+
+
+def _postings(rows: Sequence[tuple[int, set[str]]], dense: set[str]) -> dict[str, list[int]]:
+    postings: dict[str, list[int]] = {}
+    for story_id, terms in rows:
+        for term in terms & dense:
+            postings.setdefault(term, []).append(story_id)
+    return postings
+
+
+def _merge(conn: Connection, postings: Mapping[str, Iterable[int]], *, clear: bool) -> None:
+    """OR (``clear``: AND NOT) the stories' bits into their words' bitmaps."""
+    masks = bitmaps.masks(postings)
+    if not masks:
+        return
+    keys = sorted(masks)
+    old = {
+        (term, bucket): bits
+        for term, bucket, bits in conn.exec_driver_sql(
+            "SELECT b.term, b.bucket, b.bits FROM json_each(?) AS j JOIN search_bits AS b "
+            "ON b.term = json_extract(j.value, '$[0]') AND b.bucket = json_extract(j.value, '$[1]')",
+            (json.dumps(keys),),
+        )
+    }
+    rows = []
+    for key in keys:
+        before = int.from_bytes(old.get(key, b""), "big")
+        mask = int.from_bytes(masks[key], "big")
+        after = before & ~mask if clear else before | mask
+        rows.append((*key, after.to_bytes(bitmaps.BUCKET_BYTES, "big")))
+    conn.exec_driver_sql("INSERT OR REPLACE INTO search_bits (term, bucket, bits) VALUES (?, ?, ?)", rows)
+
+
+def groups(conn: Connection, words: Sequence[str], prefix: bool) -> list[list[str]] | None:
+    """The query's words as groups of dense terms (a word start's group: the terms it begins), or None when a
+    word is not one dense term (the full-text index answers it then). A group is empty when no story has the
+    word (or no word starts so): then nothing matches."""
+    whole = [tokens(w) for w in (words[:-1] if prefix else words)]
+    if any(len(t) != 1 for t in whole):
+        return None
+    wanted = sorted({t[0] for t in whole})
+    found = {
+        term: (docs, dense)
+        for term, docs, dense in conn.exec_driver_sql(
+            "SELECT term, docs, dense FROM search_terms WHERE term IN (SELECT value FROM json_each(?))",
+            (json.dumps(wanted),),
+        )
+    }
+    if any(found.get(term, (0, 0))[0] <= 0 for term in wanted):
+        return [[]]
+    if not all(found[term][1] for term in wanted):
+        return None
+    out = [[t[0]] for t in whole]
+    if prefix:
+        start = tokens(words[-1])
+        if len(start) != 1:
+            return None
+        begun = conn.exec_driver_sql(
+            "SELECT term, dense FROM search_terms WHERE term >= ? AND term < ? AND docs > 0 ORDER BY term LIMIT ?",
+            (start[0], start[0] + "\U0010ffff", MAX_EXPANSION + 1),
+        ).all()
+        if len(begun) > MAX_EXPANSION or not all(is_dense for _, is_dense in begun):
+            return None
+        out.append([term for term, _ in begun])
+    return out
+
+
+def newest(conn: Connection, groups: Sequence[Sequence[str]], n: int) -> list[int]:
+    """The ``n`` highest ids of the stories that have a term of every group (all dense terms)."""
+    group_of: dict[str, list[int]] = {}
+    for i, group in enumerate(groups):
+        for term in group:
+            group_of.setdefault(term, []).append(i)
+    rows = conn.exec_driver_sql(
+        "SELECT bucket, term, bits FROM search_bits WHERE term IN (SELECT value FROM json_each(?)) "
+        "ORDER BY bucket DESC",
+        (json.dumps(sorted(group_of)),),
+    )
+    found: list[int] = []
+    bucket, ors = None, [0] * len(groups)
+
+    def flush() -> None:
+        if bucket is not None and all(ors):
+            anded = ors[0]
+            for bits in ors[1:]:
+                anded &= bits
+            bitmaps.take_newest(bucket, anded, n, found)
+
+    try:
+        for row_bucket, term, bits in rows:
+            if row_bucket != bucket:
+                flush()
+                if len(found) >= n:
+                    break
+                bucket, ors = row_bucket, [0] * len(groups)
+            value = int.from_bytes(bits, "big")
+            for i in group_of[term]:
+                ors[i] |= value
+        else:
+            flush()
+    finally:
+        rows.close()
+    return found[:n]
