@@ -20,7 +20,6 @@ from bot.store.backends.sqlite_rank import (
     is_plain,
     marked_tokens,
     row_terms,
-    scored_ids,
     tokens,
     window,
 )
@@ -116,7 +115,8 @@ class SqliteBackend:
                 )
                 return [(row[0], row[1]) for row in found]
             assert freq is not None
-            return scored_ids(conn, ids, words, freq)
+            # Scored as below, FTS5 walking only the window's range of ids (all of them match).
+            return window(conn, match, words, n, freq, within=(ids[-1], ids[0]))
         if freq is not None and not prefix and not topics and not providers and is_plain(words):
             # The window alone, scored here: FTS5's rank would first read every row with each word (bm25's IDF).
             return [(rowid, score) for rowid, score in window(conn, match, words, n, freq)]

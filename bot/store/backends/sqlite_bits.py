@@ -16,6 +16,8 @@ from bot.store.backends.sqlite_rank import tokens
 
 # A word start is spelled out as the words it begins, up to this many (as on PostgreSQL).
 MAX_EXPANSION = 64
+# The buckets read first, newest first (~65,000 ids).
+NEWEST_BUCKETS = 8
 
 
 def add(conn: Connection, rows: Sequence[tuple[int, set[str]]], states: Mapping[str, tuple[int, bool]]) -> None:
@@ -114,33 +116,33 @@ def newest(conn: Connection, groups: Sequence[Sequence[str]], n: int) -> list[in
     for i, group in enumerate(groups):
         for term in group:
             group_of.setdefault(term, []).append(i)
-    rows = conn.exec_driver_sql(
-        "SELECT bucket, term, bits FROM search_bits WHERE term IN (SELECT value FROM json_each(?)) "
-        "ORDER BY bucket DESC",
-        (json.dumps(sorted(group_of)),),
-    )
+    terms = json.dumps(sorted(group_of))
+    top = conn.exec_driver_sql(
+        "SELECT max(bucket) FROM search_bits WHERE term IN (SELECT value FROM json_each(?))", (terms,)
+    ).scalar()
     found: list[int] = []
-    bucket, ors = None, [0] * len(groups)
-
-    def flush() -> None:
-        if bucket is not None and all(ors):
-            anded = ors[0]
-            for bits in ors[1:]:
-                anded &= bits
-            bitmaps.take_newest(bucket, anded, n, found)
-
-    try:
-        for row_bucket, term, bits in rows:
+    if top is None:
+        return found
+    # The newest buckets first (most windows are filled there), then the rest: each read is sorted by bucket.
+    for low, high in ((top - NEWEST_BUCKETS + 1, top), (None, top - NEWEST_BUCKETS)):
+        rows = conn.exec_driver_sql(
+            "SELECT bucket, term, bits FROM search_bits WHERE term IN (SELECT value FROM json_each(?)) "
+            "AND bucket BETWEEN coalesce(?, -1) AND ? ORDER BY bucket DESC",
+            (terms, low, high),
+        ).all()
+        bucket, ors = None, [0] * len(groups)
+        for row_bucket, term, bits in [*rows, (None, "", b"")]:
             if row_bucket != bucket:
-                flush()
-                if len(found) >= n:
-                    break
+                if bucket is not None and all(ors):
+                    anded = ors[0]
+                    for other in ors[1:]:
+                        anded &= other
+                    bitmaps.take_newest(bucket, anded, n, found)
+                    if len(found) >= n:
+                        return found
                 bucket, ors = row_bucket, [0] * len(groups)
-            value = int.from_bytes(bits, "big")
-            for i in group_of[term]:
-                ors[i] |= value
-        else:
-            flush()
-    finally:
-        rows.close()
-    return found[:n]
+            if term:
+                value = int.from_bytes(bits, "big")
+                for i in group_of[term]:
+                    ors[i] |= value
+    return found

@@ -15,7 +15,6 @@ other query uses FTS5's ``rank``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import unicodedata
@@ -88,35 +87,27 @@ def marked_tokens(highlighted: str | None) -> list[str]:
     return [token for span in _MARKED.findall(highlighted or "") for token in tokens(span)]
 
 
-def window(conn: Connection, match: str, words: Sequence[str], n: int, freq: DocFrequencies) -> list[tuple[int, float]]:
-    """The ``n`` newest rows matching ``match`` (the quoted ``words``), each with FTS5's ``bm25(4.0, 1.0, 2.0, 2.0)``.
+def window(
+    conn: Connection,
+    match: str,
+    words: Sequence[str],
+    n: int,
+    freq: DocFrequencies,
+    within: tuple[int, int] | None = None,
+) -> list[tuple[int, float]]:
+    """The ``n`` newest rows matching ``match`` (the quoted ``words``), each with FTS5's ``bm25(4.0, 1.0, 2.0, 2.0)``;
+    ``within``: only rows with ids in that range (the window's lowest and highest, when known beforehand).
 
     ``highlight`` marks each word's instances in each column (FTS5's own tokenizer; it needs no IDF), and
     ``stories_fts_docsize`` holds each row's token count: bm25's inputs for the window alone.
     """
     columns = ", ".join(f"highlight(stories_fts, {c}, char(1), char(2))" for c in range(len(WEIGHTS)))
+    low, high = within or (None, None)
     rows = conn.exec_driver_sql(
-        f"SELECT rowid, {columns} FROM stories_fts WHERE stories_fts MATCH ? ORDER BY rowid DESC LIMIT ?", (match, n)
+        f"SELECT rowid, {columns} FROM stories_fts WHERE stories_fts MATCH ?"
+        f"{' AND rowid BETWEEN ? AND ?' if within else ''} ORDER BY rowid DESC LIMIT ?",
+        (match, *((low, high) if within else ()), n),
     ).all()
-    return scored(conn, [(row[0], [marked_tokens(text) for text in row[1:]]) for row in rows], words, freq)
-
-
-def scored_ids(
-    conn: Connection, ids: Sequence[int], words: Sequence[str], freq: DocFrequencies
-) -> list[tuple[int, float]]:
-    """``window``'s scores for rows known to match (newest first): their words read from FTS5's copy of the text."""
-    rows = conn.exec_driver_sql(
-        "SELECT rowid, title, excerpt, provider, topics FROM stories_fts "
-        "WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY rowid DESC",
-        (json.dumps(list(ids)),),
-    ).all()
-    return scored(conn, [(row[0], [tokens(text or "") for text in row[1:]]) for row in rows], words, freq)
-
-
-def scored(
-    conn: Connection, rows: Sequence[tuple[int, Sequence[Sequence[str]]]], words: Sequence[str], freq: DocFrequencies
-) -> list[tuple[int, float]]:
-    """bm25 of each (row id, the query words found in each column) as FTS5's ``rank`` would have it."""
     if not rows:
         return []
     averages = conn.exec_driver_sql("SELECT block FROM stories_fts_data WHERE id = 1").scalar()
@@ -135,13 +126,14 @@ def scored(
     # Sizes under 128 tokens are one byte each: the usual case needs no decoding.
     sizes = {row[0]: sum(row[1]) if max(row[1], default=0) < 0x80 else sum(varints(row[1])) for row in docsize}
     out = []
-    for rowid, columns in rows:
+    for rowid, *texts in rows:
         freqs = [0.0] * len(lowered)
-        for weight, found in zip(WEIGHTS, columns, strict=True):
-            for token in found:
-                for i, word in enumerate(lowered):
-                    if token == word:
-                        freqs[i] += weight
+        for weight, text in zip(WEIGHTS, texts, strict=True):
+            for span in _MARKED.findall(text or ""):
+                for token in tokens(span):
+                    for i, word in enumerate(lowered):
+                        if token == word:
+                            freqs[i] += weight
         length = float(sizes.get(rowid, 0))
         score = 0.0
         for i, f in enumerate(freqs):
