@@ -23,16 +23,21 @@ DENSE_DOCS = 1_000
 
 
 def masks(postings: Mapping[str, Iterable[int]]) -> dict[tuple[str, int], bytearray]:
-    """(word, bucket) -> the bitmap of the given story ids."""
+    """(word, bucket) -> the bitmap of the given story ids (word -> ids)."""
+    return row_masks((story_id, (word,)) for word, ids in postings.items() for story_id in ids)
+
+
+def row_masks(rows: Iterable[tuple[int, Iterable[str]]]) -> dict[tuple[str, int], bytearray]:
+    """(word, bucket) -> the bitmap of the stories given as (story id, its words)."""
     out: dict[tuple[str, int], bytearray] = {}
-    for word, ids in postings.items():
-        for story_id in ids:
-            key = (word, story_id >> BUCKET_SHIFT)
-            mask = out.get(key)
+    for story_id, words in rows:
+        bucket, i = story_id >> BUCKET_SHIFT, story_id & (BUCKET_IDS - 1)
+        byte, bit = i >> 3, 0x80 >> (i & 7)
+        for word in words:
+            mask = out.get((word, bucket))
             if mask is None:
-                mask = out[key] = bytearray(BUCKET_BYTES)
-            i = story_id & (BUCKET_IDS - 1)
-            mask[i >> 3] |= 0x80 >> (i & 7)
+                mask = out[word, bucket] = bytearray(BUCKET_BYTES)
+            mask[byte] |= bit
     return out
 
 

@@ -68,7 +68,7 @@ class SqliteBackend:
             "INSERT INTO stories_fts (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, ?, ?)", list(rows)
         )
         terms = [(row[0], row_terms(row[1:])) for row in rows]
-        states = _count_terms(conn, Counter(t for _, found in terms for t in found), +1)
+        states = _count_terms(conn, _counted(terms), +1)
         sqlite_bits.add(conn, terms, states)
 
     def search_remove(self, conn: Connection, story_ids: Sequence[int]) -> None:
@@ -81,7 +81,7 @@ class SqliteBackend:
             (json.dumps(list(story_ids)),),
         )
         terms = [(row[0], row_terms(row[1:])) for row in removed]
-        states = _count_terms(conn, Counter(t for _, found in terms for t in found), -1)
+        states = _count_terms(conn, _counted(terms), -1)
         sqlite_bits.remove(conn, terms, states)
         conn.exec_driver_sql("DELETE FROM stories_fts WHERE rowid = ?", [(i,) for i in story_ids])
 
@@ -170,6 +170,13 @@ def _long_start_window(
     finally:
         result.close()
     return out
+
+
+def _counted(rows: Sequence[tuple[int, set[str]]]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for _, terms in rows:
+        counts.update(terms)
+    return counts
 
 
 def _count_terms(conn: Connection, counts: Counter[str], sign: int) -> dict[str, tuple[int, bool]]:

@@ -7,7 +7,7 @@ words is computed here, from the blobs of its words' buckets, newest first.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection
 
@@ -31,31 +31,24 @@ def add(conn: Connection, rows: Sequence[tuple[int, set[str]]], states: Mapping[
         )
         for term in promoted:
             fill(conn, term)
-    _merge(conn, _postings(rows, {t for t, (_, dense) in states.items() if dense}), clear=False)
+    dense = {t for t, (_, is_dense) in states.items() if is_dense}
+    _merge(conn, bitmaps.row_masks((story_id, terms & dense) for story_id, terms in rows), clear=False)
 
 
 def fill(conn: Connection, term: str) -> None:
     """Set the bits of every story with ``term``, from FTS5 (its postings hold the ids)."""
     ids = conn.exec_driver_sql("SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?", (f'"{term}"',))
-    _merge(conn, {term: [row[0] for row in ids]}, clear=False)
+    _merge(conn, bitmaps.masks({term: [row[0] for row in ids]}), clear=False)
 
 
 def remove(conn: Connection, rows: Sequence[tuple[int, set[str]]], states: Mapping[str, tuple[int, bool]]) -> None:
     """Clear the bits of these stories' dense words (``states`` as for ``add``)."""
-    _merge(conn, _postings(rows, {t for t, (_, dense) in states.items() if dense}), clear=True)
+    dense = {t for t, (_, is_dense) in states.items() if is_dense}
+    _merge(conn, bitmaps.row_masks((story_id, terms & dense) for story_id, terms in rows), clear=True)
 
 
-def _postings(rows: Sequence[tuple[int, set[str]]], dense: set[str]) -> dict[str, list[int]]:
-    postings: dict[str, list[int]] = {}
-    for story_id, terms in rows:
-        for term in terms & dense:
-            postings.setdefault(term, []).append(story_id)
-    return postings
-
-
-def _merge(conn: Connection, postings: Mapping[str, Iterable[int]], *, clear: bool) -> None:
-    """OR (``clear``: AND NOT) the stories' bits into their words' bitmaps."""
-    masks = bitmaps.masks(postings)
+def _merge(conn: Connection, masks: Mapping[tuple[str, int], bytearray], *, clear: bool) -> None:
+    """OR (``clear``: AND NOT) the masks into their words' bitmaps."""
     if not masks:
         return
     keys = sorted(masks)
@@ -67,13 +60,19 @@ def _merge(conn: Connection, postings: Mapping[str, Iterable[int]], *, clear: bo
             (json.dumps(keys),),
         )
     }
-    rows = []
+    changed: list[tuple[bytes, str, int]] = []
+    created: list[tuple[bytes, str, int]] = []
     for key in keys:
-        before = int.from_bytes(old.get(key, b""), "big")
+        before = old.get(key)
         mask = int.from_bytes(masks[key], "big")
-        after = before & ~mask if clear else before | mask
-        rows.append((*key, after.to_bytes(bitmaps.BUCKET_BYTES, "big")))
-    conn.exec_driver_sql("INSERT OR REPLACE INTO search_bits (term, bucket, bits) VALUES (?, ?, ?)", rows)
+        value = int.from_bytes(before or b"", "big")
+        after = (value & ~mask if clear else value | mask).to_bytes(bitmaps.BUCKET_BYTES, "big")
+        (changed if before is not None else created).append((after, *key))
+    # In place: an UPDATE of a blob of the same size rewrites its page, where a REPLACE would delete and insert.
+    if changed:
+        conn.exec_driver_sql("UPDATE search_bits SET bits = ? WHERE term = ? AND bucket = ?", changed)
+    if created:
+        conn.exec_driver_sql("INSERT INTO search_bits (bits, term, bucket) VALUES (?, ?, ?)", created)
 
 
 def groups(conn: Connection, words: Sequence[str], prefix: bool) -> list[list[str]] | None:

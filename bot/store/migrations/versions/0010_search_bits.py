@@ -77,9 +77,11 @@ def _upgrade_sqlite() -> None:
     conn = op.get_bind()
     if "dense" not in {c["name"] for c in sa.inspect(conn).get_columns("search_terms")}:
         op.execute("ALTER TABLE search_terms ADD COLUMN dense INTEGER NOT NULL DEFAULT 0")
+    # A rowid table: the rows of one bucket are created together (when its first stories come), so they share
+    # pages, and each indexed batch rewrites a few pages rather than one per word.
     op.execute(
         "CREATE TABLE IF NOT EXISTS search_bits (term TEXT NOT NULL, bucket INTEGER NOT NULL, bits BLOB NOT NULL, "
-        "PRIMARY KEY (term, bucket)) WITHOUT ROWID"
+        "UNIQUE (term, bucket))"
     )
     op.execute("DELETE FROM search_bits")
     conn.execute(text("UPDATE search_terms SET dense = docs >= :dense"), {"dense": bitmaps.DENSE_DOCS})
