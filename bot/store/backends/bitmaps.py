@@ -29,16 +29,18 @@ def masks(postings: Mapping[str, Iterable[int]]) -> dict[tuple[str, int], bytear
 
 def row_masks(rows: Iterable[tuple[int, Iterable[str]]]) -> dict[tuple[str, int], bytearray]:
     """(word, bucket) -> the bitmap of the stories given as (story id, its words)."""
-    out: dict[tuple[str, int], bytearray] = {}
+    # By bucket, then by word: a batch's stories are mostly in one bucket, and a word is a cheaper key than a pair.
+    by_bucket: dict[int, dict[str, bytearray]] = {}
     for story_id, words in rows:
         bucket, i = story_id >> BUCKET_SHIFT, story_id & (BUCKET_IDS - 1)
         byte, bit = i >> 3, 0x80 >> (i & 7)
+        per_word = by_bucket.setdefault(bucket, {})
         for word in words:
-            mask = out.get((word, bucket))
+            mask = per_word.get(word)
             if mask is None:
-                mask = out[word, bucket] = bytearray(BUCKET_BYTES)
+                mask = per_word[word] = bytearray(BUCKET_BYTES)
             mask[byte] |= bit
-    return out
+    return {(word, bucket): mask for bucket, per_word in by_bucket.items() for word, mask in per_word.items()}
 
 
 def take_newest(bucket: int, bits: int, n: int, found: list[int]) -> None:
