@@ -291,10 +291,6 @@ class SearchService:
         words = sql.query_words(query)
         prefixed = sql.fts_match(query, prefix=True)
         widened = replace(flt, match=prefixed) if prefixed else None
-        # Every story with the exact words also has them with the last one as a word start. Words that never meet
-        # make both searches read their whole posting lists: that is found out once here.
-        if widened is not None and len(words) > 1 and not q.matches_any(widened, self._windows):
-            return [], 0
         ranked, window = q.ranked_ids(flt, sql.QUERY_WINDOW, cache=self._windows)
         if ranked or widened is None:
             return ranked, window

@@ -311,27 +311,6 @@ def ranked_ids(
     return [row[0] for row in ordered], window if len(rows) > window else 0
 
 
-def matches_any(
-    conn: Connection, flt: StoryFilter, cache: Windows | None = None, freq: DocFrequencies | None = None
-) -> bool:
-    """Whether any indexed story (published or not) matches ``flt``'s full text: one row read, newest first.
-
-    Where that costs about a window (``any_match_reads_window``), the window ``ranked_ids`` reads for ``flt``
-    is read instead and kept in ``cache``: a search that then ranks the word start reads the index once.
-    """
-    words = _QUOTED.findall(flt.match or "")
-    prefix = bool(flt.match and flt.match.endswith("*"))
-    if not words:
-        return False
-    b = backend_of(conn)
-    if prefix and cache is not None and b.any_match_reads_window:
-        # A match among the newest stories is cheap to find; if there is none, the window is read (and kept).
-        if b.search_window(conn, words, prefix, flt.topics, flt.providers, 1, newest_only=True):
-            return True
-        return bool(_window(conn, flt, words, prefix, PREFIX_WINDOW + 1, freq, cache))
-    return bool(_window(conn, flt, words, prefix, 1, None, cache))
-
-
 def _window(
     conn: Connection,
     flt: StoryFilter,
@@ -432,9 +411,6 @@ class SearchQueries:
     ) -> tuple[list[int], int]:
         windows = self._windows(cache)
         return ranked_ids(self._conn, flt, window, prefix_words=prefix_words, freq=self._freq, cache=windows)
-
-    def matches_any(self, flt: StoryFilter, cache: WindowCache | None = None) -> bool:
-        return matches_any(self._conn, flt, self._windows(cache), self._freq)
 
     def load_published(self, ids: Iterable[int], until: float | None = None) -> dict[int, Story]:
         return load_published(self._conn, ids, until)

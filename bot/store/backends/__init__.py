@@ -35,9 +35,6 @@ class Backend(Protocol):
     single_statement_options: dict[str, Any]
     # Whether a WITH clause may hold an INSERT (PostgreSQL), so that a write and a read share one statement.
     writes_in_with: bool
-    # Whether telling if any story matches a search costs about what reading its window does (PostgreSQL: the GIN
-    # index collects every posting of the words either way), so the window is read then, for the search to reuse.
-    any_match_reads_window: bool
 
     def create_engine(self, url: URL) -> Engine: ...
 
@@ -68,13 +65,10 @@ class Backend(Protocol):
         providers: Sequence[str],
         n: int,
         freq: DocFrequencies | None = None,
-        *,
-        newest_only: bool = False,
     ) -> list[tuple[int, Any]]:
         """Up to ``n`` (story id, score) matching every word, newest indexed first. The score is a rank (lower is
         better) or, with ``prefix``, the title. ``freq``: the store's word counts kept between searches (SQLite).
-        ``newest_only``: only the newest stories need be looked at (a cheap first look, only to tell whether any
-        story matches: the scores may be None); a backend may look on."""
+        """
         ...
 
     def hint(self, column: str) -> str:

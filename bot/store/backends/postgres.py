@@ -65,7 +65,6 @@ class PostgresBackend:
     # Autocommit: one statement is atomic by itself, and this spares the BEGIN and the ROLLBACK, a round trip each.
     single_statement_options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}  # noqa: RUF012  never mutated
     writes_in_with = True
-    any_match_reads_window = True
 
     def create_engine(self, url: URL) -> Engine:
         # LIFO: the connection used last goes out first, so a busy process keeps reusing warm connections.
@@ -136,8 +135,6 @@ class PostgresBackend:
         providers: Sequence[str],
         n: int,
         freq: DocFrequencies | None = None,
-        *,
-        newest_only: bool = False,
     ) -> list[tuple[int, Any]]:
         # Words hold only letters and digits, so quoting each one as a lexeme leaves no tsquery syntax in user text.
         terms = tsquery(conn, words, prefix)
@@ -160,8 +157,6 @@ class PostgresBackend:
         if terms.groups is not None and not topics and not providers:
             # Every word is common: the bitmaps tell the newest matches (top: above any id).
             params["ids"] = postgres_bits.newest(conn, terms.groups, n)
-            if newest_only:  # a first look, only to tell whether any story matches: no need to score it
-                return [(story_id, None) for story_id in params["ids"]]
             return _window(conn, "stories_search AS f", ["f.story_id = ANY(:ids)"], score, "f.story_id", params)
         indexed = [f"{INDEXED} @@ to_tsquery('simple', :q)", *where[1:]]
         if len(words) == 1:
@@ -171,7 +166,7 @@ class PostgresBackend:
         # plan is chosen from how many of the NEWEST_ROWS newest stories have them (~5 ms to look).
         newest = f"(SELECT * FROM stories_search ORDER BY story_id DESC LIMIT {NEWEST_ROWS}) AS f"
         rows = _window(conn, newest, where, score, "f.story_id", params)
-        if len(rows) >= n or newest_only:
+        if len(rows) >= n:
             return rows
         floor = conn.execute(
             text(f"SELECT story_id FROM stories_search ORDER BY story_id DESC OFFSET {NEWEST_ROWS - 1} LIMIT 1")

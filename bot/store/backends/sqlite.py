@@ -37,7 +37,6 @@ class SqliteBackend:
     ordered_join = "CROSS JOIN"
     single_statement_options: dict[str, Any] = {}  # noqa: RUF012  never mutated
     writes_in_with = False
-    any_match_reads_window = False
 
     def create_engine(self, url: URL) -> Engine:
         path = url.database or ":memory:"
@@ -94,8 +93,6 @@ class SqliteBackend:
         providers: Sequence[str],
         n: int,
         freq: DocFrequencies | None = None,
-        *,
-        newest_only: bool = False,  # FTS5 walks the postings newest first and stops after n: no cheaper look
     ) -> list[tuple[int, Any]]:
         # Every word quoted: FTS5 syntax in user text (OR, NEAR(, *, ", column filters) stays inert.
         match = " ".join(f'"{w}"' for w in words) + ("*" if prefix else "")
@@ -105,8 +102,8 @@ class SqliteBackend:
         if common is not None and (prefix or freq is not None):
             # Every word is common: the bitmaps tell the newest matches.
             ids = sqlite_bits.newest(conn, common, n)
-            if newest_only or not ids:
-                return [(story_id, None) for story_id in ids]
+            if not ids:
+                return []
             if prefix:
                 found = conn.exec_driver_sql(
                     "SELECT rowid, title FROM stories_fts WHERE rowid IN (SELECT value FROM json_each(?)) "
