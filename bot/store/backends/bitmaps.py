@@ -24,7 +24,15 @@ DENSE_DOCS = 1_000
 
 def masks(postings: Mapping[str, Iterable[int]]) -> dict[tuple[str, int], bytearray]:
     """(word, bucket) -> the bitmap of the given story ids (word -> ids)."""
-    return row_masks((story_id, (word,)) for word, ids in postings.items() for story_id in ids)
+    out: dict[tuple[str, int], bytearray] = {}
+    for word, ids in postings.items():
+        for story_id in ids:
+            i = story_id & (BUCKET_IDS - 1)
+            mask = out.get((word, story_id >> BUCKET_SHIFT))
+            if mask is None:
+                mask = out[word, story_id >> BUCKET_SHIFT] = bytearray(BUCKET_BYTES)
+            mask[i >> 3] |= 0x80 >> (i & 7)
+    return out
 
 
 def row_masks(rows: Iterable[tuple[int, Iterable[str]]]) -> dict[tuple[str, int], bytearray]:
