@@ -21,13 +21,12 @@ NEWEST_BUCKETS = 8
 _ADD = text(
     "WITH w AS (SELECT s.story_id AS id, x.word FROM stories_search AS s, "
     "  unnest(tsvector_to_array(s.tsv)) AS x(word) WHERE s.story_id = ANY(:ids)), "
-    "n AS (SELECT word, count(*) AS n FROM w GROUP BY word), "
+    "n AS (SELECT word, count(*) AS n, array_agg(id) AS ids FROM w GROUP BY word), "
     "counted AS (INSERT INTO search_lexemes AS l (word, docs, dense) "
     "  SELECT word, n, n >= :dense FROM n ORDER BY word "
     "  ON CONFLICT (word) DO UPDATE SET docs = l.docs + excluded.docs, "
     "  dense = l.dense OR l.docs + excluded.docs >= :dense RETURNING l.word, l.docs, l.dense) "
-    "SELECT c.word, c.docs - n.n >= :dense, array_agg(w.id) FROM counted AS c JOIN n ON n.word = c.word "
-    "JOIN w ON w.word = c.word WHERE c.dense GROUP BY c.word, c.docs, n.n"
+    "SELECT c.word, c.docs - n.n >= :dense, n.ids FROM counted AS c JOIN n ON n.word = c.word WHERE c.dense"
 )
 _REMOVE = text(
     "WITH gone AS (DELETE FROM stories_search WHERE story_id = ANY(:ids) RETURNING story_id AS id, tsv), "
