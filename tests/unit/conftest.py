@@ -6,9 +6,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import event
 
 from bot.store import Store
 from bot.store.newsroom import NewsroomStore
@@ -51,3 +53,16 @@ def store(store_url: str) -> Iterator[Store]:
 @pytest.fixture
 def newsroom(store: Store) -> Iterator[NewsroomStore]:
     yield NewsroomStore(store)
+
+
+@pytest.fixture
+def statements(store: Store) -> Iterator[list[str]]:
+    """The SQL statements the store sends while the test runs, in order."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(store.engine, "before_cursor_execute", record)

@@ -6,11 +6,10 @@ index finds. A low ``DENSE_DOCS`` makes words common."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, inspect, text
+from sqlalchemy import inspect, text
 
 import bot.store.search_queries
 from bot.search_service import SearchRequest
@@ -24,18 +23,6 @@ from tests.unit.test_search import add, parsed, service
 @pytest.fixture
 def common_at_3(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bitmaps, "DENSE_DOCS", 3)
-
-
-@pytest.fixture
-def statements(store: Store) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(store.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(store.engine, "before_cursor_execute", record)
 
 
 def indexed(store: Store) -> dict[str, set[int]]:

@@ -4,11 +4,9 @@ ranked window, the newest matches, on both backends. Tiny constants force each p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 import bot.store.backends.postgres as pg
 import bot.store.search_queries
@@ -25,18 +23,6 @@ PLANS: dict[str, dict[str, Any]] = {
 }
 # What each plan's statement has that the others' do not.
 MARKS = {"buckets": "CAST(", "full": "< %(top)s"}
-
-
-@pytest.fixture
-def statements(store: Store) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(store.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(store.engine, "before_cursor_execute", record)
 
 
 def small(monkeypatch: pytest.MonkeyPatch, plan: str) -> None:

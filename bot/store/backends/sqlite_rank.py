@@ -18,8 +18,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
@@ -41,14 +40,6 @@ class DocFrequencies:
     def get(self, conn: Connection, word: str) -> int:
         found = conn.exec_driver_sql("SELECT docs FROM search_terms WHERE term = ?", (word,)).scalar()
         return max(0, found or 0)
-
-
-def term_counts(texts: Iterable[Sequence[str | None]]) -> Counter[str]:
-    """How many of these rows (each a row's column texts) have each word, as the tokenizer folds it."""
-    counts: Counter[str] = Counter()
-    for columns in texts:
-        counts.update(row_terms(columns))
-    return counts
 
 
 def row_terms(columns: Sequence[str | None]) -> set[str]:
