@@ -63,7 +63,7 @@ class WindowCache:
 
 class PinnedWindows:
     """One search's view of a ``WindowCache``: the index version is read once, at the search's first window (a
-    search asks for up to three), not before each."""
+    search asks for two when its exact words find nothing), not before each."""
 
     def __init__(self, cache: WindowCache) -> None:
         self.cache = cache

@@ -38,10 +38,9 @@ _REMOVE = text(
 # The masks travel as one bytea, BUCKET_IDS / 8 bytes each, in the order of the words and buckets: psycopg spells
 # a list of long strings out slowly (~0.1 ms a mask), a single bytes value at memory speed.
 _ROWS = "unnest(CAST(:words AS text[]), CAST(:buckets AS int[])) WITH ORDINALITY AS u(word, bucket, n)"
-_BYTES = BUCKET_BYTES
 _MASK = (
-    f"CAST('x' || encode(substring(CAST(:masks AS bytea) FROM CAST(u.n AS int) * {_BYTES} - {_BYTES - 1} "
-    f"FOR {_BYTES}), 'hex') AS bit({BUCKET_IDS}))"
+    f"CAST('x' || encode(substring(CAST(:masks AS bytea) FROM CAST(u.n AS int) * {BUCKET_BYTES} "
+    f"- {BUCKET_BYTES - 1} FOR {BUCKET_BYTES}), 'hex') AS bit({BUCKET_IDS}))"
 )
 _SET = text(
     f"INSERT INTO search_bits AS b (word, bucket, bits) SELECT u.word, u.bucket, {_MASK} FROM {_ROWS} "

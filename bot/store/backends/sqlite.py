@@ -96,7 +96,8 @@ class SqliteBackend:
     ) -> list[tuple[int, Any]]:
         # Every word quoted: FTS5 syntax in user text (OR, NEAR(, *, ", column filters) stays inert.
         match = " ".join(f'"{w}"' for w in words) + ("*" if prefix else "")
-        common = None if topics or providers or not is_plain(words) else sqlite_bits.groups(conn, words, prefix)
+        plain = not topics and not providers and is_plain(words)
+        common = sqlite_bits.groups(conn, words, prefix) if plain else None
         if common is not None and not all(common):
             return []  # a word no story has
         if common is not None and (prefix or freq is not None):
@@ -114,7 +115,7 @@ class SqliteBackend:
             assert freq is not None
             # Scored as below, FTS5 walking only the window's range of ids (all of them match).
             return window(conn, match, words, n, freq, within=(ids[-1], ids[0]))
-        if freq is not None and not prefix and not topics and not providers and is_plain(words):
+        if freq is not None and not prefix and plain:
             # The window alone, scored here: FTS5's rank would first read every row with each word (bm25's IDF).
             return [(rowid, score) for rowid, score in window(conn, match, words, n, freq)]
         if prefix and len(words[-1]) > LONGEST_PREFIX_INDEX:
