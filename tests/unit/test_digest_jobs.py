@@ -124,7 +124,10 @@ async def test_a_run_missed_within_grace_is_posted_once_however_many_were_missed
 
 
 async def test_a_run_missed_beyond_grace_is_not_posted(store: Store) -> None:
-    row = save(store, time="09:00", cron=None)
+    # The daily time is two hours from now, so no run of it falls inside the grace window before now:
+    # a fixed "09:00" made this test post (rightly) when it ran between 09:00 and 10:00 UTC.
+    daily = (datetime.now(UTC) + timedelta(hours=2)).strftime("%H:%M")
+    row = save(store, time=daily, cron=None, timezone="UTC")
     sink = RecordingSink()
     await restart_with_missed_run(store, row, timedelta(seconds=GRACE + 600), sink)
     assert sink.posts == [] and DigestStore(store).runs(row.id) == []
