@@ -20,6 +20,11 @@ BUCKET_IDS = 1 << BUCKET_SHIFT
 BUCKET_BYTES = BUCKET_IDS // 8
 # A word in fewer stories is left to the full-text index: at most this many postings to walk, whatever its company.
 DENSE_DOCS = 1_000
+# The buckets a search reads first, newest first (~65,000 ids): most windows are filled there.
+NEWEST_BUCKETS = 8
+# A word start is spelled out as the words it begins, up to this many; a start that broad is left to the full-text
+# index (on PostgreSQL a partial match, ":*", no slower than the words would be).
+MAX_EXPANSION = 64
 
 
 def masks(postings: Mapping[str, Iterable[int]]) -> dict[tuple[str, int], bytearray]:

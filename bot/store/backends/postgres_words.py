@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-# A word start is spelled out as the words it begins (from ``search_lexemes``, migration 0006) up to this many;
-# beyond that it stays a partial match (":*"), which a start that broad makes no slower than the words would.
-MAX_EXPANSION = 64
+from bot.store.backends.bitmaps import MAX_EXPANSION
+
 _LEXEME = re.compile(r"[^\W_]+")
 
 # In one round trip: whether a whole word (folded as the index folds it) is in no story; the whole words' lexemes
@@ -49,7 +48,11 @@ def tsquery(conn: Connection, words: Sequence[str], prefix: bool) -> Terms | Non
     if absent:
         return None
     terms = [f"'{w}'" for w in whole]
-    groups: list[list[str]] | None = [[w] for w in dense] if whole and dense else [] if not whole else None
+    groups: list[list[str]] | None = None  # a whole word is not one dense word
+    if not whole:
+        groups = []
+    elif dense:
+        groups = [[w] for w in dense]
     if not prefix:
         return Terms(" & ".join(terms), groups)
     if not folded or len(folded) != 1:

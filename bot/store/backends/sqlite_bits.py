@@ -12,12 +12,8 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import Connection
 
 from bot.store.backends import bitmaps
+from bot.store.backends.bitmaps import MAX_EXPANSION, NEWEST_BUCKETS
 from bot.store.backends.sqlite_rank import tokens
-
-# A word start is spelled out as the words it begins, up to this many (as on PostgreSQL).
-MAX_EXPANSION = 64
-# The buckets read first, newest first (~65,000 ids).
-NEWEST_BUCKETS = 8
 
 
 def add(conn: Connection, rows: Sequence[tuple[int, set[str]]], states: Mapping[str, tuple[int, bool]]) -> None:
