@@ -22,8 +22,9 @@ from bot.send.sinks import Sink
 from bot.sharding import GuildDirectory, ShardPlan
 from bot.status import LAST_SCAN_KEY, STARTED_KEY
 from bot.store import Store
+from bot.store.indexing import ApplyResult
 from bot.store.newsroom import NewsroomStore
-from bot.store.store import ApplyResult, DeliveryKey
+from bot.store.store import DeliveryKey
 from bot.stories.scanner import Progress, Scanner, ScanReport
 from bot.stories.story import Story
 from bot.stories.watcher import watch_folder
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 INITIALIZED_KEY = "initialized_at"
+ROUTES_BEGUN_KEY = "route_starts_kept"  # set once config routes' start times are kept (migration 0011)
 SHOWN_REJECTED = 5
 RELEASE_RETRY = 5  # seconds before the release timer looks again after a store error
 SWEEP_SECONDS = 5.0  # cluster: how often pending rows are looked for, in case a notification was missed
@@ -104,6 +106,7 @@ class Pipeline:
         # Held rows dated up to this moment have been queued; the release timer queues the ones after it.
         self._released_until = 0.0
         self._rearm = asyncio.Event()  # something was planned: the release timer looks at the ledger again
+        self._gone = asyncio.Event()  # a removal may be waiting out its grace: the retract timer looks again
 
     # -- routing ------------------------------------------------------------------------------------------
 
@@ -158,6 +161,9 @@ class Pipeline:
         self.guild_of = guild_of or self.guild_of
         await self.db(self.store.set_meta, STARTED_KEY, str(time.time()))
         await self.reload_routes()
+        if watch:
+            # Only a watching process waits out flickers; a one-shot run records what it finds.
+            self.scanner.delete_grace = self.config.articles.delete_grace
         if self._ingest is None:
             result = await self.db(self.initial_sync)
             self.observer.files_rejected(result.rejected)
@@ -191,6 +197,7 @@ class Pipeline:
 
     def _watch(self) -> None:
         self._tasks += [
+            asyncio.create_task(self._retract_forever(), name="retract-removed"),
             asyncio.create_task(
                 watch_folder(self.scanner.root, self._on_change, self._stop, step_ms=self.config.articles.debounce_ms),
                 name="watch-folder",
@@ -271,6 +278,8 @@ class Pipeline:
         """Index what changed while we were down. The very first run indexes silently and then posts only
         what ``articles.backfill`` asks for, so adding the bot to a server never floods it."""
         first_run = self.store.get_meta(INITIALIZED_KEY) is None
+        if not first_run:
+            self._begin_routes()  # before the scan: what it finds live is new to a route added to the config
         result, report = self.scanner.reconcile(announce=not first_run, progress=progress)
         self._record_scan(report)
         log.info(
@@ -295,11 +304,23 @@ class Pipeline:
             if chosen:
                 result.pending += self.store.record_actions([post(i, self.channels_for(s)) for i, s in chosen])
             self.store.set_meta(INITIALIZED_KEY, str(time.time()))
+            self._begin_routes()  # after it: the folder as first indexed is every route's archive
             log.info(
                 "First run: indexed the folder silently; backfill %s",
                 f"latest:{backfill.count}" if backfill.mode is BackfillMode.LATEST else str(backfill.mode),
             )
         return result
+
+    def _begin_routes(self) -> None:
+        """Config routes begin the first time the bot runs with them: stories live before that are their archive."""
+        at = time.time()
+        if self.store.get_meta(ROUTES_BEGUN_KEY) is None:
+            # A database from before route starts were kept: its config routes began with its first run.
+            initialized = self.store.get_meta(INITIALIZED_KEY)
+            at = float(initialized) if initialized else at
+        self.newsroom.start_routes([route.channel_id for route in self.config.channels], at)
+        self.store.set_meta(ROUTES_BEGUN_KEY, "1")
+        self.routes.load(self.newsroom)
 
     # -- events -------------------------------------------------------------------------------------------
 
@@ -312,6 +333,19 @@ class Pipeline:
         self.observer.files_rejected(result.rejected)
         self._enqueue(result.pending, notify=self._tell_planned)
         self._rearm.set()  # a story's date may have moved
+        self._gone.set()
+
+    async def _retract_forever(self) -> None:
+        """Process files again once their removal has waited out ``articles.delete_grace``: those still gone are
+        retracted, those back were seen as back (no-op, or an edit) when they returned."""
+        while not self._stop.is_set():
+            wait = await self.db(self.scanner.next_removal_in)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._gone.wait(), timeout=wait)
+            self._gone.clear()
+            due = await self.db(self.scanner.removals_due)
+            if due:
+                await self._on_change(set(due))
 
     async def _release_forever(self, upcoming: float | None) -> None:
         """Queue held deliveries the moment their story's date arrives. Sleeps until the next release time
@@ -365,6 +399,7 @@ class Pipeline:
         self.observer.files_rejected(result.rejected)
         self._enqueue(result.pending, notify=self._tell_planned)
         self._rearm.set()
+        self._gone.set()
         return report
 
     def _record_scan(self, report: ScanReport) -> None:
