@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .ratelimit import Rate
 from .store import Failure, FakeState
+from .world import role_object
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class ControlMixin:
         def connected_sessions(self) -> int: ...
         @property
         def count_429(self) -> int: ...
+        def dispatch(self, event: str, data: dict[str, Any]) -> int: ...
 
     # ----- failure injection ---------------------------------------------------------------
     def fail_next(
@@ -74,6 +76,22 @@ class ControlMixin:
                 }
                 for o in overwrites
             ]
+
+    def update_role(self, role_id: int, **changes: Any) -> dict[str, Any]:
+        """Change a role (``permissions``, ``position``, ``managed``, ...) and dispatch GUILD_ROLE_UPDATE
+        ``{guild_id, role}``, as Discord does when an admin edits it (GUILDS intent)."""
+        with self.state.lock:
+            found = next(((g, r) for g in self.state.guilds for r in g.roles if r.id == int(role_id)), None)
+            if found is None:
+                raise ValueError(f"unknown role {role_id}")
+            guild, role = found
+            for name, value in changes.items():
+                if not hasattr(role, name):
+                    raise ValueError(f"a role has no {name!r}")
+                setattr(role, name, value)
+            data = {"guild_id": str(guild.id), "role": role_object(role, self.state.config.bot_id)}
+        self.dispatch("GUILD_ROLE_UPDATE", data)
+        return data
 
     def forbid_roles(self) -> None:
         with self.state.lock:
