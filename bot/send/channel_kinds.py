@@ -57,6 +57,7 @@ class ChannelInfo:
     kind: ChannelKind
     permissions: int = -1  # -1: every permission (owner, administrator, or a DM)
     tags: tuple[ForumTag, ...] = ()
+    guild_id: int | None = None  # where a forum's active posts are listed (GET /guilds/{id}/threads/active)
 
     def can(self, bit: int) -> bool:
         return self.permissions & bit == bit
@@ -66,7 +67,8 @@ class ChannelInfo:
         tags = tuple(
             ForumTag(int(t["id"]), str(t.get("name", ""))) for t in channel.get("available_tags") or [] if "id" in t
         )
-        return cls(kind_of(int(channel.get("type", 0))), permissions, tags)
+        guild = channel.get("guild_id")
+        return cls(kind_of(int(channel.get("type", 0))), permissions, tags, int(guild) if guild else None)
 
 
 @dataclass(frozen=True, slots=True)
