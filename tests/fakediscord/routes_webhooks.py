@@ -34,6 +34,13 @@ TOO_MANY_WEBHOOKS = (400, 30007, "Maximum number of webhooks reached (15)")
 WEBHOOKS_PER_CHANNEL = 15
 
 
+def _valid_username(name: object) -> bool:
+    """Discord's naming rules for users, plus webhooks' own: no "clyde" or "discord" in any case."""
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 80 or name.strip().lower() in ("everyone", "here"):
+        return False
+    return not any(bad in name.lower() for bad in ("@", "#", ":", "```", "clyde", "discord"))
+
+
 class WebhookRoutes(KindRoutes):
     def _webhook_object(self, hook: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in hook.items() if k != "deleted"}
@@ -106,13 +113,8 @@ class WebhookRoutes(KindRoutes):
                 return _err(UNKNOWN_CHANNEL)
             guild, channel = found
             username = body.get("username")
-            if username is not None and (
-                not isinstance(username, str)
-                or not 1 <= len(username) <= 80
-                or "clyde" in username.lower()
-                or "discord" in username.lower()
-            ):
-                return _invalid("username", "Must be 1 to 80 characters, without clyde or discord.")
+            if username is not None and not _valid_username(username):
+                return _invalid("username", "Must be 1 to 80 characters, a valid username.")
             thread_name = body.get("thread_name")
             if thread_param and thread_name:
                 return _err(THREAD_ID_AND_NAME)
