@@ -2,7 +2,7 @@
 that makes a forum post, a webhook message, a discussion thread or a crosspost, either before Discord acts (the
 request is then dropped: nothing was made) or after Discord acted and before its answer leaves (the bot never
 learns the id). The restarted bot makes each thing exactly once, and the ledger holds the real one (an edit of the
-story lands on it)."""
+story lands on it). Last, hostile markdown in every text field of a story, through each kind (issue 20.6)."""
 
 from __future__ import annotations
 
@@ -157,3 +157,38 @@ def test_a_forum_post_archived_while_the_bot_was_down_is_still_found(fake: FakeD
     assert fake.requests_to("GET", rf"^/channels/{FORUM}/threads/archived/public$")
     assert not [r for r in fake.requests_to("POST", r"^/channels/\d+/threads$") if r["status"] < 300][1:]
     assert re.search(rf"adopted message {post.id} ", bot.log_text())
+
+
+HOSTILE = "[click me](https://evil.example/x) @everyone ```fence``` ||spoiler|| # heading > quote: Discord"
+
+
+def test_hostile_markdown_in_every_field_reaches_no_kind_live(fake: FakeDiscord, make_bot: MakeBot) -> None:
+    """Issue 20.6 through the fake: a webhook message with a discussion thread, and a forum post."""
+    bot = make_bot(
+        channels=[{"id": SCIENCE, "topics": ["AI"], "webhook": True, "thread": True}, {"id": FORUM, "topics": ["AI"]}]
+    ).start()
+    hostile = {"title": HOSTILE, "webUrl": "https://other.example/1", "provider": {"name": HOSTILE}}
+    write_story(
+        bot.articles,
+        "evil.md",
+        1,
+        title=HOSTILE,
+        excerpt=f"{HOSTILE}\n# heading\n> quote",
+        provider={"name": HOSTILE, "domain": "news.example"},
+        related=[hostile],
+    )
+    [message] = fake.wait_for(lambda: fake.messages(SCIENCE), timeout=20)
+    [thread] = fake.wait_for(lambda: fake.threads(SCIENCE), timeout=20)
+    [opener] = fake.wait_for(lambda: fake.messages(thread.id), timeout=20)
+    [post] = fake.wait_for(lambda: fake.threads(FORUM), timeout=20)
+    [starter] = fake.wait_for(lambda: fake.messages(post.id), timeout=20)
+
+    username = message["author"]["username"]
+    assert not any(bad in username for bad in ("@", "#", ":", "```")) and "discord" not in username.lower()
+    for text in (message["embeds"][0]["description"], opener["content"], starter["embeds"][0]["description"]):
+        assert "\\[click me\\]" in text and "```" not in text and "||" not in text
+        assert not any(line.startswith(("#", ">")) for line in text.split("\n"))
+    assert "](https://other.example/1)" in opener["content"], "the related story's own link stays a link"
+    assert not message["mention_everyone"] and not opener["mention_everyone"] and not starter["mention_everyone"]
+    for name in (thread.name, post.name):
+        assert "\n" not in name and "@everyone" not in name and len(name) <= 100
