@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .ratelimit import Rate
-from .store import Failure, FakeState
+from .store import Failure, FakeState, Hold
 from .world import role_object
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,31 @@ class ControlMixin:
     def held_posts(self) -> int:
         with self.state.lock:
             return self.state.held
+
+    def hold(self, method: str, path_pattern: str, *, answered: bool) -> None:
+        """Matching requests (regex on the path after /api/v10) hang until ``release_holds``. ``answered=False``:
+        before Discord acts, and then they fail with 503 having changed nothing (a send lost with its sender);
+        ``answered=True``: after Discord acted, before its answer leaves (a sender killed meanwhile never learns
+        what it made). ``held_requests`` counts the hanging ones."""
+        with self.state.lock:
+            self.state.request_holds.append(Hold(method.upper(), re.compile(path_pattern), answered))
+
+    def release_holds(self) -> None:
+        with self.state.lock:
+            self.state.request_holds.clear()
+
+    @property
+    def held_requests(self) -> int:
+        with self.state.lock:
+            return self.state.held_requests
+
+    def archive_thread(self, thread_id: int) -> None:
+        """As Discord does after a thread's ``auto_archive_duration`` of inactivity."""
+        with self.state.lock:
+            found = self.state.channel(int(thread_id))
+            if found is None:
+                raise ValueError(f"unknown thread {thread_id}")
+            found[1].archived = True
 
     def set_channel_rate(self, rate: Rate | None) -> None:
         with self.state.lock:
