@@ -14,7 +14,7 @@ import yaml
 from bot.digest.spec import DigestSpec, specs_from_config
 from bot.metrics_config import MetricsConfig, parse_metrics
 from bot.options import OptionError
-from bot.redact import mask_password
+from bot.redact import mask_password, unescaped_at
 from bot.routes.planning import BackfillMode, OnUnpublish
 from bot.routes.route_rules import RULE_KEYS, RouteRules, parse_rules, parse_topic_colors
 from bot.sharding import ShardError, ShardPlan, make_plan, parse_shard_ids
@@ -238,6 +238,13 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
             key,
             "expected a database URL like sqlite:///data/newsdesk.db or postgresql+psycopg://user:pass@host/db, "
             f"got {mask_password(storage_url)!r}",
+        )
+    if unescaped_at(storage_url):
+        key = f"storage.url (env {STORAGE_URL_ENV})" if env.get(STORAGE_URL_ENV) else "storage.url"
+        raise ConfigError(
+            key,
+            f"the password holds an unescaped '@' ({mask_password(storage_url)!r}): write it as %40 "
+            "(and '%' as %25), or the rest of the password is read as the host",
         )
     try:
         timezone = parse_timezone(scheduler.get("timezone", "UTC"))

@@ -16,7 +16,7 @@ from bot import __version__
 from bot.cli.data import ConsoleDatabaseError, describe, discord_token, select_database
 from bot.cluster.single import AlreadyRunning
 from bot.config import Config, ConfigError, load_config, with_shards
-from bot.redact import SecretFilter
+from bot.redact import SecretFilter, password_of
 from bot.sharding import ShardError
 from bot.store.errors import StorageError
 
@@ -99,8 +99,9 @@ def _setup_logging(config: Config, debug: bool) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # Defence in depth: no log line ever shows the bot token or a webhook's or interaction's token.
-    secrets = SecretFilter([os.environ.get("DISCORD_TOKEN", "").strip()])
+    # Defence in depth: no log line ever shows the bot token, a webhook's or interaction's token, or the
+    # database's password (in a URL, masked wherever it appears; the password itself, wherever else).
+    secrets = SecretFilter([os.environ.get("DISCORD_TOKEN", "").strip(), password_of(config.storage_url)])
     for handler in logging.getLogger().handlers:
         handler.addFilter(secrets)
     # One line per batch of file events is noise next to our own per-story log lines.
