@@ -13,7 +13,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from bot import __version__
-from bot.cli.data import ConsoleDatabaseError, describe, discord_token, select_database
+from bot.cli.data import ConsoleDatabaseError, discord_token, select_database
 from bot.cluster.single import AlreadyRunning
 from bot.config import Config, ConfigError, load_config, with_shards
 from bot.redact import SecretFilter, password_of
@@ -23,7 +23,7 @@ from bot.store.errors import StorageError
 log = logging.getLogger(__name__)
 DEBUG_HINT = "run with --debug (or log_level: DEBUG) for the details"
 _NEEDS_ARTICLES = ("run", "index")
-_READS_DATABASE = ("index", "status", "search", "backup", "migrate")
+_READS_DATABASE = ("index", "status", "search", "backup", "migrate", "explain")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,12 +64,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "invite":
         return admin.invite(config, token, threads=args.threads, webhooks=args.webhooks)
     try:
-        config = select_database(config, token, args.command)
+        database = select_database(config, token, args.command, console=getattr(args, "console", False))
     except ConsoleDatabaseError as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return 2
+    config = database.config
     if args.command in _READS_DATABASE:
-        print(describe(config, token), file=sys.stderr)
+        print(database.note, file=sys.stderr)
     if args.command == "run":
         from bot.cli.run import run
 
@@ -213,11 +214,12 @@ def _parser() -> argparse.ArgumentParser:
     find.add_argument("topic", nargs="?", help="a topic, e.g. AI")
     find.add_argument("--query", "-q", help="full-text query over title, excerpt, provider and topics")
     find.add_argument("--limit", type=_limit, default=20, help="how many stories to print, 1-100 (default 20)")
-    command(
+    status = command(
         "status",
         "print the status report from the database",
         "Print the status report (stories, last scan, rejected files, queues, digests) from the database. "
-        "It never creates a database: with none yet, it says so.",
+        "It never creates a database: with none yet, it says so. Without DISCORD_TOKEN it reads the "
+        "deployment's database (storage.url) when that exists, else console mode's.",
     )
     sync = command(
         "sync",
@@ -252,8 +254,15 @@ def _parser() -> argparse.ArgumentParser:
         "backup",
         "copy the database consistently, even while the bot runs",
         "Copy the SQLite database to PATH with SQLite's online backup API, consistent even while the bot "
-        "writes. Refuses to overwrite PATH unless --force. Without DISCORD_TOKEN it copies console mode's database.",
+        "writes. Refuses to overwrite PATH unless --force. Without DISCORD_TOKEN it copies the deployment's database "
+        "(storage.url) when that exists, else console mode's.",
     )
     backup.add_argument("path", metavar="PATH", help="the backup file to write")
     backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    for reader in (find, status, explain, backup):
+        reader.add_argument(
+            "--console",
+            action="store_true",
+            help="read console mode's database (storage.url with .console.db), even where the deployment's exists",
+        )
     return parser
