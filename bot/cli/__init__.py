@@ -37,6 +37,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, StorageError, ShardError, AlreadyRunning) as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # A file the command was pointed at that can't be read or written: foreseeable, so one line, no traceback.
+        if args.debug:
+            raise
+        print(
+            f"newsdesk: {file_problem(exc, getattr(args, 'file', None) or getattr(args, 'path', None))}",
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        print("newsdesk: interrupted", file=sys.stderr)
+        return 130
     except Exception as exc:
         # A last resort: an unexpected fault still ends in one line; the traceback is there when asked for.
         if args.debug or logging.getLogger().isEnabledFor(logging.DEBUG):
@@ -92,6 +104,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return migrate(config)
     return inspect.search(config, args.topic, args.query, args.limit)
+
+
+def file_problem(exc: OSError, target: str | None = None) -> str:
+    """``PermissionError(13, ..., 'x.md')`` -> ``x.md: Permission denied``; without a file name in the error, the
+    file the command was given (a read can fail with none)."""
+    reason = exc.strerror or str(exc)
+    where = exc.filename if exc.filename is not None else target
+    return f"{where}: {reason}" if where else reason
 
 
 def _setup_logging(config: Config, debug: bool) -> None:

@@ -66,7 +66,7 @@ def invite(config: Config, token: str, *, threads: bool, webhooks: bool) -> int:
         application_id = asyncio.run(_fetch_application_id(config.discord.api_base, token))
     except PermissionError:
         print("newsdesk: Discord refused the token in DISCORD_TOKEN", file=sys.stderr)
-        return 1
+        return 2
     except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
         # Offline: a bot token's first segment is the bot user's id in base64, which is the application's id.
         from_token = application_id_from_token(token)
@@ -76,7 +76,7 @@ def invite(config: Config, token: str, *, threads: bool, webhooks: bool) -> int:
                 f"({type(exc).__name__}: {exc}), and DISCORD_TOKEN does not carry its id",
                 file=sys.stderr,
             )
-            return 1
+            return 2
         print(
             f"newsdesk: Discord unreachable ({type(exc).__name__}); application id read from the token", file=sys.stderr
         )
