@@ -80,9 +80,9 @@ def _shared_refusal(url: str, command: str, console: bool) -> str:
             "leave out --console to read it"
         )
     return (
-        f"no DISCORD_TOKEN, so '{command}' would be console mode, and storage.url {url} is a cluster's shared "
-        "database: console mode (no DISCORD_TOKEN) never plans into it. Set DISCORD_TOKEN (environment or .env), "
-        "or point storage.url / NEWSDESK_STORAGE_URL at a sqlite:/// file"
+        f"'{command}' refused: storage.url {url} is a PostgreSQL database, a cluster's shared ledger, and console "
+        "mode (no DISCORD_TOKEN) never plans into it; set DISCORD_TOKEN (environment or .env), or point "
+        "NEWSDESK_STORAGE_URL at a sqlite:/// file for console mode"
     )
 
 

@@ -119,7 +119,7 @@ def test_console_mode_refuses_a_postgres_url_in_one_line_without_its_password(
     assert main(["--config", str(config), command]) == 2
     output = capsys.readouterr()
     line = one_line(output.err)
-    assert line.startswith(f"newsdesk: no DISCORD_TOKEN, so '{command}' would be console mode")
+    assert line.startswith(f"newsdesk: '{command}' refused: storage.url postgresql+psycopg://newsdesk:***@")
     assert "newsdesk:***@127.0.0.1:1/news" in line and "Ab/9" not in output.out + output.err
 
 
