@@ -15,7 +15,7 @@ from dotenv import load_dotenv
 from bot import __version__
 from bot.cli.data import ConsoleDatabaseError, discord_token, select_database
 from bot.cluster.single import AlreadyRunning
-from bot.config import Config, ConfigError, load_config, with_shards
+from bot.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config, with_shards
 from bot.redact import SecretFilter, password_of
 from bot.sharding import ShardError
 from bot.store.errors import StorageError
@@ -61,7 +61,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     from bot.cli import admin, inspect
 
     if args.command == "check" and args.path is not None:
-        return inspect.check(Path(args.path))
+        # A file or folder named on the command line: the config's size cap applies when there is a config (the
+        # one given, or the default in this folder); without one, the default cap.
+        if args.config is None and not DEFAULT_CONFIG_PATH.is_file():
+            return inspect.check(Path(args.path))
+        return inspect.check(Path(args.path), load_config(args.config).articles.max_file_bytes)
     config = load_config(args.config)
     if args.command == "run":
         config = with_shards(config, args.shard_count, args.shard_ids)
@@ -223,7 +227,8 @@ def _parser() -> argparse.ArgumentParser:
         "check",
         "lint story files: one line per bad file, exit 1 if any",
         "Lint story files: one line per bad file and exit 1 if any. A story without a 'published' field gets a "
-        "warning (it stays unpublished) but does not fail.",
+        "warning (it stays unpublished) but does not fail. The config's articles.max_file_bytes applies (the "
+        "default cap without a config).",
     )
     check.add_argument("path", nargs="?", metavar="PATH", help="one story file, or a folder (default articles.path)")
     find = command(

@@ -68,3 +68,14 @@ def test_a_storage_url_sqlalchemy_would_misread_is_refused_masked(
     for word in words:
         assert word in line
     assert "s3cr" not in output.out + output.err
+
+
+def test_check_path_honours_the_configs_file_size_cap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = make_site(tmp_path)
+    big = tmp_path / "articles" / "story1.md"
+    big.write_text(big.read_text(encoding="utf-8") + "x" * 3000, encoding="utf-8")
+    assert main(["check", str(big)]) == 0  # no config: the default cap (1 MiB)
+    config.write_text(config.read_text(encoding="utf-8").replace("  backfill: all", "  max_file_bytes: 2048"))
+    capsys.readouterr()
+    assert main(["--config", str(config), "check", str(big)]) == 1
+    assert "over the 2048-byte cap (articles.max_file_bytes)" in capsys.readouterr().out
