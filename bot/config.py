@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.digest.spec import DigestSpec, specs_from_config
 from bot.metrics_config import MetricsConfig, parse_metrics
 from bot.options import OptionError
-from bot.redact import mask_password
+from bot.redact import mask_password, unescaped_at
 from bot.routes.planning import BackfillMode, OnUnpublish
 from bot.routes.route_rules import RULE_KEYS, RouteRules, parse_rules, parse_topic_colors
 from bot.sharding import ShardError, ShardPlan, make_plan, parse_shard_ids
@@ -206,6 +208,25 @@ def _normalise(path: Path) -> Path:
     return Path(os.path.normpath(path))
 
 
+def _storage_url_parses(url: str, key: str) -> None:
+    """A URL SQLAlchemy would misread (or fail on, quoting part of the password) is refused here, masked."""
+    key = key or "storage.url"
+    if unescaped_at(url):
+        raise ConfigError(
+            key,
+            f"the password holds an unescaped '@' ({mask_password(url)!r}): write it as %40 (and '%' as %25), "
+            "or the rest of the password is read as the host",
+        )
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            key,
+            f"not a database URL SQLAlchemy can read: {mask_password(url)!r} (is the port a number? an '@' in "
+            "the password must be written %40)",
+        ) from None
+
+
 def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     env = {} if env is None else env
     root = _mapping(raw, "(top level)")
@@ -241,6 +262,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
             "expected a database URL like sqlite:///data/newsdesk.db or postgresql+psycopg://user:pass@host/db, "
             f"got {mask_password(storage_url)!r}",
         )
+    _storage_url_parses(storage_url, f"storage.url (env {STORAGE_URL_ENV})" if env.get(STORAGE_URL_ENV) else "")
     try:
         timezone = parse_timezone(scheduler.get("timezone", "UTC"))
     except OptionError as exc:

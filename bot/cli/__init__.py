@@ -13,17 +13,17 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from bot import __version__
-from bot.cli.data import ConsoleDatabaseError, describe, discord_token, select_database
+from bot.cli.data import ConsoleDatabaseError, discord_token, select_database
 from bot.cluster.single import AlreadyRunning
-from bot.config import Config, ConfigError, load_config, with_shards
-from bot.redact import SecretFilter
+from bot.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config, with_shards
+from bot.redact import SecretFilter, password_of
 from bot.sharding import ShardError
 from bot.store.errors import StorageError
 
 log = logging.getLogger(__name__)
 DEBUG_HINT = "run with --debug (or log_level: DEBUG) for the details"
 _NEEDS_ARTICLES = ("run", "index")
-_READS_DATABASE = ("index", "status", "search", "backup", "migrate")
+_READS_DATABASE = ("index", "status", "search", "backup", "migrate", "explain")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,6 +37,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, StorageError, ShardError, AlreadyRunning) as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # A file the command was pointed at that can't be read or written: foreseeable, so one line, no traceback.
+        if args.debug:
+            raise
+        print(
+            f"newsdesk: {file_problem(exc, getattr(args, 'file', None) or getattr(args, 'path', None))}",
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        print("newsdesk: interrupted", file=sys.stderr)
+        return 130
     except Exception as exc:
         # A last resort: an unexpected fault still ends in one line; the traceback is there when asked for.
         if args.debug or logging.getLogger().isEnabledFor(logging.DEBUG):
@@ -49,7 +61,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     from bot.cli import admin, inspect
 
     if args.command == "check" and args.path is not None:
-        return inspect.check(Path(args.path))
+        # A file or folder named on the command line: the config's size cap applies when there is a config (the
+        # one given, or the default in this folder); without one, the default cap.
+        if args.config is None and not DEFAULT_CONFIG_PATH.is_file():
+            return inspect.check(Path(args.path))
+        return inspect.check(Path(args.path), load_config(args.config).articles.max_file_bytes)
     config = load_config(args.config)
     if args.command == "run":
         config = with_shards(config, args.shard_count, args.shard_ids)
@@ -64,12 +80,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "invite":
         return admin.invite(config, token, threads=args.threads, webhooks=args.webhooks)
     try:
-        config = select_database(config, token, args.command)
+        database = select_database(config, token, args.command, console=getattr(args, "console", False))
     except ConsoleDatabaseError as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return 2
+    config = database.config
     if args.command in _READS_DATABASE:
-        print(describe(config, token), file=sys.stderr)
+        print(database.note, file=sys.stderr)
     if args.command == "run":
         from bot.cli.run import run
 
@@ -93,14 +110,23 @@ def _dispatch(args: argparse.Namespace) -> int:
     return inspect.search(config, args.topic, args.query, args.limit)
 
 
+def file_problem(exc: OSError, target: str | None = None) -> str:
+    """``PermissionError(13, ..., 'x.md')`` -> ``x.md: Permission denied``; without a file name in the error, the
+    file the command was given (a read can fail with none)."""
+    reason = exc.strerror or str(exc)
+    where = exc.filename if exc.filename is not None else target
+    return f"{where}: {reason}" if where else reason
+
+
 def _setup_logging(config: Config, debug: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if debug else config.log_level,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # Defence in depth: no log line ever shows the bot token or a webhook's or interaction's token.
-    secrets = SecretFilter([os.environ.get("DISCORD_TOKEN", "").strip()])
+    # Defence in depth: no log line ever shows the bot token, a webhook's or interaction's token, or the
+    # database's password (in a URL, masked wherever it appears; the password itself, wherever else).
+    secrets = SecretFilter([os.environ.get("DISCORD_TOKEN", "").strip(), password_of(config.storage_url)])
     for handler in logging.getLogger().handlers:
         handler.addFilter(secrets)
     # One line per batch of file events is noise next to our own per-story log lines.
@@ -201,7 +227,8 @@ def _parser() -> argparse.ArgumentParser:
         "check",
         "lint story files: one line per bad file, exit 1 if any",
         "Lint story files: one line per bad file and exit 1 if any. A story without a 'published' field gets a "
-        "warning (it stays unpublished) but does not fail.",
+        "warning (it stays unpublished) but does not fail. The config's articles.max_file_bytes applies (the "
+        "default cap without a config).",
     )
     check.add_argument("path", nargs="?", metavar="PATH", help="one story file, or a folder (default articles.path)")
     find = command(
@@ -212,11 +239,12 @@ def _parser() -> argparse.ArgumentParser:
     find.add_argument("topic", nargs="?", help="a topic, e.g. AI")
     find.add_argument("--query", "-q", help="full-text query over title, excerpt, provider and topics")
     find.add_argument("--limit", type=_limit, default=20, help="how many stories to print, 1-100 (default 20)")
-    command(
+    status = command(
         "status",
         "print the status report from the database",
         "Print the status report (stories, last scan, rejected files, queues, digests) from the database. "
-        "It never creates a database: with none yet, it says so.",
+        "It never creates a database: with none yet, it says so. Without DISCORD_TOKEN it reads the "
+        "deployment's database (storage.url) when that exists, else console mode's.",
     )
     sync = command(
         "sync",
@@ -251,8 +279,15 @@ def _parser() -> argparse.ArgumentParser:
         "backup",
         "copy the database consistently, even while the bot runs",
         "Copy the SQLite database to PATH with SQLite's online backup API, consistent even while the bot "
-        "writes. Refuses to overwrite PATH unless --force. Without DISCORD_TOKEN it copies console mode's database.",
+        "writes. Refuses to overwrite PATH unless --force. Without DISCORD_TOKEN it copies the deployment's database "
+        "(storage.url) when that exists, else console mode's.",
     )
     backup.add_argument("path", metavar="PATH", help="the backup file to write")
     backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    for reader in (find, status, explain, backup):
+        reader.add_argument(
+            "--console",
+            action="store_true",
+            help="read console mode's database (storage.url with .console.db), even where the deployment's exists",
+        )
     return parser

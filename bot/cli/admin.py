@@ -9,7 +9,7 @@ import logging
 import os
 import sqlite3
 import sys
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlencode
@@ -19,6 +19,7 @@ import discord
 
 from bot.cli.data import sqlite_file
 from bot.config import Config
+from bot.private_files import open_private_file
 from bot.redact import mask_password
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def invite(config: Config, token: str, *, threads: bool, webhooks: bool) -> int:
         application_id = asyncio.run(_fetch_application_id(config.discord.api_base, token))
     except PermissionError:
         print("newsdesk: Discord refused the token in DISCORD_TOKEN", file=sys.stderr)
-        return 1
+        return 2
     except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
         # Offline: a bot token's first segment is the bot user's id in base64, which is the application's id.
         from_token = application_id_from_token(token)
@@ -75,7 +76,7 @@ def invite(config: Config, token: str, *, threads: bool, webhooks: bool) -> int:
                 f"({type(exc).__name__}: {exc}), and DISCORD_TOKEN does not carry its id",
                 file=sys.stderr,
             )
-            return 1
+            return 2
         print(
             f"newsdesk: Discord unreachable ({type(exc).__name__}); application id read from the token", file=sys.stderr
         )
@@ -133,16 +134,23 @@ def backup(config: Config, destination: Path, *, force: bool) -> int:
     if destination.exists() and not force:
         print(f"newsdesk: backup: {destination} exists; pass --force to overwrite it", file=sys.stderr)
         return 2
+    if not destination.parent.is_dir():
+        print(f"newsdesk: backup: no folder {destination.parent} to write {destination.name} in", file=sys.stderr)
+        return 2
     # Written beside the target and renamed into place, so a failed backup never leaves a half file under its name.
     partial = destination.with_name(f".{destination.name}.part")
     try:
+        # Private from its first byte, like the database it copies (webhook tokens in clear).
+        open_private_file(partial)
         with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(partial)) as dst:
             src.backup(dst)
         os.replace(partial, destination)
     except (sqlite3.Error, OSError) as exc:
-        partial.unlink(missing_ok=True)
-        print(f"newsdesk: backup of {source} to {destination} failed: {exc}", file=sys.stderr)
-        return 1
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        print(f"newsdesk: backup of {source} to {destination} failed: {reason}", file=sys.stderr)
+        return 2
     log.info("Backed up %s to %s", source, destination)
     print(f"Backed up {source} to {destination} ({destination.stat().st_size} bytes)")
     return 0

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 import aiohttp
 import yarl
@@ -30,6 +31,9 @@ from bot.store.channel_guilds import ChannelGuildStore
 from bot.store.cluster import ClusterStore
 from bot.store.newsroom import NewsroomStore
 from bot.store.store import database_url
+
+if TYPE_CHECKING:
+    import discord
 
 log = logging.getLogger(__name__)
 
@@ -312,12 +316,33 @@ async def sync_commands(config: Config, guild_id: int | None) -> int:
                 synced = await reach(bot.sync_commands(guild_id), where=where, timeout=timeout)
             except discord.LoginFailure:
                 print("newsdesk: Discord refused the token in DISCORD_TOKEN", file=sys.stderr)
-                return 1
+                return 2
             except DiscordUnreachable as exc:
                 print(f"newsdesk: {exc}", file=sys.stderr)
-                return 1
+                return 2
+            except discord.HTTPException as exc:
+                print(f"newsdesk: sync: {sync_refusal(exc, guild_id)}", file=sys.stderr)
+                return 2
     finally:
         store.close()
     where = f"guild {guild_id}" if guild_id else "all servers (global; may take up to an hour to appear)"
     print(f"Synced {len(synced)} commands to {where}: {', '.join('/' + c.name for c in synced)}")
     return 0
+
+
+def sync_refusal(exc: discord.HTTPException, guild_id: int | None) -> str:
+    """What a refused sync means, in one line: Discord's bare "404 Not Found" does not say what to fix."""
+    answer = f"Discord answered HTTP {exc.status} {exc.text or exc.response.reason}".rstrip()
+    if guild_id is not None and exc.status == 404:
+        return (
+            f"no server {guild_id} is known to Discord ({answer}): check the id (Developer Mode, then right-click "
+            "the server, Copy Server ID)"
+        )
+    if guild_id is not None and exc.status == 403:
+        return (
+            f"no access to server {guild_id} ({answer}): the bot is not in it, or was added without the "
+            "applications.commands scope; add it with the URL `newsdesk invite` prints"
+        )
+    if exc.status == 403:
+        return f"{answer}: DISCORD_TOKEN's application may not publish commands"
+    return answer

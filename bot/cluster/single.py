@@ -9,6 +9,7 @@ import fcntl
 import os
 from pathlib import Path
 
+from bot.private_files import private_folder
 from bot.redact import mask_password
 
 
@@ -51,8 +52,8 @@ def hold_sqlite(url: str, database: str) -> ProcessLock | None:
     if path is None:
         return None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        private_folder(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError:
         # The database itself can't be made there either: opening it says why, naming storage.url.
         return None

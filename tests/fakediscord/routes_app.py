@@ -77,8 +77,12 @@ class AppRoutes:
         if int(request.match_info["app"]) != self.state.config.app_id:
             return None, error(403, 50001, "Missing Access")
         gid = request.match_info.get("gid")
-        if gid is not None and self.state.guild(int(gid)) is None:
+        guild = self.state.guild(int(gid)) if gid is not None else None
+        if gid is not None and guild is None:
             return None, error(404, 10004, "Unknown Guild")
+        # As Discord: a server the bot is not in, or joined without applications.commands, is Missing Access.
+        if guild is not None and (not guild.commands_scope or guild.member(self.state.config.bot_id) is None):
+            return None, error(403, 50001, "Missing Access")
         return (int(gid) if gid is not None else None), None
 
     async def get_commands(self, request: web.Request) -> web.Response:

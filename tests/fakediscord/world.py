@@ -118,6 +118,8 @@ class GuildSpec:
     members: list[MemberSpec] = field(default_factory=list)
     everyone_permissions: int = MEMBER_PERMISSIONS
     owner_id: int = EDITOR_ID
+    # False: the bot was added without the applications.commands scope, so its commands there are Missing Access.
+    commands_scope: bool = True
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GuildSpec:
@@ -140,6 +142,7 @@ class GuildSpec:
             members=conv(MemberSpec, data.get("members", [])),
             everyone_permissions=int(data.get("everyone_permissions", MEMBER_PERMISSIONS)),
             owner_id=int(data.get("owner_id", EDITOR_ID)),
+            commands_scope=bool(data.get("commands_scope", True)),
         )
 
     def channel(self, channel_id: int) -> ChannelSpec | None:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 
+from bot.private_files import create_private_file, private_folder
 from bot.store.backends import SearchRow, UpsertInsert, no_lock, sqlite_bits
 from bot.store.backends.sqlite_rank import (
     DocFrequencies,
@@ -48,7 +49,9 @@ class SqliteBackend:
     def create_engine(self, url: URL) -> Engine:
         path = url.database or ":memory:"
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Created private before SQLite opens it: the ledger holds webhook tokens (and -wal/-shm follow its mode).
+            private_folder(Path(path).parent)
+            create_private_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _pragmas)
         return engine
