@@ -31,13 +31,13 @@ _BOOL = "tag:yaml.org,2002:bool"
 _BOOL_1_2 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 
 
-def make_loader(base: type) -> type:
+def make_loader(base: Any) -> Any:
     """A subclass of ``base`` (a PyYAML safe loader) without implicit timestamps and with YAML 1.2 booleans."""
     resolvers = {
         first: [(tag, regexp) for tag, regexp in pairs if tag not in (_TIMESTAMP, _BOOL)]
         for first, pairs in base.yaml_implicit_resolvers.items()
     }
-    loader: type = type(f"Story{base.__name__}", (base,), {"yaml_implicit_resolvers": resolvers})
+    loader: Any = type(f"Story{base.__name__}", (base,), {"yaml_implicit_resolvers": resolvers})
     loader.add_implicit_resolver(_BOOL, _BOOL_1_2, list("tTfF"))
     # An explicit ``!!timestamp`` is text too: the date fields validate it like any other.
     loader.add_constructor(_TIMESTAMP, SafeConstructor.construct_yaml_str)

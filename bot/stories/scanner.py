@@ -18,6 +18,7 @@ from bot.store import FileFailed, ScanItem, Store
 from bot.store.store import ApplyResult
 from bot.stories.file_reader import read_file, read_job
 from bot.stories.parser import is_story_name
+from bot.stories.safe_open import listed_stat
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,10 @@ class Scanner:
         """Every story file under the root: relative POSIX path -> (mtime_ns, size)."""
         found: dict[str, tuple[int, int]] = {}
         prefix = len(str(self.root)) + 1
-        for entry in iter_story_files(str(self.root)):
+        root = str(self.root)
+        for entry in iter_story_files(root):
             try:
-                st = entry.stat()
+                st = listed_stat(root, entry)
             except OSError:  # vanished between listing and stat
                 continue
             found[_posix(entry.path[prefix:])] = (st.st_mtime_ns, st.st_size)
@@ -163,7 +165,10 @@ def _chunked(items: Iterable[ScanItem | None], size: int) -> Iterator[list[ScanI
 
 def iter_story_files(top: str) -> Iterator[os.DirEntry[str]]:
     """Story files under ``top``, skipping hidden folders. Iterative and name-based: a rescan of a large
-    folder spends its time in the unavoidable stat calls, not here."""
+    folder spends its time in the unavoidable stat calls, not here.
+
+    Symlinks are not followed here, and whatever bears a story name is listed (a symlink, a FIFO): reading it
+    decides (``bot.stories.safe_open``), so a file that is refused is reported, not silently missing."""
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -180,7 +185,7 @@ def iter_story_files(top: str) -> Iterator[os.DirEntry[str]]:
                 try:
                     if entry.is_dir(follow_symlinks=False):
                         stack.append(entry.path)
-                    elif is_story_name(name) and entry.is_file():
+                    elif is_story_name(name):
                         yield entry
                 except OSError:
                     continue
