@@ -15,7 +15,7 @@ from dotenv import load_dotenv
 from bot import __version__
 from bot.cli.data import ConsoleDatabaseError, describe, discord_token, select_database
 from bot.cluster.single import AlreadyRunning
-from bot.config import Config, ConfigError, load_config, with_shards
+from bot.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config, with_shards
 from bot.redact import SecretFilter
 from bot.sharding import ShardError
 from bot.store.errors import StorageError
@@ -49,7 +49,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     from bot.cli import admin, inspect
 
     if args.command == "check" and args.path is not None:
-        return inspect.check(Path(args.path))
+        # PATH needs no config, but one that is there (named, or the default) sets the size cap.
+        named = args.config is not None or DEFAULT_CONFIG_PATH.is_file()
+        max_bytes = load_config(args.config).articles.max_file_bytes if named else inspect.DEFAULT_MAX_BYTES
+        return inspect.check(Path(args.path), max_bytes)
     config = load_config(args.config)
     if args.command == "run":
         config = with_shards(config, args.shard_count, args.shard_ids)

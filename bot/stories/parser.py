@@ -19,7 +19,7 @@ _FRONT_MATTER_FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _MAX_WHOLE = 2**53
 # Only these publish (after trimming, any case): the YAML boolean true, or the text "true".
 PUBLISHED_TRUE = "true"
-_UNPUBLISHED_QUIETLY = (None, False, "false")
+_UNPUBLISHED_QUIETLY = (False, "false")
 
 
 def is_story_name(name: str) -> bool:
@@ -93,7 +93,7 @@ def story_warnings(data: Mapping[str, Any], story: Story, path: str) -> list[str
         )
     elif not story.published and _lowered(data["published"]) not in _UNPUBLISHED_QUIETLY:
         warnings.append(
-            f"{path}: warning: published: {data['published']!r:.40} is not true, so it stays unpublished "
+            f"{path}: warning: published: {_shown(data['published'])} is not true, so it stays unpublished "
             '(only true or "true" publish)'
         )
     for field, value in (("quality", story.quality), ("heat", story.heat)):
@@ -101,6 +101,10 @@ def story_warnings(data: Mapping[str, Any], story: Story, path: str) -> list[str
         if value is not None and not 0 <= value <= 100 and not (field == "heat" and value == -1):
             warnings.append(f"{path}: warning: {field} {value} is outside 0-100 (ranking clamps it)")
     return warnings
+
+
+def _shown(value: Any) -> str:
+    return "null" if value is None else f"{value!r:.40}"
 
 
 def _lowered(value: Any) -> Any:
