@@ -113,7 +113,8 @@ class Scanner:
         expanded: list[str] = []
         for rel in paths:
             full = self.root / rel
-            if full.is_dir():
+            # Like the walk, never into a symlinked folder: it may lead out of the articles folder.
+            if full.is_dir() and not full.is_symlink():
                 prefix = len(str(self.root)) + 1
                 expanded += [_posix(entry.path[prefix:]) for entry in iter_story_files(str(full))]
             else:

@@ -181,3 +181,15 @@ def test_a_story_that_becomes_a_fifo_is_refused_and_its_story_kept(folder: Path,
     result, _ = scanner.reconcile(announce=True)
     assert result.rejected == [("a.md", "a.md: not a regular file: FIFO")]
     assert not isinstance(read_file(str(folder), "a.md", None, MAX, False), FileRemoved)
+
+
+def test_a_watch_event_on_a_symlinked_folder_never_lists_what_is_outside(
+    tmp_path: Path, folder: Path, scanner: Scanner
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "memo.md").write_text(story_text(1, title="Secret memo"), encoding="utf-8")
+    (folder / "ext.md").symlink_to(outside, target_is_directory=True)
+    result = scanner.process_paths(["ext.md"])
+    assert result.pending == []
+    assert result.rejected == [("ext.md", "ext.md: a symlink to a file outside the articles folder: not read")]
