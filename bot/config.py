@@ -96,6 +96,8 @@ class ArticlesConfig:
     max_file_bytes: int = 1024 * 1024
     rescan_seconds: float = 300.0
     debounce_ms: int = 30
+    # A file gone for less than this is a flicker (git checkout, a sync tool's replace), not a retraction.
+    delete_grace: float = 5.0
     # A published story dated in the future is held until then (False: posted at once, as before).
     embargo: bool = True
 
@@ -259,6 +261,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
             max_file_bytes=_number(articles, "max_file_bytes", 1024 * 1024, "articles.", low=1024),
             rescan_seconds=_number(articles, "rescan_seconds", 300.0, "articles.", low=1),
             debounce_ms=_number(articles, "debounce_ms", 30, "articles.", low=1, high=5000),
+            delete_grace=_number(articles, "delete_grace", 5.0, "articles.", low=0, high=3600),
             embargo=_flag(articles, "embargo", True, "articles."),
         ),
         storage_url=storage_url,
