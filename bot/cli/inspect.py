@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from pathlib import Path
-
-import yaml
 
 from bot.cli.data import sqlite_file
 from bot.config import Config
 from bot.pipeline import Pipeline
 from bot.store import Store
 from bot.store.errors import StorageError, open_failure
-from bot.stories.parser import StoryError, is_story_path, parse_story_text, split_front_matter
+from bot.stories.file_reader import read_file
+from bot.stories.parser import load_story_data, story_warnings
+from bot.stories.safe_open import open_story
+from bot.stories.scan_items import FileFailed, FileParsed
+from bot.stories.scanner import iter_story_files
+from bot.stories.story import Story
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 
@@ -43,47 +47,54 @@ def _progress_bar(done: int, total: int) -> None:
 def check(target: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     """Lint one story file or every story file under a folder: one line per bad file, exit 1 if any.
 
-    A story without ``published`` is only warned about: it is valid, but it stays unpublished, which surprises.
+    Each file gets the verdict the bot would give it (the same reader), so one bad file never stops the rest.
+    Valid stories get warnings for values surely not meant: no ``published`` (or one that is not true/false, so
+    unpublished), a ``quality`` or ``heat`` outside 0-100.
     """
-    if target.is_file():
-        paths, root = [target], target.parent
-    elif target.is_dir():
-        root = target
-        paths = [p for p in sorted(target.rglob("*")) if p.is_file() and is_story_path(p.relative_to(target))]
+    if target.is_dir():
+        prefix = len(str(target)) + 1
+        files = [(target, entry.path[prefix:].replace(os.sep, "/")) for entry in iter_story_files(str(target))]
+        files.sort(key=lambda pair: pair[1])
+    elif target.exists() or target.is_symlink():
+        files = [_named_file(target)]
     else:
         print(f"newsdesk: check: no such file or folder: {target}", file=sys.stderr)
         return 2
     bad = warned = 0
-    for path in paths:
-        rel = path.relative_to(root).as_posix()
-        reason, warning = _check_file(path, rel, max_bytes)
+    for root, rel in files:
+        reason, warnings, _story = _check_file(root, rel, max_bytes)
         if reason:
             bad += 1
             print(reason)
-        elif warning:
+        for warning in warnings:
             warned += 1
             print(warning)
-    print(f"{len(paths)} files checked, {bad} rejected, {warned} warnings", file=sys.stderr)
+    print(f"{len(files)} files checked, {bad} rejected, {warned} warnings", file=sys.stderr)
     return 1 if bad else 0
 
 
-def _check_file(path: Path, rel: str, max_bytes: int) -> tuple[str | None, str | None]:
-    """(why the file is rejected, or None; a warning about a valid file, or None)."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        return f"{rel}: file is {size} bytes, over the {max_bytes}-byte cap (articles.max_file_bytes)", None
+def _named_file(target: Path) -> tuple[Path, str]:
+    """A file named on the command line is read where it really is: the user chose it, symlink or not."""
+    real = Path(os.path.realpath(target))
+    return real.parent, real.name
+
+
+def _check_file(root: Path, rel: str, max_bytes: int) -> tuple[str | None, list[str], Story | None]:
+    """(why the file is rejected, or None; warnings about a valid file; the story)."""
+    item = read_file(str(root), rel, None, max_bytes, True)
+    if isinstance(item, FileFailed):
+        return item.error, [], None
+    if not isinstance(item, FileParsed):
+        return f"{rel}: vanished while being checked", [], None
+    # The warnings need the values as written (published: yes reads as unpublished), so the front matter is
+    # loaded once more; a file changed in between gets no warnings rather than stale ones.
     try:
-        text = path.read_bytes().decode("utf-8")
-        parse_story_text(text, rel)
-    except UnicodeDecodeError as exc:
-        return f"{rel}: not UTF-8 text (byte {exc.start})", None
-    except StoryError as exc:
-        return str(exc), None
-    # The file parsed, so its front matter is a valid mapping: only the presence of the key is in question.
-    front = yaml.load(split_front_matter(text, rel)[0], Loader=yaml.BaseLoader) or {}
-    if "published" not in front:
-        return None, f"{rel}: warning: no 'published' field, so it stays unpublished (add published: true to post it)"
-    return None, None
+        fd, _st = open_story(os.path.realpath(root), rel)
+        with os.fdopen(fd, "rb") as handle:
+            data, _body = load_story_data(handle.read(max_bytes + 1).decode("utf-8"), rel)
+    except Exception:  # changed since, or a surprise: the verdict above stands, without warnings
+        return None, [], item.story
+    return None, story_warnings(data, item.story, rel), item.story
 
 
 def _require_database(config: Config) -> None:
@@ -132,14 +143,14 @@ def explain(config: Config, target: Path) -> int:
     from bot.render.feed_replies import explain_text
     from bot.routes.routing import RouteTable
 
-    if not target.is_file():
+    if not target.exists() and not target.is_symlink():
         print(f"newsdesk: explain: no such file: {target}", file=sys.stderr)
         return 2
-    reason, _warning = _check_file(target, target.name, config.articles.max_file_bytes)
-    if reason:
+    root, rel = _named_file(target)
+    reason, _warnings, story = _check_file(root, rel, config.articles.max_file_bytes)
+    if reason or story is None:
         print(f"newsdesk: explain: {reason}", file=sys.stderr)
         return 2
-    story = parse_story_text(target.read_text(encoding="utf-8"), target.name)
     routes = RouteTable(config.channels, timezone=config.scheduler.timezone, topic_colors=config.topic_colors)
     path = sqlite_file(config.storage_url)
     store = Store.open(config.storage_url) if path is None or path.exists() else None

@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
 from pathlib import PurePath
 from typing import Any
 
-import yaml
-
-from bot.render.text import as_utc
-from bot.stories.story import Image, Provider, RelatedStory, Secured, Story, canonical_url
-
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+from bot.stories.dates import parse_datetime
+from bot.stories.front_yaml import load_front
+from bot.stories.story import Image, Provider, RelatedStory, Secured, Story, StoryError, canonical_url
 
 STORY_SUFFIXES = frozenset({".md", ".txt"})
 _JUNK_SUFFIXES = (".swp", ".swo", ".swx", ".tmp", ".part", "~")
-# A legitimate story has a few hundred YAML nodes; aliases that expand past this are a bomb.
-MAX_EXPANDED_NODES = 20_000
-# Anchors and aliases start with & or * after whitespace or a flow indicator; URLs with & do not match.
-_ANCHOR_OR_ALIAS = re.compile(r"(?:^|[\s\[{,:])[&*][^\s,\[\]{}]")
 _FRONT_MATTER_FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
-
-
-class StoryError(ValueError):
-    """A story file that cannot be used. ``str()`` names the file and, where known, the field."""
-
-    def __init__(self, path: str, reason: str, field: str | None = None) -> None:
-        self.path = path
-        self.reason = reason
-        self.field = field
-        super().__init__(f"{path}: {field}: {reason}" if field else f"{path}: {reason}")
+# Whole numbers beyond this are no quality or size anyone meant, and would overflow the database's integers.
+_MAX_WHOLE = 2**53
+# Only these publish (after trimming, any case): the YAML boolean true, or the text "true".
+PUBLISHED_TRUE = "true"
+_UNPUBLISHED_QUIETLY = (False, "false")
 
 
 def is_story_name(name: str) -> bool:
@@ -84,18 +69,46 @@ def split_front_matter(text: str, path: str) -> tuple[str, str]:
 
 def parse_story_text(text: str, path: str) -> Story:
     """Parse a whole story file's text. ``path`` (relative to the articles folder) names it in errors."""
+    data, body = load_story_data(text, path)
+    return story_from_mapping(data, path, body)
+
+
+def load_story_data(text: str, path: str) -> tuple[Mapping[str, Any], str]:
+    """The front matter as a mapping, and the body."""
     front, body = split_front_matter(text, path)
-    if ("&" in front or "*" in front) and _ANCHOR_OR_ALIAS.search(front):
-        _reject_alias_bombs(front, path)
-    try:
-        data = yaml.load(front, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise StoryError(path, f"broken YAML: {_yaml_reason(exc)}") from None
+    data = load_front(front, path)
     if data is None:
         raise StoryError(path, "front matter is empty", "title")
     if not isinstance(data, Mapping):
         raise StoryError(path, f"front matter must be a mapping of fields, not {type(data).__name__}")
-    return story_from_mapping(data, path, body)
+    return data, body
+
+
+def story_warnings(data: Mapping[str, Any], story: Story, path: str) -> list[str]:
+    """What ``newsdesk check`` warns about in a valid story: values that are surely not what the editor meant."""
+    warnings = []
+    if "published" not in data:
+        warnings.append(
+            f"{path}: warning: no 'published' field, so it stays unpublished (add published: true to post it)"
+        )
+    elif not story.published and _lowered(data["published"]) not in _UNPUBLISHED_QUIETLY:
+        warnings.append(
+            f"{path}: warning: published: {_shown(data['published'])} is not true, so it stays unpublished "
+            '(only true or "true" publish)'
+        )
+    for field, value in (("quality", story.quality), ("heat", story.heat)):
+        # heat -1 is the feeds' "unknown"
+        if value is not None and not 0 <= value <= 100 and not (field == "heat" and value == -1):
+            warnings.append(f"{path}: warning: {field} {value} is outside 0-100 (ranking clamps it)")
+    return warnings
+
+
+def _shown(value: Any) -> str:
+    return "null" if value is None else f"{value!r:.40}"
+
+
+def _lowered(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
 
 
 def story_from_mapping(data: Mapping[str, Any], path: str, body: str = "") -> Story:
@@ -113,14 +126,14 @@ def story_from_mapping(data: Mapping[str, Any], path: str, body: str = "") -> St
         title=title,
         excerpt=_text(data.get("excerpt"), path, "excerpt").strip(),
         web_url=web_url,
-        published_at=_datetime(data.get("publishedDateTime"), path, "publishedDateTime"),
+        published_at=parse_datetime(data.get("publishedDateTime"), path, "publishedDateTime"),
         provider=_provider(data.get("provider"), path, "provider"),
         topics=_topics(data.get("topics"), path),
         images=_images(data.get("images"), path, "images"),
         related=_related(data.get("related"), path),
         quality=_int(data.get("quality"), path, "quality"),
         heat=_int(data.get("heat"), path, "heat"),
-        published=_bool(data.get("published"), path, "published"),
+        published=_published(data.get("published"), path),
         category=_text(data.get("category"), path, "category").strip(),
         kind=_text(data.get("type"), path, "type").strip(),
         body=body,
@@ -128,45 +141,12 @@ def story_from_mapping(data: Mapping[str, Any], path: str, body: str = "") -> St
     )
 
 
-def _reject_alias_bombs(front: str, path: str) -> None:
-    """Count the nodes the document would expand to, following aliases, without building it."""
-    sizes: dict[str, int] = {}
-    stack: list[list[Any]] = [[None, 0]]  # [anchor, size] per open collection
-    try:
-        for event in yaml.parse(front, Loader=_Loader):
-            if isinstance(event, yaml.AliasEvent):
-                stack[-1][1] += sizes.get(event.anchor or "", 1)
-            elif isinstance(event, yaml.ScalarEvent):
-                stack[-1][1] += 1
-                if event.anchor:
-                    sizes[event.anchor] = 1
-            elif isinstance(event, yaml.CollectionStartEvent):
-                stack.append([event.anchor, 1])
-            elif isinstance(event, yaml.CollectionEndEvent):
-                anchor, size = stack.pop()
-                if anchor:
-                    sizes[anchor] = size
-                stack[-1][1] += size
-            if stack[-1][1] > MAX_EXPANDED_NODES or sum(s[1] for s in stack) > MAX_EXPANDED_NODES:
-                raise StoryError(path, f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb)")
-    except yaml.YAMLError as exc:
-        raise StoryError(path, f"broken YAML: {_yaml_reason(exc)}") from None
-
-
-def _yaml_reason(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    # The front matter text starts with the newline that ends the '---' line, so its line numbers are the file's
-    # (marks count from zero).
-    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem
-
-
 def _text(value: Any, path: str, field: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str | int | float | date):
+    if isinstance(value, str | int | float):
         return str(value)
     raise StoryError(path, f"expected text, got {_kind(value)}", field)
 
@@ -176,46 +156,23 @@ def _int(value: Any, path: str, field: str) -> int | None:
         return None
     if isinstance(value, bool):
         raise StoryError(path, "expected a whole number, got true/false", field)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value == value and abs(value) < 2**62:
-        return round(value)
-    if isinstance(value, str):
-        try:
-            return round(float(value.strip()))
-        except (ValueError, OverflowError):
-            pass
+    number: float | None = None
+    if isinstance(value, int | float):
+        number = value
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            number = float(value.strip())
+    # NaN fails the comparison, so it lands in the error below with infinities and huge values.
+    if number is not None and abs(number) <= _MAX_WHOLE:
+        return number if isinstance(number, int) else round(number)
     raise StoryError(path, f"expected a whole number, got {value!r:.40}", field)
 
 
-def _bool(value: Any, path: str, field: str) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "false", "no", "0", ""):
-        return value.strip().lower() in ("true", "yes", "1")
-    raise StoryError(path, f"expected true or false, got {value!r:.40}", field)
-
-
-def _datetime(value: Any, path: str, field: str) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day, tzinfo=UTC)
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise StoryError(path, f"expected an ISO 8601 date-time, got {value!r:.40}", field) from None
-    else:
-        raise StoryError(path, f"expected an ISO 8601 date-time, got {_kind(value)}", field)
-    # A time without a zone is taken as UTC, the convention of the feeds these files come from.
-    return as_utc(parsed)
+def _published(value: Any, path: str) -> bool:
+    """Only true or "true" publish; anything else is unpublished, never posted by accident (``check`` warns)."""
+    if isinstance(value, list | Mapping):
+        raise StoryError(path, f"expected true or false, got {_kind(value)}", "published")
+    return value is True or _lowered(value) == PUBLISHED_TRUE
 
 
 def _provider(value: Any, path: str, field: str) -> Provider | None:
@@ -280,7 +237,7 @@ def _related(value: Any, path: str) -> tuple[RelatedStory, ...]:
                 title=title or url,
                 web_url=url,
                 excerpt=_text(item.get("excerpt"), path, f"{where}.excerpt").strip(),
-                published_at=_datetime(item.get("publishedDateTime"), path, f"{where}.publishedDateTime"),
+                published_at=parse_datetime(item.get("publishedDateTime"), path, f"{where}.publishedDateTime"),
                 provider=_provider(item.get("provider"), path, f"{where}.provider"),
                 quality=_int(item.get("quality"), path, f"{where}.quality"),
                 images=_images(item.get("images"), path, f"{where}.images"),

@@ -18,6 +18,7 @@ from bot.store import FileFailed, FileParsed, FileRemoved, ScanItem, Store
 from bot.store.indexing import ApplyResult
 from bot.stories.file_reader import read_file, read_job
 from bot.stories.parser import is_story_name
+from bot.stories.safe_open import listed_stat
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,10 @@ class Scanner:
         """Every story file under the root: relative POSIX path -> (mtime_ns, size)."""
         found: dict[str, tuple[int, int]] = {}
         prefix = len(str(self.root)) + 1
-        for entry in iter_story_files(str(self.root)):
+        root = str(self.root)
+        for entry in iter_story_files(root):
             try:
-                st = entry.stat()
+                st = listed_stat(root, entry)
             except OSError:  # vanished between listing and stat
                 continue
             found[_posix(entry.path[prefix:])] = (st.st_mtime_ns, st.st_size)
@@ -140,12 +142,12 @@ class Scanner:
         prefix = len(str(self.root)) + 1
         for rel in paths:
             full = self.root / rel
-            if full.is_dir():
+            # Like the walk, never into a symlinked folder: it may lead out of the articles folder.
+            if full.is_dir() and not full.is_symlink():
                 expanded += [_posix(entry.path[prefix:]) for entry in iter_story_files(str(full))]
-            else:
+            elif is_story_name(rel.rsplit("/", 1)[-1]):
                 expanded.append(rel)
-                if is_story_name(rel.rsplit("/", 1)[-1]):
-                    continue  # a story file, there or gone
+                continue  # a story file, there or gone
             expanded += self.store.paths_under(rel) if rel else list(self.store.file_stats())
         return expanded
 
@@ -216,7 +218,10 @@ def _chunked(items: Iterable[ScanItem | None], size: int) -> Iterator[list[ScanI
 
 def iter_story_files(top: str) -> Iterator[os.DirEntry[str]]:
     """Story files under ``top``, skipping hidden folders. Iterative and name-based: a rescan of a large
-    folder spends its time in the unavoidable stat calls, not here."""
+    folder spends its time in the unavoidable stat calls, not here.
+
+    Symlinks are not followed here, and whatever bears a story name is listed (a symlink, a FIFO): reading it
+    decides (``bot.stories.safe_open``), so a file that is refused is reported, not silently missing."""
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -233,7 +238,7 @@ def iter_story_files(top: str) -> Iterator[os.DirEntry[str]]:
                 try:
                     if entry.is_dir(follow_symlinks=False):
                         stack.append(entry.path)
-                    elif is_story_name(name) and entry.is_file():
+                    elif is_story_name(name):
                         yield entry
                 except OSError:
                     continue

@@ -10,6 +10,16 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 
+class StoryError(ValueError):
+    """A story file that cannot be used. ``str()`` names the file and, where known, the field."""
+
+    def __init__(self, path: str, reason: str, field: str | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        self.field = field
+        super().__init__(f"{path}: {field}: {reason}" if field else f"{path}: {reason}")
+
+
 @dataclass(frozen=True, slots=True)
 class Secured:
     """Opaque encrypted content. Its repr and str never show the value, so it cannot leak into logs."""

@@ -66,8 +66,11 @@ def test_parse_workers_import_neither_the_store_nor_discord() -> None:
     assert {m for m in imported_by("bot.stories.file_reader") if m.startswith("bot.")} <= {
         "bot.stories",
         "bot.render",
+        "bot.stories.dates",
         "bot.stories.file_reader",
+        "bot.stories.front_yaml",
         "bot.stories.parser",
+        "bot.stories.safe_open",
         "bot.stories.scan_items",
         "bot.stories.story",
         "bot.render.text",
