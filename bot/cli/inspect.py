@@ -12,6 +12,7 @@ from bot.config import Config
 from bot.pipeline import Pipeline
 from bot.store import Store
 from bot.store.errors import StorageError, open_failure
+from bot.store.newsroom import NewsroomStore
 from bot.stories.file_reader import read_file
 from bot.stories.parser import load_story_data, story_warnings
 from bot.stories.safe_open import open_story
@@ -149,13 +150,20 @@ def explain(config: Config, target: Path) -> int:
     root, rel = _named_file(target)
     reason, _warnings, story = _check_file(root, rel, config.articles.max_file_bytes)
     if reason or story is None:
-        print(f"newsdesk: explain: {reason}", file=sys.stderr)
+        # The reason names the file as the folder's reader sees it; the operator named it as ``target``.
+        print(f"newsdesk: explain: {target}: {(reason or '').removeprefix(f'{rel}: ')}", file=sys.stderr)
         return 2
     routes = RouteTable(config.channels, timezone=config.scheduler.timezone, topic_colors=config.topic_colors)
     path = sqlite_file(config.storage_url)
     store = Store.open(config.storage_url) if path is None or path.exists() else None
     try:
-        verdicts = routes.verdicts(story, routes.context(store.posts_since if store else None))
+        live_since = None
+        if store is not None:
+            # The archive rule needs when each route began and when the stored story went live.
+            routes.load(NewsroomStore(store))
+            live_since = store.live_since(story.key)
+        context = routes.context(store.posts_since if store else None, live_since)
+        verdicts = routes.verdicts(story, context, [r for r in routes.routes if r.source == "config"])
     finally:
         if store is not None:
             store.close()

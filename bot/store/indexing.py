@@ -89,6 +89,11 @@ class Indexing:
             ).first()
             return FileState(*r) if r else None
 
+    def live_since(self, key: str) -> float | None:
+        """When the story with ``key`` last went live (None: not stored, or not live): the archive rule's input."""
+        with self.engine.connect() as conn:
+            return conn.scalar(select(stories.c.live_since).where(stories.c.key == key, stories.c.present.is_(True)))
+
     def paths_under(self, folder: str) -> list[str]:
         """Known files in ``folder`` (relative, POSIX) and below it: a folder moved out of the tree takes them along."""
         with self.engine.connect() as conn:

@@ -116,7 +116,7 @@ def test_explain_on_a_bad_file_is_one_line_naming_it(
     assert main(["--config", str(site(tmp_path)), "explain", str(articles / name)]) == 2
     err = capsys.readouterr().err
     [line] = [line for line in err.splitlines() if line.startswith("newsdesk: explain:")]
-    assert line.startswith(f"newsdesk: explain: {name}: ")
+    assert line.startswith(f"newsdesk: explain: {articles / name}: ")  # named as the operator named it
     assert "Traceback" not in err
 
 

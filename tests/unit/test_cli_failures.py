@@ -46,7 +46,7 @@ def test_a_file_that_cannot_be_read_is_one_line_naming_it(tmp_path: Path, capsys
     # /proc/self/mem is a regular file whose read fails (EIO) even for root: any unreadable story file stands in.
     config = make_site(tmp_path)
     assert main(["--config", str(config), "explain", "/proc/self/mem"]) == 2
-    assert failure(capsys) == "newsdesk: /proc/self/mem: Input/output error"
+    assert failure(capsys) == "newsdesk: explain: /proc/self/mem: cannot read: Input/output error"
 
 
 @pytest.mark.parametrize(
