@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from . import routes_app, routes_channels, routes_kinds
+from . import routes_app, routes_channels, routes_guilds, routes_kinds
 from .gateway import Gateway
 from .ratelimit import RateLimiter, rate_limited_body, rate_limited_headers
 from .responses import BODY, FILES, error, json_response
@@ -45,6 +45,7 @@ class FakeServer:
         routes_channels.register(self)
         self.kinds = routes_kinds.register(self)
         routes_app.register(self)
+        routes_guilds.register(self)
 
     @property
     def limiter(self) -> RateLimiter:
