@@ -143,3 +143,13 @@ def test_a_listed_server_that_adds_the_bot_is_served(fake: FakeDiscord, make_bot
     listing = json.dumps(fake.wait_for(lambda: run(fake, SECOND_GUILD_ID, "feed", "list")))
     assert "No routes yet" in listing and str(NEWS) not in listing, "server A's config routes are A's"
     assert not fake.requests_to("DELETE", r"^/users/@me/guilds/")
+
+
+@TWO_SERVERS
+def test_a_foreign_server_the_bot_could_not_leave_gets_no_answers(fake: FakeDiscord, make_bot: MakeBot) -> None:
+    fake.fail_next("DELETE", rf"^/users/@me/guilds/{SECOND_GUILD_ID}$", 403)
+    bot = make_bot(discord={"guilds": [DEFAULT_GUILD_ID]}).start()
+    bot.wait_for_log(f"Could not leave server {SECOND_GUILD_ID} (Sports desk)")
+    refused = run(fake, SECOND_GUILD_ID, "feed", "list")
+    assert refused["content"] == "Newsdesk is not available in this server." and refused["flags"] & 64
+    assert "Feed routes" in json.dumps(run(fake, DEFAULT_GUILD_ID, "feed", "list")), "its own server is served"
