@@ -90,6 +90,8 @@ class ArticlesConfig:
     max_file_bytes: int = 1024 * 1024
     rescan_seconds: float = 300.0
     debounce_ms: int = 30
+    # A file gone for less than this is a flicker (git checkout, a sync tool's replace), not a retraction.
+    delete_grace: float = 5.0
     # A published story dated in the future is held until then (False: posted at once, as before).
     embargo: bool = True
 
@@ -227,6 +229,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
             max_file_bytes=number(articles, "max_file_bytes", 1024 * 1024, "articles.", low=1024),
             rescan_seconds=number(articles, "rescan_seconds", 300.0, "articles.", low=1),
             debounce_ms=number(articles, "debounce_ms", 30, "articles.", low=1, high=5000),
+            delete_grace=number(articles, "delete_grace", 5.0, "articles.", low=0, high=3600),
             embargo=flag(articles, "embargo", True, "articles."),
         ),
         storage_url=storage_url,

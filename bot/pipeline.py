@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.config import Config
+from bot.pipeline_loops import PipelineLoops
 from bot.render.listing import summarize_list
 from bot.routes.planning import BackfillMode, post
 from bot.routes.routing import RouteTable
@@ -20,11 +17,12 @@ from bot.send.deliverer import Deliverer
 from bot.send.delivery import ChannelGate, ChannelQueue, ClaimGuard, NullObserver, PipelineObserver, PostFinder
 from bot.send.sinks import Sink
 from bot.sharding import GuildDirectory, ShardPlan
-from bot.status import LAST_SCAN_KEY, STARTED_KEY
+from bot.status import STARTED_KEY
 from bot.store import Store
+from bot.store.indexing import ApplyResult
 from bot.store.newsroom import NewsroomStore
-from bot.store.store import ApplyResult, DeliveryKey
-from bot.stories.scanner import Progress, Scanner, ScanReport
+from bot.store.store import DeliveryKey
+from bot.stories.scanner import Progress, Scanner
 from bot.stories.story import Story
 from bot.stories.watcher import watch_folder
 
@@ -35,9 +33,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 INITIALIZED_KEY = "initialized_at"
+ROUTES_BEGUN_KEY = "route_starts_kept"  # set once config routes' start times are kept (migration 0011)
 SHOWN_REJECTED = 5
-RELEASE_RETRY = 5  # seconds before the release timer looks again after a store error
-SWEEP_SECONDS = 5.0  # cluster: how often pending rows are looked for, in case a notification was missed
 
 
 class IngestRole(Protocol):
@@ -46,7 +43,7 @@ class IngestRole(Protocol):
     async def wait_ingest(self) -> None: ...
 
 
-class Pipeline:
+class Pipeline(PipelineLoops):
     """Owns the scanner, the watcher and the send queues. Its store work runs on the store's serial thread
     (``Store.run``), which keeps SQLite writes in order and the event loop free for Discord's heartbeats."""
 
@@ -104,6 +101,7 @@ class Pipeline:
         # Held rows dated up to this moment have been queued; the release timer queues the ones after it.
         self._released_until = 0.0
         self._rearm = asyncio.Event()  # something was planned: the release timer looks at the ledger again
+        self._gone = asyncio.Event()  # a removal may be waiting out its grace: the retract timer looks again
 
     # -- routing ------------------------------------------------------------------------------------------
 
@@ -158,6 +156,9 @@ class Pipeline:
         self.guild_of = guild_of or self.guild_of
         await self.db(self.store.set_meta, STARTED_KEY, str(time.time()))
         await self.reload_routes()
+        if watch:
+            # Only a watching process waits out flickers; a one-shot run records what it finds.
+            self.scanner.delete_grace = self.config.articles.delete_grace
         if self._ingest is None:
             result = await self.db(self.initial_sync)
             self.observer.files_rejected(result.rejected)
@@ -191,6 +192,7 @@ class Pipeline:
 
     def _watch(self) -> None:
         self._tasks += [
+            asyncio.create_task(self._retract_forever(), name="retract-removed"),
             asyncio.create_task(
                 watch_folder(self.scanner.root, self._on_change, self._stop, step_ms=self.config.articles.debounce_ms),
                 name="watch-folder",
@@ -215,16 +217,6 @@ class Pipeline:
             self.observer.files_rejected(result.rejected)
             self._enqueue(result.pending, notify=self._tell_planned)
         log.info("Holding the ingest role: indexing and watching %s", self.scanner.root)
-
-    async def _sweep_forever(self) -> None:
-        """The safety net under LISTEN/NOTIFY: every few seconds, queue whatever is pending for our channels
-        (a missed notification, a dead member's claim gone stale)."""
-        while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=SWEEP_SECONDS)
-            if self._stop.is_set():
-                return
-            await self.wake(None)
 
     @property
     def _tell_planned(self) -> bool:
@@ -271,6 +263,8 @@ class Pipeline:
         """Index what changed while we were down. The very first run indexes silently and then posts only
         what ``articles.backfill`` asks for, so adding the bot to a server never floods it."""
         first_run = self.store.get_meta(INITIALIZED_KEY) is None
+        if not first_run:
+            self._begin_routes()  # before the scan: what it finds live is new to a route added to the config
         result, report = self.scanner.reconcile(announce=not first_run, progress=progress)
         self._record_scan(report)
         log.info(
@@ -295,11 +289,23 @@ class Pipeline:
             if chosen:
                 result.pending += self.store.record_actions([post(i, self.channels_for(s)) for i, s in chosen])
             self.store.set_meta(INITIALIZED_KEY, str(time.time()))
+            self._begin_routes()  # after it: the folder as first indexed is every route's archive
             log.info(
                 "First run: indexed the folder silently; backfill %s",
                 f"latest:{backfill.count}" if backfill.mode is BackfillMode.LATEST else str(backfill.mode),
             )
         return result
+
+    def _begin_routes(self) -> None:
+        """Config routes begin the first time the bot runs with them: stories live before that are their archive."""
+        at = time.time()
+        if self.store.get_meta(ROUTES_BEGUN_KEY) is None:
+            # A database from before route starts were kept: its config routes began with its first run.
+            initialized = self.store.get_meta(INITIALIZED_KEY)
+            at = float(initialized) if initialized else at
+        self.newsroom.start_routes([route.channel_id for route in self.config.channels], at)
+        self.store.set_meta(ROUTES_BEGUN_KEY, "1")
+        self.routes.load(self.newsroom)
 
     # -- events -------------------------------------------------------------------------------------------
 
@@ -312,63 +318,7 @@ class Pipeline:
         self.observer.files_rejected(result.rejected)
         self._enqueue(result.pending, notify=self._tell_planned)
         self._rearm.set()  # a story's date may have moved
-
-    async def _release_forever(self, upcoming: float | None) -> None:
-        """Queue held deliveries the moment their story's date arrives. Sleeps until the next release time
-        (``upcoming``); anything newly planned (``_rearm``) makes it look again, so a date moved by an edit moves
-        the release with it."""
-        announced: float | None = None
-        while not self._stop.is_set():
-            if upcoming is not None and upcoming != announced:
-                log.info("Embargo: next release at %s", datetime.fromtimestamp(upcoming, UTC).isoformat())
-            announced = upcoming
-            # A hair past the release time: the loop's monotonic clock may run a little ahead of the wall clock.
-            delay = None if upcoming is None else max(0.0, upcoming - time.time()) + 0.01
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._rearm.wait(), timeout=delay)
-            self._rearm.clear()  # before looking: whatever is planned from here on makes the loop look again
-            try:
-                upcoming = await self._release_due()
-            except Exception:
-                log.exception("Could not check for held stories to release; trying again in %d s", RELEASE_RETRY)
-                upcoming, announced = time.time() + RELEASE_RETRY, None
-
-    async def _release_due(self) -> float | None:
-        """Queue the held rows that became due since the last look; returns the next release time, if any."""
-        now = time.time()
-        due = await self.db(self.store.released_deliveries, self._released_until, now)
-        self._released_until = now
-        if due:
-            log.info("Embargo lifted: %d deliveries released", len(due))
-            self._enqueue(due, rearm=False)
-        return await self.db(self.store.next_release, now)
-
-    async def _rescan_forever(self) -> None:
-        interval = self.config.articles.rescan_seconds
-        while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=interval)
-            if self._stop.is_set():
-                return
-            try:
-                report = await self.rescan()
-            except Exception:
-                log.exception("Periodic rescan failed")
-                continue
-            if report.changed:
-                log.info("Rescan found %d changes the watcher missed", report.changed)
-
-    async def rescan(self) -> ScanReport:
-        """Reconcile the whole folder now and queue whatever it planned."""
-        result, report = await self.db(self.scanner.reconcile, announce=True)
-        await self.db(self._record_scan, report)
-        self.observer.files_rejected(result.rejected)
-        self._enqueue(result.pending, notify=self._tell_planned)
-        self._rearm.set()
-        return report
-
-    def _record_scan(self, report: ScanReport) -> None:
-        self.store.set_meta(LAST_SCAN_KEY, json.dumps({"at": time.time(), **dataclasses.asdict(report)}))
+        self._gone.set()
 
     def _enqueue(self, keys: Iterable[DeliveryKey], *, rearm: bool = True, notify: bool = True) -> None:
         assert self._sink is not None, "start() first"

@@ -56,6 +56,7 @@ class StoryBefore:
     published: bool
     present: bool
     fingerprint: str | None
+    live_since: float | None = None  # when it last became live (see ``stories.live_since``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +93,7 @@ class RouteChoice:
 class Router(Protocol):
     """Routing with rules (``bot.routes.routing.RouteTable``)."""
 
-    def choose(self, story: Story, posts_since: PostsSince | None) -> RouteChoice: ...
+    def choose(self, story: Story, posts_since: PostsSince | None, live_since: float | None = None) -> RouteChoice: ...
     def on_unpublish_for(self, channel_id: int) -> OnUnpublish | None: ...
     def routed_channels(self) -> Collection[int]: ...
 
@@ -108,7 +109,7 @@ class _Plain:
     def __init__(self, channels_for: ChannelsFor) -> None:
         self._channels_for = channels_for
 
-    def choose(self, story: Story, posts_since: PostsSince | None) -> RouteChoice:
+    def choose(self, story: Story, posts_since: PostsSince | None, live_since: float | None = None) -> RouteChoice:
         channels = tuple(dict.fromkeys(self._channels_for(story)))
         return RouteChoice(post=channels, matching=channels)
 
@@ -164,7 +165,8 @@ class _BatchPlanner:
                 return []
             return self._admit(change.story_id, self.router.choose(after, self.posts_since), skip=())
         if after is not None and now_published and before is not None and before.fingerprint != change.fingerprint:
-            return self._edit(change.story_id, after)
+            # Unknown (a row from before live_since was kept): as old as can be, so it never floods a route.
+            return self._edit(change.story_id, after, before.live_since or 0.0)
         if was_live and not now_published:
             return self._unpublish(change.story_id)
         return []
@@ -178,12 +180,13 @@ class _BatchPlanner:
             actions.append(Action(ActionKind.CAP, story_id, tuple(capped)))
         return actions
 
-    def _edit(self, story_id: int, story: Story) -> list[Action]:
+    def _edit(self, story_id: int, story: Story, live_since: float) -> list[Action]:
         routed = self.router.routed_channels()
         if self.ledger is None or not routed:
             return [Action(ActionKind.EDIT, story_id)]
         live = set(self.ledger.live_channels(story_id))
-        choice = self.router.choose(story, self.posts_since)
+        # A route the story is new to takes it now; one that began after it went live keeps it as its archive.
+        choice = self.router.choose(story, self.posts_since, live_since)
         matching = set(choice.matching)
         gone = [c for c in live if c in routed and c not in matching]
         actions = self._withdraw(story_id, gone) if gone else []

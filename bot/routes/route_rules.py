@@ -33,9 +33,11 @@ ORDER = (
     "exclude_providers",
     "include_words",
     "exclude_words",
+    "archive",
     "max_age",
     "daily_cap",
 )
+ARCHIVE_REASON = "in the folder before this route began (archive); /feed backfill posts it"
 RULE_KEYS = (
     "include_words",
     "exclude_words",
@@ -132,6 +134,10 @@ class RuleContext:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     posts_since: PostsSince | None = None
     timezone: str = "UTC"  # the scheduler's, for routes that name none
+    # The archive rule, for a story that is live already (an edit, an explain): when it became live, and when a
+    # route began (None: unknown, the story is new to it). ``live_since`` None: the story is new to every route.
+    live_since: float | None = None
+    began: Callable[[Routed], float | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +183,10 @@ def explain(story: Story, route: Routed, context: RuleContext, *, admitting: boo
         return Verdict(False, f"excluded word: {word}", "exclude_words")
     if not admitting:
         return TAKEN
+    if context.live_since is not None and context.began is not None:
+        began = context.began(route)
+        if began is not None and not is_new_to_route(context.live_since, story, began):
+            return Verdict(False, ARCHIVE_REASON, "archive")
     if rules.max_age is not None and story.published_at is not None:
         published = story.published_at if story.published_at.tzinfo else story.published_at.replace(tzinfo=UTC)
         if context.now - published > timedelta(seconds=rules.max_age):
@@ -186,6 +196,16 @@ def explain(story: Story, route: Routed, context: RuleContext, *, admitting: boo
         if context.posts_since(route.channel_id, since) >= rules.daily_cap:
             return Verdict(False, f"daily cap {rules.daily_cap} reached", "daily_cap")
     return TAKEN
+
+
+def is_new_to_route(live_since: float, story: Story, began: float) -> bool:
+    """A route posts a story on its own only if the story became live after the route began, or is dated after
+    that (a story held for its release time when the route began is new to it). Older ones are its archive."""
+    if live_since > began:
+        return True
+    when = story.published_at
+    # A naive date is UTC, as everywhere stories are read (``bot.render.text.as_utc``; not imported: config uses us).
+    return when is not None and (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp() > began
 
 
 def day_start(now: datetime, timezone: str) -> float:

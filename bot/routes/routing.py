@@ -10,7 +10,16 @@ from datetime import UTC, datetime
 from bot.config import ChannelRoute
 from bot.options import OptionError
 from bot.routes.planning import OnUnpublish, PostsSince, RouteChoice
-from bot.routes.route_rules import RouteRules, RuleContext, Style, Verdict, explain, heat_pings, parse_rules
+from bot.routes.route_rules import (
+    Routed,
+    RouteRules,
+    RuleContext,
+    Style,
+    Verdict,
+    explain,
+    heat_pings,
+    parse_rules,
+)
 from bot.store.newsroom import NewsroomStore
 from bot.stories.story import Story
 
@@ -39,8 +48,11 @@ class RouteTable:
         self._timezone = timezone
         self._topic_colors = dict(topic_colors or {})
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._config_began: dict[int, float] = {}
+        self._stored_began: dict[int, float] = {}
 
     def load(self, newsroom: NewsroomStore) -> None:
+        stored = newsroom.routes()
         self._stored = tuple(
             ChannelRoute(
                 channel_id=r.channel_id,
@@ -51,8 +63,10 @@ class RouteTable:
                 labels=r.topics or (),
                 rules=_stored_rules(r.channel_id, r.rules),
             )
-            for r in newsroom.routes()
+            for r in stored
         )
+        self._stored_began = {r.channel_id: r.created_at for r in stored if r.created_at is not None}
+        self._config_began = newsroom.route_starts()
         pings: dict[int, dict[str, int]] = {}
         for binding in newsroom.topic_roles():
             pings.setdefault(binding.guild_id, {})[binding.topic.casefold()] = binding.role_id
@@ -62,8 +76,16 @@ class RouteTable:
     def routes(self) -> tuple[ChannelRoute, ...]:
         return self._config + self._stored
 
-    def context(self, posts_since: PostsSince | None = None) -> RuleContext:
-        return RuleContext(now=self._clock(), posts_since=posts_since, timezone=self._timezone)
+    def context(self, posts_since: PostsSince | None = None, live_since: float | None = None) -> RuleContext:
+        """``live_since``: the story is live already (an edit, an explain), so the archive rule applies."""
+        return RuleContext(
+            now=self._clock(), posts_since=posts_since, timezone=self._timezone, live_since=live_since, began=self.began
+        )
+
+    def began(self, route: Routed) -> float | None:
+        """When ``route`` began: a /feed route when it was added, a config route when the bot first ran with it."""
+        starts = self._stored_began if getattr(route, "source", "config") == "discord" else self._config_began
+        return starts.get(route.channel_id)
 
     def verdicts(
         self, story: Story, context: RuleContext, routes: Sequence[ChannelRoute] | None = None
@@ -73,8 +95,8 @@ class RouteTable:
 
     # -- the planner's Router -------------------------------------------------------------------------------
 
-    def choose(self, story: Story, posts_since: PostsSince | None) -> RouteChoice:
-        context = self.context(posts_since)
+    def choose(self, story: Story, posts_since: PostsSince | None, live_since: float | None = None) -> RouteChoice:
+        context = self.context(posts_since, live_since)
         post: dict[int, None] = {}
         capped: dict[int, None] = {}
         matching: dict[int, None] = {}

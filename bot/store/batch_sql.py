@@ -38,6 +38,8 @@ def story_values(item: FileParsed, now: float) -> dict[str, Any]:
         "data": item.data_json,
         "fingerprint": item.fingerprint,
         "updated_at": now,
+        # Live from now on (an existing live story keeps its moment: see ``indexing._story_update``).
+        "live_since": now if story.published else None,
     }
 
 

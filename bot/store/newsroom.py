@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import case, delete, func, select
 
-from bot.store.newsroom_tables import alerts_sent, feed_routes, guild_settings, topic_roles
+from bot.store.newsroom_tables import alerts_sent, feed_routes, guild_settings, route_starts, topic_roles
 from bot.store.records import DeliveryState
 from bot.store.schema import PENDING_STATES, deliveries, stories
 from bot.store.store import Store
@@ -28,6 +28,7 @@ class StoredRoute:
     topics: tuple[str, ...] | None  # None = every topic
     min_quality: int
     rules: Mapping[str, Any] = field(default_factory=dict)  # /feed add's rule options as given, validated
+    created_at: float | None = None  # when /feed add first made it: the route begins then (its archive is older)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ class NewsroomStore:
                     None if r.topics == "*" else tuple(json.loads(r.topics)),
                     r.min_quality,
                     json.loads(r.rules) if r.rules else {},
+                    r.created_at,
                 )
                 for r in rows
             ]
@@ -87,8 +89,22 @@ class NewsroomStore:
             "created_at": time.time(),
         }
         stmt = self.store.backend.insert(feed_routes).values(channel_id=route.channel_id, **values)
+        # Changing a route keeps the moment it began: what was its archive stays its archive.
+        changed = {k: v for k, v in values.items() if k not in ("created_at", "created_by")}
         with self.engine.begin() as conn:
-            conn.execute(stmt.on_conflict_do_update(index_elements=["channel_id"], set_=values))
+            conn.execute(stmt.on_conflict_do_update(index_elements=["channel_id"], set_=changed))
+
+    def route_starts(self) -> dict[int, float]:
+        """When each config route began (channel id -> Unix time)."""
+        with self.engine.connect() as conn:
+            return {r.channel_id: r.began_at for r in conn.execute(select(route_starts))}
+
+    def start_routes(self, channel_ids: Iterable[int], at: float) -> None:
+        """Record that the config routes to ``channel_ids`` begin at ``at``, unless they began before."""
+        rows = [{"channel_id": c, "began_at": at} for c in dict.fromkeys(channel_ids)]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(self.store.backend.insert(route_starts).on_conflict_do_nothing(), rows)
 
     def remove_route(self, channel_id: int) -> bool:
         with self.engine.begin() as conn:

@@ -20,6 +20,15 @@ feed_routes = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# When each config route began (routes added with /feed add begin at their ``created_at``): stories already live
+# then are the route's archive, posted only by a backfill.
+route_starts = Table(
+    "route_starts",
+    metadata,
+    Column("channel_id", BigInteger, primary_key=True),
+    Column("began_at", Float, nullable=False),
+)
+
 topic_roles = Table(
     "topic_roles",
     metadata,

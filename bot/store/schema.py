@@ -57,6 +57,9 @@ stories = Table(
     Column("fingerprint", String, nullable=False),
     Column("first_seen", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # When the bot last saw the story become live (published and present); None while it is not. A route posts a
+    # story on its own only if this is after the route began: older ones are the route's archive (backfill).
+    Column("live_since", Float, nullable=True),
     Index("ix_stories_listing", "present", "published", "published_at"),
     # /news provider=: a covering, date-ordered walk of one provider's stories, and the per-provider counts.
     Index("ix_stories_provider", "provider", "present", "published", "published_at"),

@@ -181,6 +181,14 @@ class InotifyWatch:
                 continue  # removed while we walked: its own DELETE event says so
             self._dirs[wd] = "" if folder_rel == "." else folder_rel
 
+    def _forget_tree(self, rel: str) -> None:
+        assert self._inotify is not None
+        for wd, folder in list(self._dirs.items()):
+            if folder == rel or folder.startswith(rel + "/"):
+                del self._dirs[wd]
+                with contextlib.suppress(OSError):  # already gone with the folder
+                    self._inotify.rm_watch(wd)
+
     def _drain(self) -> None:
         assert self._inotify is not None
         self._handle(self._inotify.read(timeout=0))
@@ -212,6 +220,11 @@ class InotifyWatch:
                 if mask & (flags.CREATE | flags.MOVED_TO):
                     # Files can land before the watch exists: the receiver scans the whole new folder.
                     self._add_tree(rel)
+                    self._ready.add(rel)
+                elif mask & (flags.MOVED_FROM | flags.DELETE):
+                    # Moved out (or gone): its files leave with it, without an event each. The receiver looks up
+                    # the files it knew there; the folder's watches would report under a stale path, so they go.
+                    self._forget_tree(rel)
                     self._ready.add(rel)
                 continue
             if not is_story_path(rel):

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.routes.planning import ChannelsFor, OnUnpublish, Router, make_planner
-from bot.store import FileFailed, ScanItem, Store
-from bot.store.store import ApplyResult
+from bot.store import FileFailed, FileParsed, FileRemoved, ScanItem, Store
+from bot.store.indexing import ApplyResult
 from bot.stories.file_reader import read_file, read_job
 from bot.stories.parser import is_story_name
 
@@ -41,13 +41,26 @@ class Scanner:
     """Turns files into scan items and hands them to the store in batches. Runs in one worker thread."""
 
     def __init__(
-        self, root: Path, store: Store, *, max_bytes: int, channels_for: ChannelsFor | Router, on_unpublish: OnUnpublish
+        self,
+        root: Path,
+        store: Store,
+        *,
+        max_bytes: int,
+        channels_for: ChannelsFor | Router,
+        on_unpublish: OnUnpublish,
+        delete_grace: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.root = root.resolve()
         self.store = store
         self.max_bytes = max_bytes
         self.channels_for = channels_for
         self.on_unpublish = on_unpublish
+        # A file gone for less than this is a flicker (git checkout, a sync tool's replace), not a retraction: its
+        # removal waits here (path -> when first seen gone) and is recorded only if the file is still gone then.
+        self.delete_grace = delete_grace
+        self._clock = clock
+        self._gone: dict[str, float] = {}
 
     def walk(self) -> dict[str, tuple[int, int]]:
         """Every story file under the root: relative POSIX path -> (mtime_ns, size)."""
@@ -69,6 +82,8 @@ class Scanner:
         """
         started = time.perf_counter()
         on_disk = self.walk()
+        for path in [p for p in self._gone if p in on_disk]:
+            del self._gone[path]  # back: compared with the store like any other file
         stats = self.store.file_stats()
         changed = [p for p, stat in on_disk.items() if stats.get(p) != stat]
         removed = [p for p in stats if p not in on_disk]
@@ -100,23 +115,61 @@ class Scanner:
 
         A path naming a folder stands for every story file under it.
         """
-        paths = self._expand_folders(paths)
-        items = [
-            read_file(str(self.root), rel, self.store.file_state(rel), self.max_bytes, force)
-            for rel in dict.fromkeys(paths)
-        ]
+        unique = list(dict.fromkeys(self._expand_folders(paths)))
+        items = [read_file(str(self.root), rel, self.store.file_state(rel), self.max_bytes, force) for rel in unique]
+        for rel, item in zip(unique, items, strict=True):
+            if not isinstance(item, FileRemoved):
+                self._gone.pop(rel, None)  # back (or never gone): no removal waits for it
         return self._record(items, announce)
 
+    def removals_due(self) -> list[str]:
+        """Paths whose grace is over: the caller processes them again, and those still gone are removed."""
+        now = self._clock()
+        return [path for path, since in self._gone.items() if now - since >= self.delete_grace]
+
+    def next_removal_in(self) -> float | None:
+        """Seconds until the next waiting removal is due (None: none waits)."""
+        if not self._gone:
+            return None
+        return max(0.0, min(self._gone.values()) + self.delete_grace - self._clock())
+
     def _expand_folders(self, paths: Iterable[str]) -> list[str]:
+        """A path naming a folder stands for its story files on disk and the known files under it: a folder moved
+        out of (or into) the tree is a batch of removals (or new files) at once, not news for the next rescan."""
         expanded: list[str] = []
+        prefix = len(str(self.root)) + 1
         for rel in paths:
             full = self.root / rel
             if full.is_dir():
-                prefix = len(str(self.root)) + 1
                 expanded += [_posix(entry.path[prefix:]) for entry in iter_story_files(str(full))]
             else:
                 expanded.append(rel)
+                if is_story_name(rel.rsplit("/", 1)[-1]):
+                    continue  # a story file, there or gone
+            expanded += self.store.paths_under(rel) if rel else list(self.store.file_stats())
         return expanded
+
+    def _wait_out_removals(self, batch: list[ScanItem]) -> list[ScanItem]:
+        """Hold each removal until its file has been gone for ``delete_grace``. A new file with the exact bytes of a
+        file waiting here is that file renamed (its removal seen first): both go into this batch together."""
+        if self.delete_grace <= 0:
+            return batch
+        now = self._clock()
+        kept: list[ScanItem] = []
+        for item in batch:
+            if isinstance(item, FileRemoved):
+                since = self._gone.setdefault(item.path, now)
+                if now - since < self.delete_grace:
+                    continue
+                del self._gone[item.path]
+            kept.append(item)
+        new_bytes = {item.sha256 for item in kept if isinstance(item, FileParsed)}
+        if new_bytes and self._gone:
+            for path, state in self.store.file_states(list(self._gone)).items():
+                if state.sha256 in new_bytes:
+                    del self._gone[path]
+                    kept.append(FileRemoved(path))
+        return kept
 
     def _fresh_rejections(self, failed: list[FileFailed]) -> list[tuple[str, str]]:
         """The rejections worth reporting: a file whose stored state already has the same error was reported
@@ -126,7 +179,7 @@ class Scanner:
         return [(i.path, i.error) for i in failed if i.path not in known or known[i.path].error != i.error]
 
     def _record(self, items: Iterable[ScanItem | None], announce: bool) -> ApplyResult:
-        batch = [item for item in items if item is not None]
+        batch = self._wait_out_removals([item for item in items if item is not None])
         rejected = self._fresh_rejections([item for item in batch if isinstance(item, FileFailed)])
         for _path, error in rejected:
             log.warning("Rejected story file %s", error)

@@ -32,8 +32,9 @@ class StoryFilter:
         rel = os.path.relpath(path, self.root)
         if rel.startswith("..") or any(part.startswith(".") for part in rel.split(os.sep)):
             return False
-        # A new folder's first files can land before inotify watches it: the folder itself is scanned.
-        return is_story_path(rel) or (change == Change.added and os.path.isdir(path))
+        # A new folder's first files can land before inotify watches it: the folder itself is scanned. A folder
+        # moved out takes its files along, maybe without an event each: the receiver looks up what it knew there.
+        return is_story_path(rel) or (change == Change.added and os.path.isdir(path)) or change == Change.deleted
 
 
 async def watch_folder(

@@ -40,11 +40,12 @@ class Recorder:
     def paths(self) -> list[str]:
         return [rel for rel, _ in self.seen]
 
-    async def wait_for(self, rel: str) -> str | None:
-        """The content ``rel`` had when it was handed over (None: it was gone)."""
+    async def wait_for(self, rel: str, after: int = 0) -> str | None:
+        """The content ``rel`` had when it was handed over (None: it was gone), looking at the hand-overs from the
+        ``after``-th on."""
         async with asyncio.timeout(WAIT):
             while True:
-                for seen_rel, text in self.seen:
+                for seen_rel, text in self.seen[after:]:
                     if seen_rel == rel:
                         return text
                 self._arrived.clear()
@@ -112,6 +113,25 @@ async def test_new_subfolder_with_files_is_seen(watched: tuple[Path, Recorder], 
     await recorder.wait_for("tech")
     write_story(root / "tech", "later.md", 7)
     assert await recorder.wait_for("tech/later.md") == story_text(7)
+
+
+async def test_a_subfolder_moved_out_is_named_at_once_and_its_old_watch_dropped(
+    watched: tuple[Path, Recorder], tmp_path: Path
+) -> None:
+    root, recorder = watched
+    (root / "world").mkdir()
+    await recorder.wait_for("world")
+    write_story(root / "world", "inside.md", 6)
+    await recorder.wait_for("world/inside.md")
+    # Moved out whole: no event per file, so the folder itself is handed over (the receiver knows its files).
+    seen = len(recorder.seen)
+    os.rename(root / "world", tmp_path / "gone")
+    assert await recorder.wait_for("world", after=seen) is None
+    seen = len(recorder.seen)
+    write_story(tmp_path / "gone", "after.md", 7)  # outside the tree now: never reported under its old path
+    write_story(root, "marker.md", 8)
+    await recorder.wait_for("marker.md")
+    assert "world/after.md" not in recorder.paths[seen:]
 
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="inotify is Linux only")
