@@ -1,9 +1,11 @@
 """Adopting a post that reached Discord before its sender died, instead of posting it again.
 
-Discord remembers a message nonce only for a few minutes, so a delivery found in flight (claimed by a member that
-died, or left claimed by this process's previous life on SQLite) is first looked for in the channel's recent
-messages. History carries no nonces: the story's link identifies the message (the embed's ``url``, the "Read
-story" button, or the link in a compact post's text). Pure: the caller fetches the messages.
+Discord remembers a message nonce only for a few minutes, and forum posts, webhook messages, threads and
+crossposts have none, so a delivery found in flight (claimed by a member that died, left claimed by this
+process's previous life, or marked as being sent before a call that carries no nonce) is first looked for. History
+carries no nonces: the story's link identifies the message (the embed's ``url``, the "Read story" button, or the
+link in a compact post's text), and its author (the bot, or the channel's Newsdesk webhook) says it is ours. Pure:
+the caller fetches the messages and threads.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 HISTORY_LIMIT = 50  # GET /channels/{id}/messages?limit=50: a dead sender's last posts are among the newest
+FORUM_CANDIDATES = 5  # forum posts whose starter message is read: those named like the story, then the newest
+CROSSPOSTED = 1 << 0  # message flag: published to the servers following an announcement channel
+
+Message = Mapping[str, Any]
 
 
-def _links(message: Mapping[str, Any]) -> Iterable[str]:
+def _links(message: Message) -> Iterable[str]:
     for embed in message.get("embeds") or ():
         if isinstance(embed, Mapping) and isinstance(embed.get("url"), str):
             yield embed["url"]
@@ -24,16 +30,55 @@ def _links(message: Mapping[str, Any]) -> Iterable[str]:
                 yield item["url"]
 
 
-def find_posted(messages: Iterable[Mapping[str, Any]], link: str, *, author_id: int | None = None) -> int | None:
-    """The id of the newest message (by the bot, when ``author_id`` is given) that carries ``link``, or None."""
+def carries(message: Message, link: str) -> bool:
+    """Whether the message is a post of ``link`` (its embed, a button, or a word of its text)."""
     if not link:
-        return None
-    found: list[int] = []
-    for message in messages:
-        author = message.get("author") or {}
-        if author_id is not None and str(author.get("id")) != str(author_id):
-            continue
-        content = message.get("content") or ""
-        if link in _links(message) or (isinstance(content, str) and link in content.split()):
-            found.append(int(message["id"]))
-    return max(found) if found else None
+        return False
+    content = message.get("content") or ""
+    return link in _links(message) or (isinstance(content, str) and link in content.split())
+
+
+def is_ours(message: Message, *, author_id: int | None = None, webhook_id: int | None = None) -> bool:
+    """Sent by the bot (``author_id``) or through our webhook (``webhook_id``); neither given: anyone's."""
+    if webhook_id is not None:
+        return str(message.get("webhook_id")) == str(webhook_id)
+    if author_id is not None:
+        return str((message.get("author") or {}).get("id")) == str(author_id) and not message.get("webhook_id")
+    return True
+
+
+def find_message(
+    messages: Iterable[Message], link: str, *, author_id: int | None = None, webhook_id: int | None = None
+) -> Message | None:
+    """The newest message of ours that carries ``link``, or None."""
+    found = [m for m in messages if is_ours(m, author_id=author_id, webhook_id=webhook_id) and carries(m, link)]
+    return max(found, key=lambda m: int(m["id"])) if found else None
+
+
+def find_posted(
+    messages: Iterable[Message], link: str, *, author_id: int | None = None, webhook_id: int | None = None
+) -> int | None:
+    """The id of the newest message (by the bot, when ``author_id`` is given) that carries ``link``, or None."""
+    found = find_message(messages, link, author_id=author_id, webhook_id=webhook_id)
+    return None if found is None else int(found["id"])
+
+
+def forum_candidates(threads: Iterable[Message], forum_id: int, name: str) -> list[int]:
+    """Posts of the forum worth reading the starter message of: those named ``name`` (newest first), then the
+    newest others (the title may have changed since), ``FORUM_CANDIDATES`` in all."""
+    mine = sorted(
+        (t for t in threads if str(t.get("parent_id")) == str(forum_id)), key=lambda t: int(t["id"]), reverse=True
+    )
+    named = [int(t["id"]) for t in mine if t.get("name") == name]
+    others = [int(t["id"]) for t in mine if t.get("name") != name]
+    return (named + others)[:FORUM_CANDIDATES]
+
+
+def thread_of(message: Message) -> int | None:
+    """The thread started on this message (its ``thread`` field), if any."""
+    thread = message.get("thread")
+    return int(thread["id"]) if isinstance(thread, Mapping) and thread.get("id") else None
+
+
+def is_crossposted(message: Message) -> bool:
+    return bool(int(message.get("flags") or 0) & CROSSPOSTED)

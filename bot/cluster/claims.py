@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from bot.cluster.adopt import HISTORY_LIMIT, find_posted
+from bot.cluster.adopt import HISTORY_LIMIT, Message, find_message
 from bot.store.cluster import Claim, ClusterStore
 
 log = logging.getLogger(__name__)
@@ -46,17 +46,23 @@ class Claims:
 
 
 class Adopter:
-    """Finds a post of ``link`` by this bot among the channel's recent messages (history carries no nonces)."""
+    """Finds a post of ``link`` by this bot (or through one of its webhooks) among the channel's recent messages
+    (history carries no nonces)."""
 
     def __init__(self, history: History, author_id: int | None) -> None:
         self._history = history
         self._author_id = author_id
 
     async def find(self, channel_id: int, link: str) -> int | None:
+        found = await self.find_message(channel_id, link)
+        return None if found is None else int(found["id"])
+
+    async def find_message(self, channel_id: int, link: str, *, webhook_id: int | None = None) -> Message | None:
+        """The newest such message as Discord returns it (its ``thread`` and flags tell what else was done)."""
         try:
             messages = await self._history.recent_messages(channel_id, HISTORY_LIMIT)
         except Exception as exc:
             # Without the history we cannot tell: posting again is the lesser harm (the nonce may still catch it).
             log.warning("Channel %s: could not read recent messages to adopt a post: %s", channel_id, exc)
             return None
-        return find_posted(messages, link, author_id=self._author_id)
+        return find_message(messages, link, author_id=self._author_id, webhook_id=webhook_id)

@@ -24,6 +24,7 @@ _DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
 _RELATED_LINE = re.compile(r"^• \[(?P<title>(?:\\.|[^\\\]])*)\]\((?P<url>[^()\s]+)\)(?: — (?P<provider>.+))?$")
 _MARKDOWN_ESCAPE = re.compile(r"\\(.)")
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def terminal_width(out: TextIO) -> int:
@@ -77,7 +78,8 @@ def format_post(
     lines += [style.dim(line) for line in wrap.plain(meta_line)]
     lines += wrap.labeled("Mentions: ", _safe(payload.get("content", "")), style)
 
-    description = _safe(embed.get("description", ""), keep_newlines=True)
+    # As members read it: the builder's markdown escapes are for Discord, not for the terminal.
+    description = _MARKDOWN_ESCAPE.sub(r"\1", _safe(embed.get("description", ""), keep_newlines=True))
     if description.strip():
         lines.append("")
         for paragraph in description.split("\n"):
@@ -95,7 +97,9 @@ def format_post(
             for line in value.splitlines():
                 if line.strip():
                     lines += wrap.plain(_related(line), first="  - ", rest="    ")
-        elif "\n" in value:
+            continue
+        value = _MARKDOWN_ESCAPE.sub(r"\1", value)
+        if "\n" in value:
             lines.append(style.dim(f"{name}:"))
             for line in value.splitlines():
                 lines += wrap.plain(line, first="  ", rest="  ")
@@ -174,13 +178,15 @@ def _related(line: str) -> str:
     if match is None:
         return line.strip().removeprefix("• ")
     title = _MARKDOWN_ESCAPE.sub(r"\1", match["title"])
-    provider = f" ({match['provider']})" if match["provider"] else ""
+    provider = _MARKDOWN_ESCAPE.sub(r"\1", match["provider"] or "")
+    provider = f" ({provider})" if provider else ""
     return f"{title}{provider} <{match['url']}>"
 
 
 def _safe(text: Any, *, keep_newlines: bool = False) -> str:
-    # The payload may not come from our builder; an escape sequence in it must not drive the terminal.
+    # The payload may not come from our builder; an escape sequence in it must not drive the terminal, and a
+    # bidirectional override must not reorder what the card shows.
     text = str(text or "")
     if not keep_newlines:
         text = text.replace("\n", " ")
-    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
+    return "".join(ch for ch in text if ch == "\n" or (unicodedata.category(ch) != "Cc" and ch not in _BIDI))

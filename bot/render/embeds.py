@@ -20,7 +20,6 @@ from bot.render.text import (
     as_utc,
     clean_block,
     clean_line,
-    escape_link_label,
     escape_link_url,
     escape_markdown,
     truncate,
@@ -176,7 +175,8 @@ def _build_embed(story: Story, color: int) -> dict[str, Any]:
     embed["footer"] = {"text": truncate(footer, FOOTER_LIMIT)}
 
     # The description is the one part that can be long, so it takes whatever the total budget leaves.
-    excerpt = clean_block(story.excerpt or "")
+    # Descriptions render markdown: an excerpt's masked links, headings, quotes, fences and spoilers show as text.
+    excerpt = escape_markdown(clean_block(story.excerpt or ""), strict=True)
     if excerpt:
         room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - embed_length(embed))
         description = truncate(excerpt, room)
@@ -204,7 +204,7 @@ def _author(provider: Provider | None) -> dict[str, str] | None:
 def _topics_value(topics: Iterable[str]) -> str:
     seen: list[str] = []
     for topic in topics:
-        cleaned = clean_line(topic or "")
+        cleaned = escape_markdown(clean_line(topic or ""), strict=True)
         if cleaned and cleaned not in seen:
             seen.append(cleaned)
     value = ""
@@ -224,7 +224,7 @@ def _related_value(related: Iterable[RelatedStory]) -> str:
             break
         if not is_valid_url(item.web_url):
             continue
-        line = _related_line(item)
+        line = related_line(item)
         cost = len(line) + (1 if lines else 0)
         # Whole lines or nothing: a link cut in half renders as broken markdown.
         if used + cost > FIELD_VALUE_LIMIT:
@@ -234,11 +234,17 @@ def _related_value(related: Iterable[RelatedStory]) -> str:
     return "\n".join(lines)
 
 
-def _related_line(item: RelatedStory) -> str:
+def related_line(item: RelatedStory, source: str = " — {}") -> str:
+    """``• [title](url) — provider`` (the title alone without a valid link; ``source`` places the provider), every
+    part escaped: the embed's related field and a discussion thread's opener both render markdown."""
     title = truncate(clean_line(item.title or ""), RELATED_TITLE_LIMIT) or "(untitled)"
-    line = f"• [{escape_link_label(title)}]({escape_link_url(item.web_url)})"
-    provider = _provider_name(item.provider, RELATED_PROVIDER_LIMIT)
-    return f"{line} — {provider}" if provider else line
+    if is_valid_url(item.web_url):
+        # Escaped in full: a label renders formatting, fences, spoilers and timestamps like any other text.
+        line = f"• [{escape_markdown(title, strict=True)}]({escape_link_url(item.web_url)})"
+    else:
+        line = f"• {escape_markdown(title, strict=True)}"
+    provider = escape_markdown(_provider_name(item.provider, RELATED_PROVIDER_LIMIT), strict=True)
+    return line + source.format(provider) if provider else line
 
 
 def _buttons(story: Story) -> list[dict[str, Any]]:

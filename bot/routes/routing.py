@@ -45,6 +45,8 @@ class RouteTable:
         self._config = tuple(config_routes)
         self._stored: tuple[ChannelRoute, ...] = ()
         self._pings: dict[int, dict[str, int]] = {}
+        # Config roles that failed the start-up check (bot.role_rules): never mentioned.
+        self._withheld: frozenset[int] = frozenset()
         self._timezone = timezone
         self._topic_colors = dict(topic_colors or {})
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -71,6 +73,9 @@ class RouteTable:
         for binding in newsroom.topic_roles():
             pings.setdefault(binding.guild_id, {})[binding.topic.casefold()] = binding.role_id
         self._pings = pings
+
+    def withhold_roles(self, role_ids: Collection[int]) -> None:
+        self._withheld = frozenset(role_ids)
 
     @property
     def routes(self) -> tuple[ChannelRoute, ...]:
@@ -129,7 +134,7 @@ class RouteTable:
         roles: list[int] = []
         for route in matching:
             if heat_pings(story, route.rules):
-                roles += route.role_ids
+                roles += [r for r in route.role_ids if r not in self._withheld]
         # Bound roles belong to no one route: they ping when any route of the channel would ping this story.
         if any(heat_pings(story, r.rules) for r in matching or self._on(channel_id)) or not self._on(channel_id):
             bound = self._pings.get(guild_id or 0, {})

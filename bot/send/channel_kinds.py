@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.render.text import clean_line, neutralize_mentions, truncate
+from bot.render.embeds import CONTENT_LIMIT, related_line
+from bot.render.text import clean_line, strip_controls, truncate
 from bot.stories.story import Story
 
 MANAGE_CHANNELS = 1 << 4
@@ -26,8 +27,13 @@ TAGS_PER_FORUM = 20
 TAGS_PER_POST = 5
 WEBHOOK_NAME = "Newsdesk"
 USERNAME_MAX = 80
-# Discord refuses a webhook username containing these words, whatever the case.
+# Discord refuses a webhook username containing these words (whatever the case), these characters, or equal to
+# these names.
 _FORBIDDEN_IN_USERNAME = ("clyde", "discord")
+_USERNAME_DROP = str.maketrans({"@": " ", "#": " ", ":": " "})
+_RESERVED_USERNAMES = ("everyone", "here")
+OPENER_LINES = 10
+_OPENER_HEAD = "**Related coverage**"
 
 
 class ChannelKind(StrEnum):
@@ -57,6 +63,7 @@ class ChannelInfo:
     kind: ChannelKind
     permissions: int = -1  # -1: every permission (owner, administrator, or a DM)
     tags: tuple[ForumTag, ...] = ()
+    guild_id: int | None = None  # where a forum's active posts are listed (GET /guilds/{id}/threads/active)
 
     def can(self, bit: int) -> bool:
         return self.permissions & bit == bit
@@ -66,7 +73,8 @@ class ChannelInfo:
         tags = tuple(
             ForumTag(int(t["id"]), str(t.get("name", ""))) for t in channel.get("available_tags") or [] if "id" in t
         )
-        return cls(kind_of(int(channel.get("type", 0))), permissions, tags)
+        guild = channel.get("guild_id")
+        return cls(kind_of(int(channel.get("type", 0))), permissions, tags, int(guild) if guild else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,24 +120,35 @@ def forum_post(story: Story, message: Mapping[str, Any], tag_ids: Sequence[int],
 
 
 def discussion_opener(story: Story) -> dict[str, Any]:
-    """The first message of a story's discussion thread: the related coverage, or an invitation."""
-    lines = []
-    for item in story.related[:10]:
-        title = truncate(clean_line(item.title or item.web_url), 200)
-        source = f" ({item.provider.name})" if item.provider and item.provider.name else ""
-        lines.append(f"• [{title}]({item.web_url}){source}" if item.web_url else f"• {title}{source}")
-    text = "**Related coverage**\n" + "\n".join(lines) if lines else "Discuss this story here."
-    return {"content": neutralize_mentions(text)[:2000], "allowed_mentions": {"parse": []}}
+    """The first message of a story's discussion thread: the related coverage, or an invitation. Each line is the
+    embed's related line (bot/render/embeds.py), escaped the same way; whole lines only, within 2,000 chars."""
+    lines: list[str] = []
+    used = len(_OPENER_HEAD)
+    for item in story.related[:OPENER_LINES]:
+        line = related_line(item, source=" ({})")
+        if used + 1 + len(line) > CONTENT_LIMIT:
+            continue
+        lines.append(line)
+        used += 1 + len(line)
+    text = _OPENER_HEAD + "\n" + "\n".join(lines) if lines else "Discuss this story here."
+    return {"content": text, "allowed_mentions": {"parse": []}}
+
+
+def webhook_username(name: str) -> str:
+    """A provider's name as Discord accepts a webhook username (1-80 characters, none of ``@ # :`` or a code
+    fence, not "everyone"/"here", no "discord" or "clyde" in any case): the rest of the name stays readable."""
+    name = " ".join(strip_controls(name, keep_newlines=False).replace("```", " ").translate(_USERNAME_DROP).split())
+    for word in _FORBIDDEN_IN_USERNAME:
+        # Discord rejects the whole message otherwise; a zero-width space keeps the name readable.
+        name = _break_word(name, word)
+    name = truncate(name, USERNAME_MAX)
+    return WEBHOOK_NAME if not name or name.casefold() in _RESERVED_USERNAMES else name
 
 
 def webhook_identity(story: Story, avatars: Mapping[str, str]) -> dict[str, Any]:
     """``username`` (the provider's name) and ``avatar_url`` (from ``providers:``) for a webhook post."""
     provider = story.provider
-    name = clean_line(provider.name if provider else "")
-    for word in _FORBIDDEN_IN_USERNAME:
-        # Discord rejects the whole message otherwise; a zero-width space keeps the name readable.
-        name = _break_word(name, word)
-    identity: dict[str, Any] = {"username": truncate(name, USERNAME_MAX) or WEBHOOK_NAME}
+    identity: dict[str, Any] = {"username": webhook_username(provider.name if provider else "")}
     avatar = avatars.get((provider.domain if provider else "").strip().lower())
     if avatar:
         identity["avatar_url"] = avatar

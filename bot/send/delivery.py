@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.render.embeds import DEFAULT_COLOR, build_story_message, payload_hash
-from bot.send.deliverer import Deliverer, PlainDeliverer
+from bot.send.deliverer import Deliverer, PlainDeliverer, PostFinder
 from bot.send.sinks import DeliveryError, Sink
 from bot.store import Delivery, DeliveryState, Store
 from bot.store.cluster import Claim
@@ -56,12 +56,6 @@ class ClaimGuard(Protocol):
     def releasing(self) -> dict[str, object]:
         """Column values that release the claim, added to the UPDATE that settles the row (one statement)."""
         ...
-
-
-class PostFinder(Protocol):
-    """Finds a post of a story's link already in the channel (bot/cluster/claims.py Adopter)."""
-
-    async def find(self, channel_id: int, link: str) -> int | None: ...
 
 
 class NullObserver:
@@ -283,15 +277,31 @@ class ChannelQueue:
             self._metrics.on_delivery(outcome, changed_at=None if posted is None else _latency_start(posted))
 
     async def _adopted(self, d: Delivery) -> bool:
-        if self._finder is None or d.message_id is not None or d.state != DeliveryState.POST or not d.story.web_url:
+        if d.message_id is not None or d.state != DeliveryState.POST or not d.story.web_url:
             return False
-        found = await self._finder.find(self.channel_id, d.story.web_url)
-        if found is None:
+        # The deliverer knows where each kind of post lives: the channel's history, a forum's posts, a webhook's.
+        posted = await self._deliverer.adopt(d, self._finder)
+        if posted is None:
             return False
+        where = posted.placement
         log.info(
-            "Channel %s: adopted message %s for '%s' (posted before a crash)", self.channel_id, found, d.story.title
+            "Channel %s: adopted message %s for '%s' (posted before a crash)",
+            self.channel_id,
+            where.message_id,
+            d.story.title,
         )
-        await self._settle(d, DeliveryState.SENT, message_id=found, payload_hash=None, attempts=0, last_error=None)
+        await self._settle(
+            d,
+            DeliveryState.SENT,
+            message_id=where.message_id,
+            thread_id=where.thread_id,
+            webhook_id=where.webhook_id,
+            crossposted=True if posted.crossposted else (False if posted.crosspost else None),
+            payload_hash=None,
+            attempts=0,
+            last_error=None,
+        )
+        self._deliverer.follow_up(d, posted)
         return True
 
     def _held(self, story: Story) -> bool:

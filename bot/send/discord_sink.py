@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.metrics import Metrics
 
 Webhook = tuple[int, str]  # (id, token); the token is a secret: never log it
+ALREADY_CROSSPOSTED = 40033
 
 
 class DiscordSink:
@@ -116,13 +117,38 @@ class DiscordSink:
         return int(data["id"])
 
     async def crosspost(self, channel_id: int, message_id: int) -> None:
+        """Already crossposted (40033, after a crash or a lost answer) counts as done."""
         route = Route(
             "POST",
             "/channels/{channel_id}/messages/{message_id}/crosspost",
             channel_id=channel_id,
             message_id=message_id,
         )
-        await self._call(route)
+        try:
+            await self._call(route)
+        except DeliveryError as exc:
+            if exc.code != ALREADY_CROSSPOSTED:
+                raise
+
+    async def get_message(self, channel_id: int, message_id: int) -> dict[str, Any]:
+        route = Route(
+            "GET",
+            "/channels/{channel_id}/messages/{message_id}",
+            channel_id=channel_id,
+            message_id=message_id,
+        )
+        return await self._call(route)
+
+    async def active_threads(self, guild_id: int) -> list[dict[str, Any]]:
+        """The guild's unarchived threads (forum posts included), to find a post whose answer was lost."""
+        data = await self._call(Route("GET", "/guilds/{guild_id}/threads/active", guild_id=guild_id))
+        return list((data or {}).get("threads") or [])
+
+    async def archived_threads(self, channel_id: int, limit: int = 50) -> list[dict[str, Any]]:
+        """A channel's (forum's) newest archived public threads."""
+        route = Route("GET", "/channels/{channel_id}/threads/archived/public", channel_id=channel_id)
+        data = await self._call(route, params={"limit": limit})
+        return list((data or {}).get("threads") or [])
 
     async def webhooks(self, channel_id: int) -> list[dict[str, Any]]:
         return await self._call(Route("GET", "/channels/{channel_id}/webhooks", channel_id=channel_id))

@@ -9,9 +9,11 @@ channel's kind (learned by the channel check) and the route's options:
 - forum/media channels: a forum post whose starter message is the story, tagged with its topics.
 
 Exactly-once: a row counts as delivered only once Discord returned the id. Plain messages carry a nonce, so a
-resend after a crash returns the same message. Forum posts and webhook messages have no nonce: a crash (or a
-time-out after Discord created it) between Discord's answer and the ledger write would post again. The window is
-one round-trip plus one SQLite commit; nothing else runs between the answer and the record.
+resend after a crash returns the same message. Forum posts, webhook messages, discussion threads and crossposts have
+no nonce: the row is marked as being sent before the call (``WebhookStore.mark_sending``), and a row so marked, or
+found in flight, is first looked for in Discord (``adopt``: the forum's posts, the channel's history by our webhook,
+the message's thread) and recorded when found. A crosspost wanted but never answered is done at the next start
+(``resume_crossposts``); one already done (the message's flag, or 40033) counts as done.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from bot.alerts import Alert
+from bot.cluster.adopt import is_crossposted, thread_of
 from bot.config import KindOptions
 from bot.send.channel_kinds import (
     MANAGE_CHANNELS,
@@ -39,8 +42,10 @@ from bot.send.channel_kinds import (
     thread_name,
     webhook_identity,
 )
-from bot.send.deliverer import Posted
+from bot.send.deliverer import Posted, PostFinder
+from bot.send.delivery import delivery_nonce
 from bot.send.discord_sink import DiscordSink, Webhook
+from bot.send.kind_adopt import PostSearch
 from bot.send.sinks import DeliveryError
 from bot.store import Delivery
 from bot.store.webhooks import WebhookStore
@@ -80,6 +85,7 @@ class KindDeliverer:
         self._bot_id = bot_id
         self._alert = alert
         self._hooks: dict[int, Webhook | None] = {}  # channel → its webhook; None: fall back to normal messages
+        self._search = PostSearch(sink, bot_id)
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def _info(self, channel_id: int) -> ChannelInfo:
@@ -99,6 +105,9 @@ class KindDeliverer:
         channel_id = d.channel_id
         info, options = await self._info(channel_id), self._options(channel_id)
         hook = await self._webhook(channel_id, info) if options.webhook else None
+        if hook is not None or info.kind is ChannelKind.FORUM or options.thread or _crossposts(info, options):
+            # Nothing in what follows carries a nonce: a restart after a crash must look before posting again.
+            await self._db(self._webhooks.mark_sending, d.story_id, channel_id)
         if info.kind is ChannelKind.FORUM:
             return Posted(await self._forum_post(d, payload, info, options, hook))
         if hook is not None:
@@ -110,7 +119,36 @@ class KindDeliverer:
         if options.thread:
             thread_id = await self._discussion(d, message_id, options, nonce, retry_safe=hook is None)
         placement = Placement(message_id, thread_id, hook[0] if hook else None)
-        return Posted(placement, crosspost=options.publish and info.kind is ChannelKind.ANNOUNCEMENT)
+        return Posted(placement, crosspost=_crossposts(info, options))
+
+    async def adopt(self, d: Delivery, finder: PostFinder | None) -> Posted | None:
+        channel_id, link = d.channel_id, d.story.web_url
+        info, options = await self._info(channel_id), self._options(channel_id)
+        hook = await self._known_webhook(channel_id) if options.webhook else None
+        hook_id = hook[0] if hook else None
+        try:
+            if info.kind is ChannelKind.FORUM:
+                name = thread_name(d.story.title)
+                post_id = await self._search.forum_post(channel_id, info, name, link, hook_id)
+                return None if post_id is None else Posted(Placement(post_id, post_id, hook_id))
+            message = await finder.find_message(channel_id, link, webhook_id=hook_id) if finder else None
+            if message is None:
+                return None
+            message_id, thread_id = int(message["id"]), None
+            if options.thread:
+                nonce = delivery_nonce(d.story.key, channel_id, d.generation)
+                thread_id = await self._discussion(
+                    d, message_id, options, nonce, retry_safe=hook is None, found=thread_of(message) or 0
+                )
+        except DeliveryError as exc:
+            if exc.retryable:
+                raise
+            # Discord won't let us look (a permission): posting again is the lesser harm than never posting.
+            log.warning("Channel %s: could not look for a post of '%s': %s", channel_id, d.story.title, exc.reason)
+            return None
+        wanted = _crossposts(info, options)
+        done = wanted and is_crossposted(message)
+        return Posted(Placement(message_id, thread_id, hook_id), crosspost=wanted and not done, crossposted=done)
 
     async def _forum_post(
         self, d: Delivery, payload: dict[str, Any], info: ChannelInfo, options: KindOptions, hook: Webhook | None
@@ -141,16 +179,27 @@ class KindDeliverer:
         return fresh
 
     async def _discussion(
-        self, d: Delivery, message_id: int, options: KindOptions, nonce: str, *, retry_safe: bool
+        self,
+        d: Delivery,
+        message_id: int,
+        options: KindOptions,
+        nonce: str,
+        *,
+        retry_safe: bool,
+        found: int | None = None,
     ) -> int | None:
         """A thread under the story, opened with its related coverage. After a plain message a failure is
         retried with the whole post (the nonce and 160004 make that safe); after a webhook message it is not,
-        so the story stays posted without its thread."""
+        so the story stays posted without its thread. ``found``: adopting a post made before a crash (its
+        thread's id, or 0 when it has none yet); the opener is then posted only if the thread lacks it."""
         try:
             name = thread_name(d.story.title)
-            thread_id = await self._sink.start_thread(d.channel_id, message_id, name, options.auto_archive_duration)
-            opener_nonce = hashlib.sha256(f"{nonce}:thread".encode()).hexdigest()[:25]
-            await self._sink.post(thread_id, discussion_opener(d.story), nonce=opener_nonce)
+            thread_id = found or await self._sink.start_thread(
+                d.channel_id, message_id, name, options.auto_archive_duration
+            )
+            if found is None or not await self._search.opened(thread_id):
+                opener_nonce = hashlib.sha256(f"{nonce}:thread".encode()).hexdigest()[:25]
+                await self._sink.post(thread_id, discussion_opener(d.story), nonce=opener_nonce)
             return thread_id
         except DeliveryError as exc:
             if retry_safe:
@@ -168,6 +217,13 @@ class KindDeliverer:
         if hook is None:
             hook = await self._find_or_create(channel_id, info)
         self._hooks[channel_id] = hook
+        return hook
+
+    async def _known_webhook(self, channel_id: int) -> Webhook | None:
+        """The channel's webhook if one was made: adoption looks for its messages, and never creates one."""
+        if channel_id in self._hooks:
+            return self._hooks[channel_id]
+        hook: Webhook | None = await self._db(self._webhooks.webhook_for, channel_id)
         return hook
 
     async def _find_or_create(self, channel_id: int, info: ChannelInfo) -> Webhook | None:
@@ -273,17 +329,32 @@ class KindDeliverer:
     def follow_up(self, d: Delivery, posted: Posted) -> None:
         if not posted.crosspost:
             return
-        self._spawn(self._crosspost(d, posted.placement.message_id))
+        self._spawn(self._crosspost(d.story_id, d.channel_id, posted.placement.message_id, f"'{d.story.title}'"))
 
-    async def _crosspost(self, d: Delivery, message_id: int) -> None:
+    async def resume_crossposts(self, channel_ids: Collection[int]) -> int:
+        """At start-up: crossposts wanted and never answered (the process died before or during them) are done
+        now, unless the message shows it was done. Returns how many were taken up."""
+        due = await self._db(self._webhooks.crossposts_due, list(channel_ids))
+        for story_id, channel_id, message_id in due:
+            self._spawn(self._crosspost(story_id, channel_id, message_id, f"message {message_id}", check=True))
+        if due:
+            log.info("Resuming %d crossposts left unfinished by the last run", len(due))
+        return len(due)
+
+    async def _crosspost(
+        self, story_id: int, channel_id: int, message_id: int, what: str, *, check: bool = False
+    ) -> None:
         error: str | None = None
         try:
-            await self._sink.crosspost(d.channel_id, message_id)
-            log.info("Channel %s: published '%s' to following servers", d.channel_id, d.story.title)
+            if check and is_crossposted(await self._sink.get_message(channel_id, message_id)):
+                log.info("Channel %s: %s was published before the restart", channel_id, what)
+            else:
+                await self._sink.crosspost(channel_id, message_id)
+                log.info("Channel %s: published %s to following servers", channel_id, what)
         except DeliveryError as exc:
             error = f"{CROSSPOST_LIMITED}: {exc.reason}" if exc.status == 429 else exc.reason
-            log.warning("Channel %s: '%s' stays unpublished: %s", d.channel_id, d.story.title, error)
-        await self._db(self._webhooks.record_crosspost, d.story_id, d.channel_id, error)
+            log.warning("Channel %s: %s stays unpublished: %s", channel_id, what, error)
+        await self._db(self._webhooks.record_crosspost, story_id, channel_id, error)
 
     async def drain(self) -> None:
         """Wait for the crossposts and alerts under way (tests)."""
@@ -293,6 +364,10 @@ class KindDeliverer:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _crossposts(info: ChannelInfo, options: KindOptions) -> bool:
+    return options.publish and info.kind is ChannelKind.ANNOUNCEMENT
 
 
 async def _gone_is_fine(work: Awaitable[None]) -> None:

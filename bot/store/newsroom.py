@@ -15,6 +15,7 @@ from bot.store.newsroom_tables import alerts_sent, feed_routes, guild_settings, 
 from bot.store.records import DeliveryState
 from bot.store.schema import PENDING_STATES, deliveries, stories
 from bot.store.store import Store
+from bot.store.title_lookup import story_titles
 from bot.stories.story import Story
 
 # A channel does not have a story whose delivery failed or was cancelled (or that it never had).
@@ -198,15 +199,10 @@ class NewsroomStore:
     # -- explaining ------------------------------------------------------------------------------------------
 
     def story_titles(self, typed: str, limit: int = 25) -> list[tuple[int, str]]:
-        """``/feed explain`` autocomplete: (id, title) of present stories whose title contains ``typed``, newest
-        first (published or not: "not published" is an answer too)."""
-        query = select(stories.c.id, stories.c.title).where(stories.c.present.is_(True))
-        if typed.strip():
-            pattern = "%" + typed.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            query = query.where(stories.c.title.ilike(pattern, escape="\\"))
-        query = query.order_by(stories.c.published_at.desc().nulls_last(), stories.c.id.desc()).limit(limit)
+        """``/feed explain`` autocomplete: (id, title) of present stories (published or not: "not published" is an
+        answer too) with the typed words, from the full-text index (``bot.store.title_lookup``)."""
         with self.engine.connect() as conn:
-            return [(r.id, r.title) for r in conn.execute(query)]
+            return story_titles(conn, typed, limit)
 
     def story(self, story_id: int) -> Story | None:
         with self.engine.connect() as conn:

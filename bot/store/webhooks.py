@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 
 from sqlalchemy import and_, delete, func, select, update
 
@@ -55,6 +56,30 @@ class WebhookStore:
                 .where(deliveries.c.story_id == story_id, deliveries.c.channel_id == channel_id)
                 .values(crossposted=error is None, crosspost_error=None if error is None else error[:500])
             )
+
+    def mark_sending(self, story_id: int, channel_id: int) -> None:
+        """About to make a post that carries no nonce (forum post, webhook message, thread, crosspost): the row
+        counts as attempted, so a restart after a crash looks for the post before making it again."""
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.story_id == story_id, deliveries.c.channel_id == channel_id)
+                .values(attempts=deliveries.c.attempts + 1, updated_at=time.time())
+            )
+
+    def crossposts_due(self, channel_ids: Collection[int]) -> list[tuple[int, int, int]]:
+        """(story, channel, message) of posts whose crosspost was wanted but never answered (not even a failure):
+        the process died before or during it."""
+        d = deliveries.c
+        where = and_(
+            d.crossposted.is_(False),
+            d.crosspost_error.is_(None),
+            d.message_id.is_not(None),
+            d.channel_id.in_(list(channel_ids)),
+        )
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(select(d.story_id, d.channel_id, d.message_id).where(where)).all()
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def unpublished(self) -> dict[int, tuple[int, str]]:
         """channel → (posts not crossposted, the latest reason) for announcement routes with ``publish``."""

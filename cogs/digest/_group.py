@@ -14,7 +14,7 @@ from bot.digest.spec import make_spec
 from bot.options import OptionError
 from bot.store.digests import DigestRow
 from bot.timezones import suggest_timezones
-from cogs._checks import AdminGroup
+from cogs._checks import AdminGroup, admin_may_complete
 
 if TYPE_CHECKING:
     from bot.digest.runner import DigestRunner
@@ -95,6 +95,8 @@ class DigestGroup(AdminGroup):
 
     @schedule.autocomplete("timezone")
     async def _timezones(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if not admin_may_complete(interaction):
+            return []
         return [app_commands.Choice(name=n, value=n) for n in suggest_timezones(current)]
 
     @app_commands.command(name="list", description="The digests of this server, with their next run")
@@ -153,7 +155,7 @@ class DigestGroup(AdminGroup):
     @preview.autocomplete("name")
     @run.autocomplete("name")
     async def _names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
+        if interaction.guild_id is None or not admin_may_complete(interaction):
             return []
         names = [r.spec.name for r in await self.cog.digests_in(interaction.guild_id)]
         typed = current.strip().lower()

@@ -16,7 +16,7 @@ from bot.routes.route_rules import Style, parse_rules
 from bot.routes.routing import wanted_by
 from bot.store.newsroom import StoredRoute
 from bot.timezones import suggest_timezones
-from cogs._checks import AdminGroup
+from cogs._checks import AdminGroup, admin_may_complete, can_manage_roles, topic_role_problem
 
 if TYPE_CHECKING:
     from bot.config import ChannelRoute
@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from bot.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
+
+ROLE_ADVICE = (
+    "A topic role must grant no permissions, not belong to a bot or an integration, and sit below my highest "
+    "role and yours (Server Settings → Roles)."
+)
 
 
 class FeedGroup(AdminGroup):
@@ -142,6 +147,8 @@ class FeedGroup(AdminGroup):
 
     @add.autocomplete("timezone")
     async def _timezones(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if not admin_may_complete(interaction):
+            return []
         return [app_commands.Choice(name=n, value=n) for n in suggest_timezones(current)]
 
     @app_commands.command(name="explain", description="Where a story goes, and which rule stopped it elsewhere")
@@ -162,6 +169,9 @@ class FeedGroup(AdminGroup):
 
     @explain.autocomplete("story")
     async def _titles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        # Admins only: the list includes unpublished and held (embargoed) stories, which explain covers too.
+        if not admin_may_complete(interaction):
+            return []
         titles = await self.bot.store.run_concurrent(self.bot.newsroom.story_titles, current)
         return [app_commands.Choice(name=truncate(clean_line(t), 100) or "(untitled)", value=str(i)) for i, t in titles]
 
@@ -269,6 +279,22 @@ class FeedGroup(AdminGroup):
             return
         if role.is_default():
             await interaction.response.send_message("`role`: @everyone can't be a topic role.", ephemeral=True)
+            return
+        # Checked here, not in the group's default permissions: members get this role from the bot on request.
+        if not can_manage_roles(interaction):
+            await interaction.response.send_message(
+                "You need the **Manage Roles** permission to bind a role: members get it from me with `/subscribe`.",
+                ephemeral=True,
+            )
+            return
+        problem = topic_role_problem(role, interaction.user)
+        if problem is not None:
+            log.info("%s tried to bind role %s to %r: it %s", interaction.user.id, role.id, name, problem)
+            await interaction.response.send_message(
+                f"`role`: **{clean_line(role.name)}** {problem}, so it can't be handed out with `/subscribe`. "
+                + ROLE_ADVICE,
+                ephemeral=True,
+            )
             return
         assert interaction.guild_id is not None
         await self.bot.store.run_concurrent(self.bot.newsroom.bind_topic, interaction.guild_id, name, role.id)

@@ -8,9 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.cooldowns import Cooldowns
 from bot.render import news_pages
 from bot.search_service import SearchRequest, SearchService
-from cogs.news._respond import reply, run_or_defer
+from cogs.news._respond import reply, run_or_defer, slow_down
 from cogs.news._views import ResultsView
 
 if TYPE_CHECKING:
@@ -20,6 +21,10 @@ log = logging.getLogger(__name__)
 
 # How often the autocomplete catalog checks for changed stories (it rebuilds only if there are any).
 CATALOG_REFRESH_SECONDS = 5.0
+# Per member: a burst of 10 commands or button clicks, then one a second (a person paging never waits, a script
+# does); autocomplete sends a request per keystroke, so it has a larger budget of its own.
+COMMAND_BURST, COMMAND_PER_SECOND = 10, 1.0
+TYPING_BURST, TYPING_PER_SECOND = 40, 4.0
 
 
 class News(commands.Cog):
@@ -30,6 +35,8 @@ class News(commands.Cog):
         self.service = SearchService(
             bot.store, refresh_every=CATALOG_REFRESH_SECONDS, embargo=bot.config.articles.embargo
         )
+        self.cooldowns = Cooldowns(burst=COMMAND_BURST, per_second=COMMAND_PER_SECOND)
+        self.typing = Cooldowns(burst=TYPING_BURST, per_second=TYPING_PER_SECOND)
 
     async def cog_load(self) -> None:
         if self.bot.pipeline is None:
@@ -63,6 +70,10 @@ class News(commands.Cog):
         days: app_commands.Range[int, 1, 3650] | None = None,
         public: bool = False,
     ) -> None:
+        wait = self.cooldowns.take(interaction.user.id)
+        if wait:
+            await interaction.response.send_message(slow_down(wait), ephemeral=True)
+            return
         request = SearchRequest(topic=topic, query=query, provider=provider, days=days)
         page = await run_or_defer(
             interaction, self.bot.store, self.service.search, request, update=False, ephemeral=not public
@@ -70,7 +81,14 @@ class News(commands.Cog):
         if not page.hits:
             await reply(interaction, update=False, content=news_pages.nothing_found(page))
             return
-        view = ResultsView(self.service, page, owner_id=interaction.user.id, origin=interaction, public=public)
+        view = ResultsView(
+            self.service,
+            page,
+            owner_id=interaction.user.id,
+            origin=interaction,
+            public=public,
+            cooldowns=self.cooldowns,
+        )
         embed = discord.Embed.from_dict(news_pages.results_embed(page))
         await reply(interaction, update=False, ephemeral=not public, embed=embed, view=view)
 
@@ -78,17 +96,19 @@ class News(commands.Cog):
     async def topic_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self._choices(self.service.topic_suggestions, current)
+        return await self._choices(interaction, self.service.topic_suggestions, current)
 
     @news.autocomplete("provider")
     async def provider_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self._choices(self.service.provider_suggestions, current)
+        return await self._choices(interaction, self.service.provider_suggestions, current)
 
     async def _choices(
-        self, suggest: Callable[[str], list[tuple[str, int]]], current: str
+        self, interaction: discord.Interaction, suggest: Callable[[str], list[tuple[str, int]]], current: str
     ) -> list[app_commands.Choice[str]]:
+        if self.typing.take(interaction.user.id):
+            return []  # over budget: no choices (an autocomplete can't carry a message)
         # Autocomplete cannot be deferred; the catalog is in memory, so this answers in microseconds once built.
         try:
             suggestions = await self.bot.store.run_concurrent(suggest, current)

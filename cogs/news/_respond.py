@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -58,3 +60,9 @@ async def tell(interaction: discord.Interaction, message: str) -> None:
         await interaction.followup.send(message, ephemeral=True)
     else:
         await interaction.response.send_message(message, ephemeral=True)
+
+
+def slow_down(wait: float, now: float | None = None) -> str:
+    """The answer to a member over their /news budget: when they may go on, as a timestamp Discord counts down."""
+    when = math.ceil((time.time() if now is None else now) + wait)
+    return f"You're searching faster than I can keep up: try again <t:{when}:R>."

@@ -9,9 +9,10 @@ from typing import Any
 
 import discord
 
+from bot.cooldowns import Cooldowns
 from bot.render import news_pages
 from bot.search_service import SearchPage, SearchService, page_request
-from cogs.news._respond import reply, run_or_defer, tell
+from cogs.news._respond import reply, run_or_defer, slow_down, tell
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,19 @@ class SharedStory(discord.ui.View):
 
 class ResultsView(discord.ui.View):
     def __init__(
-        self, service: SearchService, page: SearchPage, *, owner_id: int, origin: discord.Interaction, public: bool
+        self,
+        service: SearchService,
+        page: SearchPage,
+        *,
+        owner_id: int,
+        origin: discord.Interaction,
+        public: bool,
+        cooldowns: Cooldowns | None = None,
     ) -> None:
         super().__init__(timeout=VIEW_TIMEOUT)
         self.service = service
+        # The /news command's buckets: a click costs what a command does (None: no limit).
+        self.cooldowns = cooldowns
         self.page = page
         self.owner_id = owner_id
         # The command's interaction: its token can edit the message until it expires (15 minutes).
@@ -116,10 +126,14 @@ class ResultsView(discord.ui.View):
     # -- discord.ui.View hooks ------------------------------------------------------------------------------
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        await interaction.response.send_message(REFUSAL, ephemeral=True)
-        return False
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message(REFUSAL, ephemeral=True)
+            return False
+        wait = self.cooldowns.take(interaction.user.id) if self.cooldowns is not None else 0.0
+        if wait:
+            await interaction.response.send_message(slow_down(wait), ephemeral=True)
+            return False
+        return True
 
     async def on_timeout(self) -> None:
         for item in self.children:

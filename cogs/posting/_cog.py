@@ -49,6 +49,8 @@ class Posting(commands.Cog):
                 deliverer=self.bot.deliverer,
                 finder=Adopter(self.bot.sink, self.bot.user.id if self.bot.user else None),
             )
+            # A crosspost is made after its post is recorded, off the queue: one the last run died in is done now.
+            await self.bot.deliverer.resume_crossposts(channels)
         except Exception:
             log.exception("The feed pipeline could not start; stopping the bot")
             await self.bot.close()

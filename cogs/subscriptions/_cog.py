@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,16 +11,54 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.render.text import clean_line
+from cogs._checks import topic_role_problem
 
 if TYPE_CHECKING:
+    from bot.config import ChannelRoute
     from bot.newsbot import NewsBot
 
 log = logging.getLogger(__name__)
 
 
+def config_roles(channels: Sequence[ChannelRoute]) -> list[tuple[str, int]]:
+    """(config key, role id) of every role the config file binds: ``channels[].roles`` is the only such key."""
+    return [
+        (f"channels[{i}].roles[{j}]", rid) for i, route in enumerate(channels) for j, rid in enumerate(route.role_ids)
+    ]
+
+
 class Subscriptions(commands.Cog):
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
+        self._withheld: set[int] = set()
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        self.check_config_roles(guild)
+
+    @commands.Cog.listener()
+    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        self.check_config_roles(after.guild)
+
+    def check_config_roles(self, guild: discord.Guild) -> None:
+        """The config's roles get the rule /feed ping applies, once the guild (its roles, the bot's member) is
+        known: a role that fails is never mentioned, with one line naming its key. Checked again when the guild
+        comes back or a role changes, so a fixed role is used again."""
+        if self.bot.pipeline is None:
+            return
+        before = set(self._withheld)
+        for key, role_id in config_roles(self.bot.config.channels):
+            role = guild.get_role(role_id)
+            if role is None:
+                continue  # another server's role (or a shard this process doesn't serve)
+            problem = topic_role_problem(role)
+            if problem is None:
+                self._withheld.discard(role_id)
+            elif role_id not in self._withheld:
+                self._withheld.add(role_id)
+                log.warning("%s: role %s %s: not bound", key, role_id, problem)
+        if self._withheld != before:
+            self.bot.pipeline.routes.withhold_roles(self._withheld)
 
     def _bound(self, guild_id: int | None) -> dict[str, int]:
         if self.bot.pipeline is None or guild_id is None:
@@ -41,6 +80,16 @@ class Subscriptions(commands.Cog):
             known = ", ".join(sorted(self._bound(interaction.guild_id))) or "none yet"
             await interaction.response.send_message(
                 f"`topic`: **{clean_line(topic)[:100]}** has no role to subscribe to. Topics with a role: {known}.",
+                ephemeral=True,
+            )
+            return
+        # Checked again at every /subscribe: the role's permissions or place may have changed since it was bound.
+        problem = topic_role_problem(role) if join else None
+        if problem is not None:
+            log.warning("/subscribe refused role %s in guild %s: it %s", role.id, role.guild.id, problem)
+            await interaction.response.send_message(
+                f"I can't give you **{clean_line(role.name)}**: that role {problem}. An admin can fix it in "
+                "Server Settings → Roles, or bind another role to the topic with `/feed ping`.",
                 ephemeral=True,
             )
             return

@@ -11,7 +11,14 @@ import pytest
 
 from tests.botprocess import BotProcess
 from tests.e2e.conftest import AI, ALERTS, NEWS, SCIENCE
-from tests.fakediscord import ADMIN_PERMISSIONS, DEFAULT_ROLE_ID, MEMBER_PERMISSIONS, READER_ID, FakeDiscord
+from tests.fakediscord import (
+    ADMIN_PERMISSIONS,
+    DEFAULT_ROLE_ID,
+    EDITOR_ID,
+    MEMBER_PERMISSIONS,
+    READER_ID,
+    FakeDiscord,
+)
 from tests.fakediscord.world import channel_object, role_object
 from tests.storyfiles import write_story
 
@@ -49,7 +56,14 @@ def resolved(fake: FakeDiscord, options: list[dict[str, Any]]) -> dict[str, Any]
 
 
 def command(
-    fake: FakeDiscord, name: str, sub: str | None, options: list[dict[str, Any]], *, admin: bool = True
+    fake: FakeDiscord,
+    name: str,
+    sub: str | None,
+    options: list[dict[str, Any]],
+    *,
+    admin: bool = True,
+    permissions: int | None = None,
+    user_id: int = READER_ID,
 ) -> dict[str, Any]:
     """Run a slash command as a member and return the interaction callback."""
     sent = fake.send_interaction(
@@ -57,8 +71,9 @@ def command(
         name=name,
         subcommand=sub,
         options=options,
-        permissions=ADMIN_PERMISSIONS if admin else MEMBER_PERMISSIONS,
+        permissions=permissions if permissions is not None else ADMIN_PERMISSIONS if admin else MEMBER_PERMISSIONS,
         resolved=resolved(fake, options),
+        user_id=user_id,
     )
     return fake.wait_for(lambda: fake.callback_for(sent.id), timeout=10)
 
@@ -100,6 +115,7 @@ def test_feed_add_routes_new_stories_and_remove_stops_them(fake: FakeDiscord, ma
 
 def test_topic_role_pings_exactly_that_role_and_subscribe_adds_it(fake: FakeDiscord, make_bot: MakeBot) -> None:
     bot = make_bot().start()
+    # Bound by the server's owner: a role may be bound only by someone it sits below (or the owner).
     bound = command(
         fake,
         "feed",
@@ -108,6 +124,7 @@ def test_topic_role_pings_exactly_that_role_and_subscribe_adds_it(fake: FakeDisc
             {"name": "topic", "type": 3, "value": "Space"},
             {"name": "role", "type": 8, "value": str(DEFAULT_ROLE_ID)},
         ],
+        user_id=EDITOR_ID,
     )
     assert "subscribe" in reply_text(bound)
     write_story(bot.articles, "space.md", 1, topics=["Space"], title="@everyone launch day <@&999>")

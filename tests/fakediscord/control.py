@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .ratelimit import Rate
-from .store import Failure, FakeState
+from .store import Failure, FakeState, Hold
+from .world import role_object
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class ControlMixin:
         def connected_sessions(self) -> int: ...
         @property
         def count_429(self) -> int: ...
+        def dispatch(self, event: str, data: dict[str, Any]) -> int: ...
 
     # ----- failure injection ---------------------------------------------------------------
     def fail_next(
@@ -75,6 +77,22 @@ class ControlMixin:
                 for o in overwrites
             ]
 
+    def update_role(self, role_id: int, **changes: Any) -> dict[str, Any]:
+        """Change a role (``permissions``, ``position``, ``managed``, ...) and dispatch GUILD_ROLE_UPDATE
+        ``{guild_id, role}``, as Discord does when an admin edits it (GUILDS intent)."""
+        with self.state.lock:
+            found = next(((g, r) for g in self.state.guilds for r in g.roles if r.id == int(role_id)), None)
+            if found is None:
+                raise ValueError(f"unknown role {role_id}")
+            guild, role = found
+            for name, value in changes.items():
+                if not hasattr(role, name):
+                    raise ValueError(f"a role has no {name!r}")
+                setattr(role, name, value)
+            data = {"guild_id": str(guild.id), "role": role_object(role, self.state.config.bot_id)}
+        self.dispatch("GUILD_ROLE_UPDATE", data)
+        return data
+
     def forbid_roles(self) -> None:
         with self.state.lock:
             self.state.roles_forbidden = True
@@ -102,6 +120,31 @@ class ControlMixin:
     def held_posts(self) -> int:
         with self.state.lock:
             return self.state.held
+
+    def hold(self, method: str, path_pattern: str, *, answered: bool) -> None:
+        """Matching requests (regex on the path after /api/v10) hang until ``release_holds``. ``answered=False``:
+        before Discord acts, and then they fail with 503 having changed nothing (a send lost with its sender);
+        ``answered=True``: after Discord acted, before its answer leaves (a sender killed meanwhile never learns
+        what it made). ``held_requests`` counts the hanging ones."""
+        with self.state.lock:
+            self.state.request_holds.append(Hold(method.upper(), re.compile(path_pattern), answered))
+
+    def release_holds(self) -> None:
+        with self.state.lock:
+            self.state.request_holds.clear()
+
+    @property
+    def held_requests(self) -> int:
+        with self.state.lock:
+            return self.state.held_requests
+
+    def archive_thread(self, thread_id: int) -> None:
+        """As Discord does after a thread's ``auto_archive_duration`` of inactivity."""
+        with self.state.lock:
+            found = self.state.channel(int(thread_id))
+            if found is None:
+                raise ValueError(f"unknown thread {thread_id}")
+            found[1].archived = True
 
     def set_channel_rate(self, rate: Rate | None) -> None:
         with self.state.lock:

@@ -137,8 +137,8 @@ class AppRoutes:
         return json_response(body, status)
 
     async def execute(self, request: web.Request) -> web.Response:
-        if self.server.kinds.owns(int(request.match_info["app"])):  # a channel webhook, not an interaction's
-            return await self.server.kinds.execute(request)
+        if self.server.channel_webhooks.owns(int(request.match_info["app"])):  # a channel webhook, not an interaction's
+            return await self.server.channel_webhooks.execute(request)
         wait = request.query.get("wait", "").lower() in ("1", "true")
         app, token = int(request.match_info["app"]), request.match_info["token"]
         status, body = interactions.webhook_execute(self.state, app, token, request[BODY])
@@ -149,8 +149,8 @@ class AppRoutes:
         return json_response(body, status)
 
     async def webhook_message(self, request: web.Request) -> web.Response:
-        if self.server.kinds.owns(int(request.match_info["app"])):
-            return await self.server.kinds.webhook_message(request)
+        if self.server.channel_webhooks.owns(int(request.match_info["app"])):
+            return await self.server.channel_webhooks.webhook_message(request)
         app, token = int(request.match_info["app"]), request.match_info["token"]
         status, body = interactions.webhook_message(
             self.state, request.method, app, token, request.match_info["mid"], request[BODY]

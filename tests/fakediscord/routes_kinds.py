@@ -13,7 +13,7 @@ from .limits import validate_message
 from .ratelimit import rate_limited_body, rate_limited_headers
 from .responses import BODY, error, json_response
 from .store import public
-from .world import SEND_MESSAGES, VIEW_CHANNEL, ChannelSpec, GuildSpec, channel_object, user_object
+from .world import SEND_MESSAGES, VIEW_CHANNEL, ChannelSpec, GuildSpec, channel_object
 
 if TYPE_CHECKING:
     from .server import FakeServer
@@ -26,23 +26,21 @@ MANAGE_THREADS = 1 << 34
 CREATE_PUBLIC_THREADS = 1 << 35
 REQUIRE_TAG = 1 << 4
 CROSSPOSTED = 1 << 0
+HAS_THREAD = 1 << 5
 FORUM_TYPES = (15, 16)
 THREAD_TYPES = (10, 11, 12)
 ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
 CROSSPOST_WINDOW = 3600.0
-WEBHOOKS_PER_CHANNEL = 15
 
 UNKNOWN_CHANNEL = (404, 10003, "Unknown Channel")
 UNKNOWN_MESSAGE = (404, 10008, "Unknown Message")
-UNKNOWN_WEBHOOK = (404, 10015, "Unknown Webhook")
+UNKNOWN_GUILD = (404, 10004, "Unknown Guild")
 MISSING_PERMISSIONS = (403, 50013, "Missing Permissions")
-INVALID_WEBHOOK_TOKEN = (401, 50027, "Invalid Webhook Token")
 WRONG_CHANNEL_TYPE = (400, 50024, "Cannot execute action on this channel type")
 FORUM_NEEDS_POST = (400, 40058, "Cannot send messages in a forum channel")
 TAG_REQUIRED = (400, 40067, "A tag is required to create a forum post in this channel")
 THREAD_EXISTS = (400, 160004, "A thread has already been created for this message")
 ALREADY_CROSSPOSTED = (400, 40033, "This message has already been crossposted")
-TOO_MANY_WEBHOOKS = (400, 30007, "Maximum number of webhooks reached (15)")
 THREAD_ID_AND_NAME = (400, 220001, "Webhooks can only create threads in forum channels")
 FORUM_NEEDS_THREAD = (400, 220001, "Webhooks posted to forum channels must have a thread_name or thread_id")
 
@@ -144,7 +142,47 @@ class KindRoutes:
             if archive not in ARCHIVE_DURATIONS:
                 return _invalid("auto_archive_duration", "Value must be one of (60, 1440, 4320, 10080).")
             thread = self._thread(guild, parent, mid, name, int(archive))
-            return json_response(channel_object(thread, guild.id), 201)
+            data = channel_object(thread, guild.id)
+            # The message now carries its thread (``thread`` and the HAS_THREAD flag), as Discord returns it.
+            record = state.msgs[mid]
+            record["flags"] |= HAS_THREAD
+            record["thread"] = data
+            return json_response(data, 201)
+
+    # ----- thread listings -----------------------------------------------------------------
+    async def active_threads(self, request: web.Request) -> web.Response:
+        """``GET /guilds/{id}/threads/active``: the guild's unarchived threads the bot can see, newest first."""
+        state = self.state
+        guild = state.guild(int(request.match_info["gid"]))
+        if guild is None:
+            return _err(UNKNOWN_GUILD)
+        with state.lock:
+            threads = [
+                channel_object(c, guild.id)
+                for c in sorted(guild.channels, key=lambda c: -c.id)
+                if c.type in THREAD_TYPES and not c.archived and self._perms(guild, c) & VIEW_CHANNEL
+            ]
+        return json_response({"threads": threads, "members": [], "has_more": False})
+
+    async def archived_threads(self, request: web.Request) -> web.Response:
+        """``GET /channels/{id}/threads/archived/public?limit=``: archived threads of a channel, newest first."""
+        state, found = self.state, self._found(request)
+        if found is None:
+            return _err(UNKNOWN_CHANNEL)
+        guild, parent = found
+        try:
+            limit = int(request.query.get("limit", "50"))
+        except ValueError:
+            limit = 0
+        if not 2 <= limit <= 100:
+            return _invalid("limit", "Must be between 2 and 100.")
+        with state.lock:
+            if not self._perms(guild, parent) & VIEW_CHANNEL:
+                return _err(MISSING_PERMISSIONS)
+            newest = sorted(guild.channels, key=lambda c: -c.id)
+            archived = [c for c in newest if c.parent_id == parent.id and c.archived]
+            threads = [channel_object(c, guild.id) for c in archived[:limit]]
+        return json_response({"threads": threads, "members": [], "has_more": len(archived) > limit})
 
     async def edit_channel(self, request: web.Request) -> web.Response:
         state, found = self.state, self._found(request)
@@ -199,6 +237,8 @@ class KindRoutes:
             for record in state.msgs.values():
                 if record["channel_id"] == str(channel.id):
                     record["deleted"] = True
+                elif (record.get("thread") or {}).get("id") == str(channel.id):
+                    record.pop("thread")  # the message that started a deleted thread no longer carries it
         return json_response(data)
 
     # ----- crossposts ----------------------------------------------------------------------
@@ -228,150 +268,6 @@ class KindRoutes:
             record["flags"] |= CROSSPOSTED
             return json_response(public(record))
 
-    # ----- webhooks ------------------------------------------------------------------------
-    def _webhook_object(self, hook: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in hook.items() if k != "deleted"}
-
-    async def list_webhooks(self, request: web.Request) -> web.Response:
-        state, found = self.state, self._found(request)
-        if found is None:
-            return _err(UNKNOWN_CHANNEL)
-        with state.lock:
-            if not self._perms(*found) & MANAGE_WEBHOOKS:
-                return _err(MISSING_PERMISSIONS)
-            cid = str(found[1].id)
-            hooks = [self._webhook_object(h) for h in state.webhooks.values() if h["channel_id"] == cid]
-        return json_response(hooks)
-
-    async def create_webhook(self, request: web.Request) -> web.Response:
-        state, found = self.state, self._found(request)
-        if found is None:
-            return _err(UNKNOWN_CHANNEL)
-        body = request[BODY] if isinstance(request[BODY], dict) else {}
-        name = body.get("name")
-        with state.lock:
-            if not self._perms(*found) & MANAGE_WEBHOOKS:
-                return _err(MISSING_PERMISSIONS)
-            if not isinstance(name, str) or not 1 <= len(name) <= 80:
-                return _invalid("name", "Must be between 1 and 80 in length.")
-            if "clyde" in name.lower() or "discord" in name.lower():
-                return _invalid("name", 'Webhook names cannot contain "clyde" or "discord".')
-            cid = str(found[1].id)
-            if sum(1 for h in state.webhooks.values() if h["channel_id"] == cid) >= WEBHOOKS_PER_CHANNEL:
-                return _err(TOO_MANY_WEBHOOKS)
-            wid = state.snowflakes.next()
-            hook = {
-                "id": str(wid),
-                "type": 1,
-                "guild_id": str(found[0].id),
-                "channel_id": cid,
-                "name": name,
-                "avatar": None,
-                "token": f"hooktoken-{wid}",
-                "application_id": str(state.config.app_id),
-                "user": state.bot_user(),
-            }
-            state.webhooks[wid] = hook
-            return json_response(self._webhook_object(hook))
-
-    def owns(self, webhook_id: int) -> bool:
-        with self.state.lock:
-            return webhook_id in self.state.webhooks
-
-    def _hook(self, request: web.Request) -> tuple[dict[str, Any] | None, web.Response | None]:
-        hook = self.state.webhooks.get(int(request.match_info["app"]))
-        if hook is None:
-            return None, _err(UNKNOWN_WEBHOOK)
-        if hook["token"] != request.match_info["token"]:
-            return None, _err(INVALID_WEBHOOK_TOKEN)
-        return hook, None
-
-    async def execute(self, request: web.Request) -> web.Response:
-        state = self.state
-        body = request[BODY] if isinstance(request[BODY], dict) else {}
-        wait = request.query.get("wait", "").lower() in ("1", "true")
-        thread_param = request.query.get("thread_id")
-        with state.lock:
-            hook, failed = self._hook(request)
-            if hook is None:
-                return failed  # type: ignore[return-value]
-            found = state.channel(int(hook["channel_id"]))
-            if found is None:
-                return _err(UNKNOWN_CHANNEL)
-            guild, channel = found
-            username = body.get("username")
-            if username is not None and (
-                not isinstance(username, str)
-                or not 1 <= len(username) <= 80
-                or "clyde" in username.lower()
-                or "discord" in username.lower()
-            ):
-                return _invalid("username", "Must be 1 to 80 characters, without clyde or discord.")
-            thread_name = body.get("thread_name")
-            if thread_param and thread_name:
-                return _err(THREAD_ID_AND_NAME)
-            if channel.type in FORUM_TYPES and not (thread_param or thread_name):
-                return _err(FORUM_NEEDS_THREAD)
-            message = {
-                k: v for k, v in body.items() if k not in ("username", "avatar_url", "thread_name", "applied_tags")
-            }
-        invalid = validate_message(message)
-        if invalid:
-            return json_response(invalid[1], invalid[0])
-        author = {
-            **user_object(int(hook["id"]), username or hook["name"], bot=True),
-            "avatar_url": body.get("avatar_url"),
-        }
-        with state.lock:
-            target = channel.id
-            message_id = None
-            if thread_name and channel.type in FORUM_TYPES:
-                message_id = state.snowflakes.next()
-                thread = self._thread(guild, channel, message_id, str(thread_name)[:100], 1440)
-                thread.applied_tags = [str(t) for t in body.get("applied_tags") or []]
-                target = thread.id
-            elif thread_param:
-                existing = guild.channel(int(thread_param))
-                if existing is None or existing.parent_id != channel.id:
-                    return _err(UNKNOWN_CHANNEL)
-                target = existing.id
-            record = state.build_message(
-                target,
-                message,
-                author=author,
-                source="webhook",
-                extra={"webhook_id": hook["id"]},
-                message_id=message_id,
-            )
-        await self.server.echo_created(public(record))
-        return json_response(public(record)) if wait else web.Response(status=204)
-
-    async def webhook_message(self, request: web.Request) -> web.Response:
-        state = self.state
-        mid = int(request.match_info["mid"])
-        with state.lock:
-            hook, failed = self._hook(request)
-            if hook is None:
-                return failed  # type: ignore[return-value]
-            # Without thread_id, only a message in the webhook's own channel is found (10008 otherwise).
-            where = request.query.get("thread_id") or hook["channel_id"]
-            record = state.msgs.get(mid)
-            if record is None or record["deleted"] or record.get("webhook_id") != hook["id"]:
-                return _err(UNKNOWN_MESSAGE)
-            if record["channel_id"] != str(where):
-                return _err(UNKNOWN_MESSAGE)
-        if request.method == "GET":
-            return json_response(public(record))
-        if request.method == "DELETE":
-            state.delete_message(mid)
-            return web.Response(status=204)
-        body = request[BODY] if isinstance(request[BODY], dict) else {}
-        invalid = validate_message(body, partial=True)
-        if invalid:
-            return json_response(invalid[1], invalid[0])
-        edited = state.edit_message(mid, body)
-        return json_response(public(edited)) if edited else _err(UNKNOWN_MESSAGE)
-
 
 def post_message_in_forum(server: FakeServer, cid: int) -> web.Response | None:
     """A plain message to a forum or media channel is refused (40058)."""
@@ -386,8 +282,8 @@ def register(server: FakeServer) -> KindRoutes:
     server.route("POST", r"/channels/{cid:\d+}/threads", h.forum_post)
     server.route("POST", r"/channels/{cid:\d+}/messages/{mid:\d+}/threads", h.message_thread)
     server.route("POST", r"/channels/{cid:\d+}/messages/{mid:\d+}/crosspost", h.crosspost)
+    server.route("GET", r"/guilds/{gid:\d+}/threads/active", h.active_threads)
+    server.route("GET", r"/channels/{cid:\d+}/threads/archived/public", h.archived_threads)
     server.route("PATCH", r"/channels/{cid:\d+}", h.edit_channel)
     server.route("DELETE", r"/channels/{cid:\d+}", h.delete_channel)
-    server.route("GET", r"/channels/{cid:\d+}/webhooks", h.list_webhooks)
-    server.route("POST", r"/channels/{cid:\d+}/webhooks", h.create_webhook)
     return h

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -10,7 +11,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from . import routes_app, routes_channels, routes_guilds, routes_kinds
+from . import routes_app, routes_channels, routes_guilds, routes_kinds, routes_webhooks
 from .gateway import Gateway
 from .ratelimit import RateLimiter, rate_limited_body, rate_limited_headers
 from .responses import BODY, FILES, error, json_response
@@ -43,7 +44,8 @@ class FakeServer:
         self.app.router.add_get("/gateway", self.gateway.handle)
         self.app.router.add_get("/gateway/", self.gateway.handle)
         routes_channels.register(self)
-        self.kinds = routes_kinds.register(self)
+        routes_kinds.register(self)
+        self.channel_webhooks = routes_webhooks.register(self)
         routes_app.register(self)
         routes_guilds.register(self)
 
@@ -146,6 +148,8 @@ class FakeServer:
             log.debug("injecting %s for %s %s", failure.status, request.method, sub)
             default = DEFAULT_ERRORS.get(failure.status, {"code": 0, "message": f"{failure.status}: injected"})
             response: web.StreamResponse = json_response(failure.body or default, failure.status)
+        elif await self._held(request.method, sub, answered=False):
+            response = error(503, 0, "503: held request dropped")  # nothing was done: a send lost in flight
         else:
             try:
                 response = await handler(request)
@@ -154,10 +158,35 @@ class FakeServer:
             except Exception:
                 log.exception("fake Discord handler failed for %s %s", request.method, sub)
                 response = error(500, 0, "500: fake Discord handler crashed (see log)")
+            if response.status < 300:
+                # Done, but the answer waits: a sender killed meanwhile never learns the id of what it made.
+                await self._held(request.method, sub, answered=True)
         if window is not None:
             with state.lock:
                 response.headers.update(window.headers(time.monotonic(), bucket))
         return response
+
+    async def _held(self, method: str, sub: str, *, answered: bool) -> bool:
+        """Hang while a ``hold`` matches this request; True when it was held."""
+        state = self.state
+        with state.lock:
+            matching = [
+                h
+                for h in state.request_holds
+                if h.answered == answered and h.method in ("*", method) and h.pattern.search(sub)
+            ]
+            if not matching:
+                return False
+            state.held_requests += 1
+        try:
+            while True:
+                with state.lock:
+                    if not any(h in state.request_holds for h in matching):
+                        return True
+                await asyncio.sleep(0.02)
+        finally:
+            with state.lock:
+                state.held_requests -= 1
 
     # ----- helpers for route modules -------------------------------------------------------
     async def broadcast(self, event: str, data: dict[str, Any], intent: int | None = None) -> None:

@@ -41,6 +41,15 @@ class Failure:
 
 
 @dataclass
+class Hold:
+    """``hold``: matching requests hang before Discord acts (``answered`` False) or after, before the answer."""
+
+    method: str
+    pattern: re.Pattern[str]
+    answered: bool
+
+
+@dataclass
 class Config:
     token: str
     bot_id: int
@@ -121,6 +130,8 @@ class FakeState:
         # hold_posts: channel -> message count from which its POSTs hang, never to be created (lost in flight).
         self.holds: dict[int, int] = {}
         self.held = 0  # POSTs hanging right now
+        self.request_holds: list[Hold] = []  # hold(): any route, before or after it acts
+        self.held_requests = 0
         self.interactions: dict[int, dict[str, Any]] = {}
         self.tokens: dict[str, int] = {}
         self.commands: dict[int | None, list[dict[str, Any]]] = {}

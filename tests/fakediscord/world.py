@@ -85,6 +85,7 @@ class ChannelSpec:
     applied_tags: list[str] = field(default_factory=list)
     auto_archive_duration: int = 1440
     owner_id: int | None = None
+    archived: bool = False  # archived threads leave GET /guilds/{id}/threads/active for .../threads/archived/public
 
 
 @dataclass
@@ -257,7 +258,7 @@ def channel_object(channel: ChannelSpec, guild_id: int) -> dict[str, Any]:
             total_message_sent=0,
             rate_limit_per_user=0,
             thread_metadata={
-                "archived": False,
+                "archived": channel.archived,
                 "auto_archive_duration": channel.auto_archive_duration,
                 "archive_timestamp": iso_now(),
                 "locked": False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
@@ -25,8 +26,14 @@ from bot.store.backends.sqlite_rank import (
 )
 from bot.store.errors import open_failure
 
+log = logging.getLogger(__name__)
+
 # The prefix indexes' lengths (migration 0006): a word start up to this long walks one posting list.
 LONGEST_PREFIX_INDEX = 6
+# A word start longer than that walks the rows of its first LONGEST_PREFIX_INDEX letters, checking each: at most
+# this many, so a start sharing its first letters with common words ("überwachungsx") costs a few times a usual
+# search, not 150 ms. The window then holds the matches among those newest rows.
+MAX_WALK = 1000
 # Title matches count most, then provider and topics, then the excerpt.
 RANK_WEIGHTS = "bm25(4.0, 1.0, 2.0, 2.0)"
 
@@ -149,7 +156,8 @@ def _long_start_window(
 
     FTS5 would merge the whole posting list of every word such a start begins before returning a row. Instead the
     rows matching its first LONGEST_PREFIX_INDEX characters come newest first from the prefix index, lazily, and
-    a row is kept when one of the words FTS5 marked in it starts with the whole start.
+    a row is kept when one of the words FTS5 marked in it starts with the whole start. The walk stops after
+    MAX_WALK rows: older matches of such a start are not found.
     """
     start = "".join(tokens(words[-1]))
     match = " ".join([*(f'"{w}"' for w in words[:-1]), f'"{start[:LONGEST_PREFIX_INDEX]}"*'])
@@ -160,11 +168,14 @@ def _long_start_window(
     )
     out: list[tuple[int, Any]] = []
     try:
-        for rowid, title, *texts in result:
+        for walked, (rowid, title, *texts) in enumerate(result, 1):
             if any(token.startswith(start) for text in texts for token in marked_tokens(text)):
                 out.append((rowid, title))
                 if len(out) >= n:
                     break
+            if walked >= MAX_WALK:
+                log.debug("Word start %r: stopped after %d rows with %d matches", start, walked, len(out))
+                break
     finally:
         result.close()
     return out
