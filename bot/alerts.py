@@ -1,4 +1,10 @@
-"""Alerts: tell the admins in Discord when something needs them, at most once per problem per hour."""
+"""Alerts: tell the admins in Discord when something needs them, at most once per problem per hour.
+
+Servers are walled off: an alert about a channel goes only to that channel's server (its ``/newsdesk alerts``
+channel, if it set one). An alert about the whole deployment (rejected story files, with their paths), or
+about a channel whose server is unknown, goes only to the home server's (``discord.home_guild``). The
+config's ``alerts.channel`` belongs to the operators and gets every alert.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +34,7 @@ class Alert:
     title: str
     what: str
     todo: str
-    guild_id: int | None = None  # None: a problem of the bot as a whole, sent to every alerts channel
+    guild_id: int | None = None  # None: a problem of the whole deployment, sent to the home server only
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -117,18 +123,22 @@ class Alerter:
         *,
         config_channel: int | None,
         guild_of: GuildOf,
+        home_guild: int | None = None,
         every: float = 3600.0,
     ) -> None:
         self._newsroom = newsroom
         self._send = send
         self._config_channel = config_channel
         self._guild_of = guild_of
+        self._home = home_guild
         self._every = every
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def targets(self, guild_id: int | None) -> list[int]:
+        """The alerts channels for a problem of ``guild_id`` (None: the deployment's), see the module docstring."""
         channels = self._newsroom.alert_channels()
-        found = [channels[guild_id]] if guild_id in channels else [] if guild_id else list(channels.values())
+        server = self._home if guild_id is None else guild_id
+        found = [channels[server]] if server is not None and server in channels else []
         if self._config_channel and self._config_channel not in found:
             found.append(self._config_channel)
         return found

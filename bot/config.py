@@ -13,28 +13,22 @@ import yaml
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.config_discord import DEFAULT_API_BASE as DEFAULT_API_BASE
+from bot.config_discord import DEFAULT_GATEWAY_URL as DEFAULT_GATEWAY_URL
+from bot.config_discord import DiscordConfig, parse_discord
+from bot.config_values import ConfigError, default_if_none, flag, known, list_of, mapping, number, snowflake, url
 from bot.digest.spec import DigestSpec, specs_from_config
 from bot.metrics_config import MetricsConfig, parse_metrics
 from bot.options import OptionError
 from bot.redact import mask_password, unescaped_at
 from bot.routes.planning import BackfillMode, OnUnpublish
 from bot.routes.route_rules import RULE_KEYS, RouteRules, parse_rules, parse_topic_colors
-from bot.sharding import ShardError, ShardPlan, make_plan, parse_shard_ids
+from bot.sharding import make_plan, parse_shard_ids
 from bot.timezones import parse_timezone
 
 DEFAULT_CONFIG_PATH = Path("config/newsdesk.yaml")
 STORAGE_URL_ENV = "NEWSDESK_STORAGE_URL"
-DEFAULT_API_BASE = "https://discord.com/api/v10"
-DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 _BACKFILL = re.compile(r"^(none|all|latest:(\d+))$")
-
-
-class ConfigError(ValueError):
-    """A bad configuration. ``str()`` names the key and what a good value looks like."""
-
-    def __init__(self, key: str, reason: str) -> None:
-        self.key = key
-        super().__init__(f"config key '{key}': {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,22 +96,6 @@ class ArticlesConfig:
     delete_grace: float = 5.0
     # A published story dated in the future is held until then (False: posted at once, as before).
     embargo: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class DiscordConfig:
-    api_base: str = DEFAULT_API_BASE
-    gateway_url: str = DEFAULT_GATEWAY_URL
-    sync_guilds: tuple[int, ...] = ()
-    request_timeout: float = 30.0
-    channel_recheck_seconds: float = 300.0  # how often a channel the bot can't post to is checked again
-    shard_count: int | None = None  # None: one unsharded process serving every guild
-    shard_ids: tuple[int, ...] | None = None  # None with a count: all of its shards in this process
-
-    @property
-    def shards(self) -> ShardPlan:
-        """The checked shard plan (``parse_config`` and ``with_shards`` validated it already)."""
-        return make_plan(self.shard_count, self.shard_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,30 +207,20 @@ def _storage_url_parses(url: str, key: str) -> None:
 
 def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     env = {} if env is None else env
-    root = _mapping(raw, "(top level)")
+    root = mapping(raw, "(top level)")
     sections = "articles storage discord channels log_level digests scheduler alerts providers topic_colors metrics"
-    _known(root, "", set(sections.split()))
-    articles = _mapping(root.get("articles") or {}, "articles")
-    _known(articles, "articles.", set(ArticlesConfig.__slots__))
-    storage = _mapping(root.get("storage") or {}, "storage")
-    _known(storage, "storage.", {"url", "heartbeat_seconds"})
-    discord = _mapping(root.get("discord") or {}, "discord")
-    _known(discord, "discord.", set(DiscordConfig.__slots__))
-    scheduler = _mapping(root.get("scheduler") or {}, "scheduler")
-    _known(scheduler, "scheduler.", set(SchedulerConfig.__slots__))
+    known(root, "", set(sections.split()))
+    articles = mapping(root.get("articles") or {}, "articles")
+    known(articles, "articles.", set(ArticlesConfig.__slots__))
+    storage = mapping(root.get("storage") or {}, "storage")
+    known(storage, "storage.", {"url", "heartbeat_seconds"})
+    scheduler = mapping(root.get("scheduler") or {}, "scheduler")
+    known(scheduler, "scheduler.", set(SchedulerConfig.__slots__))
 
-    on_unpublish = _default_if_none(articles.get("on_unpublish"), "delete").strip().lower()
+    on_unpublish = default_if_none(articles.get("on_unpublish"), "delete").strip().lower()
     if on_unpublish not in tuple(OnUnpublish):
         raise ConfigError("articles.on_unpublish", f"expected delete or keep, got {on_unpublish!r}")
     on_unpublish = OnUnpublish(on_unpublish)
-    api_base = env.get("DISCORD_API_BASE") or str(discord.get("api_base", DEFAULT_API_BASE))
-    gateway_url = env.get("DISCORD_GATEWAY_URL") or str(discord.get("gateway_url", DEFAULT_GATEWAY_URL))
-    api_key = "discord.api_base (env DISCORD_API_BASE)" if env.get("DISCORD_API_BASE") else "discord.api_base"
-    gateway_key = (
-        "discord.gateway_url (env DISCORD_GATEWAY_URL)" if env.get("DISCORD_GATEWAY_URL") else "discord.gateway_url"
-    )
-    _url(api_base, api_key, ("http://", "https://"))
-    _url(gateway_url, gateway_key, ("ws://", "wss://"))
     # The environment wins, so a PostgreSQL password need not sit in the file.
     storage_url = env.get(STORAGE_URL_ENV) or str(storage.get("url", "sqlite:///data/newsdesk.db"))
     if "://" not in storage_url:
@@ -268,7 +236,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     except OptionError as exc:
         raise ConfigError("scheduler.timezone", exc.explain()) from None
     try:
-        digests = specs_from_config(_list(root.get("digests") or None, "digests"), timezone)
+        digests = specs_from_config(list_of(root.get("digests") or None, "digests"), timezone)
     except OptionError as exc:  # its option is the full key, e.g. digests[0].time
         raise ConfigError(exc.option, exc.explain()) from None
     log_level = str(root.get("log_level", "INFO")).upper()
@@ -278,60 +246,29 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     return Config(
         articles=ArticlesConfig(
             path=Path(str(articles.get("path", "articles"))),
-            backfill=Backfill.parse(_default_if_none(articles.get("backfill"), "none")),
+            backfill=Backfill.parse(default_if_none(articles.get("backfill"), "none")),
             on_unpublish=on_unpublish,
-            max_file_bytes=_number(articles, "max_file_bytes", 1024 * 1024, "articles.", low=1024),
-            rescan_seconds=_number(articles, "rescan_seconds", 300.0, "articles.", low=1),
-            debounce_ms=_number(articles, "debounce_ms", 30, "articles.", low=1, high=5000),
-            delete_grace=_number(articles, "delete_grace", 5.0, "articles.", low=0, high=3600),
-            embargo=_flag(articles, "embargo", True, "articles."),
+            max_file_bytes=number(articles, "max_file_bytes", 1024 * 1024, "articles.", low=1024),
+            rescan_seconds=number(articles, "rescan_seconds", 300.0, "articles.", low=1),
+            debounce_ms=number(articles, "debounce_ms", 30, "articles.", low=1, high=5000),
+            delete_grace=number(articles, "delete_grace", 5.0, "articles.", low=0, high=3600),
+            embargo=flag(articles, "embargo", True, "articles."),
         ),
         storage_url=storage_url,
-        heartbeat_seconds=_number(storage, "heartbeat_seconds", 10.0, "storage.", low=1, high=3600),
-        discord=DiscordConfig(
-            api_base=api_base.rstrip("/"),
-            gateway_url=gateway_url,
-            sync_guilds=tuple(
-                _snowflake(g, f"discord.sync_guilds[{i}]")
-                for i, g in enumerate(_list(discord.get("sync_guilds"), "discord.sync_guilds"))
-            ),
-            request_timeout=_number(discord, "request_timeout", 30.0, "discord.", low=1, high=600),
-            channel_recheck_seconds=_number(discord, "channel_recheck_seconds", 300.0, "discord.", low=1),
-            **_shards(discord),
-        ),
-        channels=tuple(_route(item, i) for i, item in enumerate(_list(root.get("channels"), "channels"))),
+        heartbeat_seconds=number(storage, "heartbeat_seconds", 10.0, "storage.", low=1, high=3600),
+        discord=parse_discord(root.get("discord"), env),
+        channels=tuple(_route(item, i) for i, item in enumerate(list_of(root.get("channels"), "channels"))),
         log_level=log_level,
         alerts=_alerts(root.get("alerts")),
         scheduler=SchedulerConfig(
             timezone=timezone,
-            digest_grace_seconds=_number(scheduler, "digest_grace_seconds", 3600, "scheduler.", low=1),
+            digest_grace_seconds=number(scheduler, "digest_grace_seconds", 3600, "scheduler.", low=1),
         ),
         digests=digests,
         providers=_providers(root.get("providers")),
         topic_colors=_topic_colors(root.get("topic_colors")),
         metrics=_metrics(root.get("metrics")),
     )
-
-
-def _shards(discord: Mapping[str, Any]) -> dict[str, Any]:
-    count = discord.get("shard_count")
-    raw_ids = discord.get("shard_ids")
-    if isinstance(raw_ids, str | int) and not isinstance(raw_ids, bool):
-        try:
-            ids: tuple[int, ...] | None = parse_shard_ids(str(raw_ids), "discord.shard_ids")
-        except ShardError as exc:
-            raise ConfigError(exc.option, exc.reason) from None
-    elif raw_ids is None:
-        ids = None
-    else:
-        ids = tuple(_list(raw_ids, "discord.shard_ids"))
-    try:
-        plan = make_plan(count, ids)
-    except ShardError as exc:
-        raise ConfigError(exc.option, exc.reason) from None
-    if not plan.sharded:
-        return {}
-    return {"shard_count": plan.shard_count, "shard_ids": plan.shard_ids}
 
 
 def with_shards(config: Config, shard_count: int | None, shard_ids: str | None) -> Config:
@@ -370,19 +307,19 @@ def _topic_colors(raw: Any) -> dict[str, int]:
 
 
 def _alerts(raw: Any) -> AlertsConfig:
-    alerts = _mapping(raw or {}, "alerts")
-    _known(alerts, "alerts.", {"channel", "every_seconds"})
+    alerts = mapping(raw or {}, "alerts")
+    known(alerts, "alerts.", {"channel", "every_seconds"})
     channel = alerts.get("channel")
     return AlertsConfig(
-        channel=None if channel is None else _snowflake(channel, "alerts.channel"),
-        every_seconds=_number(alerts, "every_seconds", 3600.0, "alerts.", low=1),
+        channel=None if channel is None else snowflake(channel, "alerts.channel"),
+        every_seconds=number(alerts, "every_seconds", 3600.0, "alerts.", low=1),
     )
 
 
 def _route(item: Any, index: int) -> ChannelRoute:
     key = f"channels[{index}]"
-    entry = _mapping(item, key)
-    _known(
+    entry = mapping(item, key)
+    known(
         entry, f"{key}.", {"id", "topics", "min_quality", "roles", "name", "guild", *KindOptions.__slots__, *RULE_KEYS}
     )
     if "id" not in entry:
@@ -392,20 +329,20 @@ def _route(item: Any, index: int) -> ChannelRoute:
     if topics_raw == "*" or topics_raw is None:
         topics = None
     else:
-        labels = tuple(dict.fromkeys(str(t).strip() for t in _list(topics_raw, f"{key}.topics") if str(t).strip()))
+        labels = tuple(dict.fromkeys(str(t).strip() for t in list_of(topics_raw, f"{key}.topics") if str(t).strip()))
         topics = frozenset(t.casefold() for t in labels)
         if not topics:
             raise ConfigError(f"{key}.topics", 'expected "*" or a list of topics, e.g. [AI, Security]')
     return ChannelRoute(
-        channel_id=_snowflake(entry["id"], f"{key}.id"),
+        channel_id=snowflake(entry["id"], f"{key}.id"),
         topics=topics,
-        min_quality=_number(entry, "min_quality", 0, f"{key}.", low=0, high=100),
+        min_quality=number(entry, "min_quality", 0, f"{key}.", low=0, high=100),
         role_ids=tuple(
-            _snowflake(r, f"{key}.roles[{i}]") for i, r in enumerate(_list(entry.get("roles"), f"{key}.roles"))
+            snowflake(r, f"{key}.roles[{i}]") for i, r in enumerate(list_of(entry.get("roles"), f"{key}.roles"))
         ),
         name=str(entry.get("name", "")).strip(),
         # The channel's server, when known: saves the one-off lookup that decides which shard posts to it.
-        guild_id=None if entry.get("guild") is None else _snowflake(entry["guild"], f"{key}.guild"),
+        guild_id=None if entry.get("guild") is None else snowflake(entry["guild"], f"{key}.guild"),
         labels=labels,
         kinds=_kind_options(entry, key),
         rules=_rules(entry, key),
@@ -429,13 +366,13 @@ def _kind_options(entry: Mapping[str, Any], key: str) -> KindOptions:
 def _providers(raw: Any) -> dict[str, str]:
     """``providers: {domain: {avatar: URL}}``: the avatar a webhook post shows for that provider."""
     avatars: dict[str, str] = {}
-    for domain, item in _mapping(raw or {}, "providers").items():
+    for domain, item in mapping(raw or {}, "providers").items():
         key = f"providers.{domain}"
-        style = _mapping(item or {}, key)
-        _known(style, f"{key}.", {"avatar"})
+        style = mapping(item or {}, key)
+        known(style, f"{key}.", {"avatar"})
         if "avatar" in style:
             avatar = str(style["avatar"] or "")
-            _url(avatar, f"{key}.avatar", ("https://", "http://"))
+            url(avatar, f"{key}.avatar", ("https://", "http://"))
             avatars[str(domain).strip().lower()] = avatar
     return avatars
 
@@ -446,67 +383,3 @@ def _rules(entry: Mapping[str, Any], key: str) -> RouteRules:
         return parse_rules(entry, f"{key}.")
     except OptionError as exc:
         raise ConfigError(exc.option, exc.explain()) from None
-
-
-def _default_if_none(value: Any, default: str) -> str:
-    """A key present with no value (``backfill:``) means its default."""
-    return default if value is None else str(value)
-
-
-def _mapping(value: Any, key: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(key, f"expected a mapping of keys, got {type(value).__name__}")
-    return value
-
-
-def _list(value: Any, key: str) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    raise ConfigError(key, f"expected a list, got {type(value).__name__}")
-
-
-def _known(mapping: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
-    for name in mapping:
-        if name not in allowed:
-            raise ConfigError(f"{prefix}{name}", f"unknown key; expected one of {', '.join(sorted(allowed))}")
-
-
-def _number(
-    mapping: Mapping[str, Any], name: str, default: int | float, prefix: str, low: int, high: int | None = None
-) -> Any:
-    """A number within bounds; whole-number settings (``default`` an int) come back as int, others as float."""
-    value = mapping.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(prefix + name, f"expected a number, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ConfigError(prefix + name, f"expected a number {bounds}, got {value}")
-    return float(value) if isinstance(default, float) else int(value)
-
-
-def _flag(mapping: Mapping[str, Any], name: str, default: bool, prefix: str) -> bool:
-    """A true/false setting; a key present with no value means its default, anything but a bool is an error."""
-    value = mapping.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise ConfigError(prefix + name, f"expected true or false, got {value!r}")
-    return value
-
-
-def _snowflake(value: Any, key: str) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = 0
-    if number <= 0 or isinstance(value, bool):
-        raise ConfigError(key, f"expected a Discord id (a positive number), got {value!r}")
-    return number
-
-
-def _url(value: str, key: str, schemes: tuple[str, ...]) -> None:
-    scheme = next((s for s in schemes if value.startswith(s)), None)
-    if scheme is None or len(value) <= len(scheme):
-        raise ConfigError(key, f"expected a URL starting with {' or '.join(schemes)}, got {value!r}")

@@ -33,6 +33,7 @@ from bot.store.newsroom import NewsroomStore
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+NOT_HERE = "Newsdesk is not available in this server."
 
 
 class DiscordUnreachable(Exception):
@@ -109,6 +110,16 @@ def extension_names() -> list[str]:
 class NewsTree(app_commands.CommandTree["NewsBot"]):
     """Expected failures (checks) get a friendly ephemeral answer; anything else is logged with a traceback
     and the member is told plainly that it failed, instead of an endless "thinking…"."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        # A server outside discord.guilds gets nothing, even in the moment before the bot has left it.
+        if self.client.config.discord.allows(interaction.guild_id):
+            return True
+        if interaction.type is discord.InteractionType.autocomplete:
+            await interaction.response.autocomplete([])
+        else:
+            await interaction.response.send_message(NOT_HERE, ephemeral=True)
+        return False
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
         if isinstance(error, app_commands.CheckFailure):
@@ -219,10 +230,23 @@ class NewsBot(commands.Bot):
         return self.user.id
 
     def guild_of(self, channel_id: int) -> int | None:
-        """The server a channel belongs to, from the gateway cache (None until the guild is known)."""
+        """The server a channel belongs to: the gateway cache, else what the feed knows (stored lookups, config
+        ``guild:`` entries, /feed routes); None when nobody knows. Alerts are walled off by it."""
         channel = self.get_channel(channel_id)
         guild = getattr(channel, "guild", None)
-        return guild.id if guild is not None else None
+        if guild is not None:
+            return int(guild.id)
+        if self.pipeline is None:
+            return None
+        # Not pipeline.channel_guild: its last resort is this very method.
+        return self.pipeline.guilds.guild_of(channel_id) or self.pipeline.routes.guild_of(channel_id)
+
+    def cached_channel_guilds(self, guild_id: int) -> dict[int, int]:
+        """Channel → server for one server's channels and threads, from the gateway cache."""
+        guild = self.get_guild(guild_id)
+        if guild is None:
+            return {}
+        return {c.id: guild_id for c in [*guild.channels, *guild.threads]}
 
     async def setup_hook(self) -> None:
         for name in extension_names():

@@ -1,11 +1,16 @@
-"""The status report behind ``/newsdesk status`` and ``newsdesk status``: one collection, two renderings."""
+"""The status report behind ``/newsdesk status`` and ``newsdesk status``: one collection, two renderings.
+
+``newsdesk status`` (the CLI, run by the operators) shows the whole deployment. ``/newsdesk status`` shows a
+server only its own part (``for_guild``): a stranger who adds the bot to their server must not read another
+server's channels, held titles or failures, nor the deployment's hosts, pids and file paths.
+"""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +32,9 @@ LAST_SCAN_KEY = "last_scan"
 STARTED_KEY = "started_at"
 SHOWN_REJECTIONS = 5
 SHOWN_HELD = 5
+SHOWN_FAILURES = 5
+# A server's view picks its failures from this many recent ones (the count itself is exact).
+FAILURE_POOL = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +66,9 @@ class StatusReport:
     held: list[HeldStory] = field(default_factory=list)  # stories held until their date (embargo), soonest first
     members: list[Member] = field(default_factory=list)  # live processes of the cluster, oldest first
     shard_depth: dict[int, int] = field(default_factory=dict)  # shard → pending deliveries in the ledger
+    guild_id: int | None = None  # one server's view (see ``for_guild``); None: the whole deployment
+    home: bool = False  # that server is discord.home_guild: it also sees deployment-wide counts
+    live_processes: int | None = None  # the home server's view: how many (never which hosts or pids)
 
 
 def cluster_view(store: Store, now: float) -> tuple[list[Member], dict[int, int]]:
@@ -89,13 +100,14 @@ def collect(
     digests: Sequence[DigestLine] = (),
     now: float | None = None,
     embargo: bool = True,
+    failure_samples: int = SHOWN_FAILURES,
 ) -> StatusReport:
     """Everything the report shows, read from the database (plus live queue sizes when given)."""
     now = time.time() if now is None else now
     counts = store.counts()
     started = store.get_meta(STARTED_KEY)
     scan = store.get_meta(LAST_SCAN_KEY)
-    failures, samples = newsroom.recent_failures(now - 86400)
+    failures, samples = newsroom.recent_failures(now - 86400, limit=failure_samples)
     live = read_liveness(store, now)
     waiting = json.loads(store.get_meta(WAITING_KEY) or "{}") if live.running else {}
     members, depth = cluster_view(store, now)
@@ -129,8 +141,9 @@ def status_report(
     next_runs: Mapping[str, float | None] | None = None,
     now: float | None = None,
     embargo: bool = True,
+    failure_samples: int = SHOWN_FAILURES,
 ) -> StatusReport:
-    """The report for ``/newsdesk status`` and ``newsdesk status`` alike, read from the database.
+    """The whole deployment's report (``newsdesk status``; ``guild_status_report`` for a server), from the database.
 
     ``next_runs`` (digest job id -> epoch) comes from a running scheduler; without it the next runs are read
     from the scheduler's job table, which is all a separate process such as the CLI can see.
@@ -138,7 +151,61 @@ def status_report(
     digest_store = DigestStore(store)
     runs = digest_store.next_run_times() if next_runs is None else next_runs
     digests = [DigestLine(r.spec.name, r.spec.channel_id, runs.get(str(r.id))) for r in digest_store.all()]
-    return collect(store, NewsroomStore(store), queues=queues, digests=digests, now=now, embargo=embargo)
+    newsroom = NewsroomStore(store)
+    return collect(
+        store, newsroom, queues=queues, digests=digests, now=now, embargo=embargo, failure_samples=failure_samples
+    )
+
+
+def guild_status_report(
+    store: Store,
+    guild_id: int,
+    cached: Mapping[int, int],
+    *,
+    home: bool = False,
+    queues: Mapping[int, int] | None = None,
+    next_runs: Mapping[str, float | None] | None = None,
+    now: float | None = None,
+    embargo: bool = True,
+) -> StatusReport:
+    """``/newsdesk status`` in one server: ``for_guild`` of the whole report. Which server a channel is in comes
+    from the stored lookups and ``cached`` (channel → server, the gateway's cache of the invoking server)."""
+    report = status_report(
+        store, queues=queues, next_runs=next_runs, now=now, embargo=embargo, failure_samples=FAILURE_POOL
+    )
+    return for_guild(report, guild_id, {**ChannelGuildStore(store).all(), **cached}, home=home)
+
+
+def for_guild(report: StatusReport, guild_id: int, guilds: Mapping[int, int], *, home: bool = False) -> StatusReport:
+    """The part of ``report`` one server may see: its own channels' activity, queues, failures, held stories
+    and digests (a channel whose server is unknown belongs to none). Deployment-wide facts (rejected files and
+    their paths, the cluster's hosts, pids and shards) are dropped; the home server (``discord.home_guild``)
+    keeps two counts, so its admins know when to look at ``newsdesk status``."""
+
+    def ours(channel_id: int) -> bool:
+        return guilds.get(channel_id) == guild_id
+
+    channels = [a for a in report.channels if ours(a.channel_id)]
+    held = [replace(h, channels=mine) for h in report.held if (mine := tuple(c for c in h.channels if ours(c)))]
+    return replace(
+        report,
+        rejected=[],
+        rejected_count=report.rejected_count if home else 0,
+        channels=channels,
+        queues={c: n for c, n in report.queues.items() if ours(c)},
+        failures_24h=sum(a.failed_24h for a in channels),
+        failure_samples=[f for f in report.failure_samples if ours(f[0])][:SHOWN_FAILURES],
+        digests=[d for d in report.digests if ours(d.channel_id)],
+        waiting={c: why for c, why in report.waiting.items() if ours(c)},
+        unpublished={c: v for c, v in report.unpublished.items() if ours(c)},
+        capped=0,  # counted for the whole ledger only: not this server's to see
+        held=held,
+        members=[],
+        shard_depth={},
+        guild_id=guild_id,
+        home=home,
+        live_processes=len(report.members) if home else None,
+    )
 
 
 def render_text(report: StatusReport, now: float | None = None) -> str:
@@ -197,17 +264,32 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
         {"name": "Last scan", "value": _scan_text(report.last_scan, now, discord=True), "inline": True},
         {"name": "Uptime", "value": uptime, "inline": True},
         *([{"name": "Skipped over a daily cap", "value": str(report.capped), "inline": True}] if report.capped else []),
-        {"name": f"Rejected files ({report.rejected_count})", "value": _bullets(rejected) or "None"},
         {"name": f"Failures in the last 24 h ({report.failures_24h})", "value": _bullets(failures) or "None"},
         {"name": "Channels: queue, last post", "value": _bullets(channels) or "Nothing posted yet"},
         {"name": f"Held until their date ({len(report.held)})", "value": _bullets(held) or "None"},
         {"name": "Digests", "value": _bullets(digests) or "None scheduled"},
-        {"name": f"Cluster ({len(report.members)} live)", "value": _bullets(members) or "No live process"},
-        {"name": "Queue depth per shard", "value": depth or "None"},
     ]
+    if report.guild_id is None:  # the whole deployment's report
+        fields += [
+            {"name": f"Rejected files ({report.rejected_count})", "value": _bullets(rejected) or "None"},
+            {"name": f"Cluster ({len(report.members)} live)", "value": _bullets(members) or "No live process"},
+            {"name": "Queue depth per shard", "value": depth or "None"},
+        ]
+    elif report.home:
+        fields.append(_deployment_field(report))
     for item in fields:
         item["value"] = truncate(item["value"], 1024)
     return {"title": "Newsdesk status", "color": 0x2B6CB0, "fields": fields, "footer": {"text": f"v{report.version}"}}
+
+
+def _deployment_field(report: StatusReport) -> dict[str, Any]:
+    """The home server's glimpse of the whole deployment: counts only, the details stay in the CLI."""
+    processes = report.live_processes or 0
+    value = (
+        f"{report.rejected_count} rejected story file{'s' if report.rejected_count != 1 else ''}, "
+        f"{processes} live process{'es' if processes != 1 else ''}. Details: `newsdesk status` on the server."
+    )
+    return {"name": "Deployment", "value": value}
 
 
 def _channel_text(a: ChannelActivity, queues: Mapping[int, int], now: float, *, mention: bool) -> str:

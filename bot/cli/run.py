@@ -221,6 +221,7 @@ async def _run_discord(
             sink.send_alert,
             config_channel=config.alerts.channel,
             guild_of=bot.guild_of,
+            home_guild=config.discord.home_guild,
             every=config.alerts.every_seconds,
         )
         gate = channel_gate(config, store, sink, alerter, bot, pipeline.guilds)

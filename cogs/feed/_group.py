@@ -45,6 +45,10 @@ class FeedGroup(AdminGroup):
     def _routes_for(self, channel_id: int) -> list[ChannelRoute]:
         return [r for r in self.pipeline.routes.routes if r.channel_id == channel_id]
 
+    def _routes_in(self, guild_id: int | None) -> list[ChannelRoute]:
+        """Only this server's routes: a config route's server is its channel's (servers are walled off)."""
+        return [r for r in self.pipeline.routes.routes if self.bot.guild_of(r.channel_id) == guild_id]
+
     def _until(self) -> float | None:
         """Under embargo, stories dated after now are not out yet: never offered for posting on request."""
         return time.time() if self.bot.config.articles.embargo else None
@@ -157,7 +161,7 @@ class FeedGroup(AdminGroup):
             )
             return
         table = self.pipeline.routes
-        routes = [r for r in table.routes if r.guild_id in (None, interaction.guild_id)]
+        routes = self._routes_in(interaction.guild_id)
         context = table.context(self.bot.store.posts_since)
         verdicts = await self.bot.store.run_concurrent(table.verdicts, found[1], context, routes)
         embed = discord.Embed.from_dict(explain_embed(found[1].title, verdicts))
@@ -189,7 +193,7 @@ class FeedGroup(AdminGroup):
 
     @app_commands.command(name="list", description="Show every route and topic ping")
     async def list_routes(self, interaction: discord.Interaction) -> None:
-        routes = [r for r in self.pipeline.routes.routes if r.guild_id in (None, interaction.guild_id)]
+        routes = self._routes_in(interaction.guild_id)
         pings = self.pipeline.routes.ping_topics(interaction.guild_id or 0)
         embed = discord.Embed.from_dict(routes_embed(routes, pings))
         await interaction.response.send_message(embed=embed, ephemeral=True)

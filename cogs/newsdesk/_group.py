@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.status import render_embed, status_report
+from bot.status import guild_status_report, render_embed
 from cogs._checks import AdminGroup
 
 if TYPE_CHECKING:
@@ -21,6 +21,8 @@ class NewsdeskGroup(AdminGroup):
 
     @app_commands.command(name="status", description="Stories, scans, queues, failures and digests at a glance")
     async def status(self, interaction: discord.Interaction) -> None:
+        """This server's part of the report only (bot.status.for_guild); the whole deployment is the CLI's."""
+        assert interaction.guild_id is not None  # AdminGroup is guild-only
         await interaction.response.defer(ephemeral=True, thinking=True)
         pipeline = self.bot.pipeline
         queues = {channel: backlog for channel, backlog, _sent, _failed in pipeline.queue_stats()} if pipeline else {}
@@ -28,9 +30,13 @@ class NewsdeskGroup(AdminGroup):
         next_runs = None
         if scheduler is not None and scheduler.running:
             next_runs = {job.id: job.next_run_time and job.next_run_time.timestamp() for job in scheduler.get_jobs()}
+        guild_id = interaction.guild_id
         report = await self.bot.store.run_concurrent(
-            status_report,
+            guild_status_report,
             self.bot.store,
+            guild_id,
+            self.bot.cached_channel_guilds(guild_id),
+            home=guild_id == self.bot.config.discord.home_guild,
             queues=queues,
             next_runs=next_runs,
             embargo=self.bot.config.articles.embargo,

@@ -15,6 +15,7 @@ from aiohttp import web
 from . import interactions
 from .control import ControlMixin
 from .ratelimit import Rate
+from .routes_guilds import GuildsMixin
 from .server import FakeServer
 from .sharding import ShardRecordsMixin
 from .store import Config, FakeState, Recordings, public
@@ -31,7 +32,7 @@ class SentInteraction(NamedTuple):
     token: str
 
 
-class FakeDiscord(ControlMixin, ShardRecordsMixin):
+class FakeDiscord(ControlMixin, ShardRecordsMixin, GuildsMixin):
     """A Discord-compatible REST + gateway server on 127.0.0.1 (see the package docstring)."""
 
     def __init__(

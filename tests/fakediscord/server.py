@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from . import routes_app, routes_channels, routes_kinds, routes_webhooks
+from . import routes_app, routes_channels, routes_guilds, routes_kinds, routes_webhooks
 from .gateway import Gateway
 from .ratelimit import RateLimiter, rate_limited_body, rate_limited_headers
 from .responses import BODY, FILES, error, json_response
@@ -47,6 +47,7 @@ class FakeServer:
         routes_kinds.register(self)
         self.channel_webhooks = routes_webhooks.register(self)
         routes_app.register(self)
+        routes_guilds.register(self)
 
     @property
     def limiter(self) -> RateLimiter:

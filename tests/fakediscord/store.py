@@ -113,7 +113,8 @@ class FakeState:
     ) -> None:
         self.lock = threading.RLock()
         self.config = config
-        self.guilds = guilds
+        self.guilds = guilds  # the servers the bot is in
+        self.departed: list[GuildSpec] = []  # the servers it left
         for guild in guilds:
             if guild.member(config.bot_id) is None:
                 guild.members.append(MemberSpec(id=config.bot_id, username=config.bot_name, bot=True))
