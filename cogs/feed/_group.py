@@ -162,7 +162,9 @@ class FeedGroup(AdminGroup):
             return
         table = self.pipeline.routes
         routes = self._routes_in(interaction.guild_id)
-        context = table.context(self.bot.store.posts_since)
+        # The archive rule: a route posts the story on its own only if it went live after the route began.
+        live_since = await self.bot.store.run_concurrent(self.bot.store.live_since, found[1].key)
+        context = table.context(self.bot.store.posts_since, live_since)
         verdicts = await self.bot.store.run_concurrent(table.verdicts, found[1], context, routes)
         embed = discord.Embed.from_dict(explain_embed(found[1].title, verdicts))
         await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -215,6 +217,11 @@ class FeedGroup(AdminGroup):
         else:
             await self.pipeline.post_to_channel(channel.id, [fresh[0].story_id])
             message = f"Posting **{clean_line(fresh[0].story.title)}** to <#{channel.id}>."
+            live_since = await self.bot.store.run_concurrent(self.bot.store.live_since, fresh[0].story.key)
+            table = self.pipeline.routes
+            verdicts = table.verdicts(fresh[0].story, table.context(None, live_since), routes)
+            if any(v.rule == "archive" for _route, v in verdicts):
+                message += " It is from the route's archive: a test posts it on request, the route never would."
         await interaction.response.send_message(truncate(message, 2000), ephemeral=True)
 
     async def _why_not(self, routes: list[ChannelRoute]) -> str:

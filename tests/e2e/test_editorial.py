@@ -153,6 +153,8 @@ def test_a_route_added_from_discord_after_the_folder_filled_posts_only_what_is_n
     assert posted(fake, SCIENCE) == []
     write_story(folder, "new.md", 3, topics=["Space"], title="New after the route")
     fake.wait_for(lambda: [m["embeds"][0]["title"] for m in posted(fake, SCIENCE)] == ["New after the route"])
+    explained = command(fake, "feed", "explain", [{"name": "story", "type": 3, "value": "Archive story, edited"}])
+    assert "in the folder before this route began (archive); /feed backfill posts it" in reply_text(explained)
     backfill = command(
         fake,
         "feed",
