@@ -69,6 +69,10 @@ class StatusReport:
     guild_id: int | None = None  # one server's view (see ``for_guild``); None: the whole deployment
     home: bool = False  # that server is discord.home_guild: it also sees deployment-wide counts
     live_processes: int | None = None  # the home server's view: how many (never which hosts or pids)
+    # Stories defined by two or more files (one canonical webUrl): how many, and some groups of their paths, the
+    # file that defines the story first. Deployment-wide (file paths): the CLI's report only.
+    duplicates: int = 0
+    duplicate_files: list[list[str]] = field(default_factory=list)
 
 
 def cluster_view(store: Store, now: float) -> tuple[list[Member], dict[int, int]]:
@@ -111,6 +115,7 @@ def collect(
     live = read_liveness(store, now)
     waiting = json.loads(store.get_meta(WAITING_KEY) or "{}") if live.running else {}
     members, depth = cluster_view(store, now)
+    duplicates, duplicate_files = store.duplicate_files(limit=SHOWN_REJECTIONS)
     return StatusReport(
         version=__version__,
         started_at=float(started) if started else None,
@@ -131,6 +136,8 @@ def collect(
         held=store.held_stories(now) if embargo else [],
         members=members,
         shard_depth=depth,
+        duplicates=duplicates,
+        duplicate_files=duplicate_files,
     )
 
 
@@ -202,6 +209,8 @@ def for_guild(report: StatusReport, guild_id: int, guilds: Mapping[int, int], *,
         held=held,
         members=[],
         shard_depth={},
+        duplicates=0,
+        duplicate_files=[],
         guild_id=guild_id,
         home=home,
         live_processes=len(report.members) if home else None,
@@ -222,6 +231,12 @@ def render_text(report: StatusReport, now: float | None = None) -> str:
             f"  - {line}"
             for line in abbreviate([r for _p, r in report.rejected], SHOWN_REJECTIONS, total=report.rejected_count)
         ],
+        *(
+            [f"Stories in two or more files (one webUrl; the first file defines it): {report.duplicates}"]
+            if report.duplicates
+            else []
+        ),
+        *[f"  - {', '.join(group)}" for group in report.duplicate_files],
         f"Failures in the last 24 h: {report.failures_24h}",
         *([f"Skipped over a daily cap: {report.capped}"] if report.capped else []),
         *[f"  - channel {ch}: '{title}': {error}" for ch, title, error in report.failure_samples],

@@ -62,11 +62,18 @@ def check(target: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
         print(f"newsdesk: check: no such file or folder: {target}", file=sys.stderr)
         return 2
     bad = warned = 0
+    first_with: dict[str, str] = {}  # canonical webUrl -> the first file that has it
     for root, rel in files:
-        reason, warnings, _story = _check_file(root, rel, max_bytes)
+        reason, warnings, story = _check_file(root, rel, max_bytes)
         if reason:
             bad += 1
             print(reason)
+        if story is not None and story.web_url:
+            other = first_with.setdefault(story.key, rel)
+            if other != rel:
+                warnings.append(
+                    f"{rel}: warning: same webUrl as {other} ({story.key}): one story, defined by the file written last"
+                )
         for warning in warnings:
             warned += 1
             print(warning)

@@ -217,7 +217,10 @@ class Indexing:
             previous = select_in(conn, select(files.c.path, files.c.story_key), files.c.path, [i.path for i in items])
             self._upsert_files(conn, file_rows, keep_story_key=False)
 
-        latest = {i.story.key: i for i in items}  # two files, one story: the one processed last wins
+        latest: dict[str, FileParsed] = {}
+        for item in items:  # two files, one story: the one written last defines it
+            if item.story.key not in latest or item.mtime_ns >= latest[item.story.key].mtime_ns:
+                latest[item.story.key] = item
         # A small batch inserts the stories its paths did not define before straight away, ids returned: for the
         # common case, one new file, that is one statement instead of lock-read, insert and read the id back.
         ids = self._insert_new(conn, latest, {k for _, k in previous if k}, now) if len(latest) < SMALL_BATCH else {}
@@ -241,16 +244,17 @@ class Indexing:
                 [k for k in latest if k not in ids],
             )
         }
-        # A nightly regeneration rewrites every file; what parses to the story as stored (same data, same file)
-        # needs its file row updated, nothing else: no story, topic or full-text write, nothing to plan.
-        same = {
+        # A nightly regeneration rewrites every file; what parses to the story as stored (same data, same file) needs
+        # its file row updated, nothing else: no story, topic or full-text write, nothing to plan. Nor does a file
+        # whose story a newer file defines (the same webUrl twice).
+        untouched = {
             key
             for key, i in latest.items()
             if key in old and old[key].present and old[key].fingerprint == i.fingerprint and old[key].path == i.path
         }
-        for key in same:
+        untouched |= self._older_duplicates(conn, [(i, old[k].path) for k, i in latest.items() if k in old], leaving)
+        for key in untouched:
             del latest[key]
-        self._tell_duplicates(conn, [(i, old[key].path) for key, i in latest.items() if key in old], leaving)
         fresh = [i for key, i in latest.items() if key not in old and key not in ids]
         if fresh:
             self.backend.bulk_insert(conn, stories, [story_values(i, now) | {"first_seen": now} for i in fresh])
@@ -278,28 +282,36 @@ class Indexing:
             )
             changes.append(StoryChange(ids[key], before, item.story, item.fingerprint))
         for path, previous_key in previous:
-            if previous_key and previous_key not in latest and previous_key not in same:
+            if previous_key and previous_key not in latest and previous_key not in untouched:
                 self._detach(conn, previous_key, path, changes, result, catalog)
 
-    def _tell_duplicates(self, conn: Connection, moved: list[tuple[FileParsed, str]], leaving: set[str]) -> None:
-        """Two files with one canonical webUrl define one story: the file written last wins. Say so once per pair,
-        naming both (``newsdesk status`` and ``check`` list them too)."""
-        others = [(item, path) for item, path in moved if path != item.path]
+    def _older_duplicates(self, conn: Connection, defined: list[tuple[FileParsed, str]], leaving: set[str]) -> set[str]:
+        """Two files with one canonical webUrl define one story: the file written last (newest mtime). Returns the
+        keys whose story stays defined by another, newer file; says so once per pair of files, naming both
+        (``newsdesk status`` lists them too). ``defined``: each parsed file with the path that defines its story."""
+        others = [(item, path) for item, path in defined if path != item.path and path not in leaving]
         if not others:
-            return
-        query = select(files.c.path).where(files.c.error.is_(None))
-        alive = {r.path for r in select_in(conn, query, files.c.path, [path for _, path in others])}
+            return set()
+        query = select(files.c.path, files.c.mtime_ns).where(files.c.error.is_(None))
+        alive = {r.path: r.mtime_ns for r in select_in(conn, query, files.c.path, [path for _, path in others])}
+        older: set[str] = set()
         for item, path in others:
+            if path not in alive:
+                continue  # the story's file is gone or broken: this one defines it now
+            winner = path if alive[path] > item.mtime_ns else item.path
+            if winner == path:
+                older.add(item.story.key)
             pair = frozenset((path, item.path))
-            if path in alive and path not in leaving and pair not in self._duplicates_told:
+            if pair not in self._duplicates_told:
                 self._duplicates_told.add(pair)
                 log.warning(
-                    "%s and %s have the same webUrl (%s): one story, defined by the file written last (%s now)",
+                    "%s and %s have the same webUrl (%s): one story, defined by the file written last (%s)",
                     path,
                     item.path,
                     item.story.web_url,
-                    item.path,
+                    winner,
                 )
+        return older
 
     def _insert_new(
         self, conn: Connection, latest: dict[str, FileParsed], known: set[str], now: float

@@ -196,3 +196,15 @@ def test_check_survives_a_surprise_in_one_file(
     out = capsys.readouterr()
     assert out.out == "a_odd.md: cannot be parsed: unexpected KeyError: 'the library tripped'\n"
     assert "5 files checked, 1 rejected, 0 warnings" in out.err
+
+
+def test_check_warns_about_two_files_with_one_web_url(articles: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (articles / "a.md").write_text(story_text(1), encoding="utf-8")
+    (articles / "b.md").write_text(story_text(1, webUrl="HTTPS://News.Example/2026/story-1/?utm_source=x"), "utf-8")
+    (articles / "c.md").write_text(story_text(2), encoding="utf-8")
+    assert main(["check", str(articles)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "b.md: warning: same webUrl as a.md (https://news.example/2026/story-1): one story, defined by the file "
+        "written last"
+    ]

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from bot.config import parse_config
 from bot.pipeline import Pipeline
 from bot.routes.route_rules import ARCHIVE_REASON
+from bot.status import render_text, status_report
 from bot.store import Store
 from tests.storyfiles import story_fields, write_story
 from tests.unit.test_pipeline import AI_ONLY, NEWS, RecordingSink
@@ -191,4 +192,6 @@ async def test_two_files_with_one_web_url_are_warned_about_once_and_listed(
     assert len(warned) == 1 and "a.md and b.md" in warned[0]  # once per pair, whichever file wins now
     assert desk.pipeline is not None
     count, groups = desk.pipeline.store.duplicate_files()
-    assert count == 1 and sorted(groups[0]) == ["a.md", "b.md"]
+    assert count == 1 and groups == [["a.md", "b.md"]]  # the file that defines the story (written last) first
+    text = render_text(status_report(desk.pipeline.store))
+    assert "Stories in two or more files (one webUrl; the first file defines it): 1\n  - a.md, b.md" in text
