@@ -15,8 +15,7 @@ import uuid
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
-from bot.cluster.adopt import HISTORY_LIMIT
-from bot.cluster.claims import History
+from bot.cluster.adopt import HISTORY_LIMIT, History
 from bot.digest.markers import find_marked, mark, run_ref
 from bot.digest.ranking import rank
 from bot.digest.render import DigestMessage, build_digest_messages

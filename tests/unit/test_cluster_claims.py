@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.cluster.claims import Adopter, Claims
+from bot.cluster.adopt import Adopter
+from bot.cluster.claims import Claims
 from bot.cluster.locks import libpq_dsn
 from bot.cluster.notify import listen, parse
 from bot.send.delivery import ChannelQueue

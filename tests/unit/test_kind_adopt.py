@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.cluster.claims import Adopter
+from bot.cluster.adopt import Adopter
 from bot.config import KindOptions
 from bot.send.channel_kinds import ChannelInfo, ChannelKind
 from bot.store import DeliveryState, Store
