@@ -19,6 +19,7 @@ from bot.send.sinks import Sink
 from bot.sharding import GuildDirectory, ShardPlan
 from bot.status import STARTED_KEY
 from bot.store import Store
+from bot.store.errors import StoreError
 from bot.store.indexing import ApplyResult
 from bot.store.newsroom import NewsroomStore
 from bot.store.store import DeliveryKey
@@ -241,8 +242,8 @@ class Pipeline(PipelineLoops):
             return  # none of them is ours: no need to read the ledger
         try:
             pending = await self.db(self.store.ledger.pending, time.time() if self._embargo else None)
-        except Exception:
-            log.exception("Could not look for pending deliveries")
+        except StoreError as exc:
+            log.warning("Could not look for pending deliveries: %s", exc)
             return
         self._enqueue([k for k in pending if wanted is None or k[1] in wanted], rearm=False, notify=False)
 
@@ -371,7 +372,7 @@ class Pipeline(PipelineLoops):
         assert self._notify is not None
         try:
             await self.store.run_concurrent(self._notify, channel_ids)
-        except Exception as exc:
+        except StoreError as exc:
             # The others' periodic claim picks these rows up within SWEEP_SECONDS anyway.
             log.warning("Could not notify the other processes about channels %s: %s", channel_ids, exc)
 

@@ -54,7 +54,7 @@ class Indexing:
 
     db: Database
     backend: Backend
-    on_planned: Callable[[Connection, list[DeliveryKey]], None] | None
+    _announce: Callable[[Connection, list[DeliveryKey]], None]  # the store's planning hook (cluster NOTIFY)
     _upsert_file: TextClause
     _upsert_file_keep_key: TextClause
     _insert_story: TextClause
@@ -154,15 +154,6 @@ class Indexing:
                 self._announce(conn, planned)
                 result.pending += planned
         return result
-
-    def _announce(self, conn: Connection, keys: list[DeliveryKey]) -> None:
-        if keys and self.on_planned is not None:
-            self.on_planned(conn, keys)
-
-    @property
-    def announces_plans(self) -> bool:
-        """Whether planning transactions tell the other processes themselves (see ``on_planned``)."""
-        return self.on_planned is not None
 
     def _carry_renames(self, conn: Connection, parsed: list[FileParsed], removed: list[str]) -> None:
         """A story without a webUrl is keyed by its path, so renaming its file would look like a new story and a

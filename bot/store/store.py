@@ -102,6 +102,15 @@ class Store(Indexing):
         with wrap_errors():
             return await loop.run_in_executor(self._concurrent, functools.partial(fn, *args, **kwargs))
 
+    def _announce(self, conn: Connection, keys: list[DeliveryKey]) -> None:
+        if keys and self.on_planned is not None:
+            self.on_planned(conn, keys)
+
+    @property
+    def announces_plans(self) -> bool:
+        """Whether planning transactions tell the other processes themselves (see ``on_planned``)."""
+        return self.on_planned is not None
+
     @property
     def single_process(self) -> bool:
         """SQLite: one process owns the file (a lock file enforces it); what an earlier id left, a dead one left."""
