@@ -21,12 +21,9 @@ from bot.render.text import clean_line, discord_timestamp, truncate
 from bot.send.channel_check import WAITING_KEY
 from bot.sharding import shard_of
 from bot.store import Store
-from bot.store.channel_guilds import ChannelGuildStore
-from bot.store.cluster import ClusterStore, Member
-from bot.store.digests import DigestStore
+from bot.store.cluster import Member
 from bot.store.newsroom import ChannelActivity, NewsroomStore
 from bot.store.records import HeldStory
-from bot.store.webhooks import WebhookStore
 
 LAST_SCAN_KEY = "last_scan"
 STARTED_KEY = "started_at"
@@ -77,10 +74,10 @@ class StatusReport:
 
 def cluster_view(store: Store, now: float) -> tuple[list[Member], dict[int, int]]:
     """Live members, and each shard's queue depth: pending ledger rows of the channels in its guilds."""
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     members = cluster.members(now)
     count = max((m.shard_count for m in members), default=1)
-    guilds = ChannelGuildStore(store).all()
+    guilds = store.channel_guilds.all()
     depth = dict.fromkeys(range(count), 0)
     for channel_id, pending in cluster.pending_by_channel().items():
         guild = guilds.get(channel_id)
@@ -131,9 +128,9 @@ def collect(
         digests=list(digests),
         liveness=live,
         waiting={int(k): v for k, v in waiting.items()},
-        unpublished=WebhookStore(store).unpublished(),
+        unpublished=store.webhooks.unpublished(),
         capped=counts.get("capped", 0),
-        held=store.held_stories(now) if embargo else [],
+        held=store.ledger.held(now) if embargo else [],
         members=members,
         shard_depth=depth,
         duplicates=duplicates,
@@ -155,10 +152,10 @@ def status_report(
     ``next_runs`` (digest job id -> epoch) comes from a running scheduler; without it the next runs are read
     from the scheduler's job table, which is all a separate process such as the CLI can see.
     """
-    digest_store = DigestStore(store)
+    digest_store = store.digests
     runs = digest_store.next_run_times() if next_runs is None else next_runs
     digests = [DigestLine(r.spec.name, r.spec.channel_id, runs.get(str(r.id))) for r in digest_store.all()]
-    newsroom = NewsroomStore(store)
+    newsroom = store.newsroom
     return collect(
         store, newsroom, queues=queues, digests=digests, now=now, embargo=embargo, failure_samples=failure_samples
     )
@@ -180,7 +177,7 @@ def guild_status_report(
     report = status_report(
         store, queues=queues, next_runs=next_runs, now=now, embargo=embargo, failure_samples=FAILURE_POOL
     )
-    return for_guild(report, guild_id, {**ChannelGuildStore(store).all(), **cached}, home=home)
+    return for_guild(report, guild_id, {**store.channel_guilds.all(), **cached}, home=home)
 
 
 def for_guild(report: StatusReport, guild_id: int, guilds: Mapping[int, int], *, home: bool = False) -> StatusReport:

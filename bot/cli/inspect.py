@@ -12,7 +12,6 @@ from bot.config import Config
 from bot.pipeline import Pipeline
 from bot.store import Store
 from bot.store.errors import StorageError, open_failure
-from bot.store.newsroom import NewsroomStore
 from bot.stories.file_reader import read_file
 from bot.stories.parser import load_story_data, story_warnings
 from bot.stories.safe_open import open_story
@@ -167,9 +166,9 @@ def explain(config: Config, target: Path) -> int:
         live_since = None
         if store is not None:
             # The archive rule needs when each route began and when the stored story went live.
-            routes.load(NewsroomStore(store))
+            routes.load(store.newsroom)
             live_since = store.live_since(story.key)
-        context = routes.context(store.posts_since if store else None, live_since)
+        context = routes.context(store.ledger.posts_since if store else None, live_since)
         verdicts = routes.verdicts(story, context, [r for r in routes.routes if r.source == "config"])
     finally:
         if store is not None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from bot.store.batch_sql import select_in
+from bot.store.database import Database
 from bot.store.records import FileParsed
 from bot.store.schema import files, stories
 
@@ -65,10 +66,10 @@ def older_duplicates(
     return older
 
 
-def duplicate_files(engine: Engine, limit: int = 5) -> tuple[int, list[list[str]]]:
+def duplicate_files(db: Database, limit: int = 5) -> tuple[int, list[list[str]]]:
     """Stories defined by more than one file (the same canonical webUrl): how many, and up to ``limit`` groups
     of their paths, the file that defines the story first."""
-    with engine.connect() as conn:
+    with db.connect() as conn:
         keys = list(
             conn.scalars(
                 select(files.c.story_key)

@@ -3,14 +3,13 @@ same transaction, the ledger actions the batch causes. A part of :class:`bot.sto
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, TextClause, delete, select, update
+from sqlalchemy import Connection, TextClause, delete, select, update
 
 from bot.routes.planning import Planner, StoryBefore, StoryChange
 from bot.store import file_identity, ledger
@@ -27,6 +26,7 @@ from bot.store.batch_sql import (
     upsert_files_previous,
 )
 from bot.store.catalog import CatalogDelta
+from bot.store.database import Database
 from bot.store.records import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem
 from bot.store.schema import files, stories, story_topics
 from bot.stories.story import Story
@@ -51,36 +51,27 @@ class ApplyResult:
 class Indexing:
     """The store's indexing part (``Store`` derives from it); its methods run on the store's serial thread."""
 
-    engine: Engine
+    db: Database
     backend: Backend
-    on_planned: Callable[[Connection, list[DeliveryKey]], None] | None
+    _announce: Callable[[Connection, list[DeliveryKey]], None]  # the store's planning hook (cluster NOTIFY)
     _upsert_file: TextClause
     _upsert_file_keep_key: TextClause
     _insert_story: TextClause
     _duplicates_told: set[frozenset[str]]
 
-    @contextlib.contextmanager
-    def one_statement(self) -> Iterator[Connection]:
-        """A connection for a single statement (read or write), committed at the end. On PostgreSQL it runs
-        without a transaction around it (the backend's ``single_statement_options``): one round trip, not three."""
-        with self.engine.connect() as conn:
-            conn.execution_options(**self.backend.single_statement_options)
-            yield conn
-            conn.commit()
-
     def file_stats(self) -> dict[str, tuple[int, int]]:
         """path -> (mtime_ns, size) of every known file: all a no-change rescan needs, and cheap to load."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             cursor = conn.exec_driver_sql("SELECT path, mtime_ns, size FROM files")
             return {path: (mtime, size) for path, mtime, size in cursor}
 
     def file_states(self, paths: list[str]) -> dict[str, FileState]:
         query = select(files.c.path, files.c.mtime_ns, files.c.size, files.c.sha256, files.c.story_key, files.c.error)
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return {r[0]: FileState(r[1], r[2], r[3], r[4], r[5]) for r in select_in(conn, query, files.c.path, paths)}
 
     def file_state(self, path: str) -> FileState | None:
-        with self.one_statement() as conn:
+        with self.db.one_statement() as conn:
             r = conn.execute(
                 select(files.c.mtime_ns, files.c.size, files.c.sha256, files.c.story_key, files.c.error).where(
                     files.c.path == path
@@ -90,17 +81,17 @@ class Indexing:
 
     def live_since(self, key: str) -> float | None:
         """When the story with ``key`` last went live (None: not stored, or not live): the archive rule's input."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return conn.scalar(select(stories.c.live_since).where(stories.c.key == key, stories.c.present.is_(True)))
 
     def paths_under(self, folder: str) -> list[str]:
         """Known files in ``folder`` (relative, POSIX) and below it: a folder moved out of the tree takes them along."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             query = select(files.c.path).where(files.c.path.startswith(folder + "/", autoescape=True))
             return list(conn.scalars(query))
 
     def duplicate_files(self, limit: int = 5) -> tuple[int, list[list[str]]]:
-        return file_identity.duplicate_files(self.engine, limit)
+        return file_identity.duplicate_files(self.db, limit)
 
     def apply(self, items: Sequence[ScanItem], planner: Planner) -> ApplyResult:
         """Record a batch of scan results in one transaction, and in it the ledger actions ``planner`` decides.
@@ -114,7 +105,7 @@ class Indexing:
         catalog = CatalogDelta()
         parsed = [i for i in items if isinstance(i, FileParsed)]
         removed = [i.path for i in items if isinstance(i, FileRemoved)]
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             if parsed and removed:
                 file_identity.carry_renames(conn, parsed, removed)
             if parsed:
@@ -145,15 +136,6 @@ class Indexing:
                 self._announce(conn, planned)
                 result.pending += planned
         return result
-
-    def _announce(self, conn: Connection, keys: list[DeliveryKey]) -> None:
-        if keys and self.on_planned is not None:
-            self.on_planned(conn, keys)
-
-    @property
-    def announces_plans(self) -> bool:
-        """Whether planning transactions tell the other processes themselves (see ``on_planned``)."""
-        return self.on_planned is not None
 
     def _apply_parsed(
         self,

@@ -164,7 +164,7 @@ class FeedGroup(AdminGroup):
         routes = self._routes_in(interaction.guild_id)
         # The archive rule: a route posts the story on its own only if it went live after the route began.
         live_since = await self.bot.store.run_concurrent(self.bot.store.live_since, found[1].key)
-        context = table.context(self.bot.store.posts_since, live_since)
+        context = table.context(self.bot.store.ledger.posts_since, live_since)
         verdicts = await self.bot.store.run_concurrent(table.verdicts, found[1], context, routes)
         embed = discord.Embed.from_dict(explain_embed(found[1].title, verdicts))
         await interaction.response.send_message(embed=embed, ephemeral=True)

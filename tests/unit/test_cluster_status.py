@@ -7,8 +7,7 @@ import time
 from bot.routes.planning import make_planner
 from bot.status import render_embed, render_text, status_report
 from bot.store import DeliveryState, Store
-from bot.store.channel_guilds import ChannelGuildStore
-from bot.store.cluster import ClusterStore, Member
+from bot.store.cluster import Member
 from tests.storyfiles import parsed_file
 
 GUILD_0, GUILD_1 = 0 << 22, 1 << 22  # (guild_id >> 22) % 2 → shards 0 and 1
@@ -18,15 +17,15 @@ def test_status_shows_the_live_members_standbys_and_queue_depth_per_shard(store:
     now = time.time()
     planner = make_planner(lambda s: [7, 8], announce=True, on_unpublish="delete")
     store.apply([parsed_file("a.md", 1), parsed_file("b.md", 2)], planner)
-    ChannelGuildStore(store).remember({7: GUILD_0 + 5, 8: GUILD_1 + 5})
-    cluster = ClusterStore(store)
+    store.channel_guilds.remember({7: GUILD_0 + 5, 8: GUILD_1 + 5})
+    cluster = store.cluster
     cluster.beat(Member("m1", "alpha", 11, 2, (0,), (0,), True, False, now - 100, now - 2, 5.0))
     cluster.beat(Member("m2", "beta", 22, 2, (1,), (1,), False, False, now - 100, now - 1, 5.0))
     cluster.beat(Member("m3", "gamma", 33, 2, (0,), (), False, True, now - 50, now - 3, 5.0))
     cluster.beat(Member("gone", "delta", 44, 2, (1,), (1,), False, False, now - 900, now - 600, 5.0))
-    sent = store.delivery((1, 8))
+    sent = store.ledger.read((1, 8))
     assert sent is not None
-    store.settle(sent, DeliveryState.SENT)
+    store.ledger.settle(sent, DeliveryState.SENT)
     report = status_report(store, now=now)
     text = render_text(report, now)
     assert "Cluster: 3 live processes" in text

@@ -10,7 +10,6 @@ import pytest
 from bot.digest.spec import make_spec
 from bot.status import DigestLine, collect, render_embed, render_text, status_report
 from bot.store import Store
-from bot.store.digests import DigestStore
 from bot.store.newsroom import NewsroomStore
 
 CHANNEL = 123456789012345678
@@ -26,11 +25,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def newsroom(store: Store) -> NewsroomStore:
-    return NewsroomStore(store)
+    return store.newsroom
 
 
-def test_status_report_renders_for_terminal_and_discord(newsroom: NewsroomStore, tmp_path: Path) -> None:
-    store = newsroom.store
+def test_status_report_renders_for_terminal_and_discord(newsroom: NewsroomStore, store: Store, tmp_path: Path) -> None:
     store.set_meta("started_at", "1000")
     store.set_meta("heartbeat", '{"at": 1995, "every": 10}')  # a live process: "Running since" only then
     store.set_meta("last_scan", '{"at": 1100, "files": 20, "seconds": 0.5, "changed": 0}')
@@ -43,7 +41,7 @@ def test_status_report_renders_for_terminal_and_discord(newsroom: NewsroomStore,
 
 
 def test_status_report_lists_digests_with_the_live_schedulers_next_runs(store: Store) -> None:
-    row = DigestStore(store).save(1, make_spec(name="morning", channel_id=CHANNEL, time="08:00"))
+    row = store.digests.save(1, make_spec(name="morning", channel_id=CHANNEL, time="08:00"))
     report = status_report(store, queues={1: 3}, next_runs={str(row.id): NEXT_RUN}, now=2000)
     assert report.digests == [DigestLine("morning", CHANNEL, NEXT_RUN)]
     assert report.queues == {1: 3}
@@ -53,7 +51,7 @@ def test_status_report_lists_digests_with_the_live_schedulers_next_runs(store: S
 
 
 def test_status_report_reads_next_runs_from_the_job_table_without_a_scheduler(store: Store) -> None:
-    digests = DigestStore(store)
+    digests = store.digests
     morning = digests.save(1, make_spec(name="morning", channel_id=CHANNEL, time="08:00"))
     digests.save(1, make_spec(name="evening", channel_id=CHANNEL, time="20:00"))
     assert [d.next_run for d in status_report(store).digests] == [None, None], "no job table yet: paused"
