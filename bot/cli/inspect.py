@@ -115,12 +115,14 @@ def _require_database(config: Config) -> None:
 
 
 def status(config: Config) -> int:
-    from bot.status import render_text, status_report
+    from bot.render.status import render_text
+    from bot.status import channel_names, status_report
 
     _require_database(config)
     store = Store.open(config.storage_url)
     try:
-        print(render_text(status_report(store, embargo=config.articles.embargo)))
+        report = status_report(store, embargo=config.articles.embargo, names=channel_names(config.channels))
+        print(render_text(report))
     finally:
         store.close()
     return 0
