@@ -121,7 +121,9 @@ class Membership:
             assert self._joined_at is not None
             joined = self._joined_at
             self._counted = all(m.heartbeat_at > joined for m in senders if m.member_id != self.member_id)
-            if self._counted:
+            # Said only where processes share the database: a lone SQLite process (console mode, a single bot) is
+            # no cluster, and "1 sending" would only make a newcomer wonder which others there are.
+            if self._counted and (len(senders) > 1 or not self._cluster.store.single_process):
                 log.info(
                     "Every live member counts this process now: %d sending, %.1f requests/s each",
                     len(senders),
