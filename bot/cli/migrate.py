@@ -17,7 +17,7 @@ def migrate(config: Config) -> int:
         with store.engine.connect() as conn:
             before = migrations.current(conn)
         try:
-            result = migrations.upgrade(store.engine)
+            result = migrations.upgrade(store.engine, announce=False)  # said below, once
         except migrations.MigrationError as exc:
             raise StorageError(config.storage_url, mask_password(config.storage_url), str(exc)) from None
         except SQLAlchemyError as exc:
