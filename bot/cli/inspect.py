@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import time
 from pathlib import Path
 
 from bot.cli.data import sqlite_file
@@ -150,7 +151,7 @@ def search(config: Config, topic: str | None, query: str | None, limit: int) -> 
 
 def explain(config: Config, target: Path) -> int:
     """``newsdesk explain FILE``: the config routes' verdicts on one story, as ``/feed explain`` gives them."""
-    from bot.render.feed_replies import explain_text
+    from bot.render.feed_replies import explain_text, held_until
     from bot.routes.routing import RouteTable
 
     if not target.exists() and not target.is_symlink():
@@ -177,6 +178,6 @@ def explain(config: Config, target: Path) -> int:
         if store is not None:
             store.close()
     print(f"{story.title}")
-    for line in explain_text(verdicts):
+    for line in explain_text(verdicts, held_until(story, embargo=config.articles.embargo, now=time.time())):
         print(f"  {line}")
     return 0
