@@ -27,6 +27,9 @@ from bot.sharding import make_plan, parse_shard_ids
 from bot.timezones import parse_timezone
 
 DEFAULT_CONFIG_PATH = Path("config/newsdesk.yaml")
+# The relative paths of a config file when it leaves them out: the sample's (config/newsdesk.yaml) own values,
+# resolved against the file's folder like any written path: beside config/, the install's articles/ and data/.
+FILE_DEFAULTS = {"articles.path": "../articles", "storage.url": "sqlite:///../data/newsdesk.db"}
 STORAGE_URL_ENV = "NEWSDESK_STORAGE_URL"
 _BACKFILL = re.compile(r"^(none|all|latest:(\d+))$")
 
@@ -142,8 +145,9 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     """Read and validate the config file; ``DISCORD_API_BASE``/``DISCORD_GATEWAY_URL``/``NEWSDESK_STORAGE_URL``
     override it.
 
-    Relative paths written in the file (``articles.path``, a ``sqlite:///`` file) are resolved against the file's
-    folder, so the bot behaves the same whatever folder it is started from (a systemd unit, cron).
+    Relative paths in the file (``articles.path``, a ``sqlite:///`` file), and their defaults when left out
+    (``FILE_DEFAULTS``), are resolved against the file's folder, so the bot behaves the same whatever folder it is
+    started from (a systemd unit, cron).
     """
     env = os.environ if env is None else env
     path = path or DEFAULT_CONFIG_PATH
@@ -168,13 +172,18 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
 
 
 def _resolve_paths(config: Config, raw: Mapping[str, Any], base: Path, *, storage_from_env: bool = False) -> Config:
-    """Make the relative paths written in the file relative to its folder; defaults (and the environment's
-    storage URL, relative to the current folder like any shell path) stay as they are."""
+    """Make the relative paths of the file relative to its folder, written or left out: a key left out means what
+    the sample config writes (``FILE_DEFAULTS``), so deleting a line of it changes nothing, whatever folder the bot
+    starts from. The environment's storage URL stays relative to the current folder, like any shell path."""
     articles, storage = raw.get("articles") or {}, raw.get("storage") or {}
-    if "path" in articles and not config.articles.path.is_absolute():
+    if "path" not in articles:
+        config = replace(config, articles=replace(config.articles, path=Path(FILE_DEFAULTS["articles.path"])))
+    if "url" not in storage and not storage_from_env:
+        config = replace(config, storage_url=FILE_DEFAULTS["storage.url"])
+    if not config.articles.path.is_absolute():
         config = replace(config, articles=replace(config.articles, path=_normalise(base / config.articles.path)))
     prefix = "sqlite:///"
-    if "url" in storage and not storage_from_env and config.storage_url.startswith(prefix):
+    if not storage_from_env and config.storage_url.startswith(prefix):
         database = config.storage_url[len(prefix) :]
         if database and database != ":memory:" and not Path(database).is_absolute():
             config = replace(config, storage_url=prefix + str(_normalise(base / database)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,34 @@ def assert_defaults(config: Config) -> None:
 
 @pytest.mark.parametrize("text", ["", "\n", "# nothing but a comment\n", "---\n"])
 def test_empty_file_gives_defaults(tmp_path: Path, text: str) -> None:
-    assert_defaults(load_config(write(tmp_path, text), env={}))
+    config = load_config(write(tmp_path, text), env={})
+    # The two paths are the sample's own, resolved against the file's folder (test_left_out_paths_...).
+    assert config.articles.path == tmp_path.parent / "articles"
+    assert config.storage_url == f"sqlite:///{tmp_path.parent / 'data' / 'newsdesk.db'}"
+    assert_defaults(
+        replace(
+            config, articles=replace(config.articles, path=Path("articles")), storage_url="sqlite:///data/newsdesk.db"
+        )
+    )
+
+
+def test_left_out_paths_resolve_like_the_samples_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A config beside the sample's place (site/config/) that leaves articles.path and storage.url out reads the
+    same folders as the sample's ``../articles`` and ``sqlite:///../data/newsdesk.db``, wherever the bot starts."""
+    (tmp_path / "site" / "config").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    bare = tmp_path / "site" / "config" / "bare.yaml"
+    bare.write_text("articles:\n  backfill: all\nstorage:\n  heartbeat_seconds: 5\n", encoding="utf-8")
+    sample = tmp_path / "site" / "config" / "newsdesk.yaml"
+    sample.write_text(REPO_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    left_out, written = load_config(bare, env={}), load_config(sample, env={})
+    assert left_out.articles.path == written.articles.path == tmp_path / "site" / "articles"
+    assert left_out.storage_url == written.storage_url == f"sqlite:///{tmp_path / 'site' / 'data' / 'newsdesk.db'}"
+    # The environment's URL is a shell's: relative to the current folder, never to the file.
+    assert load_config(bare, env={"NEWSDESK_STORAGE_URL": "sqlite:///x.db"}).storage_url == "sqlite:///x.db"
 
 
 @pytest.mark.parametrize("raw", [{}, None])
