@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -511,3 +512,31 @@ def test_storage_url_from_the_environment_wins_and_is_not_resolved_against_the_f
 def test_a_bad_storage_url_from_the_environment_names_it_and_masks_the_password() -> None:
     error = config_error({}, "storage.url (env NEWSDESK_STORAGE_URL)", {"NEWSDESK_STORAGE_URL": "bot:s3cret@db/news"})
     assert "s3cret" not in str(error) and "bot:***@db/news" in str(error)
+
+
+def test_the_sample_config_shows_every_key_it_accepts() -> None:
+    """A newcomer sees every knob in config/newsdesk.yaml, set or commented out at its default (the digests'
+    keys are shown by their example entries)."""
+    from bot.config import AlertsConfig, KindOptions, SchedulerConfig
+    from bot.metrics_config import MetricsConfig
+    from bot.routes.route_rules import RULE_KEYS
+
+    sample = REPO_CONFIG.read_text(encoding="utf-8")
+    # A key starts a line (after "#", "-" and indentation) or follows "{" in a flow mapping.
+    written = set(re.findall(r"(?:^[\s#-]*|\{\s*)([a-z_]+):", sample, re.MULTILINE))
+    sections = {*Config.__slots__} - {"storage_url", "heartbeat_seconds"} | {"storage"}
+    keys = {
+        *sections,
+        *ArticlesConfig.__slots__,
+        "url",
+        "heartbeat_seconds",
+        *DiscordConfig.__slots__,
+        *("id", "topics", "min_quality", "roles", "name", "guild", *KindOptions.__slots__, *RULE_KEYS),
+        *AlertsConfig.__slots__,
+        *SchedulerConfig.__slots__,
+        *MetricsConfig.__slots__,
+        "avatar",
+    }
+    assert not keys - written - {"exclude_providers", "categories"}, sorted(keys - written)
+    # The two rules named in a comment beside their partners (providers, types).
+    assert "exclude_providers: never these" in sample and "categories: its `category`" in sample
