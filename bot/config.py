@@ -176,9 +176,9 @@ def _resolve_paths(config: Config, raw: Mapping[str, Any], base: Path, *, storag
     the sample config writes (``FILE_DEFAULTS``), so deleting a line of it changes nothing, whatever folder the bot
     starts from. The environment's storage URL stays relative to the current folder, like any shell path."""
     articles, storage = raw.get("articles") or {}, raw.get("storage") or {}
-    if "path" not in articles:
+    if articles.get("path") is None:  # left out, or present with no value: its default either way
         config = replace(config, articles=replace(config.articles, path=Path(FILE_DEFAULTS["articles.path"])))
-    if "url" not in storage and not storage_from_env:
+    if storage.get("url") is None and not storage_from_env:
         config = replace(config, storage_url=FILE_DEFAULTS["storage.url"])
     if not config.articles.path.is_absolute():
         config = replace(config, articles=replace(config.articles, path=_normalise(base / config.articles.path)))
@@ -231,7 +231,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
         raise ConfigError("articles.on_unpublish", f"expected delete or keep, got {on_unpublish!r}")
     on_unpublish = OnUnpublish(on_unpublish)
     # The environment wins, so a PostgreSQL password need not sit in the file.
-    storage_url = env.get(STORAGE_URL_ENV) or str(storage.get("url", "sqlite:///data/newsdesk.db"))
+    storage_url = env.get(STORAGE_URL_ENV) or str(default_if_none(storage.get("url"), "sqlite:///data/newsdesk.db"))
     if "://" not in storage_url:
         key = f"storage.url (env {STORAGE_URL_ENV})" if env.get(STORAGE_URL_ENV) else "storage.url"
         raise ConfigError(
@@ -254,7 +254,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
 
     return Config(
         articles=ArticlesConfig(
-            path=Path(str(articles.get("path", "articles"))),
+            path=Path(str(default_if_none(articles.get("path"), "articles"))),
             backfill=Backfill.parse(default_if_none(articles.get("backfill"), "none")),
             on_unpublish=on_unpublish,
             max_file_bytes=number(articles, "max_file_bytes", 1024 * 1024, "articles.", low=1024),

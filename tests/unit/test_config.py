@@ -90,6 +90,11 @@ def test_left_out_paths_resolve_like_the_samples_from_any_folder(
     left_out, written = load_config(bare, env={}), load_config(sample, env={})
     assert left_out.articles.path == written.articles.path == tmp_path / "site" / "articles"
     assert left_out.storage_url == written.storage_url == f"sqlite:///{tmp_path / 'site' / 'data' / 'newsdesk.db'}"
+    # A key present with no value means its default too.
+    empty = tmp_path / "site" / "config" / "empty.yaml"
+    empty.write_text("articles:\n  path:\nstorage:\n  url:\n", encoding="utf-8")
+    assert load_config(empty, env={}).articles.path == written.articles.path
+    assert load_config(empty, env={}).storage_url == written.storage_url
     # The environment's URL is a shell's: relative to the current folder, never to the file.
     assert load_config(bare, env={"NEWSDESK_STORAGE_URL": "sqlite:///x.db"}).storage_url == "sqlite:///x.db"
 
