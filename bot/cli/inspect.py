@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import time
 from pathlib import Path
 
 from bot.cli.data import sqlite_file
@@ -114,12 +115,14 @@ def _require_database(config: Config) -> None:
 
 
 def status(config: Config) -> int:
-    from bot.status import render_text, status_report
+    from bot.render.status import render_text
+    from bot.status import channel_names, status_report
 
     _require_database(config)
     store = Store.open(config.storage_url)
     try:
-        print(render_text(status_report(store, embargo=config.articles.embargo)))
+        report = status_report(store, embargo=config.articles.embargo, names=channel_names(config.channels))
+        print(render_text(report))
     finally:
         store.close()
     return 0
@@ -147,7 +150,7 @@ def search(config: Config, topic: str | None, query: str | None, limit: int) -> 
 
 def explain(config: Config, target: Path) -> int:
     """``newsdesk explain FILE``: the config routes' verdicts on one story, as ``/feed explain`` gives them."""
-    from bot.render.feed_replies import explain_text
+    from bot.render.feed_replies import explain_text, held_until
     from bot.routes.routing import RouteTable
 
     if not target.exists() and not target.is_symlink():
@@ -174,6 +177,6 @@ def explain(config: Config, target: Path) -> int:
         if store is not None:
             store.close()
     print(f"{story.title}")
-    for line in explain_text(verdicts):
+    for line in explain_text(verdicts, held_until(story, embargo=config.articles.embargo, now=time.time())):
         print(f"  {line}")
     return 0

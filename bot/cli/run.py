@@ -117,6 +117,7 @@ async def _run_holding(config: Config, token: str, *, ingest: bool) -> int:
         )
         await stop.wait()
         await pipeline.stop()
+        log.info("Console mode stopped")  # Ctrl+C (or SIGTERM) must not end in silence
         return 0
     finally:
         for task in background:

@@ -45,6 +45,7 @@ class Membership:
     ) -> None:
         self._clock = clock
         self._cluster = store.cluster
+        self._single_process = store.single_process
         self._db = store.run_concurrent
         self._shards = shards
         self._every = every
@@ -124,7 +125,9 @@ class Membership:
             assert self._joined_at is not None
             joined = self._joined_at
             self._counted = all(m.heartbeat_at > joined for m in senders if m.member_id != self.member_id)
-            if self._counted:
+            # Said only where processes share the database: a lone SQLite process (console mode, a single bot) is
+            # no cluster, and "1 sending" would only make a newcomer wonder which others there are.
+            if self._counted and (len(senders) > 1 or not self._single_process):
                 log.info(
                     "Every live member counts this process now: %d sending, %.1f requests/s each",
                     len(senders),

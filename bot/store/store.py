@@ -159,7 +159,7 @@ class Store(Indexing):
             # The raw engine: a failure here is StorageError (as at open), not the running store's StoreError.
             with self.engine.connect() as conn:
                 before = migrate.current(conn)
-            return before, migrate.upgrade(self.engine)
+            return before, migrate.upgrade(self.engine, announce=False)  # the command says it, once
         except migrate.MigrationError as exc:
             raise StorageError(url, mask_password(url), str(exc)) from None
         except SQLAlchemyError as exc:

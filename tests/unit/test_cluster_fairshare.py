@@ -212,3 +212,41 @@ def test_rest_calls_count_against_the_global_limit_but_not_the_gateway_or_intera
     assert counts_globally(yarl.URL(f"{base}/users/@me"))
     assert not counts_globally(yarl.URL(f"{base}/interactions/1/token/callback"))
     assert not counts_globally(yarl.URL("wss://gateway.discord.gg/?v=10&encoding=json"))
+
+
+COUNTED = "Every live member counts this process now"
+
+
+def test_a_lone_sqlite_process_logs_no_cluster_share(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Console mode or one bot on SQLite: no "Every live member counts this process now: 1 sending"."""
+    store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
+    try:
+        with caplog.at_level("INFO", logger="bot.cluster.membership"):
+            alone = Membership(store, make_plan(1, (0,)), every=1, clock=Clock())
+            assert alone.share_once() == fair_share(1)
+            assert alone.share_once() == fair_share(1)
+    finally:
+        store.close()
+    assert COUNTED not in caplog.text
+
+
+def test_the_share_is_logged_once_counted_where_members_share_the_database(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two members (on either backend) log their share once counted; on PostgreSQL a lone member does too."""
+    store = Store.open(store_url)
+    try:
+        clock = Clock()
+
+        with caplog.at_level("INFO", logger="bot.cluster.membership"):
+            a = Membership(store, make_plan(2, (0,)), every=1, clock=clock)
+            a.share_once()
+            alone = caplog.text
+            b = Membership(store, make_plan(2, (1,)), every=1, clock=clock)
+            b.share_once()
+            a.share_once()
+            b.share_once()  # counted by a now: an equal share of two
+    finally:
+        store.close()
+    assert (COUNTED in alone) == (not store.single_process)
+    assert f"{COUNTED}: 2 sending, {fair_share(2):.1f} requests/s each" in caplog.text

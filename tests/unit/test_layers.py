@@ -16,6 +16,7 @@ PURE_RENDERING = (
     "bot.render.embeds",
     "bot.render.news_pages",
     "bot.status",
+    "bot.render.status",
     "bot.render.feed_replies",
     "bot.digest.render",
     "bot.digest.replies",

@@ -13,8 +13,9 @@ import pytest
 from bot.alerts import Alerter
 from bot.config import parse_config
 from bot.pipeline import Pipeline
+from bot.render.status import render_embed, render_text
 from bot.routes.planning import OnUnpublish
-from bot.status import collect, render_embed, render_text
+from bot.status import collect
 from bot.store import Store
 from bot.stories.scanner import Scanner
 from tests.storyfiles import story_text

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.config import parse_config
 from bot.digest.spec import make_spec
-from bot.status import DigestLine, collect, render_embed, render_text, status_report
-from bot.store import Store
+from bot.render.status import render_embed, render_text
+from bot.routes.planning import make_planner
+from bot.status import DigestLine, channel_names, collect, for_guild, status_report
+from bot.store import DeliveryState, Store
 from bot.store.newsroom import NewsroomStore
+from tests.storyfiles import parsed_file
 
 CHANNEL = 123456789012345678
 NEXT_RUN = 1_800_000_000.0  # 2027-01-15 08:00 UTC
@@ -63,3 +68,36 @@ def test_status_report_reads_next_runs_from_the_job_table_without_a_scheduler(st
     assert "evening → channel" in render_text(status_report(store)) and "next run paused" in render_text(
         status_report(store)
     )
+
+
+def test_status_names_channels_as_the_config_does_with_the_id_beside(store: Store) -> None:
+    """``channels[].name`` labels a channel everywhere the report lists one; a channel without one is its id."""
+    config = parse_config({"channels": [{"id": CHANNEL, "name": "news"}, {"id": 42}]}, {})
+    names = channel_names(config.channels)
+    assert names == {CHANNEL: "news"}
+    planner = make_planner(lambda s: [CHANNEL, 42], announce=True, on_unpublish="delete")
+    store.apply([parsed_file("a.md", 1), parsed_file("b.md", 2, publishedDateTime="2030-01-01T09:00:00Z")], planner)
+    failed = store.ledger.read((1, CHANNEL))
+    assert failed is not None
+    store.ledger.settle(failed, DeliveryState.FAILED, last_error="Missing Access")
+    store.digests.save(1, make_spec(name="morning", channel_id=CHANNEL, time="08:00"))
+    now = time.time()
+    report = status_report(store, now=now, names=names)
+    text = render_text(report, now=now)
+    assert f"  - news (channel {CHANNEL}): 1 queued, 0 posted" in text
+    assert "  - channel 42: 2 queued" in text
+    assert f"  - news (channel {CHANNEL}): 'Story number 1': Missing Access" in text
+    assert f"→ channel 42, news (channel {CHANNEL})" in text  # the held story
+    assert f"morning → news (channel {CHANNEL}), next run" in text
+    fields = {f["name"]: f["value"] for f in render_embed(report, now=now)["fields"]}
+    assert f"• news (<#{CHANNEL}>): 1 queued" in fields["Channels: queue, last post"]
+    assert "• <#42>: 2 queued" in fields["Channels: queue, last post"]
+    assert f"news (<#{CHANNEL}>) 'Story number 1': Missing Access" in fields["Failures in the last 24 h (1)"]
+    assert f"**morning** → news (<#{CHANNEL}>)" in fields["Digests"]
+
+
+def test_a_servers_report_keeps_only_its_own_channels_names(store: Store) -> None:
+    names = {CHANNEL: "news", 42: "other-server-secret"}
+    report = status_report(store, names=names)
+    mine = for_guild(report, 7, {CHANNEL: 7, 42: 8})
+    assert mine.names == {CHANNEL: "news"}

@@ -6,8 +6,9 @@ import json
 import time
 
 from bot.digest.spec import make_spec
+from bot.render.status import render_embed, render_text
 from bot.routes.planning import Action, ActionKind, make_planner
-from bot.status import for_guild, guild_status_report, render_embed, render_text, status_report
+from bot.status import for_guild, guild_status_report, status_report
 from bot.store import DeliveryState, FileFailed, Store
 from bot.store.cluster import Member
 from tests.storyfiles import parsed_file
@@ -72,6 +73,8 @@ def test_a_server_sees_only_its_channels_held_stories_failures_and_digests(store
 def test_the_cli_report_still_shows_the_whole_deployment(store: Store) -> None:
     now = time.time()
     world(store, now)
+    # A second process on the database: the cluster's lines are shown on SQLite too (test_cluster_status).
+    store.cluster.beat(Member("m2", "db-host-8", 4343, 1, (0,), (), False, True, now - 30, now - 1, 5.0))
     text = render_text(status_report(store, now=now), now=now)
     for fact in (f"channel {A1}", f"channel {B1}", "db-host-7 pid 4242", "broken.md: bad YAML", "morning-a"):
         assert fact in text, fact
@@ -84,7 +87,9 @@ def test_the_home_server_sees_deployment_counts_but_no_hosts_pids_or_paths(store
     assert (home.rejected_count, home.live_processes, home.rejected, home.members) == (1, 1, [], [])
     embed = render_embed(home, now=now)
     deployment = next(f["value"] for f in embed["fields"] if f["name"] == "Deployment")
-    assert deployment.startswith("1 rejected story file, 1 live process.")
+    # The process count where processes may share the database (PostgreSQL); a lone SQLite process goes unsaid.
+    one_process = "1 rejected story file." if store.single_process else "1 rejected story file, 1 live process."
+    assert deployment.startswith(one_process)
     shown = json.dumps(embed)
     assert "db-host-7" not in shown and "4242" not in shown and "broken.md" not in shown
 
