@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, TextClause, delete, func, select, update
 
 from bot.routes.planning import Planner, StoryBefore, StoryChange
+from bot.search.backend import SearchBackend
+from bot.search.catalog import CatalogDelta
 from bot.store import ledger
 from bot.store.backends import Backend
 from bot.store.batch_sql import (
@@ -26,7 +28,6 @@ from bot.store.batch_sql import (
     story_values,
     upsert_files_previous,
 )
-from bot.store.catalog import CatalogDelta
 from bot.store.records import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem
 from bot.store.schema import files, stories, story_topics
 from bot.stories.story import Story
@@ -54,6 +55,7 @@ class Indexing:
 
     engine: Engine
     backend: Backend
+    search_backend: SearchBackend
     on_planned: Callable[[Connection, list[DeliveryKey]], None] | None
     _upsert_file: TextClause
     _upsert_file_keep_key: TextClause
@@ -271,7 +273,7 @@ class Indexing:
             )
             stale = [{"sid": ids[i.story.key]} for i in existing]
             conn.execute(DELETE_TOPICS, stale)
-            self.backend.search_remove(conn, [r["sid"] for r in stale])
+            self.search_backend.remove(conn, [r["sid"] for r in stale])
         self._index(conn, [(ids[key], i.story) for key, i in latest.items()])
 
         for key, item in latest.items():
@@ -340,7 +342,7 @@ class Indexing:
         ]
         if topic_rows:
             self.backend.bulk_insert(conn, story_topics, topic_rows)
-        self.backend.search_add(
+        self.search_backend.add(
             conn,
             [
                 (story_id, s.title, s.excerpt, s.provider.name if s.provider else "", " ".join(s.topics))
@@ -394,7 +396,7 @@ class Indexing:
         self._uncount(conn, [row], catalog)
         conn.execute(update(stories).where(stories.c.id == row.id).values(present=False, updated_at=time.time()))
         conn.execute(delete(story_topics).where(story_topics.c.story_id == row.id))
-        self.backend.search_remove(conn, [row.id])
+        self.search_backend.remove(conn, [row.id])
         before = StoryBefore(bool(row.published), True, row.fingerprint, row.live_since)
         changes.append(StoryChange(row.id, before, None))
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from bot.search.backend import search_backend_of
 from bot.store.backends import backend_of
 from bot.store.batch_sql import upsert_catalog
 from bot.store.schema import catalog_counts
@@ -90,7 +91,7 @@ def read(conn: Connection, until: float | None) -> CatalogRows:
     topics = {row[1]: [row[2], row[3]] for row in rows if row[0] == TOPIC}
     providers = {row[1]: row[3] for row in rows if row[0] == PROVIDER}
     if until is not None:
-        b = backend_of(conn)
+        b = search_backend_of(conn)
         live = f"s.present = {b.true} AND s.published = {b.true} AND s.published_at > :until"
         held = conn.execute(
             text(
@@ -119,8 +120,8 @@ def read(conn: Connection, until: float | None) -> CatalogRows:
 
 def recount(conn: Connection) -> None:
     """Fill the table from the stories (migration 0003, and a repair): replaces whatever it held."""
-    b = backend_of(conn)
-    live = f"s.present = {b.true} AND s.published = {b.true}"
+    true = search_backend_of(conn).true
+    live = f"s.present = {true} AND s.published = {true}"
     conn.execute(text("DELETE FROM catalog_counts WHERE kind IN (:t, :p)"), {"t": TOPIC, "p": PROVIDER})
     conn.execute(
         text(
@@ -136,7 +137,7 @@ def recount(conn: Connection) -> None:
         ),
         {"p": PROVIDER},
     )
-    stmt = b.insert(catalog_counts)
+    stmt = backend_of(conn).insert(catalog_counts)
     conn.execute(
         stmt.on_conflict_do_update(index_elements=["kind", "name"], set_={"n": catalog_counts.c.n + 1}),
         [{"kind": VERSION, "name": "", "spelling": "", "n": 1}],

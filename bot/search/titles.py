@@ -1,6 +1,6 @@
 """``/feed explain``'s title autocomplete, from the full-text index instead of a scan of every title.
 
-The search engine's window (``Backend.search_window``: the newest indexed stories with every word, the last one
+The search engine's window (``SearchBackend.window``: the newest indexed stories with every word, the last one
 as a word start from MIN_PREFIX letters on) gives the candidates, a bounded number of rows whatever the archive's
 size; those whose title has every word are offered, newest first. So a title whose words are also common in
 other stories' excerpts may be missed until more of it is typed. The index holds every present story, published
@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, select
 
-from bot.store.backends import backend_of
-from bot.store.backends.sqlite_rank import DocFrequencies, tokens
+from bot.search.backend import Ask, search_backend_of
+from bot.search.sqlite_rank import DocFrequencies, tokens
+from bot.search.words import MIN_PREFIX, query_words
 from bot.store.schema import stories
-from bot.store.search_queries import MIN_PREFIX, query_words
 
 # Candidates read from the index: enough for 25 titles when most matches have the words in their title.
 TITLE_WINDOW = 100
@@ -32,7 +32,7 @@ def story_titles(conn: Connection, typed: str, limit: int = 25) -> list[tuple[in
     start = len(words[-1]) >= MIN_PREFIX
     # A start too short for the index ("SECRET dr") is left out of the search and only ranks the titles.
     searched = words if start or len(words) == 1 else words[:-1]
-    found = backend_of(conn).search_window(conn, searched, start, (), (), TITLE_WINDOW, DocFrequencies())
+    found = search_backend_of(conn).window(conn, Ask(tuple(searched), start), TITLE_WINDOW, DocFrequencies())
     ids = [row[0] for row in found]
     if not ids:
         return []
