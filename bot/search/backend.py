@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Table
 
 if TYPE_CHECKING:
     from bot.search.sqlite_rank import DocFrequencies
@@ -33,6 +33,12 @@ class Ask:
     providers: tuple[str, ...] = ()
 
 
+class BulkInsert(Protocol):
+    """The store's fastest insert of many rows in the connection's transaction (``Backend.bulk_insert``)."""
+
+    def __call__(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None: ...
+
+
 class SearchBackend(Protocol):
     name: str
     # The literal a boolean column is compared with in hand-written SQL.
@@ -40,8 +46,9 @@ class SearchBackend(Protocol):
     # A join whose left side is read first (SQLite's CROSS JOIN fixes the order; PostgreSQL plans it itself).
     ordered_join: str
 
-    def add(self, conn: Connection, rows: Sequence[SearchRow]) -> None:
-        """Index these stories, inside the store's indexing transaction."""
+    def add(self, conn: Connection, rows: Sequence[SearchRow], bulk_insert: BulkInsert) -> None:
+        """Index these stories, inside the store's indexing transaction (``bulk_insert``: for a table of the index's
+        own, such as PostgreSQL's ``stories_search``)."""
         ...
 
     def remove(self, conn: Connection, story_ids: Sequence[int]) -> None: ...

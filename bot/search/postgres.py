@@ -10,10 +10,9 @@ from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, text
 
 from bot.search import postgres_bits
 from bot.search.postgres_words import MAX_EXPANSION, tsquery
-from bot.store.backends.postgres import POSTGRES
 
 if TYPE_CHECKING:
-    from bot.search.backend import Ask, Rows, SearchRow
+    from bot.search.backend import Ask, BulkInsert, Rows, SearchRow
     from bot.search.sqlite_rank import DocFrequencies
 
 __all__ = ["MAX_EXPANSION", "POSTGRES_SEARCH", "PostgresSearch"]
@@ -56,10 +55,10 @@ class PostgresSearch:
     true = "TRUE"
     ordered_join = "JOIN"
 
-    def add(self, conn: Connection, rows: Sequence[SearchRow]) -> None:
+    def add(self, conn: Connection, rows: Sequence[SearchRow], bulk_insert: BulkInsert) -> None:
         if rows:
             keys = ("story_id", "title", "excerpt", "provider", "topics")
-            POSTGRES.bulk_insert(conn, _search, [dict(zip(keys, row, strict=True)) for row in rows])
+            bulk_insert(conn, _search, [dict(zip(keys, row, strict=True)) for row in rows])
             postgres_bits.add(conn, [row[0] for row in rows], INDEXED)
 
     def remove(self, conn: Connection, story_ids: Sequence[int]) -> None:

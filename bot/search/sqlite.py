@@ -16,7 +16,7 @@ from bot.search.sqlite_rank import DocFrequencies, is_plain, marked_tokens, row_
 from bot.search.words import has_word
 
 if TYPE_CHECKING:
-    from bot.search.backend import Ask, Rows, SearchRow
+    from bot.search.backend import Ask, BulkInsert, Rows, SearchRow
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,9 @@ class SqliteSearch:
     true = "1"
     ordered_join = "CROSS JOIN"
 
-    def add(self, conn: Connection, rows: Sequence[SearchRow]) -> None:
-        # One executemany with positional rows: the first index of a large folder writes hundreds of thousands.
+    def add(self, conn: Connection, rows: Sequence[SearchRow], bulk_insert: BulkInsert) -> None:
+        # One executemany with positional rows into FTS5: the first index of a large folder writes hundreds of
+        # thousands (the store's bulk insert is for ordinary tables).
         conn.exec_driver_sql(
             "INSERT INTO stories_fts (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, ?, ?)", list(rows)
         )

@@ -26,6 +26,7 @@ from bot.store.batch_sql import (
     numbered,
     select_in,
     story_values,
+    upsert_catalog,
     upsert_files_previous,
 )
 from bot.store.records import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem
@@ -155,7 +156,7 @@ class Indexing:
                     conn.execute(delete(files).where(files.c.path == item.path))
                     if key:
                         self._detach(conn, key, item.path, changes, result, catalog)
-            catalog.write(conn)
+            upsert_catalog(conn, catalog.rows())
             if changes:
                 # Only the ledger's deliveries table is written from here on, so planning after all the story
                 # writes of the batch records the same as planning story by story would.
@@ -342,13 +343,11 @@ class Indexing:
         ]
         if topic_rows:
             self.backend.bulk_insert(conn, story_topics, topic_rows)
-        self.search_backend.add(
-            conn,
-            [
-                (story_id, s.title, s.excerpt, s.provider.name if s.provider else "", " ".join(s.topics))
-                for story_id, s in entries
-            ],
-        )
+        rows = [
+            (story_id, s.title, s.excerpt, s.provider.name if s.provider else "", " ".join(s.topics))
+            for story_id, s in entries
+        ]
+        self.search_backend.add(conn, rows, self.backend.bulk_insert)
 
     def _uncount(self, conn: Connection, rows: list[Any], catalog: CatalogDelta) -> None:
         """Take the stories' current state (rows of id, published, present, provider) out of the catalog."""

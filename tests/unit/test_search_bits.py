@@ -99,7 +99,7 @@ def test_the_newest_matches_come_newest_first_across_buckets(store: Store, monke
     words = {1: "alpha beta", 8191: "alpha", 8192: "beta", 9000: "alpha beta", 70_000: "beta", 600_000: "alpha"}
     words[600_001] = "alpha beta"
     with store.engine.begin() as conn:
-        store.search_backend.add(conn, [(i, words[i], "", "", "") for i in far])
+        store.search_backend.add(conn, [(i, words[i], "", "", "") for i in far], store.backend.bulk_insert)
     with store.engine.connect() as conn:
         assert bits.newest(conn, [["alpha"]], 10) == [600_001, 600_000, 9000, 8191, 1]
         assert bits.newest(conn, [["alpha"]], 2) == [600_001, 600_000]
