@@ -8,10 +8,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parents[2]
+
 PURE_RENDERING = (
+    # the search engine is core too: /news only translates its pages
+    "bot.search.service",
     "bot.render.text",
     "bot.render.embeds",
     "bot.render.news_pages",
@@ -78,3 +83,9 @@ def test_parse_workers_import_neither_the_store_nor_discord() -> None:
         "bot.stories.story",
         "bot.render.text",
     }
+
+
+def test_the_tree_has_no_import_cycle_and_keeps_sqlalchemy_in_the_storage_floors() -> None:
+    # The same check ``make lint`` runs (tools/check_layers.py; its own tests are in test_layers_check.py).
+    done = subprocess.run([sys.executable, str(REPO / "tools" / "check_layers.py")], capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, "")
