@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, Engine, Table
 
+# Each imports this module only for type checking: its classes are checked against the protocol below.
+from bot.search.postgres import POSTGRES_SEARCH
+from bot.search.sqlite import SQLITE_SEARCH
+
 if TYPE_CHECKING:
     from bot.search.sqlite_rank import DocFrequencies
 
@@ -70,18 +74,15 @@ class SearchBackend(Protocol):
     def indexed_by(self, index: str) -> str: ...
 
 
+_BACKENDS: dict[str, SearchBackend] = {"sqlite": SQLITE_SEARCH, "postgresql": POSTGRES_SEARCH}
+
+
 def search_backend_for(name: str) -> SearchBackend:
     """The search backend for a SQLAlchemy dialect or backend name ("sqlite", "postgresql")."""
-    # Imported on first use: a process loads only its own database's search SQL.
-    if name == "sqlite":
-        from bot.search.sqlite import SQLITE_SEARCH
-
-        return SQLITE_SEARCH
-    if name == "postgresql":
-        from bot.search.postgres import POSTGRES_SEARCH
-
-        return POSTGRES_SEARCH
-    raise ValueError(f"unsupported database {name!r}: use sqlite:///path or postgresql+psycopg://...")
+    found = _BACKENDS.get(name)
+    if found is None:
+        raise ValueError(f"no full-text search for database {name!r}")
+    return found
 
 
 def search_backend_of(conn: Connection | Engine) -> SearchBackend:
