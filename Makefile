@@ -43,6 +43,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_latency.py
 	$(BIN)/python bench/bench_throughput.py
 	$(BIN)/python bench/bench_search.py
+	$(BIN)/python bench/bench_regen.py
+	$(BIN)/python bench/bench_editorial.py
 
 # Never deletes data/: it holds the ledger of what was posted; losing it means reposting or orphaned messages.
 clean:

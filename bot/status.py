@@ -205,7 +205,7 @@ def for_guild(report: StatusReport, guild_id: int, guilds: Mapping[int, int], *,
         digests=[d for d in report.digests if ours(d.channel_id)],
         waiting={c: why for c, why in report.waiting.items() if ours(c)},
         unpublished={c: v for c, v in report.unpublished.items() if ours(c)},
-        capped=0,  # counted for the whole ledger only: not this server's to see
+        capped=sum(a.capped for a in channels),
         held=held,
         members=[],
         shard_depth={},

@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, TextClause, delete, func, select, update
+from sqlalchemy import Connection, Engine, TextClause, delete, select, update
 
 from bot.routes.planning import Planner, StoryBefore, StoryChange
 from bot.search.backend import SearchBackend
 from bot.search.catalog import CatalogDelta
-from bot.store import ledger
+from bot.store import file_identity, ledger
 from bot.store.backends import Backend
 from bot.store.batch_sql import (
     DELETE_TOPICS,
@@ -36,7 +36,6 @@ from bot.stories.story import Story
 log = logging.getLogger(__name__)
 
 DeliveryKey = ledger.DeliveryKey
-PATH_KEY = "file:"  # the key of a story without a webUrl: its file's path
 
 
 @dataclass(slots=True)
@@ -104,24 +103,7 @@ class Indexing:
             return list(conn.scalars(query))
 
     def duplicate_files(self, limit: int = 5) -> tuple[int, list[list[str]]]:
-        """Stories defined by more than one file (the same canonical webUrl): how many, and up to ``limit`` groups
-        of their paths, the file that defines the story first."""
-        with self.engine.connect() as conn:
-            keys = list(
-                conn.scalars(
-                    select(files.c.story_key)
-                    .where(files.c.story_key.is_not(None), files.c.error.is_(None))
-                    .group_by(files.c.story_key)
-                    .having(func.count() > 1)
-                    .order_by(files.c.story_key)
-                )
-            )
-            groups = []
-            for key in keys[:limit]:
-                owner = conn.scalar(select(stories.c.path).where(stories.c.key == key))
-                paths = sorted(conn.scalars(select(files.c.path).where(files.c.story_key == key)))
-                groups.append(sorted(paths, key=lambda p: p != owner))
-        return len(keys), groups
+        return file_identity.duplicate_files(self.engine, limit)
 
     def apply(self, items: Sequence[ScanItem], planner: Planner) -> ApplyResult:
         """Record a batch of scan results in one transaction, and in it the ledger actions ``planner`` decides.
@@ -137,7 +119,7 @@ class Indexing:
         removed = [i.path for i in items if isinstance(i, FileRemoved)]
         with self.engine.begin() as conn:
             if parsed and removed:
-                self._carry_renames(conn, parsed, removed)
+                file_identity.carry_renames(conn, parsed, removed)
             if parsed:
                 self._apply_parsed(conn, parsed, now, changes, result, catalog, leaving=set(removed))
             touched = [i for i in items if isinstance(i, FileTouched)]
@@ -175,23 +157,6 @@ class Indexing:
     def announces_plans(self) -> bool:
         """Whether planning transactions tell the other processes themselves (see ``on_planned``)."""
         return self.on_planned is not None
-
-    def _carry_renames(self, conn: Connection, parsed: list[FileParsed], removed: list[str]) -> None:
-        """A story without a webUrl is keyed by its path, so renaming its file would look like a new story and a
-        deleted one (two messages for a moment, then one under a new id). A new path with the exact bytes of a
-        path removed in the same batch is that file moved: its story takes the new path's key, with its messages."""
-        gone = select_in(conn, select(files.c.path, files.c.sha256, files.c.story_key), files.c.path, removed)
-        by_bytes = {r.sha256: r.story_key for r in gone if r.story_key and r.story_key.startswith(PATH_KEY)}
-        for item in parsed:
-            old_key = by_bytes.pop(item.sha256, None)
-            new_key = item.story.key
-            if old_key is None or old_key == new_key or not new_key.startswith(PATH_KEY):
-                continue
-            if conn.scalar(select(stories.c.id).where(stories.c.key == new_key)) is not None:
-                continue  # the new path already defines a story of its own
-            conn.execute(update(stories).where(stories.c.key == old_key).values(key=new_key, path=item.path))
-            conn.execute(update(files).where(files.c.story_key == old_key).values(story_key=new_key))
-            log.info("%s was renamed to %s: its story keeps its messages", old_key.removeprefix(PATH_KEY), item.path)
 
     def _apply_parsed(
         self,
@@ -255,7 +220,8 @@ class Indexing:
             for key, i in latest.items()
             if key in old and old[key].present and old[key].fingerprint == i.fingerprint and old[key].path == i.path
         }
-        untouched |= self._older_duplicates(conn, [(i, old[k].path) for k, i in latest.items() if k in old], leaving)
+        defined = [(i, old[k].path) for k, i in latest.items() if k in old]
+        untouched |= file_identity.older_duplicates(conn, defined, leaving, self._duplicates_told)
         for key in untouched:
             del latest[key]
         fresh = [i for key, i in latest.items() if key not in old and key not in ids]
@@ -287,34 +253,6 @@ class Indexing:
         for path, previous_key in previous:
             if previous_key and previous_key not in latest and previous_key not in untouched:
                 self._detach(conn, previous_key, path, changes, result, catalog)
-
-    def _older_duplicates(self, conn: Connection, defined: list[tuple[FileParsed, str]], leaving: set[str]) -> set[str]:
-        """Two files with one canonical webUrl define one story: the file written last (newest mtime). Returns the
-        keys whose story stays defined by another, newer file; says so once per pair of files, naming both
-        (``newsdesk status`` lists them too). ``defined``: each parsed file with the path that defines its story."""
-        others = [(item, path) for item, path in defined if path != item.path and path not in leaving]
-        if not others:
-            return set()
-        query = select(files.c.path, files.c.mtime_ns).where(files.c.error.is_(None))
-        alive = {r.path: r.mtime_ns for r in select_in(conn, query, files.c.path, [path for _, path in others])}
-        older: set[str] = set()
-        for item, path in others:
-            if path not in alive:
-                continue  # the story's file is gone or broken: this one defines it now
-            winner = path if alive[path] > item.mtime_ns else item.path
-            if winner == path:
-                older.add(item.story.key)
-            pair = frozenset((path, item.path))
-            if pair not in self._duplicates_told:
-                self._duplicates_told.add(pair)
-                log.warning(
-                    "%s and %s have the same webUrl (%s): one story, defined by the file written last (%s)",
-                    path,
-                    item.path,
-                    item.story.web_url,
-                    winner,
-                )
-        return older
 
     def _insert_new(
         self, conn: Connection, latest: dict[str, FileParsed], known: set[str], now: float

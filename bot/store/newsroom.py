@@ -56,6 +56,7 @@ class ChannelActivity:
     failed_24h: int
     last_post_at: float | None
     last_error: str | None
+    capped: int = 0  # stories kept out by the route's daily_cap
 
 
 class NewsroomStore:
@@ -232,6 +233,7 @@ class NewsroomStore:
                     func.sum(_count(d.state == DeliveryState.SENT)),
                     func.sum(_count((d.state == DeliveryState.FAILED) & (d.updated_at >= now - 86400))),
                     func.max(case((d.state == DeliveryState.SENT, d.updated_at))),
+                    func.sum(_count(d.state == DeliveryState.CAPPED)),
                 )
                 .group_by(d.channel_id)
                 .order_by(d.channel_id)
@@ -246,7 +248,10 @@ class NewsroomStore:
                 )
             }
         return [
-            ChannelActivity(r[0], int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), r[4], errors.get(r[0])) for r in rows
+            ChannelActivity(
+                r[0], int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), r[4], errors.get(r[0]), int(r[5] or 0)
+            )
+            for r in rows
         ]
 
     def recent_failures(self, since: float, limit: int = 5) -> tuple[int, list[tuple[int, str, str]]]:

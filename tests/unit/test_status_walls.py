@@ -6,7 +6,7 @@ import json
 import time
 
 from bot.digest.spec import make_spec
-from bot.routes.planning import make_planner
+from bot.routes.planning import Action, ActionKind, make_planner
 from bot.status import for_guild, guild_status_report, render_embed, render_text, status_report
 from bot.store import DeliveryState, FileFailed, Store
 from bot.store.channel_guilds import ChannelGuildStore
@@ -100,3 +100,15 @@ def test_a_channel_of_unknown_server_belongs_to_none_and_the_cache_completes_the
     ChannelGuildStore(store).remember({B1: GUILD_A + 1})  # B1 stored as some other server's
     cached = guild_status_report(store, GUILD_B, {B1: GUILD_B}, now=now)
     assert [a.channel_id for a in cached.channels] == [B1], "the live cache wins over a stored lookup"
+
+
+def test_a_server_sees_its_own_channels_daily_cap_skips(store: Store) -> None:
+    now = time.time()
+    world(store, now)
+    nowhere = make_planner(lambda s: [], announce=True, on_unpublish="delete")
+    store.apply([parsed_file("c.md", 3, title="Over the cap")], nowhere)
+    [(story_id, _story)] = [(i, s) for i, s in store.latest_published(None) if s.title == "Over the cap"]
+    store.record_actions([Action(ActionKind.CAP, story_id, (A1, B1))])
+    assert status_report(store, now=now).capped == 2
+    b = guild_status_report(store, GUILD_B, {}, now=now)
+    assert b.capped == 1 and "Skipped over a daily cap: 1" in render_text(b)
