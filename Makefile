@@ -18,6 +18,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/python tools/check_layers.py
 	$(BIN)/python -m pytest -q tests/unit
 	$(BIN)/python -m pytest -q tests/e2e
 
@@ -31,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python tools/check_layers.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

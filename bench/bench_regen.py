@@ -85,7 +85,7 @@ class _Searches:
 
     def __init__(self, store: Any) -> None:
         from bench.bench_search import WORDS
-        from bot.search_service import SearchService
+        from bot.search.service import SearchService
 
         self.words = WORDS
         self.service = SearchService(store)
@@ -94,7 +94,7 @@ class _Searches:
         self._thread = threading.Thread(target=self._run, name="searches", daemon=True)
 
     def _run(self) -> None:
-        from bot.search_service import SearchRequest
+        from bot.search.service import SearchRequest
 
         n = 0
         while not self._stop.wait(SEARCH_GAP):

@@ -129,7 +129,7 @@ def status(config: Config) -> int:
 
 
 def search(config: Config, topic: str | None, query: str | None, limit: int) -> int:
-    from bot.search_service import SearchRequest, search_stories
+    from bot.search.service import SearchRequest, search_stories
 
     _require_database(config)
     store = Store.open(config.storage_url)

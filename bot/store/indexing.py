@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, TextClause, delete, select, update
 
 from bot.routes.planning import Planner, StoryBefore, StoryChange
+from bot.search.backend import SearchBackend
+from bot.search.catalog import CatalogDelta
 from bot.store import file_identity, ledger
 from bot.store.backends import Backend
 from bot.store.batch_sql import (
@@ -23,9 +25,9 @@ from bot.store.batch_sql import (
     numbered,
     select_in,
     story_values,
+    upsert_catalog,
     upsert_files_previous,
 )
-from bot.store.catalog import CatalogDelta
 from bot.store.database import Database
 from bot.store.records import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem
 from bot.store.schema import files, stories, story_topics
@@ -54,6 +56,7 @@ class Indexing:
     db: Database
     backend: Backend
     _announce: Callable[[Connection, list[DeliveryKey]], None]  # the store's planning hook (cluster NOTIFY)
+    search_backend: SearchBackend
     _upsert_file: TextClause
     _upsert_file_keep_key: TextClause
     _insert_story: TextClause
@@ -126,7 +129,7 @@ class Indexing:
                     conn.execute(delete(files).where(files.c.path == item.path))
                     if key:
                         self._detach(conn, key, item.path, changes, result, catalog)
-            catalog.write(conn)
+            upsert_catalog(conn, catalog.rows())
             if changes:
                 # Only the ledger's deliveries table is written from here on, so planning after all the story
                 # writes of the batch records the same as planning story by story would.
@@ -219,7 +222,7 @@ class Indexing:
             )
             stale = [{"sid": ids[i.story.key]} for i in existing]
             conn.execute(DELETE_TOPICS, stale)
-            self.backend.search_remove(conn, [r["sid"] for r in stale])
+            self.search_backend.remove(conn, [r["sid"] for r in stale])
         self._index(conn, [(ids[key], i.story) for key, i in latest.items()])
 
         for key, item in latest.items():
@@ -260,13 +263,11 @@ class Indexing:
         ]
         if topic_rows:
             self.backend.bulk_insert(conn, story_topics, topic_rows)
-        self.backend.search_add(
-            conn,
-            [
-                (story_id, s.title, s.excerpt, s.provider.name if s.provider else "", " ".join(s.topics))
-                for story_id, s in entries
-            ],
-        )
+        rows = [
+            (story_id, s.title, s.excerpt, s.provider.name if s.provider else "", " ".join(s.topics))
+            for story_id, s in entries
+        ]
+        self.search_backend.add(conn, rows, self.backend.bulk_insert)
 
     def _uncount(self, conn: Connection, rows: list[Any], catalog: CatalogDelta) -> None:
         """Take the stories' current state (rows of id, published, present, provider) out of the catalog."""
@@ -314,7 +315,7 @@ class Indexing:
         self._uncount(conn, [row], catalog)
         conn.execute(update(stories).where(stories.c.id == row.id).values(present=False, updated_at=time.time()))
         conn.execute(delete(story_topics).where(story_topics.c.story_id == row.id))
-        self.backend.search_remove(conn, [row.id])
+        self.search_backend.remove(conn, [row.id])
         before = StoryBefore(bool(row.published), True, row.fingerprint, row.live_since)
         changes.append(StoryChange(row.id, before, None))
 

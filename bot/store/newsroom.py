@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import case, delete, func, select
 
+from bot.search.titles import story_titles
 from bot.store.database import Part
 from bot.store.newsroom_tables import alerts_sent, feed_routes, guild_settings, route_starts, topic_roles
 from bot.store.records import DeliveryState
 from bot.store.schema import PENDING_STATES, deliveries, stories
-from bot.store.title_lookup import story_titles
 from bot.stories.story import Story
 
 # A channel does not have a story whose delivery failed or was cancelled (or that it never had).
@@ -199,7 +199,7 @@ class NewsroomStore(Part):
 
     def story_titles(self, typed: str, limit: int = 25) -> list[tuple[int, str]]:
         """``/feed explain`` autocomplete: (id, title) of present stories (published or not: "not published" is an
-        answer too) with the typed words, from the full-text index (``bot.store.title_lookup``)."""
+        answer too) with the typed words, from the full-text index (``bot.search.titles``)."""
         with self.db.connect() as conn:
             return story_titles(conn, typed, limit)
 

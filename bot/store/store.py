@@ -21,9 +21,11 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.redact import mask_password
+from bot.search.backend import SearchBackend, search_backend_for
+from bot.search.queries import SearchQueries
+from bot.search.sqlite_rank import DocFrequencies
 from bot.store import ledger, migrate
 from bot.store.backends import Backend, backend_for
-from bot.store.backends.sqlite_rank import DocFrequencies
 from bot.store.batch_sql import (
     database_url,
     insert_story_statement,
@@ -42,7 +44,6 @@ from bot.store.records import (
     DeliveryState,
 )
 from bot.store.schema import PENDING_STATES, deliveries, files, meta, stories
-from bot.store.search_queries import SearchQueries
 from bot.store.webhooks import WebhookStore
 from bot.stories.story import Story
 
@@ -67,6 +68,8 @@ class Store(Indexing):
         self.engine = engine  # only bot/store/ uses it
         self.backend: Backend = backend_for(engine.dialect.name)
         self.db = Database(engine, self.backend)
+        # The search engine's full-text index, written by indexing in the same transaction as the stories.
+        self.search_backend: SearchBackend = search_backend_for(engine.dialect.name)
         self._upsert_file = upsert_file_statement(keep_story_key=False)
         self._upsert_file_keep_key = upsert_file_statement(keep_story_key=True)
         self._insert_story = insert_story_statement()

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from bot.routes.planning import make_planner
-from bot.search_service import SearchRequest, search_stories
+from bot.search.service import SearchRequest, search_stories
 from bot.store import DeliveryState, Store, migrate
 from bot.store.errors import StorageError
 from tests.pgserver import PostgresServer

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from bot.routes.planning import make_planner
-from bot.search_service import SearchRequest, search_stories
+from bot.search.service import SearchRequest, search_stories
+from bot.search.words import fts_match
 from bot.store import DeliveryState, FileParsed, FileRemoved, ScanItem, Store
-from bot.store.search_queries import fts_match
 from bot.stories.parser import parse_story_text
 from tests.storyfiles import story_text
 

@@ -11,7 +11,7 @@ import pytest
 from bot.config import ConfigError, parse_config
 from bot.render.status import render_embed, render_text
 from bot.routes.planning import make_planner
-from bot.search_service import SearchRequest, SearchService
+from bot.search.service import SearchRequest, SearchService
 from bot.status import status_report
 from bot.store import DeliveryState, FileParsed, FileRemoved, Store
 from tests.storyfiles import parsed_file

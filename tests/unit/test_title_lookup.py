@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from bot.routes.planning import make_planner
+from bot.search.titles import title_hits
 from bot.store import FileParsed, Store
-from bot.store.title_lookup import title_hits
 from bot.stories.parser import parse_story_text
 from tests.storyfiles import story_text
 
