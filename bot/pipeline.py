@@ -21,7 +21,6 @@ from bot.status import STARTED_KEY
 from bot.store import Store
 from bot.store.errors import StoreError
 from bot.store.indexing import ApplyResult
-from bot.store.newsroom import NewsroomStore
 from bot.store.store import DeliveryKey
 from bot.stories.scanner import Progress, Scanner
 from bot.stories.story import Story
@@ -53,7 +52,6 @@ class Pipeline(PipelineLoops):
         config: Config,
         store: Store,
         *,
-        newsroom: NewsroomStore | None = None,
         retry_base: float = 1.0,
         shards: ShardPlan | None = None,
         guilds: GuildDirectory | None = None,
@@ -80,11 +78,9 @@ class Pipeline(PipelineLoops):
         self._left: set[int] = set()
         self._retry_base = retry_base
         self.store = store
-        # main() hands in the one NewsroomStore it shares with the bot; one-shot commands let us make our own.
-        self.newsroom = newsroom or store.newsroom
+        self.newsroom = store.newsroom
         self.routes = RouteTable(config.channels, timezone=config.scheduler.timezone, topic_colors=config.topic_colors)
         self.observer: PipelineObserver = NullObserver()
-        self.guild_of: Callable[[int], int | None] = self.routes.guild_of
         self.scanner = Scanner(
             config.articles.path,
             store,
@@ -110,15 +106,14 @@ class Pipeline(PipelineLoops):
         return self.routes.channels_for(story)
 
     def channel_guild(self, channel_id: int) -> int | None:
-        """The channel's guild: stored or configured, a /feed route's, or the gateway's cache (None: unknown)."""
-        return self.guilds.guild_of(channel_id) or self.routes.guild_of(channel_id) or self.guild_of(channel_id)
+        """The channel's guild, from the one directory (None: unknown)."""
+        return self.guilds.guild_of(channel_id)
 
     def owns_channel(self, channel_id: int) -> bool:
         return self.shards.owns_channel(channel_id, self.channel_guild)
 
     def roles_for(self, channel_id: int, story: Story) -> list[int]:
-        guild_id = self.routes.guild_of(channel_id) or self.guild_of(channel_id)
-        return self.routes.roles_for(channel_id, story, guild_id)
+        return self.routes.roles_for(channel_id, story, self.guilds.guild_of(channel_id))
 
     async def post_to_channel(self, channel_id: int, story_ids: Sequence[int]) -> int:
         """Queue chosen stories for one channel (admin requests); the ledger keeps it to once per channel."""
@@ -128,7 +123,12 @@ class Pipeline(PipelineLoops):
 
     async def reload_routes(self) -> None:
         """Pick up routes and topic roles changed from Discord."""
-        await self.db(self.routes.load, self.newsroom)
+        await self.db(self._load_routes)
+
+    def _load_routes(self) -> None:
+        self.routes.load(self.newsroom)
+        # A route added from Discord names its server: the directory knows it from now on.
+        self.guilds.learn_all(self.routes.guilds())
 
     # -- life cycle ---------------------------------------------------------------------------------------
 
@@ -141,7 +141,6 @@ class Pipeline(PipelineLoops):
         *,
         watch: bool = True,
         observer: PipelineObserver | None = None,
-        guild_of: Callable[[int], int | None] | None = None,
         gate: ChannelGate | None = None,
         deliverer: Deliverer | None = None,
         finder: PostFinder | None = None,
@@ -154,7 +153,6 @@ class Pipeline(PipelineLoops):
         self._deliverer = deliverer
         self._gate = gate
         self.observer = observer or self.observer
-        self.guild_of = guild_of or self.guild_of
         await self.db(self.store.set_meta, STARTED_KEY, str(time.time()))
         await self.reload_routes()
         if watch:
@@ -306,7 +304,7 @@ class Pipeline(PipelineLoops):
             at = float(initialized) if initialized else at
         self.newsroom.start_routes([route.channel_id for route in self.config.channels], at)
         self.store.set_meta(ROUTES_BEGUN_KEY, "1")
-        self.routes.load(self.newsroom)
+        self._load_routes()
 
     # -- events -------------------------------------------------------------------------------------------
 

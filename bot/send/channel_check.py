@@ -151,6 +151,10 @@ class ChannelGate:
         self._extra.add(task)
         task.add_done_callback(self._extra.discard)
 
+    async def report_waiting(self) -> None:
+        """Record the channels waiting now (none before the first checks), replacing what an earlier run left."""
+        await self._changed()
+
     def start(self) -> None:
         self._loop_task = asyncio.create_task(self._recheck_forever(), name="channel-recheck")
 

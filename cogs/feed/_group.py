@@ -19,6 +19,7 @@ from bot.timezones import suggest_timezones
 from cogs._checks import AdminGroup, admin_may_complete, can_manage_roles, topic_role_problem
 
 if TYPE_CHECKING:
+    from bot.app import Feed
     from bot.config import ChannelRoute
     from bot.newsbot import NewsBot
     from bot.pipeline import Pipeline
@@ -37,10 +38,14 @@ class FeedGroup(AdminGroup):
         self.bot = bot
 
     @property
-    def pipeline(self) -> Pipeline:
-        if self.bot.pipeline is None:
+    def feed(self) -> Feed:
+        if self.bot.feed is None:
             raise app_commands.CheckFailure("The feed is not running in this process.")
-        return self.bot.pipeline
+        return self.bot.feed
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return self.feed.pipeline
 
     def _routes_for(self, channel_id: int) -> list[ChannelRoute]:
         return [r for r in self.pipeline.routes.routes if r.channel_id == channel_id]
@@ -131,10 +136,10 @@ class FeedGroup(AdminGroup):
             return
         assert interaction.guild_id is not None  # AdminGroup is guild-only
         route = StoredRoute(channel.id, interaction.guild_id, parsed, min_quality, raw)
-        await self.bot.store.run_concurrent(self.bot.newsroom.upsert_route, route, interaction.user.id)
+        await self.bot.store.run_concurrent(self.bot.store.newsroom.upsert_route, route, interaction.user.id)
         await self.pipeline.reload_routes()
         # A new or changed route gets the start-up check too: a channel the bot can't use is reported now.
-        self.bot.gate.recheck(channel.id)
+        self.feed.gate.recheck(channel.id)
         log.info("%s added a route to channel %s: %s %s", interaction.user.id, channel.id, parsed or "*", raw)
         stored = next(r for r in self._routes_for(channel.id) if r.source == "discord")
         note = ""
@@ -154,7 +159,7 @@ class FeedGroup(AdminGroup):
     @app_commands.command(name="explain", description="Where a story goes, and which rule stopped it elsewhere")
     @app_commands.describe(story="A story title (start typing)")
     async def explain(self, interaction: discord.Interaction, story: str) -> None:
-        found = await self.bot.store.run_concurrent(self.bot.newsroom.find_story, story)
+        found = await self.bot.store.run_concurrent(self.bot.store.newsroom.find_story, story)
         if found is None:
             await interaction.response.send_message(
                 "`story`: no story with that title; pick one from the list.", ephemeral=True
@@ -174,13 +179,13 @@ class FeedGroup(AdminGroup):
         # Admins only: the list includes unpublished and held (embargoed) stories, which explain covers too.
         if not admin_may_complete(interaction):
             return []
-        titles = await self.bot.store.run_concurrent(self.bot.newsroom.story_titles, current)
+        titles = await self.bot.store.run_concurrent(self.bot.store.newsroom.story_titles, current)
         return [app_commands.Choice(name=truncate(clean_line(t), 100) or "(untitled)", value=str(i)) for i, t in titles]
 
     @app_commands.command(name="remove", description="Stop posting to a channel")
     @app_commands.describe(channel="The channel whose route to remove")
     async def remove(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
-        removed = await self.bot.store.run_concurrent(self.bot.newsroom.remove_route, channel.id)
+        removed = await self.bot.store.run_concurrent(self.bot.store.newsroom.remove_route, channel.id)
         await self.pipeline.reload_routes()
         if removed:
             message = f"Stories are no longer posted to <#{channel.id}>."
@@ -207,7 +212,7 @@ class FeedGroup(AdminGroup):
         if not routes:
             return
         found = await self.bot.store.run_concurrent(
-            self.bot.newsroom.candidates, channel.id, wanted_by(routes), since=None, limit=20, until=self._until()
+            self.bot.store.newsroom.candidates, channel.id, wanted_by(routes), since=None, limit=20, until=self._until()
         )
         fresh = [c for c in found if not c.delivered]
         if not found:
@@ -258,7 +263,7 @@ class FeedGroup(AdminGroup):
         if not routes:
             return
         found = await self.bot.store.run_concurrent(
-            self.bot.newsroom.candidates,
+            self.bot.store.newsroom.candidates,
             channel.id,
             wanted_by(routes),
             since=time.time() - window,
@@ -304,7 +309,7 @@ class FeedGroup(AdminGroup):
             )
             return
         assert interaction.guild_id is not None
-        await self.bot.store.run_concurrent(self.bot.newsroom.bind_topic, interaction.guild_id, name, role.id)
+        await self.bot.store.run_concurrent(self.bot.store.newsroom.bind_topic, interaction.guild_id, name, role.id)
         await self.pipeline.reload_routes()
         await interaction.response.send_message(
             f"Stories about **{clean_line(name)}** will mention <@&{role.id}>. "
@@ -317,7 +322,7 @@ class FeedGroup(AdminGroup):
     @app_commands.describe(topic="The topic whose role ping to remove")
     async def unping(self, interaction: discord.Interaction, topic: str) -> None:
         assert interaction.guild_id is not None
-        removed = await self.bot.store.run_concurrent(self.bot.newsroom.unbind_topic, interaction.guild_id, topic)
+        removed = await self.bot.store.run_concurrent(self.bot.store.newsroom.unbind_topic, interaction.guild_id, topic)
         await self.pipeline.reload_routes()
         message = f"**{clean_line(topic)}** no longer pings a role." if removed else "That topic has no role ping."
         await interaction.response.send_message(message, ephemeral=True)

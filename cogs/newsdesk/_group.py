@@ -48,7 +48,7 @@ class NewsdeskGroup(AdminGroup):
     async def alerts(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
         assert interaction.guild_id is not None
         await self.bot.store.run_concurrent(
-            self.bot.newsroom.set_alert_channel, interaction.guild_id, channel and channel.id
+            self.bot.store.newsroom.set_alert_channel, interaction.guild_id, channel and channel.id
         )
         if channel is None:
             message = "Alerts are off for this server (the config file's `alerts.channel` still gets them)."
