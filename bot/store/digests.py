@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, inspect, or_, select, true
 
 from bot.digest.ranking import DigestCandidate
-from bot.digest.schedule import Schedule
-from bot.digest.spec import DigestSpec
+from bot.digest_schedule import Schedule
+from bot.digest_spec import DigestSpec
 from bot.store.database import Database, Part
 from bot.store.digest_claims import DigestRunKeys, finish
 from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_runs, digests

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from discord.ext import commands
 
 from bot.digest import jobs
-from bot.digest.spec import DigestSpec
+from bot.digest_spec import DigestSpec
 from bot.store.digests import DigestRow
 
 if TYPE_CHECKING:

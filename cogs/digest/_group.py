@@ -10,7 +10,7 @@ from discord import app_commands
 
 from bot.digest import replies
 from bot.digest.jobs import job_id
-from bot.digest.spec import make_spec
+from bot.digest_spec import make_spec
 from bot.options import OptionError
 from bot.store.digests import DigestRow
 from bot.timezones import suggest_timezones

@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.digest import jobs
 from bot.digest.runner import DigestRunner
-from bot.digest.spec import make_spec
+from bot.digest_spec import make_spec
 from bot.routes.planning import make_planner
 from bot.store import FileParsed, Store
 from bot.store.digests import BASELINE_KEY, DigestRow

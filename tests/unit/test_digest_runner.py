@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.digest.runner import DigestRunner, digest_nonce
-from bot.digest.spec import DigestSpec, make_spec
+from bot.digest_spec import DigestSpec, make_spec
 from bot.routes.planning import make_planner
 from bot.send.sinks import DeliveryError
 from bot.store import FileParsed, Store

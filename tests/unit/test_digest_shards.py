@@ -12,7 +12,7 @@ import pytest
 
 from bot.digest import jobs
 from bot.digest.runner import DigestRunner, scheduled_run_key
-from bot.digest.spec import make_spec
+from bot.digest_spec import make_spec
 from bot.sharding import make_plan
 from bot.store import Store
 from bot.store.digests import BASELINE_KEY

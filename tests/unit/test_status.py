@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest.spec import make_spec
+from bot.digest_spec import make_spec
 from bot.status import DigestLine, collect, render_embed, render_text, status_report
 from bot.store import Store
 from bot.store.newsroom import NewsroomStore
