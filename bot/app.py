@@ -31,10 +31,11 @@ from bot.digest.jobs import jobs_table, make_scheduler
 from bot.digest.runner import DigestRunner
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
-from bot.send.channel_check import WAITING_KEY, ChannelGate
+from bot.send.channel_check import ChannelGate
 from bot.sharding import GuildDirectory, GuildOf, ShardPlan
 from bot.store import Store
 from bot.store.batch_sql import database_url
+from bot.store.meta_keys import MetaKey
 from bot.store.notices import notify_planned
 
 if TYPE_CHECKING:
@@ -243,7 +244,7 @@ def channel_gate(
 
     async def changed(waiting: dict[int, str]) -> None:
         text = json.dumps({str(ch): f"{label(ch)}: {why}" for ch, why in waiting.items()})
-        await store.run_concurrent(store.set_meta, WAITING_KEY, text)
+        await store.run_concurrent(store.set_meta, MetaKey.WAITING_CHANNELS, text)
 
     async def located(channel_id: int, guild_id: int) -> None:
         # The check's GET /channels/{id} named the guild: kept, so the next start needs no lookup for it.

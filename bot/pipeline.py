@@ -13,14 +13,15 @@ from bot.pipeline_loops import PipelineLoops
 from bot.render.listing import summarize_list
 from bot.routes.planning import BackfillMode, post
 from bot.routes.routing import RouteTable
+from bot.send.channel_check import ChannelGate
 from bot.send.deliverer import Deliverer
-from bot.send.delivery import ChannelGate, ChannelQueue, ClaimGuard, NullObserver, PipelineObserver, PostFinder
+from bot.send.delivery import ChannelQueue, ClaimGuard, NullObserver, PipelineObserver, PostFinder
 from bot.send.sinks import Sink
 from bot.sharding import GuildDirectory, ShardPlan
-from bot.status import STARTED_KEY
 from bot.store import Store
 from bot.store.errors import StoreError
 from bot.store.indexing import ApplyResult
+from bot.store.meta_keys import MetaKey
 from bot.store.store import DeliveryKey
 from bot.stories.scanner import Progress, Scanner
 from bot.stories.story import Story
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-INITIALIZED_KEY = "initialized_at"
-ROUTES_BEGUN_KEY = "route_starts_kept"  # set once config routes' start times are kept (migration 0011)
 SHOWN_REJECTED = 5
 
 
@@ -153,7 +152,7 @@ class Pipeline(PipelineLoops):
         self._deliverer = deliverer
         self._gate = gate
         self.observer = observer or self.observer
-        await self.db(self.store.set_meta, STARTED_KEY, str(time.time()))
+        await self.db(self.store.set_meta, MetaKey.STARTED, str(time.time()))
         await self.reload_routes()
         if watch:
             # Only a watching process waits out flickers; a one-shot run records what it finds.
@@ -261,7 +260,7 @@ class Pipeline(PipelineLoops):
     def initial_sync(self, progress: Progress | None = None) -> ApplyResult:
         """Index what changed while we were down. The very first run indexes silently and then posts only
         what ``articles.backfill`` asks for, so adding the bot to a server never floods it."""
-        first_run = self.store.get_meta(INITIALIZED_KEY) is None
+        first_run = self.store.get_meta(MetaKey.INITIALIZED) is None
         if not first_run:
             self._begin_routes()  # before the scan: what it finds live is new to a route added to the config
         result, report = self.scanner.reconcile(announce=not first_run, progress=progress)
@@ -287,7 +286,7 @@ class Pipeline(PipelineLoops):
                 chosen += self.store.latest_published(None, after=now)
             if chosen:
                 result.pending += self.store.ledger.record([post(i, self.channels_for(s)) for i, s in chosen])
-            self.store.set_meta(INITIALIZED_KEY, str(time.time()))
+            self.store.set_meta(MetaKey.INITIALIZED, str(time.time()))
             self._begin_routes()  # after it: the folder as first indexed is every route's archive
             log.info(
                 "First run: indexed the folder silently; backfill %s",
@@ -298,12 +297,12 @@ class Pipeline(PipelineLoops):
     def _begin_routes(self) -> None:
         """Config routes begin the first time the bot runs with them: stories live before that are their archive."""
         at = time.time()
-        if self.store.get_meta(ROUTES_BEGUN_KEY) is None:
+        if self.store.get_meta(MetaKey.ROUTES_BEGUN) is None:
             # A database from before route starts were kept: its config routes began with its first run.
-            initialized = self.store.get_meta(INITIALIZED_KEY)
+            initialized = self.store.get_meta(MetaKey.INITIALIZED)
             at = float(initialized) if initialized else at
         self.newsroom.start_routes([route.channel_id for route in self.config.channels], at)
-        self.store.set_meta(ROUTES_BEGUN_KEY, "1")
+        self.store.set_meta(MetaKey.ROUTES_BEGUN, "1")
         self._load_routes()
 
     # -- events -------------------------------------------------------------------------------------------

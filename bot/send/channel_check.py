@@ -18,7 +18,6 @@ from bot.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
-WAITING_KEY = "waiting_channels"  # meta: JSON {channel id: why its deliveries wait}, for `newsdesk status`
 
 ADMINISTRATOR = 1 << 3
 VIEW_CHANNEL = 1 << 10
