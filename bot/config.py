@@ -17,7 +17,7 @@ from bot.config_discord import DEFAULT_API_BASE as DEFAULT_API_BASE
 from bot.config_discord import DEFAULT_GATEWAY_URL as DEFAULT_GATEWAY_URL
 from bot.config_discord import DiscordConfig, parse_discord
 from bot.config_values import ConfigError, default_if_none, flag, known, list_of, mapping, number, snowflake, url
-from bot.digest.spec import DigestSpec, specs_from_config
+from bot.digest_spec import DigestSpec, specs_from_config
 from bot.metrics_config import MetricsConfig, parse_metrics
 from bot.options import OptionError
 from bot.redact import mask_password, unescaped_at

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 from bot.store import Store
 from bot.store.errors import StoreError
+from bot.store.meta_keys import MetaKey
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_KEY = "heartbeat"
-STOPPED_KEY = "stopped_at"
 STALE_AFTER = 3  # missed heartbeats before the process counts as stopped
 
 
@@ -33,7 +32,7 @@ class Liveness:
 
 def read_liveness(store: Store, now: float | None = None) -> Liveness:
     now = time.time() if now is None else now
-    raw, stopped = store.get_meta(HEARTBEAT_KEY), store.get_meta(STOPPED_KEY)
+    raw, stopped = store.get_meta(MetaKey.HEARTBEAT), store.get_meta(MetaKey.STOPPED)
     beat = json.loads(raw) if raw else None
     return judge_liveness(
         beat["at"] if beat else None, beat["every"] if beat else 0.0, float(stopped) if stopped else None, now
@@ -69,14 +68,14 @@ async def beat_forever(store: Store, every: float) -> None:
     while True:
         value = json.dumps({"at": time.time(), "every": every})
         try:
-            await store.run_concurrent(store.set_meta, HEARTBEAT_KEY, value)
+            await store.run_concurrent(store.set_meta, MetaKey.HEARTBEAT, value)
         except StoreError as exc:
             log.warning("Could not write the heartbeat: %s", exc)
         await asyncio.sleep(every)
 
 
 async def mark_stopped(store: Store) -> None:
-    await store.run_concurrent(store.set_meta, STOPPED_KEY, str(time.time()))
+    await store.run_concurrent(store.set_meta, MetaKey.STOPPED, str(time.time()))
 
 
 def _stamp(moment: float) -> str:

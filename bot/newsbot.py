@@ -1,33 +1,31 @@
-"""The discord.py client. It receives its resources from ``main()`` and loads the extensions in ``cogs``."""
+"""The discord.py client. It receives its services from ``bot/app.py`` and loads the extensions in ``cogs``."""
 
 from __future__ import annotations
 
 import asyncio
 import errno
-import json
 import logging
 import pkgutil
 import socket
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 import discord
 import yarl
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
 import cogs
-from bot.alerts import Alerter, channel_unusable
 from bot.config import Config, DiscordConfig
-from bot.pipeline import Pipeline
-from bot.send.channel_check import WAITING_KEY, ChannelGate
-from bot.send.discord_sink import DiscordSink
-from bot.send.kind_delivery import KindDeliverer
 from bot.sharding import GuildDirectory, ShardPlan
 from bot.store import Store
-from bot.store.newsroom import NewsroomStore
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.app import Feed
+    from bot.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -137,23 +135,16 @@ class NewsTree(app_commands.CommandTree["NewsBot"]):
 
 
 class NewsBot(commands.Bot):
-    """``pipeline`` None builds the bot without starting the feed (``newsdesk sync`` only needs the tree).
-    With a pipeline, ``attach`` hands in the resources built on the bot's HTTP client before it starts."""
-
-    sink: DiscordSink
-    alerter: Alerter
-    gate: ChannelGate
-    deliverer: KindDeliverer
+    """``feed`` builds the services that run on this client's HTTP session (``bot.app.feed_services``); None
+    builds the bot without them, for ``newsdesk sync``, which only needs the command tree."""
 
     def __init__(
         self,
         *,
         config: Config,
         store: Store,
-        newsroom: NewsroomStore,
-        pipeline: Pipeline | None,
-        scheduler: AsyncIOScheduler | None = None,
-        member_id: str = "",
+        guilds: GuildDirectory,
+        feed: Callable[[NewsBot], Feed] | None,
         http_trace: aiohttp.TraceConfig | None = None,
     ) -> None:
         intents = discord.Intents.none()
@@ -176,13 +167,22 @@ class NewsBot(commands.Bot):
         )
         self.config = config
         self.store = store
-        self.pipeline = pipeline
-        # Started (and its jobs rebuilt) by the digest cog; shut down here, in close().
-        self.scheduler = scheduler
-        self.member_id = member_id  # this process in cluster_members: the claimer of its digest runs
-        self.newsroom = newsroom
+        # Channel → guild, shared with the pipeline; the gateway's cache answers for channels nobody recorded.
+        self.directory = guilds
+        guilds.follow(self._cached_guild_of)
         self.gateway_outages = GatewayOutages()
         self._connected = asyncio.Event()
+        # Last: the services need the HTTP client discord.py made above.
+        self.feed = feed(self) if feed is not None else None
+
+    @property
+    def pipeline(self) -> Pipeline | None:
+        return self.feed.pipeline if self.feed is not None else None
+
+    @property
+    def scheduler(self) -> AsyncIOScheduler | None:
+        """The digest jobs' scheduler: started (and its jobs rebuilt) by the digest cog, shut down in close()."""
+        return self.feed.scheduler if self.feed is not None else None
 
     @staticmethod
     def gateway_options(shards: ShardPlan) -> dict[str, Any]:
@@ -192,9 +192,6 @@ class NewsBot(commands.Bot):
     def owns_channel(self, channel_id: int) -> bool:
         """Whether this process posts to the channel (its guild is on one of our shards)."""
         return self.pipeline.owns_channel(channel_id) if self.pipeline is not None else True
-
-    def attach(self, *, sink: DiscordSink, alerter: Alerter, gate: ChannelGate, deliverer: KindDeliverer) -> None:
-        self.sink, self.alerter, self.gate, self.deliverer = sink, alerter, gate, deliverer
 
     async def start_within(self, token: str, timeout: float) -> asyncio.Task[None]:  # noqa: ASYNC109  as reach
         """Log in and open the gateway, each within ``timeout``; returns the task running the connection.
@@ -228,17 +225,17 @@ class NewsBot(commands.Bot):
         assert self.user is not None, "log in first"
         return self.user.id
 
+    def author_id(self) -> int | None:
+        """The bot's user id once logged in: the author of its own posts in a channel's history."""
+        return self.user.id if self.user is not None else None
+
     def guild_of(self, channel_id: int) -> int | None:
-        """The server a channel belongs to: the gateway cache, else what the feed knows (stored lookups, config
-        ``guild:`` entries, /feed routes); None when nobody knows. Alerts are walled off by it."""
-        channel = self.get_channel(channel_id)
-        guild = getattr(channel, "guild", None)
-        if guild is not None:
-            return int(guild.id)
-        if self.pipeline is None:
-            return None
-        # Not pipeline.channel_guild: its last resort is this very method.
-        return self.pipeline.guilds.guild_of(channel_id) or self.pipeline.routes.guild_of(channel_id)
+        """The server a channel belongs to (None when nobody knows). Alerts and walls are drawn by it."""
+        return self.directory.guild_of(channel_id)
+
+    def _cached_guild_of(self, channel_id: int) -> int | None:
+        guild = getattr(self.get_channel(channel_id), "guild", None)
+        return int(guild.id) if guild is not None else None
 
     def cached_channel_guilds(self, guild_id: int) -> dict[int, int]:
         """Channel → server for one server's channels and threads, from the gateway cache."""
@@ -268,7 +265,7 @@ class NewsBot(commands.Bot):
         return await self.tree.sync(guild=guild)
 
     async def close(self) -> None:
-        scheduler, self.scheduler = self.scheduler, None
+        scheduler = self.scheduler
         if scheduler is not None and scheduler.running:
             # No digest may start while the cogs unload and the HTTP session closes.
             scheduler.pause()
@@ -279,21 +276,6 @@ class NewsBot(commands.Bot):
         log.info("Connected to Discord as %s (%s guilds)", self.user, len(self.guilds))
 
 
-def kind_deliverer(config: Config, store: Store, sink: DiscordSink, alerter: Alerter, bot: NewsBot) -> KindDeliverer:
-    """Channel kinds for the feed: each configured route's options (routes added with /feed use the defaults)."""
-    from bot.config import KindOptions
-
-    options = {route.channel_id: route.kinds for route in config.channels}
-    return KindDeliverer(
-        sink,
-        store,
-        options=lambda channel_id: options.get(channel_id, KindOptions()),
-        avatars=config.providers,
-        bot_id=bot.bot_id,
-        alert=alerter.raise_alert,
-    )
-
-
 class ShardedNewsBot(NewsBot, commands.AutoShardedBot):
     """The same bot on the shards ``discord.shard_count``/``shard_ids`` name: discord.py opens one gateway
     connection per shard and Discord sends each only its guilds' events. With ``shard_count`` given,
@@ -302,65 +284,3 @@ class ShardedNewsBot(NewsBot, commands.AutoShardedBot):
     @staticmethod
     def gateway_options(shards: ShardPlan) -> dict[str, Any]:
         return {"shard_count": shards.shard_count, "shard_ids": list(shards.shard_ids)}
-
-
-def make_bot(
-    *,
-    config: Config,
-    store: Store,
-    newsroom: NewsroomStore,
-    pipeline: Pipeline | None,
-    scheduler: AsyncIOScheduler | None = None,
-    member_id: str = "",
-    http_trace: aiohttp.TraceConfig | None = None,
-) -> NewsBot:
-    """A plain ``NewsBot`` unless shards are configured: without them the bot runs exactly as unsharded."""
-    kind = ShardedNewsBot if config.discord.shards.sharded else NewsBot
-    return kind(
-        config=config,
-        store=store,
-        newsroom=newsroom,
-        pipeline=pipeline,
-        scheduler=scheduler,
-        member_id=member_id,
-        http_trace=http_trace,
-    )
-
-
-async def channel_gate(
-    config: Config,
-    store: Store,
-    sink: DiscordSink,
-    alerter: Alerter,
-    bot: NewsBot,
-    guilds: GuildDirectory | None = None,
-) -> ChannelGate:
-    """The gate the send queues ask before each delivery, reporting a bad channel once (log line and alert)
-    and recording the waiting channels for ``newsdesk status``."""
-    labels = {route.channel_id: f"channels[{i}].id" for i, route in enumerate(config.channels)}
-
-    def label(channel_id: int) -> str:
-        return labels.get(channel_id, "a /feed route")
-
-    async def blocked(channel_id: int, where: str, problem: str) -> None:
-        await alerter.raise_alert(channel_unusable(channel_id, bot.guild_of(channel_id), where, problem))
-
-    async def changed(waiting: dict[int, str]) -> None:
-        text = json.dumps({str(ch): f"{label(ch)}: {why}" for ch, why in waiting.items()})
-        await store.run_concurrent(store.set_meta, WAITING_KEY, text)
-
-    async def located(channel_id: int, guild_id: int) -> None:
-        # The check's GET /channels/{id} named the guild: kept, so the next start needs no lookup for it.
-        if guilds is not None and guilds.learn(channel_id, guild_id):
-            await store.run_concurrent(store.channel_guilds.remember, {channel_id: guild_id})
-
-    # Whatever waited in an earlier run is checked afresh in this one.
-    await store.run_concurrent(store.set_meta, WAITING_KEY, "{}")
-    return ChannelGate(
-        lambda channel_id: sink.check_channel(channel_id, bot.bot_id()),
-        recheck_seconds=config.discord.channel_recheck_seconds,
-        label=label,
-        on_blocked=blocked,
-        on_change=changed,
-        on_guild=located,
-    )

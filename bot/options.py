@@ -27,7 +27,7 @@ def parse_route_topics(text: str | None, option: str = "topics") -> tuple[str, .
     """A route's topics, as routes hold them: ``"AI, Climate"`` -> ("AI", "Climate"); empty or ``*`` -> None.
 
     None means every topic, like a ``"*"`` route in the config file (``ChannelRoute.topics``); digests spell
-    "every topic" as an empty tuple instead, see ``bot.digest.spec.parse_digest_topics``.
+    "every topic" as an empty tuple instead, see ``bot.digest_spec.parse_digest_topics``.
     """
     if text is None or text.strip() in ("", "*"):
         return None

@@ -13,15 +13,15 @@ from bot.pipeline_loops import PipelineLoops
 from bot.render.listing import summarize_list
 from bot.routes.planning import BackfillMode, post
 from bot.routes.routing import RouteTable
+from bot.send.channel_check import ChannelGate
 from bot.send.deliverer import Deliverer
-from bot.send.delivery import ChannelGate, ChannelQueue, ClaimGuard, NullObserver, PipelineObserver, PostFinder
+from bot.send.delivery import ChannelQueue, ClaimGuard, NullObserver, PipelineObserver, PostFinder
 from bot.send.sinks import Sink
 from bot.sharding import GuildDirectory, ShardPlan
-from bot.status import STARTED_KEY
 from bot.store import Store
 from bot.store.errors import StoreError
 from bot.store.indexing import ApplyResult
-from bot.store.newsroom import NewsroomStore
+from bot.store.meta_keys import MetaKey
 from bot.store.store import DeliveryKey
 from bot.stories.scanner import Progress, Scanner
 from bot.stories.story import Story
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-INITIALIZED_KEY = "initialized_at"
-ROUTES_BEGUN_KEY = "route_starts_kept"  # set once config routes' start times are kept (migration 0011)
 SHOWN_REJECTED = 5
 
 
@@ -53,7 +51,6 @@ class Pipeline(PipelineLoops):
         config: Config,
         store: Store,
         *,
-        newsroom: NewsroomStore | None = None,
         retry_base: float = 1.0,
         shards: ShardPlan | None = None,
         guilds: GuildDirectory | None = None,
@@ -80,11 +77,9 @@ class Pipeline(PipelineLoops):
         self._left: set[int] = set()
         self._retry_base = retry_base
         self.store = store
-        # main() hands in the one NewsroomStore it shares with the bot; one-shot commands let us make our own.
-        self.newsroom = newsroom or store.newsroom
+        self.newsroom = store.newsroom
         self.routes = RouteTable(config.channels, timezone=config.scheduler.timezone, topic_colors=config.topic_colors)
         self.observer: PipelineObserver = NullObserver()
-        self.guild_of: Callable[[int], int | None] = self.routes.guild_of
         self.scanner = Scanner(
             config.articles.path,
             store,
@@ -110,15 +105,14 @@ class Pipeline(PipelineLoops):
         return self.routes.channels_for(story)
 
     def channel_guild(self, channel_id: int) -> int | None:
-        """The channel's guild: stored or configured, a /feed route's, or the gateway's cache (None: unknown)."""
-        return self.guilds.guild_of(channel_id) or self.routes.guild_of(channel_id) or self.guild_of(channel_id)
+        """The channel's guild, from the one directory (None: unknown)."""
+        return self.guilds.guild_of(channel_id)
 
     def owns_channel(self, channel_id: int) -> bool:
         return self.shards.owns_channel(channel_id, self.channel_guild)
 
     def roles_for(self, channel_id: int, story: Story) -> list[int]:
-        guild_id = self.routes.guild_of(channel_id) or self.guild_of(channel_id)
-        return self.routes.roles_for(channel_id, story, guild_id)
+        return self.routes.roles_for(channel_id, story, self.guilds.guild_of(channel_id))
 
     async def post_to_channel(self, channel_id: int, story_ids: Sequence[int]) -> int:
         """Queue chosen stories for one channel (admin requests); the ledger keeps it to once per channel."""
@@ -128,7 +122,12 @@ class Pipeline(PipelineLoops):
 
     async def reload_routes(self) -> None:
         """Pick up routes and topic roles changed from Discord."""
-        await self.db(self.routes.load, self.newsroom)
+        await self.db(self._load_routes)
+
+    def _load_routes(self) -> None:
+        self.routes.load(self.newsroom)
+        # A route added from Discord names its server: the directory knows it from now on.
+        self.guilds.learn_all(self.routes.guilds())
 
     # -- life cycle ---------------------------------------------------------------------------------------
 
@@ -141,7 +140,6 @@ class Pipeline(PipelineLoops):
         *,
         watch: bool = True,
         observer: PipelineObserver | None = None,
-        guild_of: Callable[[int], int | None] | None = None,
         gate: ChannelGate | None = None,
         deliverer: Deliverer | None = None,
         finder: PostFinder | None = None,
@@ -154,8 +152,7 @@ class Pipeline(PipelineLoops):
         self._deliverer = deliverer
         self._gate = gate
         self.observer = observer or self.observer
-        self.guild_of = guild_of or self.guild_of
-        await self.db(self.store.set_meta, STARTED_KEY, str(time.time()))
+        await self.db(self.store.set_meta, MetaKey.STARTED, str(time.time()))
         await self.reload_routes()
         if watch:
             # Only a watching process waits out flickers; a one-shot run records what it finds.
@@ -263,7 +260,7 @@ class Pipeline(PipelineLoops):
     def initial_sync(self, progress: Progress | None = None) -> ApplyResult:
         """Index what changed while we were down. The very first run indexes silently and then posts only
         what ``articles.backfill`` asks for, so adding the bot to a server never floods it."""
-        first_run = self.store.get_meta(INITIALIZED_KEY) is None
+        first_run = self.store.get_meta(MetaKey.INITIALIZED) is None
         if not first_run:
             self._begin_routes()  # before the scan: what it finds live is new to a route added to the config
         result, report = self.scanner.reconcile(announce=not first_run, progress=progress)
@@ -289,7 +286,7 @@ class Pipeline(PipelineLoops):
                 chosen += self.store.latest_published(None, after=now)
             if chosen:
                 result.pending += self.store.ledger.record([post(i, self.channels_for(s)) for i, s in chosen])
-            self.store.set_meta(INITIALIZED_KEY, str(time.time()))
+            self.store.set_meta(MetaKey.INITIALIZED, str(time.time()))
             self._begin_routes()  # after it: the folder as first indexed is every route's archive
             log.info(
                 "First run: indexed the folder silently; backfill %s",
@@ -300,13 +297,13 @@ class Pipeline(PipelineLoops):
     def _begin_routes(self) -> None:
         """Config routes begin the first time the bot runs with them: stories live before that are their archive."""
         at = time.time()
-        if self.store.get_meta(ROUTES_BEGUN_KEY) is None:
+        if self.store.get_meta(MetaKey.ROUTES_BEGUN) is None:
             # A database from before route starts were kept: its config routes began with its first run.
-            initialized = self.store.get_meta(INITIALIZED_KEY)
+            initialized = self.store.get_meta(MetaKey.INITIALIZED)
             at = float(initialized) if initialized else at
         self.newsroom.start_routes([route.channel_id for route in self.config.channels], at)
-        self.store.set_meta(ROUTES_BEGUN_KEY, "1")
-        self.routes.load(self.newsroom)
+        self.store.set_meta(MetaKey.ROUTES_BEGUN, "1")
+        self._load_routes()
 
     # -- events -------------------------------------------------------------------------------------------
 

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from bot.config import Config
 from bot.send.delivery import PipelineObserver
-from bot.status import LAST_SCAN_KEY
 from bot.store import Store
+from bot.store.meta_keys import MetaKey
 from bot.store.store import DeliveryKey
 from bot.stories.scanner import Scanner, ScanReport
 
@@ -130,4 +130,4 @@ class PipelineLoops:
         return report
 
     def _record_scan(self, report: ScanReport) -> None:
-        self.store.set_meta(LAST_SCAN_KEY, json.dumps({"at": time.time(), **dataclasses.asdict(report)}))
+        self.store.set_meta(MetaKey.LAST_SCAN, json.dumps({"at": time.time(), **dataclasses.asdict(report)}))

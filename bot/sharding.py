@@ -107,14 +107,23 @@ def make_plan(
 
 
 class GuildDirectory:
-    """Channel → guild, as far as known: config ``guild:`` entries, ``/feed add`` routes and earlier lookups
-    (all persisted in ``channel_guilds``), plus what the running bot learns. Reads are plain dict lookups."""
+    """Channel → guild, the one lookup every part asks: config ``guild:`` entries, ``/feed add`` routes and
+    earlier lookups (all persisted in ``channel_guilds``), what the running bot learns (a channel check's answer,
+    a route added from Discord), and last the gateway's cache, once the Discord client ``follow``s it."""
 
     def __init__(self, known: Mapping[int, int] | None = None) -> None:
         self._guilds: dict[int, int] = dict(known or {})
+        self._live: GuildOf | None = None
 
     def guild_of(self, channel_id: int) -> int | None:
-        return self._guilds.get(channel_id)
+        found = self._guilds.get(channel_id)
+        if found is None and self._live is not None:
+            return self._live(channel_id)
+        return found
+
+    def follow(self, live: GuildOf) -> None:
+        """Ask ``live`` (the Discord client's cache) about channels nobody recorded, e.g. a thread made today."""
+        self._live = live
 
     def learn(self, channel_id: int, guild_id: int) -> bool:
         """Record a channel's guild; True when it was new or different (worth persisting)."""
@@ -122,6 +131,9 @@ class GuildDirectory:
             return False
         self._guilds[channel_id] = guild_id
         return True
+
+    def learn_all(self, guilds: Mapping[int, int]) -> None:
+        self._guilds.update(guilds)
 
     def unknown(self, channel_ids: Iterable[int]) -> list[int]:
         return [c for c in dict.fromkeys(channel_ids) if c not in self._guilds]

@@ -16,18 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from bot import __version__
 from bot.heartbeat import Liveness, read_liveness
-from bot.send.channel_check import WAITING_KEY
 from bot.sharding import shard_of
 from bot.store import Store
 from bot.store.cluster import Member
+from bot.store.meta_keys import MetaKey
 from bot.store.newsroom import ChannelActivity, NewsroomStore
 from bot.store.records import HeldStory
 
 if TYPE_CHECKING:
     from bot.config import ChannelRoute
 
-LAST_SCAN_KEY = "last_scan"
-STARTED_KEY = "started_at"
 SHOWN_REJECTIONS = 5
 SHOWN_HELD = 5
 SHOWN_FAILURES = 5
@@ -106,11 +104,11 @@ def collect(
     when given)."""
     now = time.time() if now is None else now
     counts = store.counts()
-    started = store.get_meta(STARTED_KEY)
-    scan = store.get_meta(LAST_SCAN_KEY)
+    started = store.get_meta(MetaKey.STARTED)
+    scan = store.get_meta(MetaKey.LAST_SCAN)
     failures, samples = newsroom.recent_failures(now - 86400, limit=failure_samples)
     live = read_liveness(store, now)
-    waiting = json.loads(store.get_meta(WAITING_KEY) or "{}") if live.running else {}
+    waiting = json.loads(store.get_meta(MetaKey.WAITING_CHANNELS) or "{}") if live.running else {}
     members, depth = cluster_view(store, now)
     duplicates, duplicate_files = store.duplicate_files(limit=SHOWN_REJECTIONS)
     return StatusReport(

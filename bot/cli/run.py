@@ -10,25 +10,17 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-import aiohttp
-import yarl
-
-from bot.cluster.claims import Claims
-from bot.cluster.fairshare import TokenBucket, fair_burst, joining_share, pace_session
-from bot.cluster.locks import POLL_SECONDS, Role, RoleLocks, libpq_dsn, wanted_roles
-from bot.cluster.membership import Membership
+from bot.app import Core, make_bot, open_core, sync_bot
+from bot.cluster.locks import POLL_SECONDS, Role, RoleLocks, libpq_dsn
 from bot.cluster.notify import listen
 from bot.cluster.single import ProcessLock, hold_sqlite
 from bot.config import Config
-from bot.metrics import Metrics
 from bot.metrics_server import serve_metrics
-from bot.pipeline import Pipeline
 from bot.redact import mask_password
 from bot.send.sinks import ConsoleSink
-from bot.sharding import GuildDirectory, ShardPlan
+from bot.sharding import ShardPlan
 from bot.store import Store
 from bot.store.batch_sql import database_url
-from bot.store.notices import notify_planned
 
 if TYPE_CHECKING:
     import discord
@@ -52,55 +44,26 @@ async def run(config: Config, *, ingest: bool = True) -> int:
 async def _run_holding(config: Config, token: str, *, ingest: bool) -> int:
     from bot.heartbeat import beat_forever, mark_stopped
 
-    store = Store.open(config.storage_url)
-    metrics = Metrics() if config.metrics.enabled else None  # this process's registry, handed to what reports
+    core = await open_core(config, discord=bool(token), ingest=ingest)
+    store, pipeline, membership = core.store, core.pipeline, core.membership
     try:
-        server = await serve_metrics(metrics, store, host=config.metrics.host, port=config.metrics.port)
+        server = await serve_metrics(core.metrics, store, host=config.metrics.host, port=config.metrics.port)
     except Exception:
         store.close()
         raise
-    newsroom = store.newsroom
-    # Console mode prints every channel's posts; only Discord mode serves just its shards' guilds.
-    shards = config.discord.shards if token else ShardPlan()
-    locks = role_locks(config, shards, ingest=ingest) if token else None
-    # The joining share until the first heartbeat has counted the members (bot/cluster/membership.py).
-    bucket = TokenBucket(joining_share(), burst_for=fair_burst) if token else None
-    cluster = store.cluster
-    membership = Membership(store, shards, every=config.heartbeat_seconds, locks=locks, bucket=bucket)
-    if metrics is not None:
-        metrics.follow(roles=membership.role_names)
-    # On PostgreSQL every send is claimed in the ledger. SQLite is one process (its lock file): no claims, which
-    # would cost two writes per post; a row an earlier attempt left unsettled is looked for before re-posting.
-    claims = Claims(cluster, membership.member_id, store.run_concurrent) if locks is not None else None
-    # Built once here and shared: the bot, its cogs and the pipeline all use this one NewsroomStore.
-    pipeline = Pipeline(
-        config,
-        store,
-        newsroom=newsroom,
-        shards=shards,
-        guilds=await store.run_concurrent(guild_directory, config, store),
-        metrics=metrics,
-        ingest=locks,
-        claims=claims,
-        notify=store.cluster.notify if locks is not None else None,
-    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     heartbeat = asyncio.create_task(beat_forever(store, config.heartbeat_seconds), name="heartbeat")
     background = [heartbeat, asyncio.create_task(membership.run(), name="cluster-heartbeat")]
-    if locks is not None:
-        background.append(asyncio.create_task(locks.run(), name="role-locks"))
+    if core.locks is not None:
+        background.append(asyncio.create_task(core.locks.run(), name="role-locks"))
         dsn = libpq_dsn(database_url(config.storage_url))
-        # Planning NOTIFYs inside its own transaction: the others hear of the rows the moment they are committed.
-        store.on_planned = functools.partial(notify_planned, ours=pipeline.owns_channel)
         background.append(asyncio.create_task(listen(dsn, pipeline.notified), name="listen-deliveries"))
     try:
         if token:
-            return await _run_discord(
-                config, store, pipeline, token, stop, locks=locks, bucket=bucket, member_id=membership.member_id
-            )
+            return await _run_discord(core, token, stop)
         log.info("No DISCORD_TOKEN: console mode, printing posts here (database %s)", mask_password(config.storage_url))
         labels = {r.channel_id: r.name for r in config.channels}
         # Message numbers carry on from the last run, so an edit or delete names the card it refers to.
@@ -138,25 +101,6 @@ def hold_single_process(url: str) -> ProcessLock | None:
     return hold_sqlite(url, parsed.database or "")
 
 
-def guild_directory(config: Config, store: Store) -> GuildDirectory:
-    """Channel → guild from the database, the config's ``guild:`` entries and the ``/feed add`` routes (which
-    recorded their guild); the declared ones are stored too, so every process of the bot reads them."""
-    stored = store.channel_guilds
-    known = stored.all()
-    declared = {r.channel_id: r.guild_id for r in config.channels if r.guild_id is not None}
-    declared |= {r.channel_id: r.guild_id for r in store.newsroom.routes()}
-    stored.remember({c: g for c, g in declared.items() if known.get(c) != g})
-    return GuildDirectory(known | declared)
-
-
-def role_locks(config: Config, shards: ShardPlan, *, ingest: bool = True) -> RoleLocks | None:
-    """On PostgreSQL every role is an advisory lock (bot/cluster/locks.py); SQLite has its lock file instead."""
-    parsed = database_url(config.storage_url)
-    if parsed.get_backend_name() != "postgresql":
-        return None
-    return RoleLocks(libpq_dsn(parsed), wanted_roles(shards.shard_ids, ingest=ingest))
-
-
 async def _hold_shards(locks: RoleLocks, shards: ShardPlan, stop: asyncio.Event) -> bool:
     """Wait until this process holds every one of its shards' locks (a hot standby waits here, connected to
     nothing); False when asked to stop first."""
@@ -176,24 +120,12 @@ async def _hold_shards(locks: RoleLocks, shards: ShardPlan, stop: asyncio.Event)
     return True
 
 
-async def _run_discord(
-    config: Config,
-    store: Store,
-    pipeline: Pipeline,
-    token: str,
-    stop: asyncio.Event,
-    *,
-    locks: RoleLocks | None = None,
-    bucket: TokenBucket | None = None,
-    member_id: str = "",
-) -> int:
+async def _run_discord(core: Core, token: str, stop: asyncio.Event) -> int:
     import discord
 
-    from bot.alerts import Alerter
-    from bot.digest.jobs import jobs_table, make_scheduler
-    from bot.newsbot import DiscordUnreachable, channel_gate, kind_deliverer, make_bot, use_endpoints
-    from bot.send.discord_sink import DiscordSink
+    from bot.newsbot import DiscordUnreachable, use_endpoints
 
+    config, locks = core.config, core.locks
     use_endpoints(config.discord)
     shards = config.discord.shards
     if shards.sharded:
@@ -201,36 +133,8 @@ async def _run_discord(
     # The gateway is connected (and the feed started) only while this process holds its shards' locks.
     if locks is not None and not await _hold_shards(locks, shards, stop):
         return 0
-    # Digest jobs live in the same database, one job table per shard set (APScheduler 3 cannot share one
-    # between processes); the digest cog starts the scheduler once its jobs are rebuilt.
-    scheduler = make_scheduler(
-        store, grace_seconds=config.scheduler.digest_grace_seconds, tablename=jobs_table(shards.key)
-    )
-    newsroom = pipeline.newsroom
-    bot = make_bot(
-        config=config,
-        store=store,
-        newsroom=newsroom,
-        pipeline=pipeline,
-        scheduler=scheduler,
-        member_id=member_id,
-        http_trace=session_trace(bucket, pipeline.metrics),
-    )
+    bot = make_bot(core)
     async with bot:
-        # One sink on the bot's HTTP client, built before start: the feed, the digests and the alerts share it.
-        # The sink takes its token before each call (outside the request time-out); discord.py's own requests are
-        # paced on the session (session_trace).
-        sink = DiscordSink(bot.http, timeout=config.discord.request_timeout, bucket=bucket, metrics=pipeline.metrics)
-        alerter = Alerter(
-            store,
-            sink.send_alert,
-            config_channel=config.alerts.channel,
-            guild_of=bot.guild_of,
-            home_guild=config.discord.home_guild,
-            every=config.alerts.every_seconds,
-        )
-        gate = await channel_gate(config, store, sink, alerter, bot, pipeline.guilds)
-        bot.attach(sink=sink, alerter=alerter, gate=gate, deliverer=kind_deliverer(config, store, sink, alerter, bot))
         starting = asyncio.create_task(bot.start_within(token, config.discord.request_timeout))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({starting, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -274,27 +178,6 @@ async def _run_discord(
     return 0
 
 
-def session_trace(bucket: TokenBucket | None, metrics: Metrics | None) -> aiohttp.TraceConfig | None:
-    """Hooks on discord.py's HTTP session: every request waits for this process's share of the global limit, and
-    every response is counted (discord.py retries 429s and 5xx inside its client, out of the sink's sight)."""
-    if bucket is None and metrics is None:
-        return None
-    trace = aiohttp.TraceConfig()
-    if bucket is not None:
-        pace_session(trace, bucket, counts_globally)
-    if metrics is not None:
-        metrics.trace_config(trace)
-    return trace
-
-
-def counts_globally(url: yarl.URL) -> bool:
-    """Whether a request counts against the bot's global limit: REST calls do, the gateway's websocket does not,
-    and neither do interaction responses, which must not queue behind a fan-out (Discord wants them within 3 s)."""
-    import discord
-
-    return str(url).startswith(discord.http.Route.BASE) and "/interactions/" not in url.path
-
-
 async def _lost(locks: RoleLocks | None, shards: ShardPlan) -> None:
     if locks is None:
         await asyncio.Event().wait()  # nothing to lose: never returns
@@ -310,13 +193,13 @@ async def sync_commands(config: Config, guild_id: int | None) -> int:
         return 2
     import discord
 
-    from bot.newsbot import DiscordUnreachable, NewsBot, reach, use_endpoints
+    from bot.newsbot import DiscordUnreachable, reach, use_endpoints
 
     use_endpoints(config.discord)
     store = Store.open(config.storage_url)
     where, timeout = config.discord.api_base, config.discord.request_timeout
     try:
-        async with NewsBot(config=config, store=store, newsroom=store.newsroom, pipeline=None) as bot:
+        async with sync_bot(config, store) as bot:
             try:
                 await reach(bot.login(token), where=where, timeout=timeout)
                 synced = await reach(bot.sync_commands(guild_id), where=where, timeout=timeout)

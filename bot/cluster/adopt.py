@@ -11,7 +11,7 @@ functions are pure (the caller fetches the messages and threads); :class:`Adopte
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,8 @@ class Adopter:
     """Finds a post of ``link`` by this bot (or through one of its webhooks) among the channel's recent messages
     (history carries no nonces)."""
 
-    def __init__(self, history: History, author_id: int | None) -> None:
+    def __init__(self, history: History, author_id: Callable[[], int | None]) -> None:
+        """``author_id``: the bot's user id, asked at each search (it is known only once the bot has logged in)."""
         self._history = history
         self._author_id = author_id
 
@@ -113,4 +114,4 @@ class Adopter:
             # Without the history we cannot tell: posting again is the lesser harm (the nonce may still catch it).
             log.warning("Channel %s: could not read recent messages to adopt a post: %s", channel_id, exc)
             return None
-        return find_message(messages, link, author_id=self._author_id, webhook_id=webhook_id)
+        return find_message(messages, link, author_id=self._author_id(), webhook_id=webhook_id)

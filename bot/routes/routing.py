@@ -153,6 +153,10 @@ class RouteTable:
     def guild_of(self, channel_id: int) -> int | None:
         return next((r.guild_id for r in self._stored if r.channel_id == channel_id), None)
 
+    def guilds(self) -> dict[int, int]:
+        """Channel → server of the routes added from Discord (each recorded its server)."""
+        return {r.channel_id: r.guild_id for r in self._stored if r.guild_id is not None}
+
     def ping_topics(self, guild_id: int) -> dict[str, int]:
         return dict(self._pings.get(guild_id, {}))
 

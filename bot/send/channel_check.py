@@ -18,7 +18,6 @@ from bot.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
-WAITING_KEY = "waiting_channels"  # meta: JSON {channel id: why its deliveries wait}, for `newsdesk status`
 
 ADMINISTRATOR = 1 << 3
 VIEW_CHANNEL = 1 << 10
@@ -150,6 +149,10 @@ class ChannelGate:
         task = asyncio.create_task(self._check(channel_id), name=f"recheck-{channel_id}")
         self._extra.add(task)
         task.add_done_callback(self._extra.discard)
+
+    async def report_waiting(self) -> None:
+        """Record the channels waiting now (none before the first checks), replacing what an earlier run left."""
+        await self._changed()
 
     def start(self) -> None:
         self._loop_task = asyncio.create_task(self._recheck_forever(), name="channel-recheck")

@@ -20,6 +20,7 @@ from bot.stories.story import Story
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
+    from bot.send.channel_check import ChannelGate
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,6 @@ class PipelineObserver(Protocol):
     def delivery_retrying(self, channel_id: int, attempt: int, reason: str) -> None: ...
 
     def files_rejected(self, rejected: Iterable[tuple[str, str]]) -> None: ...
-
-
-class ChannelGate(Protocol):
-    """Holds a channel's deliveries (pending in the ledger, not failed) while the channel can't be used."""
-
-    async def wait_open(self, channel_id: int) -> None: ...
 
 
 class ClaimGuard(Protocol):

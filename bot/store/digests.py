@@ -12,17 +12,15 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, delete, exists, false, func, insert, inspect, or_, select, true
 
 from bot.digest.ranking import DigestCandidate
-from bot.digest.schedule import Schedule
-from bot.digest.spec import DigestSpec
+from bot.digest_schedule import Schedule
+from bot.digest_spec import DigestSpec
 from bot.store.database import Database, Part
 from bot.store.digest_claims import DigestRunKeys, finish
 from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_runs, digests
+from bot.store.meta_keys import MetaKey
 from bot.store.records import DeliveryState
 from bot.store.schema import deliveries, meta, stories, story_topics
 from bot.stories.story import Story
-
-# The pipeline writes this meta key once the very first index is done (bot.pipeline.INITIALIZED_KEY).
-BASELINE_KEY = "initialized_at"
 
 
 class RunStatus(StrEnum):
@@ -146,7 +144,7 @@ class DigestStore(Part):
     def baseline(self) -> float | None:
         """When the first index finished: stories first seen by then were the archive, not news."""
         with self.db.connect() as conn:
-            value = conn.scalar(select(meta.c.value).where(meta.c.key == BASELINE_KEY))
+            value = conn.scalar(select(meta.c.value).where(meta.c.key == MetaKey.INITIALIZED))
         return float(value) if value else None
 
     def candidates(

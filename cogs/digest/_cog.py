@@ -2,20 +2,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from discord.ext import commands
 
 from bot.digest import jobs
-from bot.digest.runner import DigestRunner
-from bot.digest.spec import DigestSpec
+from bot.digest_spec import DigestSpec
 from bot.store.digests import DigestRow
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    from bot.digest.runner import DigestRunner
     from bot.newsbot import NewsBot
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,8 @@ class DigestCog(commands.Cog, name="Digests"):
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
         self.digests = bot.store.digests
-        self.runner: DigestRunner | None = None
+        # None under `newsdesk sync`, which only needs the commands.
+        self.runner: DigestRunner | None = bot.feed.digests if bot.feed is not None else None
         self._resuming: asyncio.Task[None] | None = None
 
     @property
@@ -41,19 +41,8 @@ class DigestCog(commands.Cog, name="Digests"):
 
     async def cog_load(self) -> None:
         scheduler = self.bot.scheduler
-        if scheduler is None or self.bot.pipeline is None:
-            return  # `newsdesk sync` only needs the commands
-        bot = self.bot
-        self.runner = DigestRunner(
-            bot.store,
-            bot.sink,
-            on_failure=bot.alerter.digest_failed,
-            embargo=bot.config.articles.embargo,
-            member_id=bot.member_id or f"digests:{uuid.uuid4().hex[:12]}",
-            exclusive=bot.store.single_process,
-            history=bot.sink,
-            author_id=lambda: bot.user.id if bot.user is not None else None,
-        )
+        if scheduler is None or self.runner is None:
+            return
         config_rows = await self.bot.store.run_concurrent(self.digests.sync_config, self.bot.config.digests)
         # Paused while the jobs are reconciled, so a run missed during downtime fires once, against current jobs.
         if scheduler.running:
@@ -73,15 +62,14 @@ class DigestCog(commands.Cog, name="Digests"):
         )
 
     async def cog_unload(self) -> None:
-        if self.runner is None:
+        if self.runner is None or self._resuming is None:
             return
         scheduler = self.bot.scheduler
         if scheduler is not None and scheduler.running:
             scheduler.pause()
         jobs.detach(self.runner)
-        if self._resuming is not None:
-            self._resuming.cancel()
-            await asyncio.gather(self._resuming, return_exceptions=True)
+        self._resuming.cancel()
+        await asyncio.gather(self._resuming, return_exceptions=True)
         await self.runner.aclose(timeout=15)
 
     async def _resume_forever(self, runner: DigestRunner) -> None:

@@ -10,11 +10,12 @@ from discord import app_commands
 
 from bot.digest import replies
 from bot.digest.jobs import job_id
-from bot.digest.spec import make_spec
+from bot.digest_spec import make_spec
 from bot.options import OptionError
 from bot.store.digests import DigestRow
 from bot.timezones import suggest_timezones
 from cogs._checks import AdminGroup, admin_may_complete
+from cogs._respond import defer, tell
 
 if TYPE_CHECKING:
     from bot.digest.runner import DigestRunner
@@ -62,6 +63,7 @@ class DigestGroup(AdminGroup):
         min_items: app_commands.Range[int, 1, 100] = 1,
         cron: str | None = None,
     ) -> None:
+        await defer(interaction)
         assert interaction.guild_id is not None  # AdminGroup is guild-only
         if self.cog.runner is None:
             raise app_commands.CheckFailure(NOT_RUNNING)
@@ -80,17 +82,17 @@ class DigestGroup(AdminGroup):
                 default_timezone=self.cog.bot.config.scheduler.timezone,
             )
         except OptionError as exc:
-            await interaction.response.send_message(replies.option_error(exc), ephemeral=True)
+            await tell(interaction, replies.option_error(exc))
             return
         existing = await self.cog.find(interaction.guild_id, spec.name)
         if existing is not None and existing.from_config:
-            await interaction.response.send_message(replies.config_owned_text(existing), ephemeral=True)
+            await tell(interaction, replies.config_owned_text(existing))
             return
         row, next_run = await self.cog.save(interaction.guild_id, spec)
         log.info("%s scheduled digest %r (%s) for channel %s", interaction.user.id, spec.name, row.id, channel.id)
-        await interaction.response.send_message(
+        await tell(
+            interaction,
             replies.scheduled_text(row, next_run, replaced=existing is not None, warning=_permission_warning(channel)),
-            ephemeral=True,
         )
 
     @schedule.autocomplete("timezone")
@@ -106,50 +108,51 @@ class DigestGroup(AdminGroup):
         next_runs = self.cog.next_runs()
         lines = [replies.digest_line(r, next_runs.get(job_id(r.id))) for r in rows]
         embed = discord.Embed(title="Digests", description=replies.list_text(lines), color=0x2F855A)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await tell(interaction, embed=embed)
 
     @app_commands.command(name="remove", description="Delete a digest and its schedule")
     @app_commands.describe(name="The digest's name")
     async def remove(self, interaction: discord.Interaction, name: str) -> None:
+        await defer(interaction)
         row = await self._lookup(interaction, name)
         if row is None:
             return
         if row.from_config:
-            await interaction.response.send_message(replies.config_owned_text(row), ephemeral=True)
+            await tell(interaction, replies.config_owned_text(row))
             return
         await self.cog.remove(row)
         log.info("%s removed digest %r (%s)", interaction.user.id, row.spec.name, row.id)
-        await interaction.response.send_message(f"Removed digest **{row.spec.name}**.", ephemeral=True)
+        await tell(interaction, f"Removed digest **{row.spec.name}**.")
 
     @app_commands.command(name="preview", description="See, privately, exactly what the digest would post now")
     @app_commands.describe(name="The digest's name")
     async def preview(self, interaction: discord.Interaction, name: str) -> None:
+        await defer(interaction)
         row = await self._lookup(interaction, name)
         if row is None:
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
         plan = await self.runner.preview(row.id)
         if plan is None or plan.skipped:
             text = replies.skipped_text(plan) if plan else "That digest was removed meanwhile."
-            await interaction.followup.send(text, ephemeral=True)
+            await tell(interaction, text)
             return
         for number, message in enumerate(plan.messages):
-            await interaction.followup.send(
+            await tell(
+                interaction,
                 replies.preview_header(plan) if number == 0 else "",
                 embeds=[discord.Embed.from_dict(e) for e in message.payload["embeds"]],
-                ephemeral=True,
                 allowed_mentions=discord.AllowedMentions.none(),
             )
 
     @app_commands.command(name="run", description="Post the digest now; it counts as a run")
     @app_commands.describe(name="The digest's name")
     async def run(self, interaction: discord.Interaction, name: str) -> None:
+        await defer(interaction)
         row = await self._lookup(interaction, name)
         if row is None:
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
         outcome = await self.runner.run(row.id, reason=f"/digest run by {interaction.user.id}")
-        await interaction.followup.send(replies.outcome_text(outcome, row.spec.channel_id), ephemeral=True)
+        await tell(interaction, replies.outcome_text(outcome, row.spec.channel_id))
 
     @remove.autocomplete("name")
     @preview.autocomplete("name")
@@ -165,7 +168,7 @@ class DigestGroup(AdminGroup):
         assert interaction.guild_id is not None
         row = await self.cog.find(interaction.guild_id, name)
         if row is None:
-            await interaction.response.send_message(replies.not_found_text(name), ephemeral=True)
+            await tell(interaction, replies.not_found_text(name))
         return row
 
 

@@ -17,8 +17,10 @@ from bot.routes.routing import wanted_by
 from bot.store.newsroom import StoredRoute
 from bot.timezones import suggest_timezones
 from cogs._checks import AdminGroup, admin_may_complete, can_manage_roles, topic_role_problem
+from cogs._respond import defer, tell
 
 if TYPE_CHECKING:
+    from bot.app import Feed
     from bot.config import ChannelRoute
     from bot.newsbot import NewsBot
     from bot.pipeline import Pipeline
@@ -37,10 +39,14 @@ class FeedGroup(AdminGroup):
         self.bot = bot
 
     @property
-    def pipeline(self) -> Pipeline:
-        if self.bot.pipeline is None:
+    def feed(self) -> Feed:
+        if self.bot.feed is None:
             raise app_commands.CheckFailure("The feed is not running in this process.")
-        return self.bot.pipeline
+        return self.bot.feed
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return self.feed.pipeline
 
     def _routes_for(self, channel_id: int) -> list[ChannelRoute]:
         return [r for r in self.pipeline.routes.routes if r.channel_id == channel_id]
@@ -59,9 +65,7 @@ class FeedGroup(AdminGroup):
         """The channel's routes; without any, the admin is told how to add one and the list is empty."""
         routes = self._routes_for(channel.id)
         if not routes:
-            await interaction.response.send_message(
-                f"There is no route to <#{channel.id}>: add one with `/feed add` first.", ephemeral=True
-            )
+            await tell(interaction, f"There is no route to <#{channel.id}>: add one with `/feed add` first.")
         return routes
 
     @app_commands.command(name="add", description="Post stories with these topics to a channel")
@@ -107,6 +111,7 @@ class FeedGroup(AdminGroup):
         color: str | None = None,
         on_unpublish: str | None = None,
     ) -> None:
+        await defer(interaction)
         given = {
             "include_words": include_words,
             "exclude_words": exclude_words,
@@ -127,23 +132,21 @@ class FeedGroup(AdminGroup):
             parsed = parse_route_topics(topics)
             parse_rules(raw)  # validated now, with a message naming the option; stored as given
         except OptionError as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True)
+            await tell(interaction, str(exc))
             return
         assert interaction.guild_id is not None  # AdminGroup is guild-only
         route = StoredRoute(channel.id, interaction.guild_id, parsed, min_quality, raw)
-        await self.bot.store.run_concurrent(self.bot.newsroom.upsert_route, route, interaction.user.id)
+        await self.bot.store.run_concurrent(self.bot.store.newsroom.upsert_route, route, interaction.user.id)
         await self.pipeline.reload_routes()
         # A new or changed route gets the start-up check too: a channel the bot can't use is reported now.
-        self.bot.gate.recheck(channel.id)
+        self.feed.gate.recheck(channel.id)
         log.info("%s added a route to channel %s: %s %s", interaction.user.id, channel.id, parsed or "*", raw)
         stored = next(r for r in self._routes_for(channel.id) if r.source == "discord")
         note = ""
         me = channel.guild.me
         if me is not None and not channel.permissions_for(me).send_messages:
             note = "\n⚠️ I can't send messages there yet: give me Send Messages and Embed Links in that channel."
-        await interaction.response.send_message(
-            truncate(f"New stories will be posted: {describe_route(stored)}{note}", 2000), ephemeral=True
-        )
+        await tell(interaction, truncate(f"New stories will be posted: {describe_route(stored)}{note}", 2000))
 
     @add.autocomplete("timezone")
     async def _timezones(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -154,11 +157,9 @@ class FeedGroup(AdminGroup):
     @app_commands.command(name="explain", description="Where a story goes, and which rule stopped it elsewhere")
     @app_commands.describe(story="A story title (start typing)")
     async def explain(self, interaction: discord.Interaction, story: str) -> None:
-        found = await self.bot.store.run_concurrent(self.bot.newsroom.find_story, story)
+        found = await self.bot.store.run_concurrent(self.bot.store.newsroom.find_story, story)
         if found is None:
-            await interaction.response.send_message(
-                "`story`: no story with that title; pick one from the list.", ephemeral=True
-            )
+            await tell(interaction, "`story`: no story with that title; pick one from the list.")
             return
         table = self.pipeline.routes
         routes = self._routes_in(interaction.guild_id)
@@ -168,20 +169,21 @@ class FeedGroup(AdminGroup):
         verdicts = await self.bot.store.run_concurrent(table.verdicts, found[1], context, routes)
         held = held_until(found[1], embargo=self.bot.config.articles.embargo, now=time.time())
         embed = discord.Embed.from_dict(explain_embed(found[1].title, verdicts, held))
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await tell(interaction, embed=embed)
 
     @explain.autocomplete("story")
     async def _titles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         # Admins only: the list includes unpublished and held (embargoed) stories, which explain covers too.
         if not admin_may_complete(interaction):
             return []
-        titles = await self.bot.store.run_concurrent(self.bot.newsroom.story_titles, current)
+        titles = await self.bot.store.run_concurrent(self.bot.store.newsroom.story_titles, current)
         return [app_commands.Choice(name=truncate(clean_line(t), 100) or "(untitled)", value=str(i)) for i, t in titles]
 
     @app_commands.command(name="remove", description="Stop posting to a channel")
     @app_commands.describe(channel="The channel whose route to remove")
     async def remove(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
-        removed = await self.bot.store.run_concurrent(self.bot.newsroom.remove_route, channel.id)
+        await defer(interaction)
+        removed = await self.bot.store.run_concurrent(self.bot.store.newsroom.remove_route, channel.id)
         await self.pipeline.reload_routes()
         if removed:
             message = f"Stories are no longer posted to <#{channel.id}>."
@@ -192,23 +194,24 @@ class FeedGroup(AdminGroup):
             )
         else:
             message = f"There is no route to <#{channel.id}>."
-        await interaction.response.send_message(message, ephemeral=True)
+        await tell(interaction, message)
 
     @app_commands.command(name="list", description="Show every route and topic ping")
     async def list_routes(self, interaction: discord.Interaction) -> None:
         routes = self._routes_in(interaction.guild_id)
         pings = self.pipeline.routes.ping_topics(interaction.guild_id or 0)
         embed = discord.Embed.from_dict(routes_embed(routes, pings))
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await tell(interaction, embed=embed)
 
     @app_commands.command(name="test", description="Post the latest matching story to a channel now")
     @app_commands.describe(channel="A channel that has a route")
     async def test(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        await defer(interaction)
         routes = await self._routes_or_explain(interaction, channel)
         if not routes:
             return
         found = await self.bot.store.run_concurrent(
-            self.bot.newsroom.candidates, channel.id, wanted_by(routes), since=None, limit=20, until=self._until()
+            self.bot.store.newsroom.candidates, channel.id, wanted_by(routes), since=None, limit=20, until=self._until()
         )
         fresh = [c for c in found if not c.delivered]
         if not found:
@@ -223,7 +226,7 @@ class FeedGroup(AdminGroup):
             verdicts = table.verdicts(fresh[0].story, table.context(None, live_since), routes)
             if any(v.rule == "archive" for _route, v in verdicts):
                 message += " It is from the route's archive: a test posts it on request, the route never would."
-        await interaction.response.send_message(truncate(message, 2000), ephemeral=True)
+        await tell(interaction, truncate(message, 2000))
 
     async def _why_not(self, routes: list[ChannelRoute]) -> str:
         """Why the newest published story is not taken: the same explanation as ``/feed explain``."""
@@ -250,16 +253,17 @@ class FeedGroup(AdminGroup):
         limit: app_commands.Range[int, 1, 50] = 10,
         dry_run: bool = False,
     ) -> None:
+        await defer(interaction)
         try:
             window = parse_duration(since)
         except OptionError as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True)
+            await tell(interaction, str(exc))
             return
         routes = await self._routes_or_explain(interaction, channel)
         if not routes:
             return
         found = await self.bot.store.run_concurrent(
-            self.bot.newsroom.candidates,
+            self.bot.store.newsroom.candidates,
             channel.id,
             wanted_by(routes),
             since=time.time() - window,
@@ -276,49 +280,51 @@ class FeedGroup(AdminGroup):
             # Oldest first, so the channel reads in order.
             await self.pipeline.post_to_channel(channel.id, [c.story_id for c in reversed(chosen)])
             message = f"Posting {len(chosen)} stories to <#{channel.id}>:\n{titles}"
-        await interaction.response.send_message(truncate(message, 2000), ephemeral=True)
+        await tell(interaction, truncate(message, 2000))
 
     @app_commands.command(name="ping", description="Mention a role whenever a story with this topic is posted")
     @app_commands.describe(topic="A topic, e.g. AI", role="The role to mention (members can /subscribe to it)")
     async def ping(self, interaction: discord.Interaction, topic: str, role: discord.Role) -> None:
+        await defer(interaction)
         name = " ".join(topic.split())
         if not name or len(name) > 100:
-            await interaction.response.send_message("`topic`: give a topic name. Example: `AI`", ephemeral=True)
+            await tell(interaction, "`topic`: give a topic name. Example: `AI`")
             return
         if role.is_default():
-            await interaction.response.send_message("`role`: @everyone can't be a topic role.", ephemeral=True)
+            await tell(interaction, "`role`: @everyone can't be a topic role.")
             return
         # Checked here, not in the group's default permissions: members get this role from the bot on request.
         if not can_manage_roles(interaction):
-            await interaction.response.send_message(
+            await tell(
+                interaction,
                 "You need the **Manage Roles** permission to bind a role: members get it from me with `/subscribe`.",
-                ephemeral=True,
             )
             return
         problem = topic_role_problem(role, interaction.user)
         if problem is not None:
             log.info("%s tried to bind role %s to %r: it %s", interaction.user.id, role.id, name, problem)
-            await interaction.response.send_message(
+            await tell(
+                interaction,
                 f"`role`: **{clean_line(role.name)}** {problem}, so it can't be handed out with `/subscribe`. "
                 + ROLE_ADVICE,
-                ephemeral=True,
             )
             return
         assert interaction.guild_id is not None
-        await self.bot.store.run_concurrent(self.bot.newsroom.bind_topic, interaction.guild_id, name, role.id)
+        await self.bot.store.run_concurrent(self.bot.store.newsroom.bind_topic, interaction.guild_id, name, role.id)
         await self.pipeline.reload_routes()
-        await interaction.response.send_message(
+        await tell(
+            interaction,
             f"Stories about **{clean_line(name)}** will mention <@&{role.id}>. "
             f"Members can join with `/subscribe topic:{clean_line(name)}`.",
-            ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
 
     @app_commands.command(name="unping", description="Stop mentioning a role for a topic")
     @app_commands.describe(topic="The topic whose role ping to remove")
     async def unping(self, interaction: discord.Interaction, topic: str) -> None:
+        await defer(interaction)
         assert interaction.guild_id is not None
-        removed = await self.bot.store.run_concurrent(self.bot.newsroom.unbind_topic, interaction.guild_id, topic)
+        removed = await self.bot.store.run_concurrent(self.bot.store.newsroom.unbind_topic, interaction.guild_id, topic)
         await self.pipeline.reload_routes()
         message = f"**{clean_line(topic)}** no longer pings a role." if removed else "That topic has no role ping."
-        await interaction.response.send_message(message, ephemeral=True)
+        await tell(interaction, message)

@@ -12,7 +12,7 @@ from bot.cooldowns import Cooldowns
 from bot.render import news_pages
 from bot.search.service import SearchRequest, SearchService
 from bot.store.errors import StoreError
-from cogs.news._respond import reply, run_or_defer, slow_down
+from cogs._respond import reply, run_or_defer, slow_down
 from cogs.news._views import ResultsView
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from discord import app_commands
 from bot.render.status import render_embed
 from bot.status import channel_names, guild_status_report
 from cogs._checks import AdminGroup
+from cogs._respond import defer, tell
 
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot
@@ -24,7 +25,7 @@ class NewsdeskGroup(AdminGroup):
     async def status(self, interaction: discord.Interaction) -> None:
         """This server's part of the report only (bot.status.for_guild); the whole deployment is the CLI's."""
         assert interaction.guild_id is not None  # AdminGroup is guild-only
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction)
         pipeline = self.bot.pipeline
         queues = {channel: backlog for channel, backlog, _sent, _failed in pipeline.queue_stats()} if pipeline else {}
         scheduler = self.bot.scheduler
@@ -43,17 +44,18 @@ class NewsdeskGroup(AdminGroup):
             embargo=self.bot.config.articles.embargo,
             names=channel_names(self.bot.config.channels),
         )
-        await interaction.followup.send(embed=discord.Embed.from_dict(render_embed(report)), ephemeral=True)
+        await tell(interaction, embed=discord.Embed.from_dict(render_embed(report)))
 
     @app_commands.command(name="alerts", description="Choose the channel where the bot reports problems")
     @app_commands.describe(channel="The alerts channel (leave empty to stop alerts in this server)")
     async def alerts(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+        await defer(interaction)
         assert interaction.guild_id is not None
         await self.bot.store.run_concurrent(
-            self.bot.newsroom.set_alert_channel, interaction.guild_id, channel and channel.id
+            self.bot.store.newsroom.set_alert_channel, interaction.guild_id, channel and channel.id
         )
         if channel is None:
             message = "Alerts are off for this server (the config file's `alerts.channel` still gets them)."
         else:
             message = f"Problems will be reported in <#{channel.id}>, at most once per problem per hour."
-        await interaction.response.send_message(message, ephemeral=True)
+        await tell(interaction, message)

@@ -6,9 +6,8 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands
 
-from bot.cluster.adopt import Adopter
-
 if TYPE_CHECKING:
+    from bot.app import Feed
     from bot.newsbot import NewsBot
 
 log = logging.getLogger(__name__)
@@ -22,42 +21,38 @@ class Posting(commands.Cog):
         self._starting: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
-        if self.bot.pipeline is None:
+        if self.bot.feed is None:
             return
         # REST works from here on; catching up with a big folder must not hold back the gateway connection.
-        self._starting = asyncio.create_task(self._start(), name="feed-start")
+        self._starting = asyncio.create_task(self._start(self.bot.feed), name="feed-start")
 
-    async def _start(self) -> None:
-        pipeline = self.bot.pipeline
-        assert pipeline is not None
-        gate = self.bot.gate
+    async def _start(self, feed: Feed) -> None:
+        pipeline, gate = feed.pipeline, feed.gate
         channels = [route.channel_id for route in self.bot.config.channels]
-        if pipeline.shards.sharded:
-            # A channel's shard comes from its guild: the first check's GET /channels/{id} names it (and it is
-            # stored), so channels not yet located are checked before anything is queued.
-            await gate.settle(pipeline.guilds.unknown(channels))
-            channels = [c for c in channels if pipeline.owns_channel(c)]
-        # Every configured channel is checked at once, so a bad id is reported even with nothing to post.
-        gate.watch(channels)
-        gate.start()
         try:
+            # Whatever waited in an earlier run is checked afresh in this one.
+            await gate.report_waiting()
+            if pipeline.shards.sharded:
+                # A channel's shard comes from its guild: the first check's GET /channels/{id} names it (and it is
+                # stored), so channels not yet located are checked before anything is queued.
+                await gate.settle(pipeline.guilds.unknown(channels))
+                channels = [c for c in channels if pipeline.owns_channel(c)]
+            # Every configured channel is checked at once, so a bad id is reported even with nothing to post.
+            gate.watch(channels)
+            gate.start()
             await pipeline.start(
-                self.bot.sink,
-                observer=self.bot.alerter,
-                guild_of=self.bot.guild_of,
-                gate=gate,
-                deliverer=self.bot.deliverer,
-                finder=Adopter(self.bot.sink, self.bot.user.id if self.bot.user else None),
+                feed.sink, observer=feed.alerter, gate=gate, deliverer=feed.deliverer, finder=feed.adopter
             )
             # A crosspost is made after its post is recorded, off the queue: one the last run died in is done now.
-            await self.bot.deliverer.resume_crossposts(channels)
+            await feed.deliverer.resume_crossposts(channels)
         except Exception:
+            # The top of the feed's start-up task: whatever stopped it, the bot must not run without its feed.
             log.exception("The feed pipeline could not start; stopping the bot")
             await self.bot.close()
 
     async def cog_unload(self) -> None:
         if self._starting and not self._starting.done():
             self._starting.cancel()
-        if self.bot.pipeline is not None:
-            await self.bot.pipeline.stop()
-            await self.bot.gate.stop()
+        if self.bot.feed is not None:
+            await self.bot.feed.pipeline.stop()
+            await self.bot.feed.gate.stop()

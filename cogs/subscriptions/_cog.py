@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.render.text import clean_line
 from cogs._checks import topic_role_problem
+from cogs._respond import defer, tell
 
 if TYPE_CHECKING:
     from bot.config import ChannelRoute
@@ -73,24 +74,25 @@ class Subscriptions(commands.Cog):
         return [app_commands.Choice(name=t[:100], value=t[:100]) for t in topics[:25]]
 
     async def _change(self, interaction: discord.Interaction, topic: str, *, join: bool) -> None:
+        await defer(interaction)
         role_id = self._bound(interaction.guild_id).get(" ".join(topic.split()).casefold())
         guild = interaction.guild
         role = guild.get_role(role_id) if guild and role_id else None
         if role is None or not isinstance(interaction.user, discord.Member):
             known = ", ".join(sorted(self._bound(interaction.guild_id))) or "none yet"
-            await interaction.response.send_message(
+            await tell(
+                interaction,
                 f"`topic`: **{clean_line(topic)[:100]}** has no role to subscribe to. Topics with a role: {known}.",
-                ephemeral=True,
             )
             return
         # Checked again at every /subscribe: the role's permissions or place may have changed since it was bound.
         problem = topic_role_problem(role) if join else None
         if problem is not None:
             log.warning("/subscribe refused role %s in guild %s: it %s", role.id, role.guild.id, problem)
-            await interaction.response.send_message(
+            await tell(
+                interaction,
                 f"I can't give you **{clean_line(role.name)}**: that role {problem}. An admin can fix it in "
                 "Server Settings → Roles, or bind another role to the topic with `/feed ping`.",
-                ephemeral=True,
             )
             return
         try:
@@ -100,14 +102,14 @@ class Subscriptions(commands.Cog):
                 await interaction.user.remove_roles(role, reason="Newsdesk /unsubscribe")
         except discord.Forbidden:
             log.warning("Missing Manage Roles (or role order) to change role %s in guild %s", role.id, role.guild.id)
-            await interaction.response.send_message(
+            await tell(
+                interaction,
                 "I can't change your roles: an admin needs to give me the **Manage Roles** permission and put my "
                 f"role above **{clean_line(role.name)}** in Server Settings → Roles.",
-                ephemeral=True,
             )
             return
         verb = "You'll be pinged for" if join else "You won't be pinged any more for"
-        await interaction.response.send_message(f"{verb} **{clean_line(topic)}** stories.", ephemeral=True)
+        await tell(interaction, f"{verb} **{clean_line(topic)}** stories.")
 
     @app_commands.command(name="subscribe", description="Get pinged when a story with this topic is posted")
     @app_commands.describe(topic="A topic that has a role")

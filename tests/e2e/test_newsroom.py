@@ -65,7 +65,8 @@ def command(
     permissions: int | None = None,
     user_id: int = READER_ID,
 ) -> dict[str, Any]:
-    """Run a slash command as a member and return the interaction callback."""
+    """Run a slash command as a member and return what it answered: the interaction callback, its ``data``
+    replaced by the follow-up when the command deferred (``FakeDiscord.answer_for``)."""
     sent = fake.send_interaction(
         2,
         name=name,
@@ -75,7 +76,7 @@ def command(
         resolved=resolved(fake, options),
         user_id=user_id,
     )
-    return fake.wait_for(lambda: fake.callback_for(sent.id), timeout=10)
+    return fake.answer_for(sent, timeout=10)
 
 
 def posted(fake: FakeDiscord, channel: int) -> list[dict[str, Any]]:

@@ -62,11 +62,7 @@ def run(
         permissions=ADMIN_PERMISSIONS,
         resolved=resolved,
     )
-    callback = fake.wait_for(lambda: fake.callback_for(sent.id))
-    if callback["type"] != 5:
-        return dict(callback["data"])
-    follow = fake.wait_for(lambda: fake.requests_to("POST", rf"^/webhooks/\d+/{sent.token}$"))
-    return dict(follow[0]["json"])
+    return dict(fake.answer_for(sent)["data"])
 
 
 def alert_texts(fake: FakeDiscord, channel: int) -> list[str]:

@@ -250,6 +250,16 @@ class FakeDiscord(ControlMixin, ShardRecordsMixin, GuildsMixin):
     def callback_for(self, interaction_id: int) -> dict[str, Any] | None:
         return next((c for c in self.callbacks if c["interaction_id"] == int(interaction_id)), None)
 
+    def answer_for(self, sent: SentInteraction, timeout: float = 10.0) -> dict[str, Any]:
+        """What the member saw: the interaction callback, or for a deferred one (type 5, "thinking...") the
+        callback with ``data`` replaced by its first follow-up (``POST /webhooks/{app}/{token}``)."""
+        callback = self.wait_for(lambda: self.callback_for(sent.id), timeout=timeout)
+        if callback["type"] != 5:
+            return callback
+        pattern = rf"^/webhooks/\d+/{re.escape(sent.token)}$"
+        followup = self.wait_for(lambda: self.requests_to("POST", pattern), timeout=timeout)[0]
+        return {**callback, "data": followup["json"]}
+
     @property
     def role_changes(self) -> list[dict[str, Any]]:
         with self.state.lock:

@@ -66,7 +66,7 @@ async def test_a_row_in_flight_at_a_crash_is_adopted_from_the_channel_history(st
     link = store.ledger.read((1, 7)).story.web_url  # type: ignore[union-attr]
     history = History([{"id": "555", "author": {"id": "9"}, "embeds": [{"url": link}], "content": ""}])
     sink = RecordingSink()
-    await run_queue(store, sink, Claims(cluster, "me", store.run, exclusive=True), Adopter(history, author_id=9))
+    await run_queue(store, sink, Claims(cluster, "me", store.run, exclusive=True), Adopter(history, lambda: 9))
     assert history.reads == 1
     assert sink.count("post") == 0, "adopted, not posted again"
     row = store.ledger.read((1, 7))
@@ -79,7 +79,7 @@ async def test_an_in_flight_row_not_in_the_history_is_posted(store: Store) -> No
     assert cluster.claim_key("previous-run", (1, 7)) is not None
     history = History([{"id": "555", "author": {"id": "9"}, "embeds": [{"url": "https://elsewhere.example/x"}]}])
     sink = RecordingSink()
-    await run_queue(store, sink, Claims(cluster, "me", store.run, exclusive=True), Adopter(history, author_id=9))
+    await run_queue(store, sink, Claims(cluster, "me", store.run, exclusive=True), Adopter(history, lambda: 9))
     assert history.reads == 1 and sink.count("post") == 1
 
 
@@ -88,7 +88,7 @@ async def test_a_fresh_row_does_not_read_the_history(store: Store) -> None:
     history = History([])
     sink = RecordingSink()
     claims = Claims(store.cluster, "me", store.run, exclusive=True)
-    await run_queue(store, sink, claims, Adopter(history, author_id=9))
+    await run_queue(store, sink, claims, Adopter(history, lambda: 9))
     assert history.reads == 0 and sink.count("post") == 1
 
 

@@ -11,7 +11,7 @@ import yarl
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.cli.run import counts_globally
+from bot.app import counts_globally
 from bot.cluster.fairshare import (
     GLOBAL_LIMIT,
     TokenBucket,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.digest.spec import make_spec
+from bot.digest_spec import make_spec
 from bot.store import Store
 from bot.store.cluster import Member
 from bot.store.digests import DigestStore, RunStatus

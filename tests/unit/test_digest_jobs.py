@@ -16,10 +16,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.digest import jobs
 from bot.digest.runner import DigestRunner
-from bot.digest.spec import make_spec
+from bot.digest_spec import make_spec
 from bot.routes.planning import make_planner
 from bot.store import FileParsed, Store
-from bot.store.digests import BASELINE_KEY, DigestRow
+from bot.store.digests import DigestRow
+from bot.store.meta_keys import MetaKey
 from bot.stories.parser import parse_story_text
 from tests.storyfiles import story_text
 from tests.unit.test_digest_runner import RecordingSink
@@ -35,7 +36,7 @@ def db_url(tmp_path: Path) -> str:
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     s = Store.open(db_url)
-    s.set_meta(BASELINE_KEY, str(time.time() - 3600))
+    s.set_meta(MetaKey.INITIALIZED, str(time.time() - 3600))
     story = parse_story_text(story_text(1), "1.md")
     data = json.dumps(story.to_dict(), sort_keys=True)
     item = FileParsed("1.md", 1, 100, "sha", story, data, hashlib.sha256(data.encode()).hexdigest())

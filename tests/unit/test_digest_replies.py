@@ -13,7 +13,7 @@ from bot.digest.replies import (
     outcome_text,
 )
 from bot.digest.runner import RunOutcome
-from bot.digest.spec import make_spec
+from bot.digest_spec import make_spec
 from bot.options import OptionError
 from bot.store.digest_tables import CONFIG_GUILD
 from bot.store.digests import DigestRow, RunStatus

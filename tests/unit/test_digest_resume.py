@@ -13,7 +13,7 @@ from bot.digest.render import DigestMessage
 from bot.digest.runner import DigestRunner
 from bot.store import Store
 from bot.store.cluster import Member
-from bot.store.digests import BASELINE_KEY
+from bot.store.meta_keys import MetaKey
 from tests.unit.test_digest_runner import RecordingSink, add, digest
 
 BOT_ID = 4242
@@ -70,7 +70,7 @@ def channel() -> Channel:
 
 async def crash_mid_run(store: Store, channel: Channel, *, posted: int) -> tuple[int, int]:
     """A run of 25 long stories (two messages) by process 'dead', killed after ``posted`` messages."""
-    store.set_meta(BASELINE_KEY, str(time.time() - 3600))
+    store.set_meta(MetaKey.INITIALIZED, str(time.time() - 3600))
     dead = runner_for(store, channel, "dead", exclusive=False)
     row = digest(dead, max_items=25)
     long_title = "A headline long enough to fill a digest quickly " * 4

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from bot.digest.runner import DigestRunner, digest_nonce
-from bot.digest.spec import DigestSpec, make_spec
+from bot.digest_spec import DigestSpec, make_spec
 from bot.routes.planning import make_planner
 from bot.send.sinks import DeliveryError
 from bot.store import FileParsed, Store
-from bot.store.digests import BASELINE_KEY, DigestRow
+from bot.store.digests import DigestRow
+from bot.store.meta_keys import MetaKey
 from bot.stories.parser import parse_story_text
 from tests.storyfiles import story_text
 
@@ -52,7 +53,7 @@ def sink() -> RecordingSink:
 
 @pytest.fixture
 def runner(store: Store, sink: RecordingSink) -> DigestRunner:
-    store.set_meta(BASELINE_KEY, str(time.time() - 3600))
+    store.set_meta(MetaKey.INITIALIZED, str(time.time() - 3600))
     return DigestRunner(store, sink, retry_base=0.001)
 
 
@@ -131,7 +132,7 @@ async def test_first_run_looks_back_one_period_and_the_archive_is_not_news(
     now = datetime.now(UTC)
     add(store, 1, publishedDateTime=(now - timedelta(days=3)).isoformat())  # the archive, old
     add(store, 2, publishedDateTime=(now - timedelta(hours=2)).isoformat())  # the archive, but published lately
-    store.set_meta(BASELINE_KEY, str(time.time()))  # the first index is done
+    store.set_meta(MetaKey.INITIALIZED, str(time.time()))  # the first index is done
     await asyncio.sleep(0.01)
     add(store, 3, publishedDateTime=(now - timedelta(days=3)).isoformat())  # a new file with an old date: news
     row = digest(runner, time=(now - timedelta(hours=1)).strftime("%H:%M"))
@@ -219,17 +220,16 @@ def test_config_digests_are_synced(store: Store) -> None:
     assert digests.get(first[1].id) is None
 
 
-def test_baseline_key_is_the_pipelines() -> None:
-    from bot.pipeline import INITIALIZED_KEY
-
-    assert BASELINE_KEY == INITIALIZED_KEY
+def test_baseline_key_is_the_pipelines_first_index_mark_as_stored() -> None:
+    # One key for both (the pipeline writes it, the digests read it), spelled as existing databases store it.
+    assert MetaKey.INITIALIZED == "initialized_at"
 
 
 @pytest.mark.parametrize("embargo", [True, False])
 async def test_a_held_story_waits_for_the_digest_run_after_its_release(
     store: Store, sink: RecordingSink, embargo: bool
 ) -> None:
-    store.set_meta(BASELINE_KEY, str(time.time() - 3600))
+    store.set_meta(MetaKey.INITIALIZED, str(time.time() - 3600))
     clock = [time.time()]
     runner = DigestRunner(store, sink, retry_base=0.001, clock=lambda: clock[0], embargo=embargo)
     row = digest(runner)

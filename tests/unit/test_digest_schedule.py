@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.digest.schedule import Schedule, build_schedule, parse_cron, parse_days, parse_time
+from bot.digest_schedule import Schedule, build_schedule, parse_cron, parse_days, parse_time
 from bot.options import OptionError
 
 VIENNA, NEW_YORK = ZoneInfo("Europe/Vienna"), ZoneInfo("America/New_York")

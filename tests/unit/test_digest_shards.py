@@ -12,10 +12,10 @@ import pytest
 
 from bot.digest import jobs
 from bot.digest.runner import DigestRunner, scheduled_run_key
-from bot.digest.spec import make_spec
+from bot.digest_spec import make_spec
 from bot.sharding import make_plan
 from bot.store import Store
-from bot.store.digests import BASELINE_KEY
+from bot.store.meta_keys import MetaKey
 from tests.unit.test_digest_runner import CHANNEL, GUILD, RecordingSink, add
 
 NINE = datetime(2026, 11, 24, 9, 0, tzinfo=UTC).timestamp()
@@ -24,7 +24,7 @@ NINE = datetime(2026, 11, 24, 9, 0, tzinfo=UTC).timestamp()
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(f"sqlite:///{tmp_path / 'test.db'}")
-    s.set_meta(BASELINE_KEY, str(time.time() - 3600))
+    s.set_meta(MetaKey.INITIALIZED, str(time.time() - 3600))
     yield s
     s.close()
 

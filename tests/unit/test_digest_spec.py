@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bot.config import ConfigError, SchedulerConfig, parse_config
-from bot.digest.spec import make_spec, parse_digest_topics
+from bot.digest_spec import make_spec, parse_digest_topics
 from bot.options import OptionError
 
 CHANNEL = 123456789012345678

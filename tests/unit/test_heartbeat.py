@@ -6,16 +6,9 @@ import asyncio
 import json
 from pathlib import Path
 
-from bot.heartbeat import (
-    HEARTBEAT_KEY,
-    STOPPED_KEY,
-    beat_forever,
-    describe,
-    judge_liveness,
-    mark_stopped,
-    read_liveness,
-)
+from bot.heartbeat import beat_forever, describe, judge_liveness, mark_stopped, read_liveness
 from bot.store import Store
+from bot.store.meta_keys import MetaKey
 
 
 def test_fresh_heartbeat_means_running() -> None:
@@ -48,14 +41,14 @@ async def test_the_heartbeat_and_the_stop_are_read_back_from_the_database(tmp_pa
     store = Store.open(f"sqlite:///{tmp_path / 'newsdesk.db'}")
     try:
         beat = asyncio.create_task(beat_forever(store, 5))
-        while store.get_meta(HEARTBEAT_KEY) is None:  # noqa: ASYNC110  the beat is seen only in the database
+        while store.get_meta(MetaKey.HEARTBEAT) is None:  # noqa: ASYNC110  the beat is seen only in the database
             await asyncio.sleep(0.01)
         assert read_liveness(store).running
-        assert json.loads(store.get_meta(HEARTBEAT_KEY) or "{}")["every"] == 5
+        assert json.loads(store.get_meta(MetaKey.HEARTBEAT) or "{}")["every"] == 5
         beat.cancel()
         await asyncio.gather(beat, return_exceptions=True)
         await mark_stopped(store)
         live = read_liveness(store)
-        assert not live.running and live.stopped_at == float(store.get_meta(STOPPED_KEY) or 0)
+        assert not live.running and live.stopped_at == float(store.get_meta(MetaKey.STOPPED) or 0)
     finally:
         store.close()

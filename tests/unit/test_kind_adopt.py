@@ -65,7 +65,7 @@ async def test_an_adopted_message_gets_its_thread_opener_once(store: Store) -> N
     for in_thread, posts in (([], 1), ([opener], 0)):
         http = Http({("GET", "/channels/500/messages"): in_thread, ("POST", "/channels/500/messages"): {"id": "9"}})
         kinds = deliverer(store, http, info, options, [])
-        posted = await kinds.adopt(delivery(store), Adopter(History([message]), BOT))
+        posted = await kinds.adopt(delivery(store), Adopter(History([message]), lambda: BOT))
         assert posted is not None and (posted.placement.message_id, posted.placement.thread_id) == (500, 500)
         assert [c[:2] for c in http.calls].count(("POST", "/channels/500/messages")) == posts
         assert not any(path.endswith("/threads") for _, path, _ in http.calls), "the thread is there already"
@@ -76,7 +76,7 @@ async def test_an_adopted_announcement_post_is_crossposted_only_if_it_was_not(st
     for flags, wanted, done in ((0, True, False), (1, False, True)):
         message = {"id": "500", "author": {"id": str(BOT)}, "embeds": [{"url": LINK}], "flags": flags}
         kinds = deliverer(store, Http({}), info, options, [])
-        posted = await kinds.adopt(delivery(store), Adopter(History([message]), BOT))
+        posted = await kinds.adopt(delivery(store), Adopter(History([message]), lambda: BOT))
         assert posted is not None and (posted.crosspost, posted.crossposted) == (wanted, done)
 
 

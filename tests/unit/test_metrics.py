@@ -21,7 +21,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.cli import main
 from bot.cluster.membership import Membership
 from bot.config import ConfigError, parse_config
-from bot.heartbeat import HEARTBEAT_KEY
 from bot.metrics import Metrics, rate_limit_scope
 from bot.metrics_server import MetricsPortError, MetricsServer, make_app, store_health
 from bot.pipeline import Pipeline
@@ -29,6 +28,7 @@ from bot.send.discord_sink import DiscordSink
 from bot.send.sinks import DeliveryError
 from bot.sharding import make_plan
 from bot.store import Store
+from bot.store.meta_keys import MetaKey
 from tests.storyfiles import write_story
 from tests.unit.test_pipeline import AI_ONLY, NEWS, RecordingSink, make_config
 
@@ -240,7 +240,7 @@ def store(tmp_path: Path) -> Any:
 
 
 async def test_healthz_is_ok_with_roles_and_heartbeat(store: Store) -> None:
-    store.set_meta(HEARTBEAT_KEY, '{"at": 1700000000.5, "every": 10}')
+    store.set_meta(MetaKey.HEARTBEAT, '{"at": 1700000000.5, "every": 10}')
     metrics = Metrics()
     metrics.follow(roles=lambda: (["shard:0", "ingest"], ["ingest"]))
     async with TestClient(TestServer(make_app(metrics, store_health(store, metrics)))) as client:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.cli.run import guild_directory
+from bot.app import known_guilds
 from bot.config import parse_config
 from bot.pipeline import Pipeline
 from bot.sharding import GuildDirectory, make_plan
@@ -68,7 +68,7 @@ def test_the_directory_is_filled_from_config_routes_and_the_table(tmp_path: Path
         store.channel_guilds.remember({5: 500})
         store.newsroom.upsert_route(StoredRoute(6, 600, None, 0), None)
         config = parse_config({"channels": [{"id": 7, "guild": 700}, {"id": 8}]})
-        guilds = guild_directory(config, store)
+        guilds = GuildDirectory(known_guilds(config, store))
         assert [guilds.guild_of(c) for c in (5, 6, 7, 8)] == [500, 600, 700, None]
         assert store.channel_guilds.all() == {5: 500, 6: 600, 7: 700}, "kept for the next start"
     finally:

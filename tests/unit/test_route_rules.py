@@ -337,7 +337,7 @@ def test_explain_finds_stories_by_title(store: Store) -> None:
 
 
 def test_stories_over_the_cap_go_to_the_channels_digest(store: Store) -> None:
-    from bot.digest.spec import make_spec
+    from bot.digest_spec import make_spec
 
     routes = table({"id": 1, "daily_cap": 1})
     apply(store, routes, recent(1, topics=["AI"]), recent(2, topics=["Sports"], quality=10))

@@ -28,7 +28,7 @@ from bot.search.service import (
 from bot.search.words import fts_match
 from bot.store import FileParsed, FileRemoved, Store
 from bot.stories.parser import parse_story_text
-from cogs.news import _respond
+from cogs import _respond
 from cogs.news._views import ResultsView
 from tests.storyfiles import story_text
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import parse_config
-from bot.digest.spec import make_spec
+from bot.digest_spec import make_spec
 from bot.render.status import render_embed, render_text
 from bot.routes.planning import make_planner
 from bot.status import DigestLine, channel_names, collect, for_guild, status_report

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from bot.digest.spec import make_spec
+from bot.digest_spec import make_spec
 from bot.render.status import render_embed, render_text
 from bot.routes.planning import Action, ActionKind, make_planner
 from bot.status import for_guild, guild_status_report, status_report

@@ -1,4 +1,9 @@
-"""Answering an interaction inside Discord's 3-second window, however slow the store is."""
+"""Answering an interaction inside Discord's 3-second window, however slow the store is.
+
+A command that writes or waits on the store or the pipeline calls ``defer`` before anything else and answers
+with ``tell``: the folder's scan holds the store's serial thread for as long as it takes, and a write waits for
+the database's lock. /news and its buttons, which only read, defer only when the read is slow (``run_or_defer``).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,12 @@ T = TypeVar("T")
 
 # Discord drops an interaction not answered within 3 s; deferring at 2 s leaves room for the network.
 DEFER_AFTER = 2.0
+
+
+async def defer(interaction: discord.Interaction) -> None:
+    """Acknowledge now, privately ("thinking..."); the answer follows through ``tell``."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
 
 
 async def run_or_defer(
@@ -54,12 +65,12 @@ async def reply(interaction: discord.Interaction, *, update: bool, ephemeral: bo
         await interaction.response.send_message(ephemeral=ephemeral, **fields)
 
 
-async def tell(interaction: discord.Interaction, message: str) -> None:
-    """A private note to the member who clicked, whether or not the interaction was answered already."""
+async def tell(interaction: discord.Interaction, message: str | None = None, **fields: Any) -> None:
+    """A private answer to the member, whether or not the interaction was acknowledged (deferred) already."""
     if interaction.response.is_done():
-        await interaction.followup.send(message, ephemeral=True)
+        await interaction.followup.send(discord.utils.MISSING if message is None else message, ephemeral=True, **fields)
     else:
-        await interaction.response.send_message(message, ephemeral=True)
+        await interaction.response.send_message(message, ephemeral=True, **fields)
 
 
 def slow_down(wait: float, now: float | None = None) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.digest.schedule import CRON_EXAMPLE, DAYS_EXAMPLE, Schedule, build_schedule
+from bot.digest_schedule import CRON_EXAMPLE, DAYS_EXAMPLE, Schedule, build_schedule
 from bot.options import OptionError
 from bot.timezones import TIMEZONE_EXAMPLE
 
