@@ -220,6 +220,12 @@ class FakeDiscord(ControlMixin, ShardRecordsMixin, GuildsMixin):
         with self.state.lock:
             return copy.deepcopy(self.state.rec.requests)
 
+    def requests_since(self, start: int) -> list[dict[str, Any]]:
+        """Recorded requests from index ``start`` on: copies only the tail, so a test polling for what came after
+        a point does not deep-copy the whole history under the server's lock on every look."""
+        with self.state.lock:
+            return copy.deepcopy(self.state.rec.requests[start:])
+
     def requests_to(self, method: str, path_pattern: str) -> list[dict[str, Any]]:
         """Recorded requests whose method matches (``*`` = any) and whose path matches the regex."""
         rx = re.compile(path_pattern)
