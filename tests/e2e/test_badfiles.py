@@ -111,7 +111,7 @@ def test_the_command_line_handles_a_folder_of_bad_files(tmp_path: Path, fake: Fa
         explained = newsdesk(tmp_path, fake, "explain", str(articles / name))
         assert explained.returncode == 2, explained.stderr
         [line] = explained.stderr.strip().splitlines()[-1:]
-        assert line.startswith(f"newsdesk: explain: {name}: ")
+        assert line.startswith(f"newsdesk: explain: {articles / name}: ")  # named as the operator named it
         assert "Traceback" not in explained.stderr
     fine = newsdesk(tmp_path, fake, "explain", str(articles / "title_date.md"))
     assert fine.returncode == 0 and fine.stdout.startswith("2026-13-01\n"), fine.stderr
