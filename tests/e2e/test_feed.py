@@ -108,7 +108,7 @@ def test_429_and_500_are_retried_and_nothing_is_lost(fake: FakeDiscord, make_bot
     fake.fail_next("POST", rf"/channels/{NEWS}/messages", 500, count=2)
     for n in range(3):
         write_story(bot.articles, f"{n}.md", n, topics=["Space"])
-    fake.wait_for(lambda: len(fake.messages(NEWS)) == 3, timeout=30)
+    fake.wait_for(lambda: len(fake.messages(NEWS)) == 3)
     settle_news(fake, bot)
     assert titles(fake, NEWS) == [f"Story number {n}" for n in range(3)]
     assert fake.count_429 >= 1
@@ -138,7 +138,7 @@ def test_sigkill_in_a_burst_of_50_then_each_story_exactly_once(fake: FakeDiscord
     bot = make_bot(channels=[{"id": NEWS, "topics": "*"}]).start()
     for n in range(50):
         write_story(bot.articles, f"burst/{n:02d}.md", n, topics=["Space"])
-    fake.wait_for(lambda: len(fake.messages(NEWS)) >= 12, timeout=30)
+    fake.wait_for(lambda: len(fake.messages(NEWS)) >= 12)
     bot.kill()
     sent_before = len(fake.messages(NEWS))
     assert sent_before < 50, "the kill must land in the middle of the burst"

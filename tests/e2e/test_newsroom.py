@@ -75,7 +75,7 @@ def command(
         resolved=resolved(fake, options),
         user_id=user_id,
     )
-    return fake.wait_for(lambda: fake.callback_for(sent.id), timeout=10)
+    return fake.wait_for(lambda: fake.callback_for(sent.id))
 
 
 def posted(fake: FakeDiscord, channel: int) -> list[dict[str, Any]]:
