@@ -106,6 +106,7 @@ def answered(fake: FakeDiscord, channel: int) -> dict[str, Any]:
     return fake.wait_for(lambda: fake.callback_for(sent.id))
 
 
+@pytest.mark.slow
 def test_two_processes_post_each_story_once_and_a_survivor_takes_ingest(
     fake: FakeDiscord, cluster_bot: ClusterBot
 ) -> None:
@@ -178,6 +179,7 @@ def digest_parts(fake: FakeDiscord, channel: int) -> Counter[tuple[int, int, str
     return found
 
 
+@pytest.mark.slow
 def test_a_digest_runs_once_although_several_processes_run_a_scheduler_and_two_own_its_guild(
     fake: FakeDiscord, cluster_bot: ClusterBot
 ) -> None:

@@ -172,6 +172,7 @@ def second_fake() -> Iterator[FakeDiscord]:
     server.stop()
 
 
+@pytest.mark.slow
 def test_scheduled_runs_fire_after_a_restart_and_once_after_downtime(
     fake: FakeDiscord, second_fake: FakeDiscord, make_bot: MakeBot, tmp_path: Path
 ) -> None:

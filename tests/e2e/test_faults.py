@@ -159,6 +159,7 @@ def test_an_unknown_channel_holds_its_stories_until_it_exists(fake: FakeDiscord,
     assert len(posted(fake, ALERTS)) == 1
 
 
+@pytest.mark.slow
 def test_status_says_running_then_stopped_after_sigterm_and_after_sigkill(fake: FakeDiscord, make_bot: MakeBot) -> None:
     bot = make_bot(storage={"heartbeat_seconds": 1}).start()
     assert "Status: running" in newsdesk_status(bot)

@@ -133,6 +133,7 @@ def test_forbidden_channel_does_not_block_other_channels(fake: FakeDiscord, make
     assert fake.messages(AI) == []
 
 
+@pytest.mark.slow
 def test_sigkill_in_a_burst_of_50_then_each_story_exactly_once(fake: FakeDiscord, make_bot: MakeBot) -> None:
     fake.set_channel_rate((10, 1.0))  # slow enough that the kill lands mid-burst
     bot = make_bot(channels=[{"id": NEWS, "topics": "*"}]).start()
