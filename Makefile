@@ -23,13 +23,13 @@ UNIT_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -n $(WORKERS) tests
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist worksteal tests
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(UNIT_WORKERS) tests/unit
+	$(BIN)/python -m pytest -q -n $(UNIT_WORKERS) --dist worksteal tests/unit
 
 e2e: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(WORKERS) tests/e2e
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist worksteal tests/e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
