@@ -23,6 +23,7 @@ UNIT_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/python tools/check_layers.py
 	$(BIN)/python -m pytest -q -n $(WORKERS) --dist worksteal tests
 
 unit: $(STAMP)
@@ -35,6 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python tools/check_layers.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -45,6 +47,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_latency.py
 	$(BIN)/python bench/bench_throughput.py
 	$(BIN)/python bench/bench_search.py
+	$(BIN)/python bench/bench_regen.py
+	$(BIN)/python bench/bench_editorial.py
 
 # Never deletes data/: it holds the ledger of what was posted; losing it means reposting or orphaned messages.
 clean:

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.gen_stories import PROVIDERS, TOPICS, generate_story_text  # noqa: E402
 from bot.routes.planning import make_planner  # noqa: E402
-from bot.search_service import SearchPage, SearchRequest, SearchService, page_request  # noqa: E402
+from bot.search.service import SearchPage, SearchRequest, SearchService, page_request  # noqa: E402
 from bot.store import FileParsed, Store  # noqa: E402
 from bot.stories.parser import parse_story_text  # noqa: E402
 from bot.stories.story import Story  # noqa: E402

@@ -18,7 +18,7 @@ from typing import Any
 from bot.render.listing import summarize_list
 from bot.render.text import neutralize_mentions
 from bot.send.sinks import DeliveryError
-from bot.store.newsroom import NewsroomStore
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class Alerter:
 
     def __init__(
         self,
-        newsroom: NewsroomStore,
+        store: Store,
         send: Send,
         *,
         config_channel: int | None,
@@ -126,7 +126,8 @@ class Alerter:
         home_guild: int | None = None,
         every: float = 3600.0,
     ) -> None:
-        self._newsroom = newsroom
+        self._newsroom = store.newsroom
+        self._db = store.run_concurrent
         self._send = send
         self._config_channel = config_channel
         self._guild_of = guild_of
@@ -146,12 +147,12 @@ class Alerter:
     async def raise_alert(self, alert: Alert) -> bool:
         """Post ``alert`` unless the same problem was reported within the hour. True if it was posted."""
         log.warning("Alert: %s: %s", alert.title, alert.what)
-        if not await self._newsroom.store.run_concurrent(self._newsroom.claim_alert, alert.key, every=self._every):
+        if not await self._db(self._newsroom.claim_alert, alert.key, every=self._every):
             return False
         return await self._post(alert)
 
     async def _post(self, alert: Alert) -> bool:
-        targets = await self._newsroom.store.run_concurrent(self.targets, alert.guild_id)
+        targets = await self._db(self.targets, alert.guild_id)
         sent = False
         for channel_id in targets:
             try:
@@ -165,11 +166,7 @@ class Alerter:
     async def _report_rejections(self, rejected: list[tuple[str, str]]) -> None:
         # Throttled per file and reason: a new reason is news, the same one again within the hour is not.
         claim = self._newsroom.claim_alert
-        fresh = [
-            (p, e)
-            for p, e in rejected
-            if await self._newsroom.store.run_concurrent(claim, rejection_key(p, e), every=self._every)
-        ]
+        fresh = [(p, e) for p, e in rejected if await self._db(claim, rejection_key(p, e), every=self._every)]
         if fresh:
             alert = stories_rejected(fresh)
             log.warning("Alert: %s", alert.title)

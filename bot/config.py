@@ -27,6 +27,9 @@ from bot.sharding import make_plan, parse_shard_ids
 from bot.timezones import parse_timezone
 
 DEFAULT_CONFIG_PATH = Path("config/newsdesk.yaml")
+# The relative paths of a config file when it leaves them out: the sample's (config/newsdesk.yaml) own values,
+# resolved against the file's folder like any written path: beside config/, the install's articles/ and data/.
+FILE_DEFAULTS = {"articles.path": "../articles", "storage.url": "sqlite:///../data/newsdesk.db"}
 STORAGE_URL_ENV = "NEWSDESK_STORAGE_URL"
 _BACKFILL = re.compile(r"^(none|all|latest:(\d+))$")
 
@@ -142,8 +145,9 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     """Read and validate the config file; ``DISCORD_API_BASE``/``DISCORD_GATEWAY_URL``/``NEWSDESK_STORAGE_URL``
     override it.
 
-    Relative paths written in the file (``articles.path``, a ``sqlite:///`` file) are resolved against the file's
-    folder, so the bot behaves the same whatever folder it is started from (a systemd unit, cron).
+    Relative paths in the file (``articles.path``, a ``sqlite:///`` file), and their defaults when left out
+    (``FILE_DEFAULTS``), are resolved against the file's folder, so the bot behaves the same whatever folder it is
+    started from (a systemd unit, cron).
     """
     env = os.environ if env is None else env
     path = path or DEFAULT_CONFIG_PATH
@@ -168,13 +172,18 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
 
 
 def _resolve_paths(config: Config, raw: Mapping[str, Any], base: Path, *, storage_from_env: bool = False) -> Config:
-    """Make the relative paths written in the file relative to its folder; defaults (and the environment's
-    storage URL, relative to the current folder like any shell path) stay as they are."""
+    """Make the relative paths of the file relative to its folder, written or left out: a key left out means what
+    the sample config writes (``FILE_DEFAULTS``), so deleting a line of it changes nothing, whatever folder the bot
+    starts from. The environment's storage URL stays relative to the current folder, like any shell path."""
     articles, storage = raw.get("articles") or {}, raw.get("storage") or {}
-    if "path" in articles and not config.articles.path.is_absolute():
+    if articles.get("path") is None:  # left out, or present with no value: its default either way
+        config = replace(config, articles=replace(config.articles, path=Path(FILE_DEFAULTS["articles.path"])))
+    if storage.get("url") is None and not storage_from_env:
+        config = replace(config, storage_url=FILE_DEFAULTS["storage.url"])
+    if not config.articles.path.is_absolute():
         config = replace(config, articles=replace(config.articles, path=_normalise(base / config.articles.path)))
     prefix = "sqlite:///"
-    if "url" in storage and not storage_from_env and config.storage_url.startswith(prefix):
+    if not storage_from_env and config.storage_url.startswith(prefix):
         database = config.storage_url[len(prefix) :]
         if database and database != ":memory:" and not Path(database).is_absolute():
             config = replace(config, storage_url=prefix + str(_normalise(base / database)))
@@ -222,7 +231,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
         raise ConfigError("articles.on_unpublish", f"expected delete or keep, got {on_unpublish!r}")
     on_unpublish = OnUnpublish(on_unpublish)
     # The environment wins, so a PostgreSQL password need not sit in the file.
-    storage_url = env.get(STORAGE_URL_ENV) or str(storage.get("url", "sqlite:///data/newsdesk.db"))
+    storage_url = env.get(STORAGE_URL_ENV) or str(default_if_none(storage.get("url"), "sqlite:///data/newsdesk.db"))
     if "://" not in storage_url:
         key = f"storage.url (env {STORAGE_URL_ENV})" if env.get(STORAGE_URL_ENV) else "storage.url"
         raise ConfigError(
@@ -245,7 +254,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
 
     return Config(
         articles=ArticlesConfig(
-            path=Path(str(articles.get("path", "articles"))),
+            path=Path(str(default_if_none(articles.get("path"), "articles"))),
             backfill=Backfill.parse(default_if_none(articles.get("backfill"), "none")),
             on_unpublish=on_unpublish,
             max_file_bytes=number(articles, "max_file_bytes", 1024 * 1024, "articles.", low=1024),

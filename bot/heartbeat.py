@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from bot.store import Store
+from bot.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +69,14 @@ async def beat_forever(store: Store, every: float) -> None:
     while True:
         value = json.dumps({"at": time.time(), "every": every})
         try:
-            await asyncio.to_thread(store.set_meta, HEARTBEAT_KEY, value)
-        except Exception as exc:
+            await store.run_concurrent(store.set_meta, HEARTBEAT_KEY, value)
+        except StoreError as exc:
             log.warning("Could not write the heartbeat: %s", exc)
         await asyncio.sleep(every)
 
 
-def mark_stopped(store: Store) -> None:
-    store.set_meta(STOPPED_KEY, str(time.time()))
+async def mark_stopped(store: Store) -> None:
+    await store.run_concurrent(store.set_meta, STOPPED_KEY, str(time.time()))
 
 
 def _stamp(moment: float) -> str:

@@ -27,7 +27,6 @@ from bot.send.discord_sink import DiscordSink
 from bot.send.kind_delivery import KindDeliverer
 from bot.sharding import GuildDirectory, ShardPlan
 from bot.store import Store
-from bot.store.channel_guilds import ChannelGuildStore
 from bot.store.newsroom import NewsroomStore
 
 log = logging.getLogger(__name__)
@@ -283,12 +282,11 @@ class NewsBot(commands.Bot):
 def kind_deliverer(config: Config, store: Store, sink: DiscordSink, alerter: Alerter, bot: NewsBot) -> KindDeliverer:
     """Channel kinds for the feed: each configured route's options (routes added with /feed use the defaults)."""
     from bot.config import KindOptions
-    from bot.store.webhooks import WebhookStore
 
     options = {route.channel_id: route.kinds for route in config.channels}
     return KindDeliverer(
         sink,
-        WebhookStore(store),
+        store,
         options=lambda channel_id: options.get(channel_id, KindOptions()),
         avatars=config.providers,
         bot_id=bot.bot_id,
@@ -329,7 +327,7 @@ def make_bot(
     )
 
 
-def channel_gate(
+async def channel_gate(
     config: Config,
     store: Store,
     sink: DiscordSink,
@@ -349,15 +347,15 @@ def channel_gate(
 
     async def changed(waiting: dict[int, str]) -> None:
         text = json.dumps({str(ch): f"{label(ch)}: {why}" for ch, why in waiting.items()})
-        await asyncio.to_thread(store.set_meta, WAITING_KEY, text)
+        await store.run_concurrent(store.set_meta, WAITING_KEY, text)
 
     async def located(channel_id: int, guild_id: int) -> None:
         # The check's GET /channels/{id} named the guild: kept, so the next start needs no lookup for it.
         if guilds is not None and guilds.learn(channel_id, guild_id):
-            await store.run_concurrent(ChannelGuildStore(store).remember, {channel_id: guild_id})
+            await store.run_concurrent(store.channel_guilds.remember, {channel_id: guild_id})
 
     # Whatever waited in an earlier run is checked afresh in this one.
-    store.set_meta(WAITING_KEY, "{}")
+    await store.run_concurrent(store.set_meta, WAITING_KEY, "{}")
     return ChannelGate(
         lambda channel_id: sink.check_channel(channel_id, bot.bot_id()),
         recheck_seconds=config.discord.channel_recheck_seconds,

@@ -19,6 +19,7 @@ from bot.send.sinks import Sink
 from bot.sharding import GuildDirectory, ShardPlan
 from bot.status import STARTED_KEY
 from bot.store import Store
+from bot.store.errors import StoreError
 from bot.store.indexing import ApplyResult
 from bot.store.newsroom import NewsroomStore
 from bot.store.store import DeliveryKey
@@ -80,7 +81,7 @@ class Pipeline(PipelineLoops):
         self._retry_base = retry_base
         self.store = store
         # main() hands in the one NewsroomStore it shares with the bot; one-shot commands let us make our own.
-        self.newsroom = newsroom or NewsroomStore(store)
+        self.newsroom = newsroom or store.newsroom
         self.routes = RouteTable(config.channels, timezone=config.scheduler.timezone, topic_colors=config.topic_colors)
         self.observer: PipelineObserver = NullObserver()
         self.guild_of: Callable[[int], int | None] = self.routes.guild_of
@@ -121,7 +122,7 @@ class Pipeline(PipelineLoops):
 
     async def post_to_channel(self, channel_id: int, story_ids: Sequence[int]) -> int:
         """Queue chosen stories for one channel (admin requests); the ledger keeps it to once per channel."""
-        keys = await self.db(self.store.record_actions, [post(story_id, [channel_id]) for story_id in story_ids])
+        keys = await self.db(self.store.ledger.record, [post(story_id, [channel_id]) for story_id in story_ids])
         self._enqueue(keys, notify=self._tell_planned)
         return len(keys)
 
@@ -166,11 +167,11 @@ class Pipeline(PipelineLoops):
             self._tasks.append(asyncio.create_task(self._ingest_when_held(watch), name="ingest"))
             self._tasks.append(asyncio.create_task(self._sweep_forever(), name="claim-sweep"))
         now = time.time()
-        pending = await self.db(self.store.pending_deliveries, now if self._embargo else None)
+        pending = await self.db(self.store.ledger.pending, now if self._embargo else None)
         self._released_until = now
         if self._embargo:
             # Looked up before the queues start, so the timer adds no store work ahead of the first sends.
-            upcoming = await self.db(self.store.next_release, now)
+            upcoming = await self.db(self.store.ledger.next_release, now)
             self._tasks.append(asyncio.create_task(self._release_forever(upcoming), name="embargo-release"))
         self._enqueue(pending, rearm=False, notify=False)
         if self.metrics is not None:
@@ -240,9 +241,9 @@ class Pipeline(PipelineLoops):
         if wanted is not None and not wanted:
             return  # none of them is ours: no need to read the ledger
         try:
-            pending = await self.db(self.store.pending_deliveries, time.time() if self._embargo else None)
-        except Exception:
-            log.exception("Could not look for pending deliveries")
+            pending = await self.db(self.store.ledger.pending, time.time() if self._embargo else None)
+        except StoreError as exc:
+            log.warning("Could not look for pending deliveries: %s", exc)
             return
         self._enqueue([k for k in pending if wanted is None or k[1] in wanted], rearm=False, notify=False)
 
@@ -287,7 +288,7 @@ class Pipeline(PipelineLoops):
                 # ... and every story still held is planned too: it was never out, so it posts at its release.
                 chosen += self.store.latest_published(None, after=now)
             if chosen:
-                result.pending += self.store.record_actions([post(i, self.channels_for(s)) for i, s in chosen])
+                result.pending += self.store.ledger.record([post(i, self.channels_for(s)) for i, s in chosen])
             self.store.set_meta(INITIALIZED_KEY, str(time.time()))
             self._begin_routes()  # after it: the folder as first indexed is every route's archive
             log.info(
@@ -371,7 +372,7 @@ class Pipeline(PipelineLoops):
         assert self._notify is not None
         try:
             await self.store.run_concurrent(self._notify, channel_ids)
-        except Exception as exc:
+        except StoreError as exc:
             # The others' periodic claim picks these rows up within SWEEP_SECONDS anyway.
             log.warning("Could not notify the other processes about channels %s: %s", channel_ids, exc)
 

@@ -97,12 +97,12 @@ class PipelineLoops:
     async def _release_due(self) -> float | None:
         """Queue the held rows that became due since the last look; returns the next release time, if any."""
         now = time.time()
-        due = await self.db(self.store.released_deliveries, self._released_until, now)
+        due = await self.db(self.store.ledger.released, self._released_until, now)
         self._released_until = now
         if due:
             log.info("Embargo lifted: %d deliveries released", len(due))
             self._enqueue(due, rearm=False)
-        return await self.db(self.store.next_release, now)
+        return await self.db(self.store.ledger.next_release, now)
 
     async def _rescan_forever(self) -> None:
         interval = self.config.articles.rescan_seconds

@@ -1,4 +1,5 @@
-"""The status report behind ``/newsdesk status`` and ``newsdesk status``: one collection, two renderings.
+"""The status report behind ``/newsdesk status`` and ``newsdesk status``: one collection, two renderings
+(``bot.render.status``).
 
 ``newsdesk status`` (the CLI, run by the operators) shows the whole deployment. ``/newsdesk status`` shows a
 server only its own part (``for_guild``): a stranger who adds the bot to their server must not read another
@@ -9,24 +10,21 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import __version__
-from bot.heartbeat import Liveness, describe, read_liveness
-from bot.render.listing import abbreviate
-from bot.render.text import clean_line, discord_timestamp, truncate
+from bot.heartbeat import Liveness, read_liveness
 from bot.send.channel_check import WAITING_KEY
 from bot.sharding import shard_of
 from bot.store import Store
-from bot.store.channel_guilds import ChannelGuildStore
-from bot.store.cluster import ClusterStore, Member
-from bot.store.digests import DigestStore
+from bot.store.cluster import Member
 from bot.store.newsroom import ChannelActivity, NewsroomStore
 from bot.store.records import HeldStory
-from bot.store.webhooks import WebhookStore
+
+if TYPE_CHECKING:
+    from bot.config import ChannelRoute
 
 LAST_SCAN_KEY = "last_scan"
 STARTED_KEY = "started_at"
@@ -73,27 +71,24 @@ class StatusReport:
     # file that defines the story first. Deployment-wide (file paths): the CLI's report only.
     duplicates: int = 0
     duplicate_files: list[list[str]] = field(default_factory=list)
+    # Several live processes share the database, or it is PostgreSQL (where they may): only then do the cluster's
+    # lines mean something. A lone SQLite process saying "Cluster: 0 live processes" only confuses a newcomer.
+    clustered: bool = False
+    names: dict[int, str] = field(default_factory=dict)  # channel → its name in the config's channels:
 
 
 def cluster_view(store: Store, now: float) -> tuple[list[Member], dict[int, int]]:
     """Live members, and each shard's queue depth: pending ledger rows of the channels in its guilds."""
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     members = cluster.members(now)
     count = max((m.shard_count for m in members), default=1)
-    guilds = ChannelGuildStore(store).all()
+    guilds = store.channel_guilds.all()
     depth = dict.fromkeys(range(count), 0)
     for channel_id, pending in cluster.pending_by_channel().items():
         guild = guilds.get(channel_id)
         shard = 0 if guild is None else shard_of(guild, count)  # like events with no guild: shard 0
         depth[shard] = depth.get(shard, 0) + pending
     return members, depth
-
-
-def member_text(m: Member, now: float) -> str:
-    shards = ",".join(map(str, m.shards_held)) or "none"
-    role = "standby, waiting for shards " + ",".join(map(str, m.shards_wanted)) if m.standby else f"shards {shards}"
-    ingest = ", ingest" if m.ingest else ""
-    return f"{clean_line(m.host)} pid {m.pid}: {role}{ingest} (last heartbeat {_ago(m.heartbeat_at, now)})"
 
 
 def collect(
@@ -105,8 +100,10 @@ def collect(
     now: float | None = None,
     embargo: bool = True,
     failure_samples: int = SHOWN_FAILURES,
+    names: Mapping[int, str] | None = None,
 ) -> StatusReport:
-    """Everything the report shows, read from the database (plus live queue sizes when given)."""
+    """Everything the report shows, read from the database (plus live queue sizes and the config's channel names,
+    when given)."""
     now = time.time() if now is None else now
     counts = store.counts()
     started = store.get_meta(STARTED_KEY)
@@ -131,13 +128,15 @@ def collect(
         digests=list(digests),
         liveness=live,
         waiting={int(k): v for k, v in waiting.items()},
-        unpublished=WebhookStore(store).unpublished(),
+        unpublished=store.webhooks.unpublished(),
         capped=counts.get("capped", 0),
-        held=store.held_stories(now) if embargo else [],
+        held=store.ledger.held(now) if embargo else [],
         members=members,
         shard_depth=depth,
         duplicates=duplicates,
         duplicate_files=duplicate_files,
+        clustered=not store.single_process or len(members) > 1,
+        names=dict(names or {}),
     )
 
 
@@ -149,18 +148,27 @@ def status_report(
     now: float | None = None,
     embargo: bool = True,
     failure_samples: int = SHOWN_FAILURES,
+    names: Mapping[int, str] | None = None,
 ) -> StatusReport:
     """The whole deployment's report (``newsdesk status``; ``guild_status_report`` for a server), from the database.
 
     ``next_runs`` (digest job id -> epoch) comes from a running scheduler; without it the next runs are read
-    from the scheduler's job table, which is all a separate process such as the CLI can see.
+    from the scheduler's job table, which is all a separate process such as the CLI can see. ``names`` (channel →
+    name, ``channel_names``) labels the channels the way the config file does.
     """
-    digest_store = DigestStore(store)
+    digest_store = store.digests
     runs = digest_store.next_run_times() if next_runs is None else next_runs
     digests = [DigestLine(r.spec.name, r.spec.channel_id, runs.get(str(r.id))) for r in digest_store.all()]
-    newsroom = NewsroomStore(store)
+    newsroom = store.newsroom
     return collect(
-        store, newsroom, queues=queues, digests=digests, now=now, embargo=embargo, failure_samples=failure_samples
+        store,
+        newsroom,
+        queues=queues,
+        digests=digests,
+        now=now,
+        embargo=embargo,
+        failure_samples=failure_samples,
+        names=names,
     )
 
 
@@ -174,13 +182,14 @@ def guild_status_report(
     next_runs: Mapping[str, float | None] | None = None,
     now: float | None = None,
     embargo: bool = True,
+    names: Mapping[int, str] | None = None,
 ) -> StatusReport:
     """``/newsdesk status`` in one server: ``for_guild`` of the whole report. Which server a channel is in comes
     from the stored lookups and ``cached`` (channel → server, the gateway's cache of the invoking server)."""
     report = status_report(
-        store, queues=queues, next_runs=next_runs, now=now, embargo=embargo, failure_samples=FAILURE_POOL
+        store, queues=queues, next_runs=next_runs, now=now, embargo=embargo, failure_samples=FAILURE_POOL, names=names
     )
-    return for_guild(report, guild_id, {**ChannelGuildStore(store).all(), **cached}, home=home)
+    return for_guild(report, guild_id, {**store.channel_guilds.all(), **cached}, home=home)
 
 
 def for_guild(report: StatusReport, guild_id: int, guilds: Mapping[int, int], *, home: bool = False) -> StatusReport:
@@ -205,156 +214,19 @@ def for_guild(report: StatusReport, guild_id: int, guilds: Mapping[int, int], *,
         digests=[d for d in report.digests if ours(d.channel_id)],
         waiting={c: why for c, why in report.waiting.items() if ours(c)},
         unpublished={c: v for c, v in report.unpublished.items() if ours(c)},
-        capped=0,  # counted for the whole ledger only: not this server's to see
+        capped=sum(a.capped for a in channels),
         held=held,
         members=[],
         shard_depth={},
         duplicates=0,
         duplicate_files=[],
+        names={c: name for c, name in report.names.items() if ours(c)},
         guild_id=guild_id,
         home=home,
         live_processes=len(report.members) if home else None,
     )
 
 
-def render_text(report: StatusReport, now: float | None = None) -> str:
-    """Plain text for the terminal."""
-    now = time.time() if now is None else now
-    lines = [
-        f"Newsdesk {report.version}",
-        f"Status: {describe(report.liveness, now)}",
-        *([f"Running since: {_ago(report.started_at, now)}"] if report.liveness.running and report.started_at else []),
-        f"Stories: {report.stories} indexed, {report.published} published",
-        f"Last scan: {_scan_text(report.last_scan, now)}",
-        f"Rejected files: {report.rejected_count}",
-        *[
-            f"  - {line}"
-            for line in abbreviate([r for _p, r in report.rejected], SHOWN_REJECTIONS, total=report.rejected_count)
-        ],
-        *(
-            [f"Stories in two or more files (one webUrl; the first file defines it): {report.duplicates}"]
-            if report.duplicates
-            else []
-        ),
-        *[f"  - {', '.join(group)}" for group in report.duplicate_files],
-        f"Failures in the last 24 h: {report.failures_24h}",
-        *([f"Skipped over a daily cap: {report.capped}"] if report.capped else []),
-        *[f"  - channel {ch}: '{title}': {error}" for ch, title, error in report.failure_samples],
-        "Channels:",
-        *[f"  - {_channel_text(a, report.queues, now, mention=False)}" for a in report.channels],
-        *[f"  - channel {ch} waits: {why}" for ch, why in report.waiting.items()],
-        *[f"  - channel {ch}: {n} not crossposted: {why}" for ch, (n, why) in report.unpublished.items()],
-        f"Held until their date: {len(report.held)}",
-        *[f"  - {line}" for line in abbreviate(map(_held_text, report.held), SHOWN_HELD)],
-        "Digests:" if report.digests else "Digests: none",
-        *[f"  - {d.name} → channel {d.channel_id}, next run {_when(d.next_run)}" for d in report.digests],
-        f"Cluster: {len(report.members)} live process{'es' if len(report.members) != 1 else ''}",
-        *[f"  - {member_text(m, now)}" for m in report.members],
-        "Queue depth per shard: " + ", ".join(f"shard {n}: {d}" for n, d in sorted(report.shard_depth.items())),
-    ]
-    if not report.channels:
-        lines.insert(lines.index("Channels:") + 1, "  (nothing posted yet)")
-    return "\n".join(lines)
-
-
-def render_embed(report: StatusReport, now: float | None = None) -> dict[str, Any]:
-    """An embed dict for Discord, within its limits."""
-    now = time.time() if now is None else now
-    uptime = f"since {discord_timestamp(report.started_at, 'R')}" if report.started_at else "—"
-    rejected = abbreviate(
-        [truncate(clean_line(r), 180) for _p, r in report.rejected], SHOWN_REJECTIONS, total=report.rejected_count
-    )
-    failures = [truncate(clean_line(f"<#{ch}> '{t}': {err}"), 180) for ch, t, err in report.failure_samples]
-    channels = [_channel_text(a, report.queues, now, mention=True) for a in report.channels]
-    channels += [truncate(clean_line(f"<#{ch}> waits: {why}"), 180) for ch, why in report.waiting.items()]
-    channels += [
-        truncate(clean_line(f"<#{ch}>: {n} not crossposted: {why}"), 180) for ch, (n, why) in report.unpublished.items()
-    ]
-    held = abbreviate([_held_text(h, discord=True) for h in report.held], SHOWN_HELD)
-    digests = [f"**{clean_line(d.name)}** → <#{d.channel_id}>, next {_when(d.next_run, True)}" for d in report.digests]
-    members = [truncate(member_text(m, now), 180) for m in report.members]
-    depth = ", ".join(f"shard {n}: {d}" for n, d in sorted(report.shard_depth.items()))
-    fields: list[dict[str, Any]] = [
-        {"name": "Stories", "value": f"{report.stories} indexed\n{report.published} published", "inline": True},
-        {"name": "Last scan", "value": _scan_text(report.last_scan, now, discord=True), "inline": True},
-        {"name": "Uptime", "value": uptime, "inline": True},
-        *([{"name": "Skipped over a daily cap", "value": str(report.capped), "inline": True}] if report.capped else []),
-        {"name": f"Failures in the last 24 h ({report.failures_24h})", "value": _bullets(failures) or "None"},
-        {"name": "Channels: queue, last post", "value": _bullets(channels) or "Nothing posted yet"},
-        {"name": f"Held until their date ({len(report.held)})", "value": _bullets(held) or "None"},
-        {"name": "Digests", "value": _bullets(digests) or "None scheduled"},
-    ]
-    if report.guild_id is None:  # the whole deployment's report
-        fields += [
-            {"name": f"Rejected files ({report.rejected_count})", "value": _bullets(rejected) or "None"},
-            {"name": f"Cluster ({len(report.members)} live)", "value": _bullets(members) or "No live process"},
-            {"name": "Queue depth per shard", "value": depth or "None"},
-        ]
-    elif report.home:
-        fields.append(_deployment_field(report))
-    for item in fields:
-        item["value"] = truncate(item["value"], 1024)
-    return {"title": "Newsdesk status", "color": 0x2B6CB0, "fields": fields, "footer": {"text": f"v{report.version}"}}
-
-
-def _deployment_field(report: StatusReport) -> dict[str, Any]:
-    """The home server's glimpse of the whole deployment: counts only, the details stay in the CLI."""
-    processes = report.live_processes or 0
-    value = (
-        f"{report.rejected_count} rejected story file{'s' if report.rejected_count != 1 else ''}, "
-        f"{processes} live process{'es' if processes != 1 else ''}. Details: `newsdesk status` on the server."
-    )
-    return {"name": "Deployment", "value": value}
-
-
-def _channel_text(a: ChannelActivity, queues: Mapping[int, int], now: float, *, mention: bool) -> str:
-    name = f"<#{a.channel_id}>" if mention else f"channel {a.channel_id}"
-    backlog = queues.get(a.channel_id, a.pending)
-    if not a.last_post_at:
-        last = "never"
-    else:
-        last = discord_timestamp(a.last_post_at, "R") if mention else _ago(a.last_post_at, now)
-    text = f"{name}: {backlog} queued, {a.sent} posted, last post {last}"
-    if a.failed_24h:
-        text += f", {a.failed_24h} failed in 24 h"
-    return text
-
-
-def _held_text(h: HeldStory, discord: bool = False) -> str:
-    """One held story: its title, release time (Discord's own timestamp, or ISO local time) and channels."""
-    if discord:
-        channels = ", ".join(f"<#{c}>" for c in h.channels)
-        return truncate(f"'{clean_line(h.title)}' at {discord_timestamp(h.release_at, 'F')} → {channels}", 180)
-    when = datetime.fromtimestamp(h.release_at).astimezone().isoformat(timespec="seconds")
-    return f"'{clean_line(h.title)}' at {when} → channel{'s' if len(h.channels) > 1 else ''} " + ", ".join(
-        map(str, h.channels)
-    )
-
-
-def _scan_text(scan: dict[str, Any] | None, now: float, discord: bool = False) -> str:
-    if not scan:
-        return "not yet"
-    when = discord_timestamp(scan["at"], "R") if discord else _ago(scan["at"], now)
-    return f"{when}, {scan['files']} files in {scan['seconds']:.2f}s"
-
-
-def _when(moment: float | None, discord: bool = False) -> str:
-    if moment is None:
-        return "paused"
-    if discord:
-        return discord_timestamp(moment, "F")
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment))
-
-
-def _ago(moment: float | None, now: float) -> str:
-    if moment is None:
-        return "never"
-    seconds = max(0, int(now - moment))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return f"{seconds}s ago"
-
-
-def _bullets(items: Sequence[str]) -> str:
-    return "\n".join(f"• {item}" for item in items)
+def channel_names(routes: Iterable[ChannelRoute]) -> dict[int, str]:
+    """Channel → the name its config route gives it (``channels[].name``; a ``/feed add`` route has none)."""
+    return {r.channel_id: r.name for r in routes if r.name}

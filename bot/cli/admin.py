@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import logging
 import os
 import sqlite3
 import sys
@@ -22,7 +21,6 @@ from bot.config import Config
 from bot.private_files import open_private_file
 from bot.redact import mask_password
 
-log = logging.getLogger(__name__)
 SCOPES = ("bot", "applications.commands")
 
 
@@ -151,6 +149,5 @@ def backup(config: Config, destination: Path, *, force: bool) -> int:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         print(f"newsdesk: backup of {source} to {destination} failed: {reason}", file=sys.stderr)
         return 2
-    log.info("Backed up %s to %s", source, destination)
     print(f"Backed up {source} to {destination} ({destination.stat().st_size} bytes)")
     return 0

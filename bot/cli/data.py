@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from pathlib import Path
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from bot.config import ChannelRoute, Config
 from bot.redact import mask_password
+from bot.store.urls import is_sqlite, sqlite_file, with_database
 
 CONSOLE_CHANNEL = ChannelRoute(channel_id=1, name="console")
 
@@ -86,13 +83,6 @@ def _shared_refusal(url: str, command: str, console: bool) -> str:
     )
 
 
-def is_sqlite(url: str) -> bool:
-    try:
-        return make_url(url).get_backend_name() == "sqlite"
-    except ArgumentError:
-        return False
-
-
 def console_config(config: Config) -> Config:
     """Console mode keeps its own ledger, so console 'messages' are never mistaken for Discord ones."""
     url = config.storage_url
@@ -100,20 +90,9 @@ def console_config(config: Config) -> Config:
     if path is not None:
         # newsdesk.db -> newsdesk.console.db; any other name gets '.console' before its suffix all the same.
         twin = path.with_name(f"{path.stem}.console{path.suffix or '.db'}")
-        url = make_url(url).set(database=str(twin)).render_as_string(hide_password=False)
+        url = with_database(url, twin)
     channels = config.channels or (CONSOLE_CHANNEL,)
     return replace(config, storage_url=url, channels=channels)
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The database file of a ``sqlite:///`` URL; None for other databases and in-memory ones."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(parsed.database)
 
 
 def _where(config: Config) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import time
 from pathlib import Path
 
 from bot.cli.data import sqlite_file
@@ -12,7 +13,6 @@ from bot.config import Config
 from bot.pipeline import Pipeline
 from bot.store import Store
 from bot.store.errors import StorageError, open_failure
-from bot.store.newsroom import NewsroomStore
 from bot.stories.file_reader import read_file
 from bot.stories.parser import load_story_data, story_warnings
 from bot.stories.safe_open import open_story
@@ -115,19 +115,21 @@ def _require_database(config: Config) -> None:
 
 
 def status(config: Config) -> int:
-    from bot.status import render_text, status_report
+    from bot.render.status import render_text
+    from bot.status import channel_names, status_report
 
     _require_database(config)
     store = Store.open(config.storage_url)
     try:
-        print(render_text(status_report(store, embargo=config.articles.embargo)))
+        report = status_report(store, embargo=config.articles.embargo, names=channel_names(config.channels))
+        print(render_text(report))
     finally:
         store.close()
     return 0
 
 
 def search(config: Config, topic: str | None, query: str | None, limit: int) -> int:
-    from bot.search_service import SearchRequest, search_stories
+    from bot.search.service import SearchRequest, search_stories
 
     _require_database(config)
     store = Store.open(config.storage_url)
@@ -148,7 +150,7 @@ def search(config: Config, topic: str | None, query: str | None, limit: int) -> 
 
 def explain(config: Config, target: Path) -> int:
     """``newsdesk explain FILE``: the config routes' verdicts on one story, as ``/feed explain`` gives them."""
-    from bot.render.feed_replies import explain_text
+    from bot.render.feed_replies import explain_text, held_until
     from bot.routes.routing import RouteTable
 
     if not target.exists() and not target.is_symlink():
@@ -167,14 +169,14 @@ def explain(config: Config, target: Path) -> int:
         live_since = None
         if store is not None:
             # The archive rule needs when each route began and when the stored story went live.
-            routes.load(NewsroomStore(store))
+            routes.load(store.newsroom)
             live_since = store.live_since(story.key)
-        context = routes.context(store.posts_since if store else None, live_since)
+        context = routes.context(store.ledger.posts_since if store else None, live_since)
         verdicts = routes.verdicts(story, context, [r for r in routes.routes if r.source == "config"])
     finally:
         if store is not None:
             store.close()
     print(f"{story.title}")
-    for line in explain_text(verdicts):
+    for line in explain_text(verdicts, held_until(story, embargo=config.articles.embargo, now=time.time())):
         print(f"  {line}")
     return 0

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot.config import Config
 from bot.redact import mask_password
-from bot.store import migrate as migrations
-from bot.store.errors import StorageError
 from bot.store.store import Store
 
 
 def migrate(config: Config) -> int:
     store = Store.open(config.storage_url, upgrade=False)
     try:
-        with store.engine.connect() as conn:
-            before = migrations.current(conn)
-        try:
-            result = migrations.upgrade(store.engine)
-        except migrations.MigrationError as exc:
-            raise StorageError(config.storage_url, mask_password(config.storage_url), str(exc)) from None
-        except SQLAlchemyError as exc:
-            path, reason = store.backend.describe_failure(store.engine.url, exc)
-            raise StorageError(config.storage_url, path, reason) from exc
+        before, result = store.upgrade(config.storage_url)
     finally:
         store.close()
     where = mask_password(config.storage_url)

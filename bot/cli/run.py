@@ -17,7 +17,7 @@ from bot.cluster.claims import Claims
 from bot.cluster.fairshare import TokenBucket, fair_burst, joining_share, pace_session
 from bot.cluster.locks import POLL_SECONDS, Role, RoleLocks, libpq_dsn, wanted_roles
 from bot.cluster.membership import Membership
-from bot.cluster.notify import listen, notify, notify_planned
+from bot.cluster.notify import listen
 from bot.cluster.single import ProcessLock, hold_sqlite
 from bot.config import Config
 from bot.metrics import Metrics
@@ -27,10 +27,8 @@ from bot.redact import mask_password
 from bot.send.sinks import ConsoleSink
 from bot.sharding import GuildDirectory, ShardPlan
 from bot.store import Store
-from bot.store.channel_guilds import ChannelGuildStore
-from bot.store.cluster import ClusterStore
-from bot.store.newsroom import NewsroomStore
-from bot.store.store import database_url
+from bot.store.batch_sql import database_url
+from bot.store.notices import notify_planned
 
 if TYPE_CHECKING:
     import discord
@@ -61,14 +59,14 @@ async def _run_holding(config: Config, token: str, *, ingest: bool) -> int:
     except Exception:
         store.close()
         raise
-    newsroom = NewsroomStore(store)
+    newsroom = store.newsroom
     # Console mode prints every channel's posts; only Discord mode serves just its shards' guilds.
     shards = config.discord.shards if token else ShardPlan()
     locks = role_locks(config, shards, ingest=ingest) if token else None
     # The joining share until the first heartbeat has counted the members (bot/cluster/membership.py).
     bucket = TokenBucket(joining_share(), burst_for=fair_burst) if token else None
-    cluster = ClusterStore(store)
-    membership = Membership(cluster, shards, every=config.heartbeat_seconds, locks=locks, bucket=bucket)
+    cluster = store.cluster
+    membership = Membership(store, shards, every=config.heartbeat_seconds, locks=locks, bucket=bucket)
     if metrics is not None:
         metrics.follow(roles=membership.role_names)
     # On PostgreSQL every send is claimed in the ledger. SQLite is one process (its lock file): no claims, which
@@ -80,11 +78,11 @@ async def _run_holding(config: Config, token: str, *, ingest: bool) -> int:
         store,
         newsroom=newsroom,
         shards=shards,
-        guilds=guild_directory(config, store, newsroom),
+        guilds=await store.run_concurrent(guild_directory, config, store),
         metrics=metrics,
         ingest=locks,
         claims=claims,
-        notify=functools.partial(notify, store.engine) if locks is not None else None,
+        notify=store.cluster.notify if locks is not None else None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -106,13 +104,20 @@ async def _run_holding(config: Config, token: str, *, ingest: bool) -> int:
         log.info("No DISCORD_TOKEN: console mode, printing posts here (database %s)", mask_password(config.storage_url))
         labels = {r.channel_id: r.name for r in config.channels}
         # Message numbers carry on from the last run, so an edit or delete names the card it refers to.
-        await pipeline.start(ConsoleSink(labels, first_id=store.max_message_id() + 1, title_of=store.message_title))
+        await pipeline.start(
+            ConsoleSink(
+                labels,
+                first_id=await store.run_concurrent(store.ledger.max_message_id) + 1,
+                title_of=functools.partial(store.run_concurrent, store.ledger.message_title),
+            )
+        )
         log.info(
             "Console mode is watching %s: save or drop a story file there and its card appears here. Ctrl+C stops.",
             config.articles.path,
         )
         await stop.wait()
         await pipeline.stop()
+        log.info("Console mode stopped")  # Ctrl+C (or SIGTERM) must not end in silence
         return 0
     finally:
         for task in background:
@@ -120,8 +125,8 @@ async def _run_holding(config: Config, token: str, *, ingest: bool) -> int:
         await asyncio.gather(*background, return_exceptions=True)
         if server is not None:
             await server.stop()
-        membership.leave()
-        mark_stopped(store)
+        await membership.leave()
+        await mark_stopped(store)
         store.close()
 
 
@@ -133,13 +138,13 @@ def hold_single_process(url: str) -> ProcessLock | None:
     return hold_sqlite(url, parsed.database or "")
 
 
-def guild_directory(config: Config, store: Store, newsroom: NewsroomStore) -> GuildDirectory:
+def guild_directory(config: Config, store: Store) -> GuildDirectory:
     """Channel → guild from the database, the config's ``guild:`` entries and the ``/feed add`` routes (which
     recorded their guild); the declared ones are stored too, so every process of the bot reads them."""
-    stored = ChannelGuildStore(store)
+    stored = store.channel_guilds
     known = stored.all()
     declared = {r.channel_id: r.guild_id for r in config.channels if r.guild_id is not None}
-    declared |= {r.channel_id: r.guild_id for r in newsroom.routes()}
+    declared |= {r.channel_id: r.guild_id for r in store.newsroom.routes()}
     stored.remember({c: g for c, g in declared.items() if known.get(c) != g})
     return GuildDirectory(known | declared)
 
@@ -217,14 +222,14 @@ async def _run_discord(
         # paced on the session (session_trace).
         sink = DiscordSink(bot.http, timeout=config.discord.request_timeout, bucket=bucket, metrics=pipeline.metrics)
         alerter = Alerter(
-            newsroom,
+            store,
             sink.send_alert,
             config_channel=config.alerts.channel,
             guild_of=bot.guild_of,
             home_guild=config.discord.home_guild,
             every=config.alerts.every_seconds,
         )
-        gate = channel_gate(config, store, sink, alerter, bot, pipeline.guilds)
+        gate = await channel_gate(config, store, sink, alerter, bot, pipeline.guilds)
         bot.attach(sink=sink, alerter=alerter, gate=gate, deliverer=kind_deliverer(config, store, sink, alerter, bot))
         starting = asyncio.create_task(bot.start_within(token, config.discord.request_timeout))
         stopper = asyncio.create_task(stop.wait())
@@ -311,7 +316,7 @@ async def sync_commands(config: Config, guild_id: int | None) -> int:
     store = Store.open(config.storage_url)
     where, timeout = config.discord.api_base, config.discord.request_timeout
     try:
-        async with NewsBot(config=config, store=store, newsroom=NewsroomStore(store), pipeline=None) as bot:
+        async with NewsBot(config=config, store=store, newsroom=store.newsroom, pipeline=None) as bot:
             try:
                 await reach(bot.login(token), where=where, timeout=timeout)
                 synced = await reach(bot.sync_commands(guild_id), where=where, timeout=timeout)

@@ -4,14 +4,17 @@ Discord remembers a message nonce only for a few minutes, and forum posts, webho
 crossposts have none, so a delivery found in flight (claimed by a member that died, left claimed by this
 process's previous life, or marked as being sent before a call that carries no nonce) is first looked for. History
 carries no nonces: the story's link identifies the message (the embed's ``url``, the "Read story" button, or the
-link in a compact post's text), and its author (the bot, or the channel's Newsdesk webhook) says it is ours. Pure:
-the caller fetches the messages and threads.
+link in a compact post's text), and its author (the bot, or the channel's Newsdesk webhook) says it is ours. The
+functions are pure (the caller fetches the messages and threads); :class:`Adopter` reads a channel's history.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 50  # GET /channels/{id}/messages?limit=50: a dead sender's last posts are among the newest
 FORUM_CANDIDATES = 5  # forum posts whose starter message is read: those named like the story, then the newest
@@ -82,3 +85,32 @@ def thread_of(message: Message) -> int | None:
 
 def is_crossposted(message: Message) -> bool:
     return bool(int(message.get("flags") or 0) & CROSSPOSTED)
+
+
+class History(Protocol):
+    """A channel's newest messages as Discord returns them (``GET /channels/{id}/messages``, newest first)."""
+
+    async def recent_messages(self, channel_id: int, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]: ...
+
+
+class Adopter:
+    """Finds a post of ``link`` by this bot (or through one of its webhooks) among the channel's recent messages
+    (history carries no nonces)."""
+
+    def __init__(self, history: History, author_id: int | None) -> None:
+        self._history = history
+        self._author_id = author_id
+
+    async def find(self, channel_id: int, link: str) -> int | None:
+        found = await self.find_message(channel_id, link)
+        return None if found is None else int(found["id"])
+
+    async def find_message(self, channel_id: int, link: str, *, webhook_id: int | None = None) -> Message | None:
+        """The newest such message as Discord returns it (its ``thread`` and flags tell what else was done)."""
+        try:
+            messages = await self._history.recent_messages(channel_id, HISTORY_LIMIT)
+        except Exception as exc:
+            # Without the history we cannot tell: posting again is the lesser harm (the nonce may still catch it).
+            log.warning("Channel %s: could not read recent messages to adopt a post: %s", channel_id, exc)
+            return None
+        return find_message(messages, link, author_id=self._author_id, webhook_id=webhook_id)

@@ -18,7 +18,9 @@ from typing import Protocol
 from bot.cluster.fairshare import TokenBucket, joining_share, member_share
 from bot.cluster.locks import Role
 from bot.sharding import ShardPlan
-from bot.store.cluster import STALE_AFTER, ClusterStore, Member
+from bot.store import Store
+from bot.store.cluster import STALE_AFTER, Member
+from bot.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ class HeldRoles(Protocol):
 class Membership:
     def __init__(
         self,
-        cluster: ClusterStore,
+        store: Store,
         shards: ShardPlan,
         *,
         every: float,
@@ -42,7 +44,9 @@ class Membership:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._clock = clock
-        self._cluster = cluster
+        self._cluster = store.cluster
+        self._single_process = store.single_process
+        self._db = store.run_concurrent
         self._shards = shards
         self._every = every
         self._locks = locks
@@ -121,7 +125,9 @@ class Membership:
             assert self._joined_at is not None
             joined = self._joined_at
             self._counted = all(m.heartbeat_at > joined for m in senders if m.member_id != self.member_id)
-            if self._counted:
+            # Said only where processes share the database: a lone SQLite process (console mode, a single bot) is
+            # no cluster, and "1 sending" would only make a newcomer wonder which others there are.
+            if self._counted and (len(senders) > 1 or not self._single_process):
                 log.info(
                     "Every live member counts this process now: %d sending, %.1f requests/s each",
                     len(senders),
@@ -131,18 +137,17 @@ class Membership:
 
     async def run(self) -> None:
         """Beat until cancelled; a failed write is logged, not fatal (the others then see us as gone)."""
-        store = self._cluster.store
         while True:
             try:
-                share = await store.run_concurrent(self.share_once)
+                share = await self._db(self.share_once)
                 if self.bucket is not None:
                     self.bucket.set_rate(share)
-            except Exception as exc:
+            except Exception as exc:  # the task's top: a failed beat must not end the beating
                 log.warning("Could not write the cluster heartbeat: %s", exc)
             await asyncio.sleep(self._every)
 
-    def leave(self) -> None:
+    async def leave(self) -> None:
         try:
-            self._cluster.leave(self.member_id)
-        except Exception as exc:
+            await self._db(self._cluster.leave, self.member_id)
+        except StoreError as exc:
             log.warning("Could not remove this process from cluster_members: %s", exc)

@@ -22,7 +22,7 @@ class AlreadyRunning(Exception):
         super().__init__(
             f"storage.url {self.url!r}: another newsdesk run is already using this SQLite database{who}; "
             f"SQLite allows one process only (lock file {lock_path}). To run more than one process, use "
-            "PostgreSQL: see 'Running a cluster' in the README"
+            "PostgreSQL: see docs/cluster.md"
         )
 
 

@@ -15,15 +15,15 @@ import uuid
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
-from bot.cluster.adopt import HISTORY_LIMIT
-from bot.cluster.claims import History
+from bot.cluster.adopt import HISTORY_LIMIT, History
 from bot.digest.markers import find_marked, mark, run_ref
 from bot.digest.ranking import rank
 from bot.digest.render import DigestMessage, build_digest_messages
 from bot.digest.runs import ClaimedRun, DigestPlan, RunOutcome, digest_nonce, scheduled_run_key
 from bot.send.sinks import DeliveryError, Poster
+from bot.store import Store
 from bot.store.digest_claims import RunClaim
-from bot.store.digests import DigestStore, RunStatus
+from bot.store.digests import RunStatus
 
 __all__ = ["DigestPlan", "DigestRunner", "RunOutcome", "digest_nonce", "scheduled_run_key"]
 
@@ -38,7 +38,7 @@ class DigestRunner:
 
     def __init__(
         self,
-        digests: DigestStore,
+        store: Store,
         sink: Poster,
         *,
         clock: Clock = time.time,
@@ -57,7 +57,8 @@ class DigestRunner:
         self._exclusive = exclusive
         self._history = history  # the channel's recent messages, to adopt a dead run's posts
         self._author_id = author_id
-        self.digests = digests
+        self.digests = store.digests
+        self._db = store.run_concurrent
         self._embargo = embargo  # ``articles.embargo``: a story dated after the run waits for a later run
         self._on_failure = on_failure
         self._sink = sink
@@ -86,7 +87,7 @@ class DigestRunner:
         return DigestPlan(digest, start, now, len(found), messages)
 
     async def preview(self, digest_id: int) -> DigestPlan | None:
-        return await self.digests.store.run_concurrent(self.plan, digest_id)
+        return await self._db(self.plan, digest_id)
 
     async def run(self, digest_id: int, *, reason: str = "on request", run_key: str | None = None) -> RunOutcome:
         """Run the digest now. Without ``run_key`` the run is a one-off (``/digest run``): a key of its own."""
@@ -103,7 +104,7 @@ class DigestRunner:
     async def run_scheduled(self, digest_id: int) -> RunOutcome:
         """The job's run: its key is the scheduled time it stands for, so however many processes (or restarts)
         fire it, it posts once."""
-        digest = await self.digests.store.run_concurrent(self.digests.get, digest_id)
+        digest = await self._db(self.digests.get, digest_id)
         if digest is None:
             log.warning("Digest %s no longer exists; nothing to run", digest_id)
             return RunOutcome(RunStatus.MISSING)
@@ -121,9 +122,7 @@ class DigestRunner:
         if self._member_id is None or not digest_ids:
             return []
         keys = self.digests.keys
-        found = await self.digests.store.run_concurrent(
-            keys.orphans, self._member_id, digest_ids, exclusive=self._exclusive
-        )
+        found = await self._db(keys.orphans, self._member_id, digest_ids, exclusive=self._exclusive)
         outcomes: list[RunOutcome] = []
         for digest_id in dict.fromkeys(d for d, _ in found):
             async with self._locks.setdefault(digest_id, asyncio.Lock()):
@@ -134,7 +133,7 @@ class DigestRunner:
         """With the digest's lock held: resume its orphaned runs, oldest first."""
         if self._member_id is None:
             return []
-        keys, db = self.digests.keys, self.digests.store.run_concurrent
+        keys, db = self.digests.keys, self._db
         outcomes: list[RunOutcome] = []
         for _, run_key in await db(keys.orphans, self._member_id, [digest_id], exclusive=self._exclusive):
             claim = await db(keys.take_over, digest_id, run_key, self._member_id, exclusive=self._exclusive)
@@ -143,7 +142,7 @@ class DigestRunner:
         return outcomes
 
     async def _resume(self, claim: RunClaim) -> RunOutcome:
-        digest = await self.digests.store.run_concurrent(self.digests.get, claim.digest_id)
+        digest = await self._db(self.digests.get, claim.digest_id)
         if digest is None:
             return RunOutcome(RunStatus.MISSING)
         run = ClaimedRun.load(digest, claim.run_key, claim.plan)
@@ -177,7 +176,7 @@ class DigestRunner:
         # A dead process's unrecorded run of this digest first: its stories must not go out twice.
         await self._resume_orphans_of(digest_id)
         started = self._clock()
-        plan = await self.digests.store.run_concurrent(self.plan, digest_id)
+        plan = await self._db(self.plan, digest_id)
         if plan is None:
             log.warning("Digest %s no longer exists; nothing to run", digest_id)
             return RunOutcome(RunStatus.MISSING)
@@ -190,9 +189,7 @@ class DigestRunner:
             plan.window_end,
             mark(plan.messages, run_ref(digest_id, run_key)),
         )
-        claimed = await self.digests.store.run_concurrent(
-            self.digests.claim_run, digest_id, run_key, member_id=self._member_id, plan=run.dump()
-        )
+        claimed = await self._db(self.digests.claim_run, digest_id, run_key, member_id=self._member_id, plan=run.dump())
         if not claimed:
             log.info("Digest '%s' (%s): run %s was already claimed; not posting it again", spec.name, reason, run_key)
             return RunOutcome(RunStatus.DUPLICATE, plan=plan)
@@ -204,7 +201,7 @@ class DigestRunner:
                 plan.available,
                 spec.min_items,
             )
-            await self.digests.store.run_concurrent(self._record, run, RunStatus.SKIPPED, [], None)
+            await self._db(self._record, run, RunStatus.SKIPPED, [], None)
             return RunOutcome(RunStatus.SKIPPED, plan=plan)
         outcome = await self._deliver(run, reason, {})
         return RunOutcome(outcome.status, outcome.stories, outcome.message_ids, outcome.error, plan)
@@ -236,7 +233,7 @@ class DigestRunner:
             self._record(run, RunStatus.PARTIAL if delivered else RunStatus.FAILED, delivered, "cancelled")
             raise
         status = RunStatus.SENT if error is None else (RunStatus.PARTIAL if delivered else RunStatus.FAILED)
-        await self.digests.store.run_concurrent(self._record, run, status, delivered, error)
+        await self._db(self._record, run, status, delivered, error)
         stories = sum(len(ids) for _, ids in delivered)
         if status is RunStatus.SENT:
             log.info(

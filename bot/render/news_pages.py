@@ -19,7 +19,7 @@ from bot.render.embeds import (
     is_valid_url,
 )
 from bot.render.text import clean_line, discord_timestamp, escape_link_url, escape_markdown, truncate
-from bot.search_service import Hit, SearchPage, SearchRequest, page_offset
+from bot.search.service import Hit, SearchPage, SearchRequest, page_offset
 from bot.stories.story import Story
 
 EMBED_COLOR = 0x2B6CB0

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.store.errors import StoreError
+
 log = logging.getLogger(__name__)
 
 WAITING_KEY = "waiting_channels"  # meta: JSON {channel id: why its deliveries wait}, for `newsdesk status`
@@ -192,8 +194,8 @@ class ChannelGate:
         if verdict.guild_id is not None and self._on_guild is not None:
             try:
                 await self._on_guild(channel_id, verdict.guild_id)
-            except Exception:
-                log.exception("Could not record the guild of channel %s", channel_id)
+            except StoreError as exc:
+                log.warning("Could not record the guild of channel %s: %s", channel_id, exc)
         was_blocked = channel_id in self._blocked
         if verdict.ok:
             if was_blocked:

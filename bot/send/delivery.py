@@ -173,14 +173,14 @@ class ChannelQueue:
                 await self._claims.release(key)
 
     async def _settle(self, d: Delivery, state: DeliveryState, **values: object) -> None:
-        await self._db(self._store.settle, d, state, **values, **self._releasing)
+        await self._db(self._store.ledger.settle, d, state, **values, **self._releasing)
         self._settled = True
 
     async def _retrying(self, key: tuple[int, int], *, in_flight: bool, claimed: Delivery | None = None) -> None:
         """``claimed``: the row as read with its claim, current for the first try (later tries read it again)."""
         attempt = 0
         while True:
-            delivery = claimed if claimed is not None else await self._db(self._store.delivery, key)
+            delivery = claimed if claimed is not None else await self._db(self._store.ledger.read, key)
             claimed = None
             if delivery is None or delivery.state not in PENDING_STATES:
                 return
@@ -197,7 +197,7 @@ class ChannelQueue:
                     await self._give_up(delivery, exc)
                     return
                 attempt += 1
-                await self._db(self._store.record_attempt, delivery, exc.reason)
+                await self._db(self._store.ledger.record_attempt, delivery, exc.reason)
                 self._observer.delivery_retrying(self.channel_id, attempt, exc.reason)
                 delay = min(MAX_BACKOFF, self._base_backoff * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
                 log.warning(

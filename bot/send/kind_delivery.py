@@ -47,8 +47,7 @@ from bot.send.delivery import delivery_nonce
 from bot.send.discord_sink import DiscordSink, Webhook
 from bot.send.kind_adopt import PostSearch
 from bot.send.sinks import DeliveryError
-from bot.store import Delivery
-from bot.store.webhooks import WebhookStore
+from bot.store import Delivery, Store
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ class KindDeliverer:
     def __init__(
         self,
         sink: DiscordSink,
-        webhooks: WebhookStore,
+        store: Store,
         *,
         options: Callable[[int], KindOptions],
         avatars: Mapping[str, str],
@@ -79,7 +78,8 @@ class KindDeliverer:
         alert: Callable[[Alert], Awaitable[Any]],
     ) -> None:
         self._sink = sink
-        self._webhooks = webhooks
+        self._webhooks = store.webhooks
+        self._run = store.run_concurrent
         self._options = options
         self._avatars = avatars
         self._bot_id = bot_id
@@ -97,7 +97,7 @@ class KindDeliverer:
         return info or ChannelInfo(ChannelKind.TEXT)
 
     async def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await self._webhooks.store.run_concurrent(fn, *args)
+        return await self._run(fn, *args)
 
     # -- post ---------------------------------------------------------------------------------------------
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TextIO
 
 from bot.render.console import channel_label, format_delete, format_post, terminal_width
 
-TitleLookup = Callable[[int, int], str | None]
+TitleLookup = Callable[[int, int], Awaitable[str | None]]  # through the store's async seam
 
 
 class DeliveryError(Exception):
@@ -100,7 +99,7 @@ class ConsoleSink:
         title = self._titles.pop(message_id, None)
         if title is None and self._title_of is not None:
             # Posted before a restart: the ledger still knows the story (the row is settled after this call).
-            title = await asyncio.to_thread(self._title_of, channel_id, message_id)
+            title = await self._title_of(channel_id, message_id)
         line = format_delete(
             self._label(channel_id),
             str(message_id),

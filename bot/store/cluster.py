@@ -30,9 +30,10 @@ from sqlalchemy import (
 )
 
 from bot.store import ledger
+from bot.store.database import Database, Part
+from bot.store.notices import CHANNEL, NOTIFY, payloads
 from bot.store.records import Delivery
 from bot.store.schema import PENDING_STATES, cluster_members, deliveries, files, stories
-from bot.store.store import Store
 
 STALE_AFTER = 3  # missed heartbeats before a member counts as dead
 
@@ -76,13 +77,18 @@ def live_condition(now: float | BindParameter[float]) -> ColumnElement[bool]:
     return cluster_members.c.heartbeat_at + cluster_members.c.every * STALE_AFTER > now
 
 
-class ClusterStore:
+class ClusterStore(Part):
     """Members and claims. Async callers run these methods through ``store.run_concurrent``."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.engine = store.engine
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
         self._claim_one = {flag: claim_one_statement(exclusive=flag) for flag in (False, True)}
+
+    def notify(self, channel_ids: Iterable[int]) -> None:
+        """NOTIFY the listeners about channels, in a transaction of its own (blocking: run it on a store thread)."""
+        with self.db.begin() as conn:
+            for payload in payloads(channel_ids):
+                conn.execute(NOTIFY, {"c": CHANNEL, "p": payload})
 
     # -- members ------------------------------------------------------------------------------------------------
 
@@ -101,16 +107,16 @@ class ClusterStore:
             "heartbeat_at": member.heartbeat_at,
             "every": member.every,
         }
-        stmt = self.store.backend.insert(cluster_members)
+        stmt = self.backend.insert(cluster_members)
         upsert = stmt.on_conflict_do_update(
             index_elements=["member_id"], set_={k: stmt.excluded[k] for k in row if k != "member_id"}
         )
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(upsert, row)
 
     def leave(self, member_id: str) -> None:
         """A clean stop: the row goes, and with it any claim still held is free at once."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(update(deliveries).where(deliveries.c.claimed_by == member_id).values(claimed_by=None))
             conn.execute(delete(cluster_members).where(cluster_members.c.member_id == member_id))
 
@@ -119,7 +125,7 @@ class ClusterStore:
         query = select(cluster_members).order_by(cluster_members.c.started_at, cluster_members.c.member_id)
         if live_only:
             query = query.where(live_condition(now))
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(query).all()
         return [
             Member(
@@ -151,7 +157,7 @@ class ClusterStore:
             if m.member_id != me.member_id and (held & set(m.shards_held) or (me.ingest and m.ingest))
         ]
         if gone:
-            with self.engine.begin() as conn:
+            with self.db.begin() as conn:
                 conn.execute(
                     update(cluster_members).where(cluster_members.c.member_id.in_(gone)).values(heartbeat_at=0.0)
                 )
@@ -159,7 +165,7 @@ class ClusterStore:
 
     def forget_dead(self, older_than: float) -> int:
         """Drop rows of members silent since ``older_than`` (their claims stay reclaimable either way)."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             done = conn.execute(delete(cluster_members).where(cluster_members.c.heartbeat_at < older_than))
         return done.rowcount or 0
 
@@ -173,7 +179,7 @@ class ClusterStore:
         if not channel_ids:
             return []
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             return _claim(conn, member_id, list(channel_ids), limit, now)
 
     def claim_key(
@@ -182,7 +188,7 @@ class ClusterStore:
         """Claim one pending row, or None when it is not pending or a live member is sending it. ``exclusive``
         (SQLite: one process per file, held by its lock file) treats every other member's claim as a dead one's."""
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             got = _claim(conn, member_id, [key[1]], 1, now, story_id=key[0], exclusive=exclusive)
         return got[0] if got else None
 
@@ -192,14 +198,14 @@ class ClusterStore:
         """``claim_key``, returning with the claim the row and its story (``Claim.delivery``), which the sender
         needs next: on PostgreSQL one statement, with no transaction around it, so a single round trip."""
         now = time.time() if now is None else now
-        if self.store.backend.name == "postgresql":
+        if self.backend.name == "postgresql":
             params = {"b_member_id": member_id, "b_now": now, "b_story_id": key[0], "b_channel_id": key[1]}
-            with self.store.one_statement() as conn:
+            with self.db.one_statement() as conn:
                 r = conn.execute(self._claim_one[exclusive], params).first()
             if r is None:
                 return None
             return Claim(r.story_id, r.channel_id, r.prev is not None and r.prev != member_id, ledger.from_row(r))
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             got = _claim(conn, member_id, [key[1]], 1, now, story_id=key[0], exclusive=exclusive)
             return dataclasses.replace(got[0], delivery=ledger.read(conn, key)) if got else None
 
@@ -209,7 +215,7 @@ class ClusterStore:
         if not keys:
             return
         d = deliveries.c
-        with self.store.one_statement() as conn:
+        with self.db.one_statement() as conn:
             conn.execute(
                 update(deliveries)
                 .where(tuple_(d.story_id, d.channel_id).in_(keys), d.claimed_by == member_id)
@@ -229,7 +235,7 @@ class ClusterStore:
         """Pending rows per channel: a shard's queue depth is the sum over the channels it owns."""
         d = deliveries.c
         query = select(d.channel_id, func.count()).where(d.state.in_(PENDING_STATES)).group_by(d.channel_id)
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return {int(c): int(n) for c, n in conn.execute(query)}
 
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Connection, and_, not_, or_, select, update
 
 from bot.store.cluster import live_condition
+from bot.store.database import Part
 from bot.store.digest_tables import RUN_DONE, RUN_POSTING, digest_run_keys, digests
 from bot.store.schema import cluster_members
-from bot.store.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +32,8 @@ class RunClaim:
     plan: str
 
 
-class DigestRunKeys:
+class DigestRunKeys(Part):
     """Async callers run these methods through ``store.run_concurrent``."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.engine = store.engine
 
     def claim(
         self,
@@ -50,9 +46,7 @@ class DigestRunKeys:
     ) -> bool:
         """Take the right to post run ``run_key`` of the digest: True once per key, False ever after (and when
         the digest is gone). The insert is the claim, so two processes firing the same run cannot both win."""
-        stmt = self.store.backend.insert(digest_run_keys).on_conflict_do_nothing(
-            index_elements=["digest_id", "run_key"]
-        )
+        stmt = self.backend.insert(digest_run_keys).on_conflict_do_nothing(index_elements=["digest_id", "run_key"])
         values = {
             "digest_id": digest_id,
             "run_key": run_key,
@@ -61,7 +55,7 @@ class DigestRunKeys:
             "state": RUN_POSTING,
             "plan": plan,
         }
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             if conn.scalar(select(digests.c.id).where(digests.c.id == digest_id)) is None:
                 return False
             # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
@@ -70,7 +64,7 @@ class DigestRunKeys:
     def state(self, digest_id: int, run_key: str) -> tuple[str, str | None] | None:
         """(state, claimed_by) of a key, or None when it was never claimed."""
         k = digest_run_keys.c
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(select(k.state, k.claimed_by).where(k.digest_id == digest_id, k.run_key == run_key))
             found = row.first()
         return (found.state, found.claimed_by) if found else None
@@ -87,7 +81,7 @@ class DigestRunKeys:
             .where(k.digest_id.in_(list(digest_ids)), *self._orphaned(member_id, exclusive, now))
             .order_by(k.claimed_at)
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [(int(r.digest_id), str(r.run_key)) for r in conn.execute(query)]
 
     def take_over(
@@ -96,7 +90,7 @@ class DigestRunKeys:
         """Re-claim one orphaned run for ``member_id``; None when it is done, live, or another taker won."""
         k = digest_run_keys.c
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             if conn.dialect.name == "sqlite":
                 # Take SQLite's write lock before reading, so the row read as orphaned stays so until we commit.
                 conn.execute(update(digest_run_keys).where(k.digest_id == -1).values(claimed_at=0))

@@ -14,11 +14,11 @@ from sqlalchemy import Connection, Row, and_, delete, exists, false, func, inser
 from bot.digest.ranking import DigestCandidate
 from bot.digest.schedule import Schedule
 from bot.digest.spec import DigestSpec
+from bot.store.database import Database, Part
 from bot.store.digest_claims import DigestRunKeys, finish
 from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_runs, digests
 from bot.store.records import DeliveryState
 from bot.store.schema import deliveries, meta, stories, story_topics
-from bot.store.store import Store
 from bot.stories.story import Story
 
 # The pipeline writes this meta key once the very first index is done (bot.pipeline.INITIALIZED_KEY).
@@ -64,17 +64,18 @@ class RunRow:
     error: str | None
 
 
-class DigestStore:
-    def __init__(self, store: Store) -> None:
-        self.store = store  # async callers run these methods through store.run_concurrent
-        self.engine = store.engine
-        self.keys = DigestRunKeys(store)
+class DigestStore(Part):
+    """Digests, their runs and items. Async callers run these through ``store.run_concurrent``."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.keys = DigestRunKeys(db)
 
     # -- declarations ---------------------------------------------------------------------------------------
 
     def save(self, guild_id: int, spec: DigestSpec, now: float | None = None) -> DigestRow:
         """Create the digest, or replace the one with the same name; a replaced digest keeps its id and history."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             self._upsert(conn, guild_id, spec, time.time() if now is None else now)
             row = conn.execute(select(digests).where(digests.c.guild_id == guild_id, digests.c.name == spec.name)).one()
             return _digest(row)
@@ -82,7 +83,7 @@ class DigestStore:
     def sync_config(self, specs: Sequence[DigestSpec], now: float | None = None) -> list[DigestRow]:
         """Make the config-file digests in the table match ``specs`` exactly."""
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             for spec in specs:
                 self._upsert(conn, CONFIG_GUILD, spec, now)
             conn.execute(
@@ -105,23 +106,23 @@ class DigestStore:
             "min_items": spec.min_items,
             "updated_at": now,
         }
-        stmt = self.store.backend.insert(digests).values(guild_id=guild_id, name=spec.name, created_at=now, **values)
+        stmt = self.backend.insert(digests).values(guild_id=guild_id, name=spec.name, created_at=now, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["guild_id", "name"], set_=values))
 
     def get(self, digest_id: int) -> DigestRow | None:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(select(digests).where(digests.c.id == digest_id)).first()
             return _digest(row) if row else None
 
     def all(self) -> list[DigestRow]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [_digest(r) for r in conn.execute(select(digests).order_by(digests.c.name, digests.c.id))]
 
     def next_run_times(self) -> dict[str, float | None]:
         """Job id -> next run (epoch) from APScheduler's job tables (``apscheduler_jobs`` and, when the bot runs
         as shard processes, each one's ``apscheduler_jobs_<shards>``), for reports outside the running bot."""
         found: dict[str, float | None] = {}
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             tables = [t for t in inspect(conn).get_table_names() if t == JOBS_TABLE or t.startswith(JOBS_TABLE + "_")]
             for table in sorted(tables):
                 rows = conn.exec_driver_sql(f"SELECT id, next_run_time FROM {table}")  # names from the catalogue
@@ -129,13 +130,13 @@ class DigestStore:
         return found
 
     def remove(self, digest_id: int) -> bool:
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             return conn.execute(delete(digests).where(digests.c.id == digest_id)).rowcount > 0
 
     # -- windows and candidates -----------------------------------------------------------------------------
 
     def last_window_end(self, digest_id: int) -> float | None:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return conn.scalar(
                 select(func.max(digest_runs.c.window_end)).where(
                     digest_runs.c.digest_id == digest_id, digest_runs.c.status.in_(COUNTED_STATUSES)
@@ -144,7 +145,7 @@ class DigestStore:
 
     def baseline(self) -> float | None:
         """When the first index finished: stories first seen by then were the archive, not news."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             value = conn.scalar(select(meta.c.value).where(meta.c.key == BASELINE_KEY))
         return float(value) if value else None
 
@@ -182,12 +183,12 @@ class DigestStore:
             or_(stories.c.published_at >= since, first_seen_new),
             ~exists().where(digest_items.c.digest_id == digest_id, digest_items.c.story_id == stories.c.id),
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [DigestCandidate(r.id, r.quality, r.heat, r.published_at, r.first_seen) for r in conn.execute(query)]
 
     def load_stories(self, story_ids: Iterable[int]) -> dict[int, Story]:
         ids = list(story_ids)
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(select(stories.c.id, stories.c.data).where(stories.c.id.in_(ids)))
             return {r.id: Story.from_dict(json.loads(r.data)) for r in rows}
 
@@ -220,7 +221,7 @@ class DigestStore:
         """Log a run and, in the same transaction, the stories of each confirmed (message id, story ids) and the
         end of its run key's claim (``run_key``: nobody resumes it any more)."""
         items = [(mid, sid) for mid, ids in delivered for sid in ids]
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             if conn.scalar(select(digests.c.id).where(digests.c.id == digest_id)) is None:
                 return 0  # removed while it ran: nothing left to record against
             if run_key is not None:
@@ -240,7 +241,7 @@ class DigestStore:
             assert inserted is not None  # a single-row INSERT always reports its key
             run_id = inserted[0]
             if items:
-                stmt = self.store.backend.insert(digest_items).on_conflict_do_nothing(
+                stmt = self.backend.insert(digest_items).on_conflict_do_nothing(
                     index_elements=["digest_id", "story_id"]
                 )
                 conn.execute(
@@ -250,7 +251,7 @@ class DigestStore:
             return int(run_id)
 
     def runs(self, digest_id: int) -> list[RunRow]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(digest_runs).where(digest_runs.c.digest_id == digest_id).order_by(digest_runs.c.id)
             )
@@ -270,7 +271,7 @@ class DigestStore:
             ]
 
     def delivered(self, digest_id: int) -> set[int]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return set(conn.scalars(select(digest_items.c.story_id).where(digest_items.c.digest_id == digest_id)))
 
 

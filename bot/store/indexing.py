@@ -3,17 +3,18 @@ same transaction, the ledger actions the batch causes. A part of :class:`bot.sto
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, TextClause, delete, func, select, update
+from sqlalchemy import Connection, TextClause, delete, select, update
 
 from bot.routes.planning import Planner, StoryBefore, StoryChange
-from bot.store import ledger
+from bot.search.backend import SearchBackend
+from bot.search.catalog import CatalogDelta
+from bot.store import file_identity, ledger
 from bot.store.backends import Backend
 from bot.store.batch_sql import (
     DELETE_TOPICS,
@@ -24,9 +25,10 @@ from bot.store.batch_sql import (
     numbered,
     select_in,
     story_values,
+    upsert_catalog,
     upsert_files_previous,
 )
-from bot.store.catalog import CatalogDelta
+from bot.store.database import Database
 from bot.store.records import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem
 from bot.store.schema import files, stories, story_topics
 from bot.stories.story import Story
@@ -34,7 +36,6 @@ from bot.stories.story import Story
 log = logging.getLogger(__name__)
 
 DeliveryKey = ledger.DeliveryKey
-PATH_KEY = "file:"  # the key of a story without a webUrl: its file's path
 
 
 @dataclass(slots=True)
@@ -52,36 +53,28 @@ class ApplyResult:
 class Indexing:
     """The store's indexing part (``Store`` derives from it); its methods run on the store's serial thread."""
 
-    engine: Engine
+    db: Database
     backend: Backend
-    on_planned: Callable[[Connection, list[DeliveryKey]], None] | None
+    _announce: Callable[[Connection, list[DeliveryKey]], None]  # the store's planning hook (cluster NOTIFY)
+    search_backend: SearchBackend
     _upsert_file: TextClause
     _upsert_file_keep_key: TextClause
     _insert_story: TextClause
     _duplicates_told: set[frozenset[str]]
 
-    @contextlib.contextmanager
-    def one_statement(self) -> Iterator[Connection]:
-        """A connection for a single statement (read or write), committed at the end. On PostgreSQL it runs
-        without a transaction around it (the backend's ``single_statement_options``): one round trip, not three."""
-        with self.engine.connect() as conn:
-            conn.execution_options(**self.backend.single_statement_options)
-            yield conn
-            conn.commit()
-
     def file_stats(self) -> dict[str, tuple[int, int]]:
         """path -> (mtime_ns, size) of every known file: all a no-change rescan needs, and cheap to load."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             cursor = conn.exec_driver_sql("SELECT path, mtime_ns, size FROM files")
             return {path: (mtime, size) for path, mtime, size in cursor}
 
     def file_states(self, paths: list[str]) -> dict[str, FileState]:
         query = select(files.c.path, files.c.mtime_ns, files.c.size, files.c.sha256, files.c.story_key, files.c.error)
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return {r[0]: FileState(r[1], r[2], r[3], r[4], r[5]) for r in select_in(conn, query, files.c.path, paths)}
 
     def file_state(self, path: str) -> FileState | None:
-        with self.one_statement() as conn:
+        with self.db.one_statement() as conn:
             r = conn.execute(
                 select(files.c.mtime_ns, files.c.size, files.c.sha256, files.c.story_key, files.c.error).where(
                     files.c.path == path
@@ -91,34 +84,17 @@ class Indexing:
 
     def live_since(self, key: str) -> float | None:
         """When the story with ``key`` last went live (None: not stored, or not live): the archive rule's input."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return conn.scalar(select(stories.c.live_since).where(stories.c.key == key, stories.c.present.is_(True)))
 
     def paths_under(self, folder: str) -> list[str]:
         """Known files in ``folder`` (relative, POSIX) and below it: a folder moved out of the tree takes them along."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             query = select(files.c.path).where(files.c.path.startswith(folder + "/", autoescape=True))
             return list(conn.scalars(query))
 
     def duplicate_files(self, limit: int = 5) -> tuple[int, list[list[str]]]:
-        """Stories defined by more than one file (the same canonical webUrl): how many, and up to ``limit`` groups
-        of their paths, the file that defines the story first."""
-        with self.engine.connect() as conn:
-            keys = list(
-                conn.scalars(
-                    select(files.c.story_key)
-                    .where(files.c.story_key.is_not(None), files.c.error.is_(None))
-                    .group_by(files.c.story_key)
-                    .having(func.count() > 1)
-                    .order_by(files.c.story_key)
-                )
-            )
-            groups = []
-            for key in keys[:limit]:
-                owner = conn.scalar(select(stories.c.path).where(stories.c.key == key))
-                paths = sorted(conn.scalars(select(files.c.path).where(files.c.story_key == key)))
-                groups.append(sorted(paths, key=lambda p: p != owner))
-        return len(keys), groups
+        return file_identity.duplicate_files(self.db, limit)
 
     def apply(self, items: Sequence[ScanItem], planner: Planner) -> ApplyResult:
         """Record a batch of scan results in one transaction, and in it the ledger actions ``planner`` decides.
@@ -132,9 +108,9 @@ class Indexing:
         catalog = CatalogDelta()
         parsed = [i for i in items if isinstance(i, FileParsed)]
         removed = [i.path for i in items if isinstance(i, FileRemoved)]
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             if parsed and removed:
-                self._carry_renames(conn, parsed, removed)
+                file_identity.carry_renames(conn, parsed, removed)
             if parsed:
                 self._apply_parsed(conn, parsed, now, changes, result, catalog, leaving=set(removed))
             touched = [i for i in items if isinstance(i, FileTouched)]
@@ -153,7 +129,7 @@ class Indexing:
                     conn.execute(delete(files).where(files.c.path == item.path))
                     if key:
                         self._detach(conn, key, item.path, changes, result, catalog)
-            catalog.write(conn)
+            upsert_catalog(conn, catalog.rows())
             if changes:
                 # Only the ledger's deliveries table is written from here on, so planning after all the story
                 # writes of the batch records the same as planning story by story would.
@@ -163,32 +139,6 @@ class Indexing:
                 self._announce(conn, planned)
                 result.pending += planned
         return result
-
-    def _announce(self, conn: Connection, keys: list[DeliveryKey]) -> None:
-        if keys and self.on_planned is not None:
-            self.on_planned(conn, keys)
-
-    @property
-    def announces_plans(self) -> bool:
-        """Whether planning transactions tell the other processes themselves (see ``on_planned``)."""
-        return self.on_planned is not None
-
-    def _carry_renames(self, conn: Connection, parsed: list[FileParsed], removed: list[str]) -> None:
-        """A story without a webUrl is keyed by its path, so renaming its file would look like a new story and a
-        deleted one (two messages for a moment, then one under a new id). A new path with the exact bytes of a
-        path removed in the same batch is that file moved: its story takes the new path's key, with its messages."""
-        gone = select_in(conn, select(files.c.path, files.c.sha256, files.c.story_key), files.c.path, removed)
-        by_bytes = {r.sha256: r.story_key for r in gone if r.story_key and r.story_key.startswith(PATH_KEY)}
-        for item in parsed:
-            old_key = by_bytes.pop(item.sha256, None)
-            new_key = item.story.key
-            if old_key is None or old_key == new_key or not new_key.startswith(PATH_KEY):
-                continue
-            if conn.scalar(select(stories.c.id).where(stories.c.key == new_key)) is not None:
-                continue  # the new path already defines a story of its own
-            conn.execute(update(stories).where(stories.c.key == old_key).values(key=new_key, path=item.path))
-            conn.execute(update(files).where(files.c.story_key == old_key).values(story_key=new_key))
-            log.info("%s was renamed to %s: its story keeps its messages", old_key.removeprefix(PATH_KEY), item.path)
 
     def _apply_parsed(
         self,
@@ -252,7 +202,8 @@ class Indexing:
             for key, i in latest.items()
             if key in old and old[key].present and old[key].fingerprint == i.fingerprint and old[key].path == i.path
         }
-        untouched |= self._older_duplicates(conn, [(i, old[k].path) for k, i in latest.items() if k in old], leaving)
+        defined = [(i, old[k].path) for k, i in latest.items() if k in old]
+        untouched |= file_identity.older_duplicates(conn, defined, leaving, self._duplicates_told)
         for key in untouched:
             del latest[key]
         fresh = [i for key, i in latest.items() if key not in old and key not in ids]
@@ -271,7 +222,7 @@ class Indexing:
             )
             stale = [{"sid": ids[i.story.key]} for i in existing]
             conn.execute(DELETE_TOPICS, stale)
-            self.backend.search_remove(conn, [r["sid"] for r in stale])
+            self.search_backend.remove(conn, [r["sid"] for r in stale])
         self._index(conn, [(ids[key], i.story) for key, i in latest.items()])
 
         for key, item in latest.items():
@@ -284,34 +235,6 @@ class Indexing:
         for path, previous_key in previous:
             if previous_key and previous_key not in latest and previous_key not in untouched:
                 self._detach(conn, previous_key, path, changes, result, catalog)
-
-    def _older_duplicates(self, conn: Connection, defined: list[tuple[FileParsed, str]], leaving: set[str]) -> set[str]:
-        """Two files with one canonical webUrl define one story: the file written last (newest mtime). Returns the
-        keys whose story stays defined by another, newer file; says so once per pair of files, naming both
-        (``newsdesk status`` lists them too). ``defined``: each parsed file with the path that defines its story."""
-        others = [(item, path) for item, path in defined if path != item.path and path not in leaving]
-        if not others:
-            return set()
-        query = select(files.c.path, files.c.mtime_ns).where(files.c.error.is_(None))
-        alive = {r.path: r.mtime_ns for r in select_in(conn, query, files.c.path, [path for _, path in others])}
-        older: set[str] = set()
-        for item, path in others:
-            if path not in alive:
-                continue  # the story's file is gone or broken: this one defines it now
-            winner = path if alive[path] > item.mtime_ns else item.path
-            if winner == path:
-                older.add(item.story.key)
-            pair = frozenset((path, item.path))
-            if pair not in self._duplicates_told:
-                self._duplicates_told.add(pair)
-                log.warning(
-                    "%s and %s have the same webUrl (%s): one story, defined by the file written last (%s)",
-                    path,
-                    item.path,
-                    item.story.web_url,
-                    winner,
-                )
-        return older
 
     def _insert_new(
         self, conn: Connection, latest: dict[str, FileParsed], known: set[str], now: float
@@ -340,13 +263,11 @@ class Indexing:
         ]
         if topic_rows:
             self.backend.bulk_insert(conn, story_topics, topic_rows)
-        self.backend.search_add(
-            conn,
-            [
-                (story_id, s.title, s.excerpt, s.provider.name if s.provider else "", " ".join(s.topics))
-                for story_id, s in entries
-            ],
-        )
+        rows = [
+            (story_id, s.title, s.excerpt, s.provider.name if s.provider else "", " ".join(s.topics))
+            for story_id, s in entries
+        ]
+        self.search_backend.add(conn, rows, self.backend.bulk_insert)
 
     def _uncount(self, conn: Connection, rows: list[Any], catalog: CatalogDelta) -> None:
         """Take the stories' current state (rows of id, published, present, provider) out of the catalog."""
@@ -394,7 +315,7 @@ class Indexing:
         self._uncount(conn, [row], catalog)
         conn.execute(update(stories).where(stories.c.id == row.id).values(present=False, updated_at=time.time()))
         conn.execute(delete(story_topics).where(story_topics.c.story_id == row.id))
-        self.backend.search_remove(conn, [row.id])
+        self.search_backend.remove(conn, [row.id])
         before = StoryBefore(bool(row.published), True, row.fingerprint, row.live_since)
         changes.append(StoryChange(row.id, before, None))
 

@@ -70,8 +70,9 @@ def current(conn: Connection) -> str | None:
     return conn.scalar(text("SELECT version_num FROM alembic_version"))
 
 
-def upgrade(engine: Engine) -> Upgrade:
-    """Bring the database to ``head``; a no-op (one cheap read) when it already is."""
+def upgrade(engine: Engine, *, announce: bool = True) -> Upgrade:
+    """Bring the database to ``head``; a no-op (one cheap read) when it already is. ``announce`` logs what changed
+    (the bot's start-up); ``newsdesk migrate`` says it itself, once, and passes False."""
     with engine.connect() as conn:
         before = current(conn)
         conn.rollback()
@@ -91,9 +92,9 @@ def upgrade(engine: Engine) -> Upgrade:
             after = current(conn)
             conn.commit()
     result = Upgrade(before, after or head(), adopted)
-    if adopted:
+    if announce and adopted:
         log.info("Adopted a database made before migrations (its tables were all there) at revision %s", after)
-    elif result.changed:
+    elif announce and result.changed:
         log.info("Migrated the database from %s to %s", before or "empty", after)
     return result
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import case, delete, func, select
 
+from bot.search.titles import story_titles
+from bot.store.database import Part
 from bot.store.newsroom_tables import alerts_sent, feed_routes, guild_settings, route_starts, topic_roles
 from bot.store.records import DeliveryState
 from bot.store.schema import PENDING_STATES, deliveries, stories
-from bot.store.store import Store
-from bot.store.title_lookup import story_titles
 from bot.stories.story import Story
 
 # A channel does not have a story whose delivery failed or was cancelled (or that it never had).
@@ -56,17 +56,16 @@ class ChannelActivity:
     failed_24h: int
     last_post_at: float | None
     last_error: str | None
+    capped: int = 0  # stories kept out by the route's daily_cap
 
 
-class NewsroomStore:
-    def __init__(self, store: Store) -> None:
-        self.store = store  # async callers run these methods through store.run_concurrent
-        self.engine = store.engine
+class NewsroomStore(Part):
+    """Routes, topic roles and alerts managed from Discord. Async callers run these through ``store.run_concurrent``."""
 
     # -- routes -------------------------------------------------------------------------------------------
 
     def routes(self) -> list[StoredRoute]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(select(feed_routes).order_by(feed_routes.c.created_at))
             return [
                 StoredRoute(
@@ -89,26 +88,26 @@ class NewsroomStore:
             "created_by": created_by,
             "created_at": time.time(),
         }
-        stmt = self.store.backend.insert(feed_routes).values(channel_id=route.channel_id, **values)
+        stmt = self.backend.insert(feed_routes).values(channel_id=route.channel_id, **values)
         # Changing a route keeps the moment it began: what was its archive stays its archive.
         changed = {k: v for k, v in values.items() if k not in ("created_at", "created_by")}
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(stmt.on_conflict_do_update(index_elements=["channel_id"], set_=changed))
 
     def route_starts(self) -> dict[int, float]:
         """When each config route began (channel id -> Unix time)."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return {r.channel_id: r.began_at for r in conn.execute(select(route_starts))}
 
     def start_routes(self, channel_ids: Iterable[int], at: float) -> None:
         """Record that the config routes to ``channel_ids`` begin at ``at``, unless they began before."""
         rows = [{"channel_id": c, "began_at": at} for c in dict.fromkeys(channel_ids)]
         if rows:
-            with self.engine.begin() as conn:
-                conn.execute(self.store.backend.insert(route_starts).on_conflict_do_nothing(), rows)
+            with self.db.begin() as conn:
+                conn.execute(self.backend.insert(route_starts).on_conflict_do_nothing(), rows)
 
     def remove_route(self, channel_id: int) -> bool:
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             return conn.execute(delete(feed_routes).where(feed_routes.c.channel_id == channel_id)).rowcount > 0
 
     # -- topic roles --------------------------------------------------------------------------------------
@@ -117,17 +116,17 @@ class NewsroomStore:
         query = select(topic_roles).order_by(topic_roles.c.norm)
         if guild_id is not None:
             query = query.where(topic_roles.c.guild_id == guild_id)
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [TopicRole(r.guild_id, r.topic, r.role_id) for r in conn.execute(query)]
 
     def bind_topic(self, guild_id: int, topic: str, role_id: int) -> None:
         values = {"topic": topic, "role_id": role_id}
-        stmt = self.store.backend.insert(topic_roles).values(guild_id=guild_id, norm=topic.casefold(), **values)
-        with self.engine.begin() as conn:
+        stmt = self.backend.insert(topic_roles).values(guild_id=guild_id, norm=topic.casefold(), **values)
+        with self.db.begin() as conn:
             conn.execute(stmt.on_conflict_do_update(index_elements=["guild_id", "norm"], set_=values))
 
     def unbind_topic(self, guild_id: int, topic: str) -> bool:
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             result = conn.execute(
                 delete(topic_roles).where(topic_roles.c.guild_id == guild_id, topic_roles.c.norm == topic.casefold())
             )
@@ -137,13 +136,13 @@ class NewsroomStore:
 
     def alert_channels(self) -> dict[int, int]:
         """guild id -> alerts channel id, as set with /newsdesk alerts."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(select(guild_settings).where(guild_settings.c.alerts_channel_id.is_not(None)))
             return {r.guild_id: r.alerts_channel_id for r in rows}
 
     def set_alert_channel(self, guild_id: int, channel_id: int | None) -> None:
-        stmt = self.store.backend.insert(guild_settings).values(guild_id=guild_id, alerts_channel_id=channel_id)
-        with self.engine.begin() as conn:
+        stmt = self.backend.insert(guild_settings).values(guild_id=guild_id, alerts_channel_id=channel_id)
+        with self.db.begin() as conn:
             conn.execute(
                 stmt.on_conflict_do_update(index_elements=["guild_id"], set_={"alerts_channel_id": channel_id})
             )
@@ -151,14 +150,14 @@ class NewsroomStore:
     def claim_alert(self, key: str, *, every: float, now: float | None = None) -> bool:
         """True if problem ``key`` was not reported within ``every`` seconds; records this report if so."""
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             last = conn.scalar(select(alerts_sent.c.sent_at).where(alerts_sent.c.key == key))
             if last is not None and now - last < every:
                 conn.execute(
                     alerts_sent.update().where(alerts_sent.c.key == key).values(suppressed=alerts_sent.c.suppressed + 1)
                 )
                 return False
-            stmt = self.store.backend.insert(alerts_sent).values(key=key, sent_at=now, suppressed=0)
+            stmt = self.backend.insert(alerts_sent).values(key=key, sent_at=now, suppressed=0)
             conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"sent_at": now, "suppressed": 0}))
             return True
 
@@ -186,7 +185,7 @@ class NewsroomStore:
         if until is not None:
             query = query.where(func.coalesce(stories.c.published_at, 0) <= until)
         found: list[FeedCandidate] = []
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             # Topic filters are applied on the decoded story; the window keeps this scan short.
             for row in conn.execute(query.limit(max(limit * 50, 500))):
                 story = Story.from_dict(json.loads(row.data))
@@ -200,19 +199,19 @@ class NewsroomStore:
 
     def story_titles(self, typed: str, limit: int = 25) -> list[tuple[int, str]]:
         """``/feed explain`` autocomplete: (id, title) of present stories (published or not: "not published" is an
-        answer too) with the typed words, from the full-text index (``bot.store.title_lookup``)."""
-        with self.engine.connect() as conn:
+        answer too) with the typed words, from the full-text index (``bot.search.titles``)."""
+        with self.db.connect() as conn:
             return story_titles(conn, typed, limit)
 
     def story(self, story_id: int) -> Story | None:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             data = conn.scalar(select(stories.c.data).where(stories.c.id == story_id, stories.c.present.is_(True)))
         return Story.from_dict(json.loads(data)) if data else None
 
     def find_story(self, text: str) -> tuple[int, Story] | None:
         """A story by id (what autocomplete sends) or, failing that, by exact title (what a member may type)."""
         story_id = int(text) if text.strip().isdigit() else None
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             where = stories.c.id == story_id if story_id is not None else stories.c.title == text.strip()
             row = conn.execute(
                 select(stories.c.id, stories.c.data).where(where, stories.c.present.is_(True)).limit(1)
@@ -224,7 +223,7 @@ class NewsroomStore:
     def channel_activity(self, now: float | None = None) -> list[ChannelActivity]:
         now = time.time() if now is None else now
         d = deliveries.c
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(
                     d.channel_id,
@@ -232,6 +231,7 @@ class NewsroomStore:
                     func.sum(_count(d.state == DeliveryState.SENT)),
                     func.sum(_count((d.state == DeliveryState.FAILED) & (d.updated_at >= now - 86400))),
                     func.max(case((d.state == DeliveryState.SENT, d.updated_at))),
+                    func.sum(_count(d.state == DeliveryState.CAPPED)),
                 )
                 .group_by(d.channel_id)
                 .order_by(d.channel_id)
@@ -246,13 +246,16 @@ class NewsroomStore:
                 )
             }
         return [
-            ChannelActivity(r[0], int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), r[4], errors.get(r[0])) for r in rows
+            ChannelActivity(
+                r[0], int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), r[4], errors.get(r[0]), int(r[5] or 0)
+            )
+            for r in rows
         ]
 
     def recent_failures(self, since: float, limit: int = 5) -> tuple[int, list[tuple[int, str, str]]]:
         """(count, [(channel, story title, error)]) of deliveries that failed since ``since``."""
         where = (deliveries.c.state == DeliveryState.FAILED) & (deliveries.c.updated_at >= since)
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             count = conn.scalar(select(func.count()).select_from(deliveries).where(where)) or 0
             rows = conn.execute(
                 select(deliveries.c.channel_id, stories.c.title, deliveries.c.last_error)

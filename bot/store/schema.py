@@ -81,7 +81,7 @@ story_topics = Table(
 )
 
 # The autocomplete catalog: published stories per topic (name = norm) and per provider (exact name), kept up to
-# date by each batch's deltas (``bot/store/catalog.py``); one ``version`` row counts the batches that changed it.
+# date by each batch's deltas (``bot/search/catalog.py``); one ``version`` row counts the batches that changed it.
 catalog_counts = Table(
     "catalog_counts",
     metadata,

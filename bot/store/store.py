@@ -7,7 +7,7 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -20,25 +20,31 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.routes.planning import Action
+from bot.redact import mask_password
+from bot.search.backend import SearchBackend, search_backend_for
+from bot.search.queries import SearchQueries
+from bot.search.sqlite_rank import DocFrequencies
 from bot.store import ledger, migrate
 from bot.store.backends import Backend, backend_for
-from bot.store.backends.sqlite_rank import DocFrequencies
 from bot.store.batch_sql import (
     database_url,
     insert_story_statement,
     upsert_file_statement,
 )
+from bot.store.channel_guilds import ChannelGuildStore
+from bot.store.cluster import ClusterStore
+from bot.store.database import Database
+from bot.store.deliveries import Ledger
 from bot.store.digest_tables import JOBS_TABLE
-from bot.store.errors import StorageError
+from bot.store.digests import DigestStore
+from bot.store.errors import StorageError, wrap_errors
 from bot.store.indexing import Indexing
+from bot.store.newsroom import NewsroomStore
 from bot.store.records import (
-    Delivery,
     DeliveryState,
-    HeldStory,
 )
 from bot.store.schema import PENDING_STATES, deliveries, files, meta, stories
-from bot.store.search_queries import SearchQueries
+from bot.store.webhooks import WebhookStore
 from bot.stories.story import Story
 
 log = logging.getLogger(__name__)
@@ -52,9 +58,18 @@ class Store(Indexing):
     function of the store's synchronous API to ``run`` or ``run_concurrent``, which run it on the store's threads.
     """
 
-    def __init__(self, engine: Engine, *, concurrency: int = 4) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        concurrency: int = 4,
+        on_planned: Callable[[Connection, list[DeliveryKey]], None] | None = None,
+    ) -> None:
         self.engine = engine  # only bot/store/ uses it
         self.backend: Backend = backend_for(engine.dialect.name)
+        self.db = Database(engine, self.backend)
+        # The search engine's full-text index, written by indexing in the same transaction as the stories.
+        self.search_backend: SearchBackend = search_backend_for(engine.dialect.name)
         self._upsert_file = upsert_file_statement(keep_story_key=False)
         self._upsert_file_keep_key = upsert_file_statement(keep_story_key=True)
         self._insert_story = insert_story_statement()
@@ -67,19 +82,37 @@ class Store(Indexing):
         # Search's word counts (SQLite's ranking window), kept between searches.
         self._doc_freq = DocFrequencies()
         # Cluster: called inside each planning transaction with the rows it made pending, so a NOTIFY sent there
-        # reaches the other processes the moment the rows are committed (bot/cluster/notify.py ``notify_planned``).
-        self.on_planned: Callable[[Connection, list[DeliveryKey]], None] | None = None
+        # reaches the other processes the moment the rows are committed (bot/store/notices.py ``notify_planned``).
+        self.on_planned = on_planned
         self._duplicates_told: set[frozenset[str]] = set()  # file pairs with one webUrl, warned about once
+        # The parts, built once: callers reach them as store.ledger, store.newsroom, ... and never build their own.
+        self.ledger = Ledger(self.db, self._announce)
+        self.newsroom = NewsroomStore(self.db)
+        self.cluster = ClusterStore(self.db)
+        self.digests = DigestStore(self.db)
+        self.webhooks = WebhookStore(self.db)
+        self.channel_guilds = ChannelGuildStore(self.db)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the store's serial thread, after everything handed in before it."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._serial, functools.partial(fn, *args, **kwargs))
+        with wrap_errors():
+            return await loop.run_in_executor(self._serial, functools.partial(fn, *args, **kwargs))
 
     async def run_concurrent(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on one of the store's side threads: for short work that must not queue behind a scan."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._concurrent, functools.partial(fn, *args, **kwargs))
+        with wrap_errors():
+            return await loop.run_in_executor(self._concurrent, functools.partial(fn, *args, **kwargs))
+
+    def _announce(self, conn: Connection, keys: list[DeliveryKey]) -> None:
+        if keys and self.on_planned is not None:
+            self.on_planned(conn, keys)
+
+    @property
+    def announces_plans(self) -> bool:
+        """Whether planning transactions tell the other processes themselves (see ``on_planned``)."""
+        return self.on_planned is not None
 
     @property
     def single_process(self) -> bool:
@@ -91,7 +124,13 @@ class Store(Indexing):
         return SQLAlchemyJobStore(engine=self.engine, tablename=tablename)
 
     @classmethod
-    def open(cls, url: str, *, upgrade: bool = True) -> Store:
+    def open(
+        cls,
+        url: str,
+        *,
+        upgrade: bool = True,
+        on_planned: Callable[[Connection, list[DeliveryKey]], None] | None = None,
+    ) -> Store:
         """Open the database named by ``storage.url`` and bring its schema up to date (creating it if needed);
         every failure at open becomes one :class:`StorageError`, with the password masked."""
         parsed = database_url(url)
@@ -114,7 +153,20 @@ class Store(Indexing):
         except (SQLAlchemyError, OSError) as exc:
             engine.dispose()
             raise StorageError(url, *backend.describe_failure(parsed, exc)) from exc
-        return cls(engine)
+        return cls(engine, on_planned=on_planned)
+
+    def upgrade(self, url: str) -> tuple[str | None, migrate.Upgrade]:
+        """``newsdesk migrate``: bring the schema to this release; (the revision before, what the upgrade did).
+        A failure is one :class:`StorageError` naming ``storage.url`` (``url``, masked)."""
+        try:
+            # The raw engine: a failure here is StorageError (as at open), not the running store's StoreError.
+            with self.engine.connect() as conn:
+                before = migrate.current(conn)
+            return before, migrate.upgrade(self.engine, announce=False)  # the command says it, once
+        except migrate.MigrationError as exc:
+            raise StorageError(url, mask_password(url), str(exc)) from None
+        except SQLAlchemyError as exc:
+            raise StorageError(url, *self.backend.describe_failure(self.engine.url, exc)) from exc
 
     @contextlib.contextmanager
     def searching(self) -> Iterator[SearchQueries]:
@@ -133,11 +185,11 @@ class Store(Indexing):
     # -- meta ---------------------------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return conn.scalar(select(meta.c.value).where(meta.c.key == key))
 
     def set_meta(self, key: str, value: str) -> None:
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             stmt = self.backend.insert(meta).values(key=key, value=value)
             conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
 
@@ -157,81 +209,15 @@ class Store(Indexing):
             query = query.where(stories.c.published_at > after)
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(query).all()
         # Oldest first, so the channel reads in order.
         return [(row.id, Story.from_dict(json.loads(row.data))) for row in reversed(rows)]
 
-    def posts_since(self, channel_id: int, since: float) -> int:
-        """Posts planned to a channel since ``since`` (a route's daily_cap; ``/feed explain``)."""
-        with self.engine.connect() as conn:
-            return ledger.posts_since(conn, channel_id, since)
-
-    def record_actions(self, actions: Sequence[Action]) -> list[DeliveryKey]:
-        """Record actions decided outside a scan (backfill, posts on request) in one transaction."""
-        with self.engine.begin() as conn:
-            keys = ledger.record(conn, actions)
-            self._announce(conn, keys)
-            return keys
-
-    # -- deliveries ---------------------------------------------------------------------------------------
-
-    def pending_deliveries(self, now: float | None = None) -> list[DeliveryKey]:
-        """Rows to act on; with ``now`` (embargo on), rows held until their story's date are left out."""
-        with self.one_statement() as conn:
-            return ledger.pending(conn, now)
-
-    def released_deliveries(self, after: float, now: float) -> list[DeliveryKey]:
-        with self.engine.connect() as conn:
-            return ledger.released(conn, after, now)
-
-    def next_release(self, now: float) -> float | None:
-        with self.engine.connect() as conn:
-            return ledger.next_release(conn, now)
-
-    def held_stories(self, now: float) -> list[HeldStory]:
-        with self.engine.connect() as conn:
-            return ledger.held(conn, now)
-
-    def delivery(self, key: DeliveryKey) -> Delivery | None:
-        with self.one_statement() as conn:
-            return ledger.read(conn, key)
-
-    def settle(self, d: Delivery, state: DeliveryState, **values: object) -> None:
-        with self.one_statement() as conn:
-            ledger.settle(conn, (d.story_id, d.channel_id), d.version, state, **values)
-
-    def record_attempt(self, d: Delivery, error: str) -> None:
-        with self.one_statement() as conn:
-            ledger.record_attempt(conn, (d.story_id, d.channel_id), error)
-
-    def max_message_id(self) -> int:
-        with self.engine.connect() as conn:
-            return conn.scalar(select(func.max(deliveries.c.message_id))) or 0
-
-    def message_title(self, channel_id: int, message_id: int) -> str | None:
-        """The title of the story a message was posted for (console mode names a deleted card with it)."""
-        with self.engine.connect() as conn:
-            return conn.scalar(
-                select(stories.c.title)
-                .join(deliveries, deliveries.c.story_id == stories.c.id)
-                .where(deliveries.c.channel_id == channel_id, deliveries.c.message_id == message_id)
-                .limit(1)
-            )
-
-    def delivery_states(self, story_key: str) -> dict[int, tuple[str, int | None]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(deliveries.c.channel_id, deliveries.c.state, deliveries.c.message_id)
-                .join(stories, stories.c.id == deliveries.c.story_id)
-                .where(stories.c.key == story_key)
-            )
-            return {r.channel_id: (r.state, r.message_id) for r in rows}
-
     # -- reading ------------------------------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             live = stories.c.present.is_(True)
             return {
                 "stories": conn.scalar(select(func.count()).where(live)) or 0,
@@ -243,7 +229,7 @@ class Store(Indexing):
             }
 
     def rejected_files(self, limit: int = 50) -> list[tuple[str, str]]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(files.c.path, files.c.error)
                 .where(files.c.error.is_not(None))

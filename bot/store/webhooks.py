@@ -7,20 +7,17 @@ from collections.abc import Collection
 
 from sqlalchemy import and_, delete, func, select, update
 
+from bot.store.database import Part
 from bot.store.schema import channel_webhooks, deliveries
-from bot.store.store import Store
 
 Webhook = tuple[int, str]  # (id, token); the token is a secret: never log it
 
 
-class WebhookStore:
+class WebhookStore(Part):
     """Synchronous; async callers hand these methods to ``store.run_concurrent``."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
     def webhook_for(self, channel_id: int) -> Webhook | None:
-        with self.store.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 select(channel_webhooks.c.webhook_id, channel_webhooks.c.token).where(
                     channel_webhooks.c.channel_id == channel_id
@@ -29,13 +26,13 @@ class WebhookStore:
         return (row.webhook_id, row.token) if row else None
 
     def webhook_by_id(self, webhook_id: int) -> Webhook | None:
-        with self.store.engine.connect() as conn:
+        with self.db.connect() as conn:
             token = conn.scalar(select(channel_webhooks.c.token).where(channel_webhooks.c.webhook_id == webhook_id))
         return (webhook_id, token) if token else None
 
     def save_webhook(self, channel_id: int, webhook_id: int, token: str) -> None:
-        with self.store.engine.begin() as conn:
-            stmt = self.store.backend.insert(channel_webhooks).values(
+        with self.db.begin() as conn:
+            stmt = self.backend.insert(channel_webhooks).values(
                 channel_id=channel_id, webhook_id=webhook_id, token=token, created_at=time.time()
             )
             conn.execute(
@@ -45,12 +42,12 @@ class WebhookStore:
             )
 
     def forget_webhook(self, webhook_id: int) -> None:
-        with self.store.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(delete(channel_webhooks).where(channel_webhooks.c.webhook_id == webhook_id))
 
     def record_crosspost(self, story_id: int, channel_id: int, error: str | None) -> None:
         """The crosspost went through (``error`` None) or not, and why: shown by ``newsdesk status``."""
-        with self.store.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 update(deliveries)
                 .where(deliveries.c.story_id == story_id, deliveries.c.channel_id == channel_id)
@@ -60,7 +57,7 @@ class WebhookStore:
     def mark_sending(self, story_id: int, channel_id: int) -> None:
         """About to make a post that carries no nonce (forum post, webhook message, thread, crosspost): the row
         counts as attempted, so a restart after a crash looks for the post before making it again."""
-        with self.store.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 update(deliveries)
                 .where(deliveries.c.story_id == story_id, deliveries.c.channel_id == channel_id)
@@ -77,14 +74,14 @@ class WebhookStore:
             d.message_id.is_not(None),
             d.channel_id.in_(list(channel_ids)),
         )
-        with self.store.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(select(d.story_id, d.channel_id, d.message_id).where(where)).all()
         return [(r[0], r[1], r[2]) for r in rows]
 
     def unpublished(self) -> dict[int, tuple[int, str]]:
         """channel → (posts not crossposted, the latest reason) for announcement routes with ``publish``."""
         where = and_(deliveries.c.crossposted.is_(False), deliveries.c.message_id.is_not(None))
-        with self.store.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(deliveries.c.channel_id, func.count(), func.max(deliveries.c.crosspost_error))
                 .where(where)

@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.digest import jobs
 from bot.digest.runner import DigestRunner
 from bot.digest.spec import DigestSpec
-from bot.store.digests import DigestRow, DigestStore
+from bot.store.digests import DigestRow
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -27,7 +27,7 @@ class DigestCog(commands.Cog, name="Digests"):
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
-        self.digests = DigestStore(bot.store)
+        self.digests = bot.store.digests
         self.runner: DigestRunner | None = None
         self._resuming: asyncio.Task[None] | None = None
 
@@ -45,7 +45,7 @@ class DigestCog(commands.Cog, name="Digests"):
             return  # `newsdesk sync` only needs the commands
         bot = self.bot
         self.runner = DigestRunner(
-            self.digests,
+            bot.store,
             bot.sink,
             on_failure=bot.alerter.digest_failed,
             embargo=bot.config.articles.embargo,

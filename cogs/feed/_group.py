@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.options import OptionError, parse_duration, parse_route_topics
-from bot.render.feed_replies import describe_route, explain_embed, routes_embed
+from bot.render.feed_replies import describe_route, explain_embed, held_until, routes_embed
 from bot.render.text import clean_line, truncate
 from bot.routes.route_rules import Style, parse_rules
 from bot.routes.routing import wanted_by
@@ -164,9 +164,10 @@ class FeedGroup(AdminGroup):
         routes = self._routes_in(interaction.guild_id)
         # The archive rule: a route posts the story on its own only if it went live after the route began.
         live_since = await self.bot.store.run_concurrent(self.bot.store.live_since, found[1].key)
-        context = table.context(self.bot.store.posts_since, live_since)
+        context = table.context(self.bot.store.ledger.posts_since, live_since)
         verdicts = await self.bot.store.run_concurrent(table.verdicts, found[1], context, routes)
-        embed = discord.Embed.from_dict(explain_embed(found[1].title, verdicts))
+        held = held_until(found[1], embargo=self.bot.config.articles.embargo, now=time.time())
+        embed = discord.Embed.from_dict(explain_embed(found[1].title, verdicts, held))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @explain.autocomplete("story")

@@ -10,7 +10,8 @@ from discord.ext import commands, tasks
 
 from bot.cooldowns import Cooldowns
 from bot.render import news_pages
-from bot.search_service import SearchRequest, SearchService
+from bot.search.service import SearchRequest, SearchService
+from bot.store.errors import StoreError
 from cogs.news._respond import reply, run_or_defer, slow_down
 from cogs.news._views import ResultsView
 
@@ -112,8 +113,8 @@ class News(commands.Cog):
         # Autocomplete cannot be deferred; the catalog is in memory, so this answers in microseconds once built.
         try:
             suggestions = await self.bot.store.run_concurrent(suggest, current)
-        except Exception:
-            log.exception("/news autocomplete failed")
+        except StoreError as exc:
+            log.warning("/news autocomplete failed: %s", exc)
             return []
         choices = (news_pages.choice(name, count) for name, count in suggestions)
         return [app_commands.Choice(name=label, value=value) for label, value in filter(None, choices)]

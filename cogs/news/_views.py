@@ -11,7 +11,7 @@ import discord
 
 from bot.cooldowns import Cooldowns
 from bot.render import news_pages
-from bot.search_service import SearchPage, SearchService, page_request
+from bot.search.service import SearchPage, SearchService, page_request
 from cogs.news._respond import reply, run_or_defer, slow_down, tell
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.status import guild_status_report, render_embed
+from bot.render.status import render_embed
+from bot.status import channel_names, guild_status_report
 from cogs._checks import AdminGroup
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class NewsdeskGroup(AdminGroup):
             queues=queues,
             next_runs=next_runs,
             embargo=self.bot.config.articles.embargo,
+            names=channel_names(self.bot.config.channels),
         )
         await interaction.followup.send(embed=discord.Embed.from_dict(render_embed(report)), ephemeral=True)
 

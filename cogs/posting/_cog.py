@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands
 
-from bot.cluster.claims import Adopter
+from bot.cluster.adopt import Adopter
 
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot

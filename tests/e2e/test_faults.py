@@ -149,8 +149,9 @@ def test_an_unknown_channel_holds_its_stories_until_it_exists(fake: FakeDiscord,
     assert not fake.requests_to("POST", rf"/channels/{UNKNOWN}/messages")
 
     status = newsdesk_status(bot)
-    assert f"channel {UNKNOWN}: 2 queued, 0 posted" in status, status
-    assert f"channel {UNKNOWN} waits: channels[1].id: does not exist" in status, status
+    # The channel as the config names it ("late"), its id beside.
+    assert f"late (channel {UNKNOWN}): 2 queued, 0 posted" in status, status
+    assert f"late (channel {UNKNOWN}) waits: channels[1].id: does not exist" in status, status
     assert "Failures in the last 24 h: 0" in status, status
 
     fake.add_channel(UNKNOWN, "late")

@@ -52,7 +52,7 @@ def store(store_url: str) -> Iterator[Store]:
 
 @pytest.fixture
 def newsroom(store: Store) -> Iterator[NewsroomStore]:
-    yield NewsroomStore(store)
+    yield store.newsroom
 
 
 @pytest.fixture

@@ -6,12 +6,13 @@ import asyncio
 from typing import Any
 
 from bot.alerts import Alerter, channel_forbidden
+from bot.store import Store
 from bot.store.newsroom import NewsroomStore
 
 GUILD = 10
 
 
-async def test_alerter_posts_once_per_hour_to_the_right_channels(newsroom: NewsroomStore) -> None:
+async def test_alerter_posts_once_per_hour_to_the_right_channels(newsroom: NewsroomStore, store: Store) -> None:
     sent: list[tuple[int, dict[str, Any]]] = []
 
     async def send(channel_id: int, payload: dict[str, Any]) -> None:
@@ -19,7 +20,7 @@ async def test_alerter_posts_once_per_hour_to_the_right_channels(newsroom: Newsr
 
     newsroom.set_alert_channel(GUILD, 900)
     newsroom.set_alert_channel(GUILD + 1, 901)
-    alerter = Alerter(newsroom, send, config_channel=999, guild_of=lambda channel: GUILD)
+    alerter = Alerter(store, send, config_channel=999, guild_of=lambda channel: GUILD)
     assert await alerter.raise_alert(channel_forbidden(5, GUILD, "Missing Permissions"))
     assert not await alerter.raise_alert(channel_forbidden(5, GUILD, "Missing Permissions"))
     assert [c for c, _ in sent] == [900, 999]  # this server's alerts channel and the config one, not 901
@@ -35,14 +36,14 @@ async def test_alerter_posts_once_per_hour_to_the_right_channels(newsroom: Newsr
 
 
 async def test_rejected_files_make_one_alert_per_batch_and_repeat_only_after_an_hour(
-    newsroom: NewsroomStore,
+    newsroom: NewsroomStore, store: Store
 ) -> None:
     sent: list[dict[str, Any]] = []
 
     async def send(channel_id: int, payload: dict[str, Any]) -> None:
         sent.append(payload)
 
-    alerter = Alerter(newsroom, send, config_channel=999, guild_of=lambda channel: None)
+    alerter = Alerter(store, send, config_channel=999, guild_of=lambda channel: None)
     batch = [(f"bad{n}.md", f"bad{n}.md: broken YAML") for n in range(12)]
     alerter.files_rejected(batch)
     await asyncio.sleep(0)
@@ -55,7 +56,9 @@ async def test_rejected_files_make_one_alert_per_batch_and_repeat_only_after_an_
     assert "new.md" in sent[1]["embeds"][0]["description"]
 
 
-async def test_alerts_stay_in_their_server_and_deployment_alerts_go_home_only(newsroom: NewsroomStore) -> None:
+async def test_alerts_stay_in_their_server_and_deployment_alerts_go_home_only(
+    newsroom: NewsroomStore, store: Store
+) -> None:
     home, stranger, quiet = GUILD, GUILD + 1, GUILD + 2
     sent: list[tuple[int, str]] = []
 
@@ -65,7 +68,7 @@ async def test_alerts_stay_in_their_server_and_deployment_alerts_go_home_only(ne
     newsroom.set_alert_channel(home, 900)
     newsroom.set_alert_channel(stranger, 901)
     servers = {5: home, 6: stranger, 7: quiet}
-    alerter = Alerter(newsroom, send, config_channel=None, guild_of=servers.get, home_guild=home)
+    alerter = Alerter(store, send, config_channel=None, guild_of=servers.get, home_guild=home)
 
     alerter.delivery_failed(6, 403, "Missing Permissions")  # the stranger's own channel: its alerts channel only
     alerter.delivery_failed(7, 403, "Missing Permissions")  # a server without an alerts channel: nobody
@@ -81,7 +84,9 @@ async def test_alerts_stay_in_their_server_and_deployment_alerts_go_home_only(ne
     assert not any("<#7>" in text for _c, text in sent)
 
 
-async def test_without_a_home_server_deployment_alerts_reach_only_the_config_channel(newsroom: NewsroomStore) -> None:
+async def test_without_a_home_server_deployment_alerts_reach_only_the_config_channel(
+    newsroom: NewsroomStore, store: Store
+) -> None:
     sent: list[int] = []
 
     async def send(channel_id: int, payload: dict[str, Any]) -> None:
@@ -89,7 +94,7 @@ async def test_without_a_home_server_deployment_alerts_reach_only_the_config_cha
 
     newsroom.set_alert_channel(GUILD, 900)
     newsroom.set_alert_channel(GUILD + 1, 901)
-    alerter = Alerter(newsroom, send, config_channel=999, guild_of=lambda channel: None)
+    alerter = Alerter(store, send, config_channel=999, guild_of=lambda channel: None)
     assert alerter.targets(None) == [999], "no server's /newsdesk alerts channel gets the deployment's alerts"
     assert alerter.targets(GUILD + 1) == [901, 999]
     alerter.files_rejected([("bad.md", "bad.md: broken YAML")])

@@ -1,4 +1,4 @@
-"""The autocomplete catalog is kept by deltas (``bot/store/catalog.py``), on both backends: after any sequence of
+"""The autocomplete catalog is kept by deltas (``bot/search/catalog.py``), on both backends: after any sequence of
 adds, edits, unpublishes, renames and removals its counts equal a recount from the stories."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.routes.planning import make_planner
-from bot.search_service import SearchService
+from bot.search.service import SearchService
 from bot.store import FileRemoved, ScanItem, Store
 from tests.storyfiles import parsed_file
 from tests.unit.test_migrations import legacy_database

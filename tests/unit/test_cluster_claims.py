@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from bot.cluster.claims import Adopter, Claims
+from bot.cluster.adopt import Adopter
+from bot.cluster.claims import Claims
 from bot.cluster.locks import libpq_dsn
-from bot.cluster.notify import MAX_PAYLOAD, listen, notify, parse, payloads
+from bot.cluster.notify import listen, parse
 from bot.send.delivery import ChannelQueue
 from bot.store import DeliveryState, Store
-from bot.store.cluster import ClusterStore
+from bot.store.notices import MAX_PAYLOAD, payloads
 from tests.unit.test_cluster_store import claimed_by, member, plan
 from tests.unit.test_pipeline import RecordingSink
 
@@ -41,7 +42,7 @@ async def run_queue(store: Store, sink: RecordingSink, claims: Claims, finder: A
 
 async def test_a_row_claimed_by_a_live_member_is_left_to_it(store: Store) -> None:
     plan(store, 1)
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     now = time.time()
     cluster.beat(member("other", at=now))
     cluster.beat(member("me", at=now))
@@ -49,32 +50,32 @@ async def test_a_row_claimed_by_a_live_member_is_left_to_it(store: Store) -> Non
     sink = RecordingSink()
     await run_queue(store, sink, Claims(cluster, "me", store.run))
     assert sink.count("post") == 0
-    assert store.delivery((1, 7)).state == DeliveryState.POST  # type: ignore[union-attr]
+    assert store.ledger.read((1, 7)).state == DeliveryState.POST  # type: ignore[union-attr]
     cluster.release("other", [(1, 7)])
     await run_queue(store, sink, Claims(cluster, "me", store.run))
     assert sink.count("post") == 1
-    assert store.delivery((1, 7)).state == DeliveryState.SENT  # type: ignore[union-attr]
+    assert store.ledger.read((1, 7)).state == DeliveryState.SENT  # type: ignore[union-attr]
     assert cluster.claim_key("other", (1, 7), now=now) is None  # settled: nothing to claim
 
 
 async def test_a_row_in_flight_at_a_crash_is_adopted_from_the_channel_history(store: Store) -> None:
     plan(store, 1)
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     # The previous run (SQLite: the lock file says it is dead) claimed the row and died mid-send.
     assert cluster.claim_key("previous-run", (1, 7)) is not None
-    link = store.delivery((1, 7)).story.web_url  # type: ignore[union-attr]
+    link = store.ledger.read((1, 7)).story.web_url  # type: ignore[union-attr]
     history = History([{"id": "555", "author": {"id": "9"}, "embeds": [{"url": link}], "content": ""}])
     sink = RecordingSink()
     await run_queue(store, sink, Claims(cluster, "me", store.run, exclusive=True), Adopter(history, author_id=9))
     assert history.reads == 1
     assert sink.count("post") == 0, "adopted, not posted again"
-    row = store.delivery((1, 7))
+    row = store.ledger.read((1, 7))
     assert row is not None and row.state == DeliveryState.SENT and row.message_id == 555
 
 
 async def test_an_in_flight_row_not_in_the_history_is_posted(store: Store) -> None:
     plan(store, 1)
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     assert cluster.claim_key("previous-run", (1, 7)) is not None
     history = History([{"id": "555", "author": {"id": "9"}, "embeds": [{"url": "https://elsewhere.example/x"}]}])
     sink = RecordingSink()
@@ -86,7 +87,7 @@ async def test_a_fresh_row_does_not_read_the_history(store: Store) -> None:
     plan(store, 1)
     history = History([])
     sink = RecordingSink()
-    claims = Claims(ClusterStore(store), "me", store.run, exclusive=True)
+    claims = Claims(store.cluster, "me", store.run, exclusive=True)
     await run_queue(store, sink, claims, Adopter(history, author_id=9))
     assert history.reads == 0 and sink.count("post") == 1
 
@@ -111,7 +112,7 @@ async def test_a_notify_after_commit_reaches_a_listener(store: Store) -> None:
     try:
         # The LISTEN is in place once a notification sent after it arrives: send until one does.
         for _ in range(50):
-            notify(store.engine, [7, 8])
+            store.cluster.notify([7, 8])
             with contextlib.suppress(TimeoutError):
                 assert await asyncio.wait_for(heard.get(), timeout=0.2) == [7, 8]
                 break
@@ -124,7 +125,7 @@ async def test_a_notify_after_commit_reaches_a_listener(store: Store) -> None:
 
 async def test_a_sent_row_is_settled_and_released_and_a_held_one_released(store: Store) -> None:
     plan(store, 1)
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     cluster.beat(member("me", at=time.time()))
     sink = RecordingSink()
     await run_queue(store, sink, Claims(cluster, "me", store.run))
@@ -146,4 +147,4 @@ async def test_a_sent_row_is_settled_and_released_and_a_held_one_released(store:
     await held.join()
     await held.stop()
     assert sink.count("post") == 1 and claimed_by(store, (2, 7)) is None
-    assert store.delivery((2, 7)).state == DeliveryState.POST  # type: ignore[union-attr]
+    assert store.ledger.read((2, 7)).state == DeliveryState.POST  # type: ignore[union-attr]

@@ -26,7 +26,6 @@ from bot.cluster.locks import Role
 from bot.cluster.membership import Membership
 from bot.sharding import make_plan
 from bot.store import Store
-from bot.store.cluster import ClusterStore
 
 
 @pytest.mark.parametrize("members", [1, 2, 3, 7])
@@ -104,9 +103,8 @@ def test_a_member_joining_late_waits_until_the_others_count_it(tmp_path: Path) -
     store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
     try:
         clock = Clock()
-        cluster = ClusterStore(store)
-        a = Membership(cluster, make_plan(2, (0,)), every=1, clock=clock)
-        b = Membership(cluster, make_plan(2, (1,)), every=1, clock=clock)
+        a = Membership(store, make_plan(2, (0,)), every=1, clock=clock)
+        b = Membership(store, make_plan(2, (1,)), every=1, clock=clock)
         assert a.share_once() == fair_share(1)  # alone: the whole share at once
         # b sees two members, but a still takes the whole share until its next beat: b keeps to the headroom.
         assert b.share_once() == joining_share()
@@ -130,12 +128,11 @@ def test_a_standby_does_not_divide_the_limit_until_it_takes_over(tmp_path: Path)
     store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
     try:
         clock = Clock()
-        cluster = ClusterStore(store)
         locks = {name: Locks() for name in ("a", "b", "standby")}
         locks["a"].held, locks["b"].held = frozenset({Role.shard(0)}), frozenset({Role.shard(1)})
-        a = Membership(cluster, make_plan(2, (0,)), every=1, locks=locks["a"], clock=clock)
-        b = Membership(cluster, make_plan(2, (1,)), every=1, locks=locks["b"], clock=clock)
-        standby = Membership(cluster, make_plan(2, (0,)), every=1, locks=locks["standby"], clock=clock)
+        a = Membership(store, make_plan(2, (0,)), every=1, locks=locks["a"], clock=clock)
+        b = Membership(store, make_plan(2, (1,)), every=1, locks=locks["b"], clock=clock)
+        standby = Membership(store, make_plan(2, (0,)), every=1, locks=locks["standby"], clock=clock)
         a.share_once(), b.share_once(), a.share_once(), b.share_once()
         assert standby.share_once() == joining_share()  # waiting: its few calls fit in the headroom
         assert a.share_once() == b.share_once() == fair_share(2)  # a standby sends nothing: it divides nothing
@@ -144,7 +141,7 @@ def test_a_standby_does_not_divide_the_limit_until_it_takes_over(tmp_path: Path)
         # heartbeat to go stale), and the standby joins the split like a newcomer, once b has counted it.
         locks["a"].held, locks["standby"].held = frozenset(), frozenset({Role.shard(0)})
         assert standby.share_once() == joining_share()
-        assert [m.member_id for m in cluster.members(clock.now)] == [b.member_id, standby.member_id]
+        assert [m.member_id for m in store.cluster.members(clock.now)] == [b.member_id, standby.member_id]
         assert b.share_once() == fair_share(2)
         assert standby.share_once() == fair_share(2)
     finally:
@@ -215,3 +212,41 @@ def test_rest_calls_count_against_the_global_limit_but_not_the_gateway_or_intera
     assert counts_globally(yarl.URL(f"{base}/users/@me"))
     assert not counts_globally(yarl.URL(f"{base}/interactions/1/token/callback"))
     assert not counts_globally(yarl.URL("wss://gateway.discord.gg/?v=10&encoding=json"))
+
+
+COUNTED = "Every live member counts this process now"
+
+
+def test_a_lone_sqlite_process_logs_no_cluster_share(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Console mode or one bot on SQLite: no "Every live member counts this process now: 1 sending"."""
+    store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
+    try:
+        with caplog.at_level("INFO", logger="bot.cluster.membership"):
+            alone = Membership(store, make_plan(1, (0,)), every=1, clock=Clock())
+            assert alone.share_once() == fair_share(1)
+            assert alone.share_once() == fair_share(1)
+    finally:
+        store.close()
+    assert COUNTED not in caplog.text
+
+
+def test_the_share_is_logged_once_counted_where_members_share_the_database(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two members (on either backend) log their share once counted; on PostgreSQL a lone member does too."""
+    store = Store.open(store_url)
+    try:
+        clock = Clock()
+
+        with caplog.at_level("INFO", logger="bot.cluster.membership"):
+            a = Membership(store, make_plan(2, (0,)), every=1, clock=clock)
+            a.share_once()
+            alone = caplog.text
+            b = Membership(store, make_plan(2, (1,)), every=1, clock=clock)
+            b.share_once()
+            a.share_once()
+            b.share_once()  # counted by a now: an equal share of two
+    finally:
+        store.close()
+    assert (COUNTED in alone) == (not store.single_process)
+    assert f"{COUNTED}: 2 sending, {fair_share(2):.1f} requests/s each" in caplog.text

@@ -12,23 +12,15 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from bot.cluster import notify as notify_module
 from bot.cluster.locks import libpq_dsn
-from bot.cluster.notify import (
-    KEYS_PER_BATCH,
-    Key,
-    key_payloads,
-    listen,
-    notify,
-    notify_planned,
-    parse,
-    parse_notice,
-)
+from bot.cluster.notify import listen, parse, parse_notice
 from bot.pipeline import Pipeline
 from bot.routes.planning import make_planner, post
 from bot.sharding import GuildDirectory, ShardPlan
 from bot.store import DeliveryState, Store
+from bot.store import notices as notices_module
 from bot.store.backends import postgres
+from bot.store.notices import KEYS_PER_BATCH, Key, key_payloads, notify_planned
 from tests.storyfiles import parsed_file
 from tests.unit.test_cluster_store import plan
 from tests.unit.test_pipeline import AI_ONLY, NEWS, RecordingSink, make_config
@@ -38,7 +30,7 @@ GUILD_SHARD_1 = 3 << 22
 
 
 def test_key_payloads_round_trip_and_big_batches_name_channels(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(notify_module, "MAX_PAYLOAD", 500)
+    monkeypatch.setattr(notices_module, "MAX_PAYLOAD", 500)
     keys = [(i, 10**17 + i % 3) for i in range(1, KEYS_PER_BATCH)]
     parts = list(key_payloads(keys + keys[:3]))
     assert len(parts) > 1 and all(len(p) <= 500 for p in parts)
@@ -60,7 +52,7 @@ def test_planning_hands_its_rows_to_on_planned_inside_its_transaction(store: Sto
     assert store.announces_plans
     plan(store, 1)
     assert seen == [[(1, 7), (1, 8)]]
-    store.record_actions([post(1, [9])])
+    store.ledger.record([post(1, [9])])
     assert seen[-1] == [(1, 9)]
 
     def fail(conn: object, keys: list[Key]) -> None:
@@ -90,7 +82,7 @@ async def test_notify_planned_reaches_listeners_on_commit_with_the_rows_of_other
     try:
         # The LISTEN is in place once a notification sent after it arrives: send until one does.
         for _ in range(50):
-            await asyncio.to_thread(notify, store.engine, [1])
+            await store.run_concurrent(store.cluster.notify, [1])
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(heard.get(), timeout=0.2)
                 break
@@ -130,7 +122,7 @@ async def test_a_pipeline_queues_the_notified_rows_of_its_own_shards_only(tmp_pa
         await pipeline.notified([], [NEWS, AI_ONLY])
         await pipeline.drain()
         assert sink.count("post") == 2
-        ai = store.delivery((1, AI_ONLY))
+        ai = store.ledger.read((1, AI_ONLY))
         assert ai is not None and ai.state == DeliveryState.POST  # left to shard 1's process
     finally:
         await pipeline.stop()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.routes.planning import make_planner
 from bot.store import DeliveryState, Store
-from bot.store.cluster import ClusterStore, Member
+from bot.store.cluster import Member
 from bot.store.schema import deliveries
 from tests.storyfiles import parsed_file
 
@@ -26,7 +26,7 @@ def plan(store: Store, *numbers: int) -> None:
 
 
 def test_members_are_live_while_their_heartbeat_is_fresh(store: Store) -> None:
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     now = time.time()
     cluster.beat(member("a", at=now))
     cluster.beat(member("b", at=now - 16))  # three 5 s heartbeats missed: dead
@@ -41,7 +41,7 @@ def test_members_are_live_while_their_heartbeat_is_fresh(store: Store) -> None:
 
 def test_two_members_never_claim_the_same_row(store: Store) -> None:
     plan(store, 1, 2, 3)
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     now = time.time()
     cluster.beat(member("a", at=now))
     cluster.beat(member("b", at=now))
@@ -57,7 +57,7 @@ def test_two_members_never_claim_the_same_row(store: Store) -> None:
 
 async def test_concurrent_claimers_split_the_rows(store: Store) -> None:
     plan(store, *range(1, 21))
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     now = time.time()
     for name in "abcd":
         cluster.beat(member(name, at=now))
@@ -70,7 +70,7 @@ async def test_concurrent_claimers_split_the_rows(store: Store) -> None:
 
 def test_a_dead_members_claim_is_reclaimable_and_marked_in_flight(store: Store) -> None:
     plan(store, 1)
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     now = time.time()
     cluster.beat(member("dead", at=now))
     taken = cluster.claim("dead", [7], now=now)
@@ -88,7 +88,7 @@ def test_a_dead_members_claim_is_reclaimable_and_marked_in_flight(store: Store) 
 
 def test_a_member_whose_role_another_now_holds_is_gone_at_once(store: Store) -> None:
     plan(store, 1)
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     now = time.time()
     cluster.beat(member("old", at=now, shards=(0,)))
     cluster.beat(Member("other", "host-a", 101, 2, (1,), (1,), False, False, now - 60, now, 5.0))
@@ -107,23 +107,23 @@ def test_a_member_whose_role_another_now_holds_is_gone_at_once(store: Store) -> 
 
 def test_queue_depth_counts_pending_rows_per_channel(store: Store) -> None:
     plan(store, 1, 2)
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     assert cluster.pending_by_channel() == {7: 2, 8: 2}
-    d = store.delivery((1, 7))
+    d = store.ledger.read((1, 7))
     assert d is not None
-    store.settle(d, DeliveryState.SENT, message_id=99)
+    store.ledger.settle(d, DeliveryState.SENT, message_id=99)
     assert cluster.pending_by_channel() == {7: 1, 8: 2}
 
 
 def test_claim_delivery_returns_the_row_it_claimed_with_its_story(store: Store) -> None:
     plan(store, 1, 2)
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     now = time.time()
     cluster.beat(member("a", at=now))
     cluster.beat(member("b", at=now))
     got = cluster.claim_delivery("a", (1, 7), now=now)
     assert got is not None and got.key == (1, 7) and not got.was_in_flight
-    assert got.delivery == store.delivery((1, 7))  # the same row and story a separate read gives
+    assert got.delivery == store.ledger.read((1, 7))  # the same row and story a separate read gives
     assert cluster.claim_delivery("b", (1, 7), now=now) is None  # a live member is sending it
     assert cluster.claim_delivery("a", (1, 7), now=now) is not None  # its own claim, again
     cluster.release("a", [(1, 7)])
@@ -133,14 +133,14 @@ def test_claim_delivery_returns_the_row_it_claimed_with_its_story(store: Store) 
     cluster.beat(member("a", at=now + 30))
     late = cluster.claim_delivery("a", (2, 7), now=now + 30)
     assert late is not None and late.was_in_flight and late.delivery is not None
-    store.settle(late.delivery, DeliveryState.SENT, message_id=5)
+    store.ledger.settle(late.delivery, DeliveryState.SENT, message_id=5)
     assert cluster.claim_delivery("a", (2, 7), now=now + 30) is None
     assert cluster.claim_delivery("a", (404, 7), now=now) is None
 
 
 def test_claim_delivery_exclusive_takes_any_claim(store: Store) -> None:
     plan(store, 1)
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     now = time.time()
     cluster.beat(member("previous-run", at=now))
     assert cluster.claim_delivery("previous-run", (1, 7), now=now) is not None
@@ -150,7 +150,7 @@ def test_claim_delivery_exclusive_takes_any_claim(store: Store) -> None:
 
 def test_release_frees_only_the_members_own_claims(store: Store) -> None:
     plan(store, 1, 2)
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     now = time.time()
     cluster.beat(member("a", at=now))
     cluster.beat(member("b", at=now))
@@ -170,15 +170,15 @@ def claimed_by(store: Store, key: tuple[int, int]) -> str | None:
 
 def test_settling_with_releasing_frees_only_the_members_own_claim(store: Store) -> None:
     plan(store, 1)
-    cluster = ClusterStore(store)
+    cluster = store.cluster
     now = time.time()
     cluster.beat(member("a", at=now))
     cluster.beat(member("b", at=now))
     mine = cluster.claim_delivery("a", (1, 7), now=now)
     theirs = cluster.claim_delivery("b", (1, 8), now=now)
     assert mine is not None and mine.delivery is not None and theirs is not None and theirs.delivery is not None
-    store.settle(mine.delivery, DeliveryState.SENT, message_id=1, **cluster.releasing("a"))
-    store.settle(theirs.delivery, DeliveryState.SENT, message_id=2, **cluster.releasing("a"))
+    store.ledger.settle(mine.delivery, DeliveryState.SENT, message_id=1, **cluster.releasing("a"))
+    store.ledger.settle(theirs.delivery, DeliveryState.SENT, message_id=2, **cluster.releasing("a"))
     assert claimed_by(store, (1, 7)) is None
     assert claimed_by(store, (1, 8)) == "b"
-    assert store.delivery((1, 8)).state == DeliveryState.SENT  # type: ignore[union-attr]
+    assert store.ledger.read((1, 8)).state == DeliveryState.SENT  # type: ignore[union-attr]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,15 @@ def assert_defaults(config: Config) -> None:
 
 @pytest.mark.parametrize("text", ["", "\n", "# nothing but a comment\n", "---\n"])
 def test_empty_file_gives_defaults(tmp_path: Path, text: str) -> None:
-    assert_defaults(load_config(write(tmp_path, text), env={}))
+    config = load_config(write(tmp_path, text), env={})
+    # The two paths are the sample's own, resolved against the file's folder (test_left_out_paths_...).
+    assert config.articles.path == tmp_path.parent / "articles"
+    assert config.storage_url == f"sqlite:///{tmp_path.parent / 'data' / 'newsdesk.db'}"
+    assert_defaults(
+        replace(
+            config, articles=replace(config.articles, path=Path("articles")), storage_url="sqlite:///data/newsdesk.db"
+        )
+    )
 
 
 @pytest.mark.parametrize("raw", [{}, None])

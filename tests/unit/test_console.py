@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import io
 import re
 from datetime import UTC, datetime, timedelta, timezone
@@ -191,7 +192,11 @@ async def test_delete_card_names_the_story_after_a_restart(tmp_path: Path, monke
         store = Store.open(raw["storage"]["url"])
         pipeline = Pipeline(parse_config(raw), store)
         sink = ConsoleSink(
-            {1: "news"}, out, color=False, first_id=store.max_message_id() + 1, title_of=store.message_title
+            {1: "news"},
+            out,
+            color=False,
+            first_id=store.ledger.max_message_id() + 1,
+            title_of=functools.partial(store.run_concurrent, store.ledger.message_title),
         )
         await pipeline.start(sink, watch=False)
         await pipeline.drain()

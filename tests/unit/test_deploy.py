@@ -1,4 +1,4 @@
-"""The systemd unit works on a fresh clone as written: its paths match the repository and the README's steps."""
+"""The systemd unit works on a fresh clone as written: its paths match the repository and docs/deploying.md."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ def unit_settings() -> dict[str, list[str]]:
 
 
 def deploy_steps() -> list[list[str]]:
-    """The shell commands of the README's deploy section (its ```sh blocks), each split into words."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The shell commands of docs/deploying.md's deploy section (its ```sh blocks), each split into words."""
+    text = (ROOT / "docs" / "deploying.md").read_text(encoding="utf-8")
     section = text.split("## Deploying to Discord", 1)[1].split("\n## ", 1)[0]
     commands: list[list[str]] = []
     for block in re.findall(r"```sh\n(.*?)```", section, re.DOTALL):
@@ -59,7 +59,7 @@ def test_exec_start_is_the_venvs_newsdesk_on_the_repositorys_config(unit: dict[s
     config = PurePosixPath(args[args.index("--config") + 1])
     assert config.is_relative_to(home)
     assert (ROOT / config.relative_to(home)).is_file(), "the unit names a config file the repository does not have"
-    # The README's steps create that virtualenv and install newsdesk into it.
+    # The deploy steps create that virtualenv and install newsdesk into it.
     venvs = [c for c in steps_running("python3") if c[1:3] == ["-m", "venv"]]
     assert [PurePosixPath(c[3]) for c in venvs] == [home / ".venv"]
     assert any(PurePosixPath(c[0]) == home / ".venv" / "bin" / "pip" and str(home) in c for c in deploy_steps())
@@ -81,7 +81,7 @@ def test_the_only_writable_folder_holds_the_configs_database_and_the_readme_crea
     # ProtectSystem=strict makes everything else read-only, and systemd will not start with a missing folder.
     assert one(unit, "ProtectSystem") == "strict"
     made = [c for c in steps_running("install") if "-d" in c and PurePosixPath(c[-1]) == writable]
-    assert len(made) == 1, "the README must create the unit's ReadWritePaths folder"
+    assert len(made) == 1, "docs/deploying.md must create the unit's ReadWritePaths folder"
     step = made[0]
     assert step[step.index("-o") + 1] == user and step[step.index("-g") + 1] == group
     assert step[step.index("-m") + 1] == "0700"

@@ -8,14 +8,14 @@ import time
 
 from bot.digest.spec import make_spec
 from bot.store import Store
-from bot.store.cluster import ClusterStore, Member
+from bot.store.cluster import Member
 from bot.store.digests import DigestStore, RunStatus
 
 PLAN = '{"messages": []}'
 
 
 def live(store: Store, member_id: str, now: float) -> None:
-    ClusterStore(store).beat(Member(member_id, "host", 1, 1, (0,), (0,), True, False, now, now, 5.0))
+    store.cluster.beat(Member(member_id, "host", 1, 1, (0,), (0,), True, False, now, now, 5.0))
 
 
 def new_digest(digests: DigestStore) -> int:
@@ -23,7 +23,7 @@ def new_digest(digests: DigestStore) -> int:
 
 
 def test_a_claim_is_posting_under_its_claimer_until_its_run_is_recorded(store: Store) -> None:
-    digests = DigestStore(store)
+    digests = store.digests
     digest_id = new_digest(digests)
     assert digests.claim_run(digest_id, "scheduled:1", member_id="a", plan=PLAN)
     assert not digests.claim_run(digest_id, "scheduled:1", member_id="b", plan=PLAN), "one claim per key"
@@ -37,7 +37,7 @@ def test_a_claim_is_posting_under_its_claimer_until_its_run_is_recorded(store: S
 
 
 def test_only_runs_of_dead_claimers_are_orphans(store: Store) -> None:
-    digests = DigestStore(store)
+    digests = store.digests
     digest_id = new_digest(digests)
     now = time.time()
     live(store, "alive", now)
@@ -58,7 +58,7 @@ def test_only_runs_of_dead_claimers_are_orphans(store: Store) -> None:
 
 
 def test_a_dead_claim_is_taken_over_exactly_once_under_concurrency(store: Store) -> None:
-    digests = DigestStore(store)
+    digests = store.digests
     digest_id = new_digest(digests)
     takers = [f"taker-{i}" for i in range(4)]
     for taker in takers:

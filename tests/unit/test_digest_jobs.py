@@ -19,7 +19,7 @@ from bot.digest.runner import DigestRunner
 from bot.digest.spec import make_spec
 from bot.routes.planning import make_planner
 from bot.store import FileParsed, Store
-from bot.store.digests import BASELINE_KEY, DigestRow, DigestStore
+from bot.store.digests import BASELINE_KEY, DigestRow
 from bot.stories.parser import parse_story_text
 from tests.storyfiles import story_text
 from tests.unit.test_digest_runner import RecordingSink
@@ -46,7 +46,7 @@ def store(db_url: str) -> Iterator[Store]:
 
 def save(store: Store, name: str = "every-minute", **options: Any) -> DigestRow:
     spec = make_spec(**{"name": name, "channel_id": 7, "cron": "* * * * *", **options})
-    return DigestStore(store).save(1, spec)
+    return store.digests.save(1, spec)
 
 
 async def start(store: Store, rows: list[DigestRow]) -> AsyncIOScheduler:
@@ -77,7 +77,7 @@ async def restart_with_missed_run(store: Store, row: DigestRow, late: timedelta,
     first.modify_job(jobs.job_id(row.id), next_run_time=datetime.now(UTC) - late)
     first.pause()
     await stop(first)
-    runner = DigestRunner(DigestStore(store), sink)
+    runner = DigestRunner(store, sink)
     jobs.attach(runner)
     try:
         second = await start(store, [row])
@@ -120,7 +120,7 @@ async def test_a_run_missed_within_grace_is_posted_once_however_many_were_missed
     await restart_with_missed_run(store, row, timedelta(minutes=30), sink)
     await wait_for_posts(sink, 1)
     assert len(sink.posts) == 1
-    assert [r.status for r in DigestStore(store).runs(row.id)] == ["sent"]
+    assert [r.status for r in store.digests.runs(row.id)] == ["sent"]
 
 
 async def test_a_run_missed_beyond_grace_is_not_posted(store: Store) -> None:
@@ -130,7 +130,7 @@ async def test_a_run_missed_beyond_grace_is_not_posted(store: Store) -> None:
     row = save(store, time=daily, cron=None, timezone="UTC")
     sink = RecordingSink()
     await restart_with_missed_run(store, row, timedelta(seconds=GRACE + 600), sink)
-    assert sink.posts == [] and DigestStore(store).runs(row.id) == []
+    assert sink.posts == [] and store.digests.runs(row.id) == []
     scheduler = await start(store, [row])
     assert scheduler.get_job(jobs.job_id(row.id)).next_run_time > datetime.now(UTC), "still scheduled"
     await stop(scheduler)

@@ -12,8 +12,8 @@ from bot.digest.markers import find_marked, mark, run_ref
 from bot.digest.render import DigestMessage
 from bot.digest.runner import DigestRunner
 from bot.store import Store
-from bot.store.cluster import ClusterStore, Member
-from bot.store.digests import BASELINE_KEY, DigestStore
+from bot.store.cluster import Member
+from bot.store.digests import BASELINE_KEY
 from tests.unit.test_digest_runner import RecordingSink, add, digest
 
 BOT_ID = 4242
@@ -48,12 +48,12 @@ class Channel(RecordingSink):
 
 def member(store: Store, member_id: str) -> None:
     now = time.time()
-    ClusterStore(store).beat(Member(member_id, "host", 1, 1, (0,), (0,), True, False, now, now, 5.0))
+    store.cluster.beat(Member(member_id, "host", 1, 1, (0,), (0,), True, False, now, now, 5.0))
 
 
 def runner_for(store: Store, channel: Channel, member_id: str, *, exclusive: bool) -> DigestRunner:
     return DigestRunner(
-        DigestStore(store),
+        store,
         channel,
         retry_base=0.001,
         member_id=member_id,
@@ -96,7 +96,7 @@ async def test_a_dead_run_with_one_message_out_adopts_it_and_posts_the_other(
     assert len(channel.posts) == 2, "message 1 adopted from history, message 2 posted once"
     parts = find_marked(await channel.recent_messages(555), run_ref(digest_id, "scheduled:1"), author_id=BOT_ID)
     assert sorted(parts) == [1, 2]
-    digests = DigestStore(store)
+    digests = store.digests
     [run] = digests.runs(digest_id)
     assert run.status == "sent" and run.story_count == 25 and run.message_ids == (9001, 9002)
     assert len(digests.delivered(digest_id)) == 25
@@ -123,7 +123,7 @@ async def test_the_next_run_resumes_a_dead_run_first_so_no_story_goes_twice(stor
     outcome = await runner_for(store, channel, "next", exclusive=False).run(digest_id, run_key="scheduled:2")
     assert outcome.status == "sent" and outcome.stories == 1
     assert len(channel.posts) == 3 and channel.titles() == ["Story 26 arrived later"]
-    assert [r.status for r in DigestStore(store).runs(digest_id)] == ["sent", "sent"]
+    assert [r.status for r in store.digests.runs(digest_id)] == ["sent", "sent"]
 
 
 async def test_a_run_whose_claimer_is_alive_is_left_to_it(store: Store, channel: Channel) -> None:

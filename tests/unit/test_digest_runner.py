@@ -16,7 +16,7 @@ from bot.digest.spec import DigestSpec, make_spec
 from bot.routes.planning import make_planner
 from bot.send.sinks import DeliveryError
 from bot.store import FileParsed, Store
-from bot.store.digests import BASELINE_KEY, DigestRow, DigestStore
+from bot.store.digests import BASELINE_KEY, DigestRow
 from bot.stories.parser import parse_story_text
 from tests.storyfiles import story_text
 
@@ -53,7 +53,7 @@ def sink() -> RecordingSink:
 @pytest.fixture
 def runner(store: Store, sink: RecordingSink) -> DigestRunner:
     store.set_meta(BASELINE_KEY, str(time.time() - 3600))
-    return DigestRunner(DigestStore(store), sink, retry_base=0.001)
+    return DigestRunner(store, sink, retry_base=0.001)
 
 
 def add(store: Store, n: int, **fields: Any) -> None:
@@ -208,7 +208,7 @@ async def test_a_removed_digest_does_not_run(store: Store, runner: DigestRunner,
 
 
 def test_config_digests_are_synced(store: Store) -> None:
-    digests = DigestStore(store)
+    digests = store.digests
     a = make_spec(name="a", channel_id=1, time="09:00")
     b = make_spec(name="b", channel_id=2, time="10:00")
     first = digests.sync_config([a, b])
@@ -231,7 +231,7 @@ async def test_a_held_story_waits_for_the_digest_run_after_its_release(
 ) -> None:
     store.set_meta(BASELINE_KEY, str(time.time() - 3600))
     clock = [time.time()]
-    runner = DigestRunner(DigestStore(store), sink, retry_base=0.001, clock=lambda: clock[0], embargo=embargo)
+    runner = DigestRunner(store, sink, retry_base=0.001, clock=lambda: clock[0], embargo=embargo)
     row = digest(runner)
     add(store, 1)
     release = datetime.fromtimestamp(clock[0] + 3600, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -15,7 +15,7 @@ from bot.digest.runner import DigestRunner, scheduled_run_key
 from bot.digest.spec import make_spec
 from bot.sharding import make_plan
 from bot.store import Store
-from bot.store.digests import BASELINE_KEY, DigestStore
+from bot.store.digests import BASELINE_KEY
 from tests.unit.test_digest_runner import CHANNEL, GUILD, RecordingSink, add
 
 NINE = datetime(2026, 11, 24, 9, 0, tzinfo=UTC).timestamp()
@@ -31,11 +31,11 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def save(store: Store) -> int:
     spec = make_spec(name="daily", channel_id=CHANNEL, time="09:00", timezone="UTC")
-    return DigestStore(store).save(GUILD, spec).id
+    return store.digests.save(GUILD, spec).id
 
 
 def test_a_key_is_claimed_once(store: Store) -> None:
-    digests = DigestStore(store)
+    digests = store.digests
     digest_id = save(store)
     assert digests.claim_run(digest_id, "scheduled:1") is True
     assert digests.claim_run(digest_id, "scheduled:1") is False
@@ -44,7 +44,7 @@ def test_a_key_is_claimed_once(store: Store) -> None:
 
 
 def test_the_scheduled_key_is_the_run_time_it_stands_for(store: Store) -> None:
-    row = DigestStore(store).get(save(store))
+    row = store.digests.get(save(store))
     assert row is not None
     on_time = scheduled_run_key(row, NINE)
     assert on_time == f"scheduled:{int(NINE)}"
@@ -57,19 +57,19 @@ async def test_two_runners_firing_the_same_scheduled_run_post_it_once(store: Sto
     digest_id = save(store)
     sinks = [RecordingSink(), RecordingSink()]
     # Two processes' runners on one database, both firing the 09:00 run (one a little late).
-    first = DigestRunner(DigestStore(store), sinks[0], clock=lambda: NINE + 1, retry_base=0.001)
-    second = DigestRunner(DigestStore(store), sinks[1], clock=lambda: NINE + 40, retry_base=0.001)
+    first = DigestRunner(store, sinks[0], clock=lambda: NINE + 1, retry_base=0.001)
+    second = DigestRunner(store, sinks[1], clock=lambda: NINE + 40, retry_base=0.001)
     assert (await first.run_scheduled(digest_id)).status == "sent"
     assert (await second.run_scheduled(digest_id)).status == "duplicate"
     assert len(sinks[0].posts) == 1 and sinks[1].posts == []
-    assert [r.status for r in DigestStore(store).runs(digest_id)] == ["sent"]
+    assert [r.status for r in store.digests.runs(digest_id)] == ["sent"]
 
 
 async def test_manual_runs_each_have_their_own_key(store: Store) -> None:
     add(store, 1, title="First")
     digest_id = save(store)
     sink = RecordingSink()
-    runner = DigestRunner(DigestStore(store), sink, retry_base=0.001)
+    runner = DigestRunner(store, sink, retry_base=0.001)
     assert (await runner.run(digest_id)).status == "sent"
     add(store, 2, title="Second")
     assert (await runner.run(digest_id)).status == "sent", "a second /digest run is a new run"
@@ -83,7 +83,7 @@ def test_each_shard_set_has_its_own_job_table() -> None:
 
 
 async def test_two_processes_job_tables_do_not_see_each_others_jobs(store: Store) -> None:
-    digests = DigestStore(store)
+    digests = store.digests
     mine = digests.get(save(store))
     assert mine is not None
     zero = jobs.make_scheduler(store, grace_seconds=60, tablename=jobs.jobs_table("n2_s0"))
@@ -100,7 +100,7 @@ async def test_two_processes_job_tables_do_not_see_each_others_jobs(store: Store
 
 
 async def test_the_status_report_reads_every_shard_sets_job_table(store: Store) -> None:
-    digests = DigestStore(store)
+    digests = store.digests
     first = digests.get(save(store))
     second = digests.save(GUILD, make_spec(name="weekly", channel_id=CHANNEL, cron="0 9 * * fri"))
     assert first is not None

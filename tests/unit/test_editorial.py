@@ -14,8 +14,9 @@ from sqlalchemy import text
 
 from bot.config import parse_config
 from bot.pipeline import Pipeline
+from bot.render.status import render_text
 from bot.routes.route_rules import ARCHIVE_REASON
-from bot.status import render_text, status_report
+from bot.status import status_report
 from bot.store import Store
 from tests.storyfiles import story_fields, write_story
 from tests.unit.test_pipeline import AI_ONLY, NEWS, RecordingSink

@@ -54,7 +54,7 @@ async def test_the_heartbeat_and_the_stop_are_read_back_from_the_database(tmp_pa
         assert json.loads(store.get_meta(HEARTBEAT_KEY) or "{}")["every"] == 5
         beat.cancel()
         await asyncio.gather(beat, return_exceptions=True)
-        mark_stopped(store)
+        await mark_stopped(store)
         live = read_liveness(store)
         assert not live.running and live.stopped_at == float(store.get_meta(STOPPED_KEY) or 0)
     finally:

@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot.cluster.claims import Adopter
+from bot.cluster.adopt import Adopter
 from bot.config import KindOptions
 from bot.send.channel_kinds import ChannelInfo, ChannelKind
 from bot.store import DeliveryState, Store
-from bot.store.webhooks import WebhookStore
 from tests.unit.test_kind_delivery import BOT, CHANNEL, Http, deliverer, delivery
 
 LINK = "https://news.example/2026/story-1"  # tests/storyfiles.py's story 1
@@ -86,7 +85,7 @@ async def test_a_post_without_a_nonce_marks_the_row_before_the_call(store: Store
     answers = {("POST", f"/channels/{CHANNEL}/threads"): {"id": "900"}}
     kinds = deliverer(store, Http(answers), ChannelInfo(ChannelKind.FORUM, guild_id=1), KindOptions(), [])
     await kinds.post(d, {"content": "x"}, "n")
-    marked = store.delivery((d.story_id, d.channel_id))
+    marked = store.ledger.read((d.story_id, d.channel_id))
     assert marked is not None and marked.attempts == 1, "a restart now looks before posting again"
     plain = deliverer(
         store,
@@ -96,17 +95,17 @@ async def test_a_post_without_a_nonce_marks_the_row_before_the_call(store: Store
         [],
     )
     await plain.post(d, {"content": "x"}, "n")
-    again = store.delivery((d.story_id, d.channel_id))
+    again = store.ledger.read((d.story_id, d.channel_id))
     assert again is not None and again.attempts == 1, "plain messages have their nonce: no write"
 
 
 async def test_crossposts_left_by_a_crash_are_resumed_unless_already_done(store: Store) -> None:
     d = delivery(store)
-    store.settle(d, DeliveryState.SENT, message_id=700, crossposted=False)
+    store.ledger.settle(d, DeliveryState.SENT, message_id=700, crossposted=False)
     answers = {("GET", f"/channels/{CHANNEL}/messages/700"): {"id": "700", "flags": 1}}
     http = Http(answers)
     kinds = deliverer(store, http, ChannelInfo(ChannelKind.ANNOUNCEMENT), KindOptions(publish=True), [])
     assert await kinds.resume_crossposts([CHANNEL]) == 1
     await kinds.drain()
     assert not any("crosspost" in path for _, path, _ in http.calls), "the flag says it was done"
-    assert WebhookStore(store).unpublished() == {} and await kinds.resume_crossposts([CHANNEL]) == 0
+    assert store.webhooks.unpublished() == {} and await kinds.resume_crossposts([CHANNEL]) == 0

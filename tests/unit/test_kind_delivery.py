@@ -21,7 +21,6 @@ from bot.send.discord_sink import DiscordSink
 from bot.send.kind_delivery import KindDeliverer
 from bot.send.sinks import DeliveryError
 from bot.store import Delivery, DeliveryState, Store
-from bot.store.webhooks import WebhookStore
 from tests.storyfiles import parsed_file
 
 CHANNEL, BOT = 30, 20
@@ -60,7 +59,7 @@ def delivery(store: Store) -> Delivery:
         return [post(c.story_id, [CHANNEL]) for c in changes]
 
     store.apply([parsed_file("a.md", 1)], planner)
-    found = store.delivery((1, CHANNEL))
+    found = store.ledger.read((1, CHANNEL))
     assert found is not None
     return found
 
@@ -75,7 +74,7 @@ def deliverer(store: Store, http: Http, info: ChannelInfo, options: KindOptions,
 
     return KindDeliverer(
         sink,
-        WebhookStore(store),
+        store,
         options=lambda _channel: options,
         avatars={},
         bot_id=lambda: BOT,
@@ -115,7 +114,7 @@ async def test_webhook_is_created_once_and_reused_with_wait(store: Store) -> Non
     executed = [c for c in http.calls if c[1] == "/webhooks/9/tok"]
     assert len(executed) == 2 and all(c[2]["params"] == {"wait": "true"} for c in executed)
     assert executed[0][2]["json"]["username"] == "Example News"
-    assert WebhookStore(store).webhook_for(CHANNEL) == (9, "tok"), "remembered across restarts"
+    assert store.webhooks.webhook_for(CHANNEL) == (9, "tok"), "remembered across restarts"
 
 
 async def test_crosspost_limit_is_recorded_and_never_holds_the_post(store: Store) -> None:
@@ -129,10 +128,10 @@ async def test_crosspost_limit_is_recorded_and_never_holds_the_post(store: Store
     d = delivery(store)
     posted = await kinds.post(d, {"content": "x"}, "n")
     assert posted.crosspost and not any("crosspost" in c[1] for c in http.calls), "the crosspost comes after"
-    store.settle(d, DeliveryState.SENT, message_id=700, crossposted=False)
+    store.ledger.settle(d, DeliveryState.SENT, message_id=700, crossposted=False)
     kinds.follow_up(d, posted)
     await kinds.drain()
-    count, reason = WebhookStore(store).unpublished()[CHANNEL]
+    count, reason = store.webhooks.unpublished()[CHANNEL]
     assert count == 1 and "crosspost limit" in reason and "3000s" in reason
 
 

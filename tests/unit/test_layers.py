@@ -8,14 +8,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parents[2]
+
 PURE_RENDERING = (
+    # the search engine is core too: /news only translates its pages
+    "bot.search.service",
     "bot.render.text",
     "bot.render.embeds",
     "bot.render.news_pages",
     "bot.status",
+    "bot.render.status",
     "bot.render.feed_replies",
     "bot.digest.render",
     "bot.digest.replies",
@@ -78,3 +84,15 @@ def test_parse_workers_import_neither_the_store_nor_discord() -> None:
         "bot.stories.story",
         "bot.render.text",
     }
+
+
+def test_the_tree_has_no_import_cycle_and_keeps_sqlalchemy_in_the_storage_floors() -> None:
+    # The same check ``make lint`` runs (tools/check_layers.py; its own tests are in test_layers_check.py).
+    done = subprocess.run([sys.executable, str(REPO / "tools" / "check_layers.py")], capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, "")
+
+
+def test_the_search_engine_imports_nothing_of_the_store() -> None:
+    # The store imports the search floor (its connection seam, its indexing); the reverse would close a circle.
+    pulled = {m for m in imported_by("bot.search.service") | imported_by("bot.search.titles") if m.startswith("bot.")}
+    assert {m.split(".")[1] for m in pulled} == {"search", "stories"}

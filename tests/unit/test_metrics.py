@@ -29,7 +29,6 @@ from bot.send.discord_sink import DiscordSink
 from bot.send.sinks import DeliveryError
 from bot.sharding import make_plan
 from bot.store import Store
-from bot.store.cluster import ClusterStore
 from tests.storyfiles import write_story
 from tests.unit.test_pipeline import AI_ONLY, NEWS, RecordingSink, make_config
 
@@ -207,7 +206,7 @@ def test_roles_held_come_from_the_cluster_membership(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
     try:
         metrics = Metrics()
-        membership = Membership(ClusterStore(store), make_plan(2, (0, 1)), every=10)
+        membership = Membership(store, make_plan(2, (0, 1)), every=10)
         metrics.follow(roles=membership.role_names)
         assert metrics.held_roles() == ["ingest", "shard:0", "shard:1"]  # SQLite: the one process holds all
         assert sample(metrics, "newsdesk_role_held", role="shard:1") == 1

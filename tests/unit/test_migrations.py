@@ -14,11 +14,9 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from bot.routes.planning import make_planner
-from bot.search_service import SearchRequest, search_stories
+from bot.search.service import SearchRequest, search_stories
 from bot.store import DeliveryState, Store, migrate
-from bot.store.digests import DigestStore
 from bot.store.errors import StorageError
-from bot.store.newsroom import NewsroomStore
 from tests.pgserver import PostgresServer
 from tests.storyfiles import parsed_file
 
@@ -95,13 +93,13 @@ def test_a_database_from_before_migrations_is_adopted_with_every_row_and_works(t
         # Its full-text index, ledger, routes and digests are all still read as before.
         assert [s.title for s in search_stories(store, SearchRequest(query="quantum"))] == ["Quantum sensors"]
         assert [s.title for s in search_stories(store, SearchRequest(topic="space"))] == ["Quantum sensors"]
-        delivery = store.delivery((1, 7))
+        delivery = store.ledger.read((1, 7))
         assert delivery is not None and (delivery.state, delivery.message_id) == (DeliveryState.SENT, 9001)
         assert store.rejected_files() == [("bad.md", "no front matter")]
-        newsroom = NewsroomStore(store)
+        newsroom = store.newsroom
         assert [(r.channel_id, r.topics) for r in newsroom.routes()] == [(8, ("AI",))]
         assert [r.role_id for r in newsroom.topic_roles(100)] == [555]
-        digests = DigestStore(store)
+        digests = store.digests
         assert [d.spec.name for d in digests.all()] == ["morning"] and digests.delivered(1) == {1}
         # And the bot carries on: a new story is indexed, planned and found next to the old one.
         pending = store.apply(

@@ -251,7 +251,7 @@ async def test_permanent_error_on_one_channel_does_not_block_others(harness: Har
     write_story(harness.folder, "b.md", 2)
     p = await harness.start()
     assert harness.sink.titles(NEWS) == ["Story number 1", "Story number 2"]
-    states = p.store.delivery_states("https://news.example/2026/story-1")
+    states = p.store.ledger.states("https://news.example/2026/story-1")
     assert states[AI_ONLY][0] == "failed" and states[NEWS][0] == "sent"
 
 
@@ -275,10 +275,10 @@ async def test_crash_between_send_and_ledger_is_deduplicated_by_nonce(harness: H
     store = Store.open(config.storage_url)
     p = Pipeline(config, store)
     await p.db(p.initial_sync)
-    pending = await p.db(store.pending_deliveries)
+    pending = await p.db(store.ledger.pending)
     assert len(pending) == 1
     # Simulate the crash: Discord created the message, the ledger never heard back.
-    delivery = store.delivery(pending[0])
+    delivery = store.ledger.read(pending[0])
     assert delivery is not None
     from bot.render.embeds import build_story_message
     from bot.send.delivery import delivery_nonce

@@ -62,7 +62,7 @@ async def test_a_future_story_is_held_then_posted_once_at_its_time(harness: Harn
     write_story(harness.folder, "held.md", 2, title="Held", publishedDateTime=iso(release))
     p = await harness.start()
     assert harness.sink.titles(NEWS) == ["Out already"]
-    [held] = await p.db(p.store.held_stories, time.time())
+    [held] = await p.db(p.store.ledger.held, time.time())
     assert (held.title, held.release_at, held.channels) == ("Held", release, (NEWS, AI_ONLY))
     await posts(harness.sink, 4)
     assert all(at >= release for at in posted_at(harness)[2:])
@@ -77,7 +77,7 @@ async def test_a_story_queued_early_stays_pending_until_its_release(harness: Har
     await p.post_to_channel(NEWS, [1])  # e.g. /feed test: queued at once, but the queue checks the date
     await p.drain()
     assert harness.sink.calls == []
-    assert [h.title for h in await p.db(p.store.held_stories, time.time())] == ["Held"]
+    assert [h.title for h in await p.db(p.store.ledger.held, time.time())] == ["Held"]
 
 
 async def test_a_restart_while_held_posts_once_at_the_time(harness: Harness) -> None:
@@ -111,11 +111,11 @@ async def test_unpublishing_a_held_story_cancels_it_without_calling_discord(
     p = await harness.start(on_unpublish=mode)
     write_story(harness.folder, "held.md", 1, topics=["Space"], publishedDateTime=when, published=False)
     await harness.settle(p)
-    delivery = await p.db(p.store.delivery, (1, NEWS))
+    delivery = await p.db(p.store.ledger.read, (1, NEWS))
     assert delivery is not None
     key = delivery.story.key
-    assert await p.db(p.store.delivery_states, key) == {NEWS: (state, None)}
-    assert await p.db(p.store.next_release, time.time()) is None
+    assert await p.db(p.store.ledger.states, key) == {NEWS: (state, None)}
+    assert await p.db(p.store.ledger.next_release, time.time()) is None
     assert harness.sink.calls == []
 
 
@@ -123,7 +123,7 @@ async def test_embargo_false_posts_a_future_story_at_once(harness: Harness) -> N
     write_story(harness.folder, "held.md", 1, title="Tomorrow", topics=["Space"], publishedDateTime=iso(ahead(86400)))
     p = await harness.start(embargo=False)
     assert harness.sink.titles(NEWS) == ["Tomorrow"]
-    assert await p.db(p.store.held_stories, time.time()) == []
+    assert await p.db(p.store.ledger.held, time.time()) == []
 
 
 async def test_backfill_counts_only_released_stories_and_plans_the_held_ones(harness: Harness) -> None:
@@ -132,7 +132,7 @@ async def test_backfill_counts_only_released_stories_and_plans_the_held_ones(har
     write_story(harness.folder, "held.md", 9, title="Held", topics=["Space"], publishedDateTime=iso(ahead(3600)))
     p = await harness.start(backfill="latest:2")
     assert harness.sink.titles(NEWS) == ["Story number 2", "Story number 3"]
-    assert [h.title for h in await p.db(p.store.held_stories, time.time())] == ["Held"]
+    assert [h.title for h in await p.db(p.store.ledger.held, time.time())] == ["Held"]
 
 
 async def test_a_posted_story_whose_date_moves_ahead_is_edited_not_retracted(harness: Harness) -> None:

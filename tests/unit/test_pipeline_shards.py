@@ -9,8 +9,7 @@ from bot.config import parse_config
 from bot.pipeline import Pipeline
 from bot.sharding import GuildDirectory, make_plan
 from bot.store import Store
-from bot.store.channel_guilds import ChannelGuildStore
-from bot.store.newsroom import NewsroomStore, StoredRoute
+from bot.store.newsroom import StoredRoute
 from tests.storyfiles import write_story
 from tests.unit.test_pipeline import RecordingSink
 
@@ -42,7 +41,7 @@ async def run_once(tmp_path: Path, shard_ids: list[int]) -> tuple[RecordingSink,
 def states(store: Store) -> dict[int, str]:
     with store.engine.connect() as conn:
         key = conn.exec_driver_sql("SELECT key FROM stories").scalar_one()
-    return {channel: state for channel, (state, _) in store.delivery_states(key).items()}
+    return {channel: state for channel, (state, _) in store.ledger.states(key).items()}
 
 
 async def test_shard_0_sends_to_its_guild_and_to_channels_of_unknown_guild(tmp_path: Path) -> None:
@@ -66,11 +65,11 @@ async def test_shard_1_sends_only_to_its_guild(tmp_path: Path) -> None:
 def test_the_directory_is_filled_from_config_routes_and_the_table(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
     try:
-        ChannelGuildStore(store).remember({5: 500})
-        NewsroomStore(store).upsert_route(StoredRoute(6, 600, None, 0), None)
+        store.channel_guilds.remember({5: 500})
+        store.newsroom.upsert_route(StoredRoute(6, 600, None, 0), None)
         config = parse_config({"channels": [{"id": 7, "guild": 700}, {"id": 8}]})
-        guilds = guild_directory(config, store, NewsroomStore(store))
+        guilds = guild_directory(config, store)
         assert [guilds.guild_of(c) for c in (5, 6, 7, 8)] == [500, 600, 700, None]
-        assert ChannelGuildStore(store).all() == {5: 500, 6: 600, 7: 700}, "kept for the next start"
+        assert store.channel_guilds.all() == {5: 500, 6: 600, 7: 700}, "kept for the next start"
     finally:
         store.close()

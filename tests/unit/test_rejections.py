@@ -13,10 +13,10 @@ import pytest
 from bot.alerts import Alerter
 from bot.config import parse_config
 from bot.pipeline import Pipeline
+from bot.render.status import render_embed, render_text
 from bot.routes.planning import OnUnpublish
-from bot.status import collect, render_embed, render_text
+from bot.status import collect
 from bot.store import Store
-from bot.store.newsroom import NewsroomStore
 from bot.stories.scanner import Scanner
 from tests.storyfiles import story_text
 
@@ -83,7 +83,7 @@ async def test_alerts_follow_the_reason_within_the_hour(store: Store) -> None:
     async def send(channel_id: int, payload: dict[str, Any]) -> None:
         sent.append(payload)
 
-    alerter = Alerter(NewsroomStore(store), send, config_channel=999, guild_of=lambda channel: None)
+    alerter = Alerter(store, send, config_channel=999, guild_of=lambda channel: None)
 
     async def report(rejected: Iterable[tuple[str, str]]) -> None:
         alerter.files_rejected(rejected)
@@ -119,7 +119,7 @@ async def test_the_start_up_summary_names_the_rejected_files(
     with caplog.at_level(logging.INFO, logger="bot.pipeline"):
         await pipeline.start(Nowhere(), watch=False)
     await pipeline.stop()
-    report = collect(pipeline.store, NewsroomStore(pipeline.store), digests=[])
+    report = collect(pipeline.store, pipeline.store.newsroom, digests=[])
     pipeline.store.close()
     summary = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("Watching"))
     assert "7 files rejected (bad0.md, bad1.md, bad2.md, bad3.md, bad4.md, …and 2 more)" in summary

@@ -17,7 +17,7 @@ from bot.routes.planning import make_planner
 from bot.routes.route_rules import ORDER, RouteRules, RuleContext, Style, explain, parse_rules
 from bot.routes.routing import RouteTable
 from bot.store import Store
-from bot.store.newsroom import NewsroomStore, StoredRoute
+from bot.store.newsroom import StoredRoute
 from bot.store.records import DeliveryState
 from bot.stories.story import Provider, Story
 from tests.storyfiles import parsed_file
@@ -166,7 +166,7 @@ def table(*entries: dict[str, Any], on_unpublish: str = "delete") -> RouteTable:
 
 
 def states(store: Store, key_n: int) -> dict[int, str]:
-    return {c: s for c, (s, _) in store.delivery_states(f"https://news.example/2026/story-{key_n}").items()}
+    return {c: s for c, (s, _) in store.ledger.states(f"https://news.example/2026/story-{key_n}").items()}
 
 
 def apply(store: Store, routes: RouteTable, *items: Any, on_unpublish: str = "delete") -> None:
@@ -238,7 +238,7 @@ def test_stored_routes_keep_their_rules_and_old_databases_gain_the_columns(tmp_p
     store.close()
     store = Store.open(f"sqlite:///{path}")
     try:
-        newsroom = NewsroomStore(store)
+        newsroom = store.newsroom
         newsroom.upsert_route(StoredRoute(5, 9, ("AI",), 0, {"exclude_words": "crypto", "style": "link"}), None)
         routes = RouteTable(())
         routes.load(newsroom)
@@ -325,7 +325,7 @@ def test_styles_shape_the_message() -> None:
 def test_explain_finds_stories_by_title(store: Store) -> None:
     routes = table({"id": 1})
     apply(store, routes, recent(1, title="Chips get faster"), recent(2, title="Rain in Spain", published=False))
-    newsroom = NewsroomStore(store)
+    newsroom = store.newsroom
     assert [t for _i, t in newsroom.story_titles("rain")] == ["Rain in Spain"]
     assert {t for _i, t in newsroom.story_titles("")} == {"Chips get faster", "Rain in Spain"}
     rain = newsroom.find_story("Rain in Spain")
@@ -338,12 +338,11 @@ def test_explain_finds_stories_by_title(store: Store) -> None:
 
 def test_stories_over_the_cap_go_to_the_channels_digest(store: Store) -> None:
     from bot.digest.spec import make_spec
-    from bot.store.digests import DigestStore
 
     routes = table({"id": 1, "daily_cap": 1})
     apply(store, routes, recent(1, topics=["AI"]), recent(2, topics=["Sports"], quality=10))
     assert states(store, 2) == {1: "capped"}
-    digests = DigestStore(store)
+    digests = store.digests
     spec = make_spec(name="ai", channel_id=1, time="09:00", topics="AI", min_quality=40)
     row = digests.save(9, spec)
     found = {c.story_id for c in digests.candidates(row.id, spec, since=0, baseline=None)}

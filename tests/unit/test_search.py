@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-import bot.search_service
-import bot.store.search_queries
+import bot.search.service
+import bot.search.words
 from bot.render import news_pages
 from bot.render.embeds import EMBED_TOTAL_LIMIT, embed_length
 from bot.routes.planning import make_planner
-from bot.search_service import (
+from bot.search.service import (
     SearchRequest,
     SearchService,
     clamp_page,
@@ -25,8 +25,8 @@ from bot.search_service import (
     page_offset,
     search_stories,
 )
+from bot.search.words import fts_match
 from bot.store import FileParsed, FileRemoved, Store
-from bot.store.search_queries import fts_match
 from bot.stories.parser import parse_story_text
 from cogs.news import _respond
 from cogs.news._views import ResultsView
@@ -163,7 +163,7 @@ def test_paging_maths() -> None:
     assert [clamp_page(p, 3) for p in (-5, 0, 1, 3, 4)] == [1, 1, 1, 3, 3]
     assert [page_offset(p, 10) for p in (0, 1, 2, 10)] == [0, 0, 10, 90]
     assert (
-        count_cap(1, 10) == bot.search_service.COUNT_AHEAD and count_cap(3, 10) == 20 + bot.search_service.COUNT_AHEAD
+        count_cap(1, 10) == bot.search.service.COUNT_AHEAD and count_cap(3, 10) == 20 + bot.search.service.COUNT_AHEAD
     )
 
 
@@ -183,7 +183,7 @@ def test_pages_walk_newest_first_without_gaps_and_clamp(store: Store) -> None:
 def test_counting_stops_at_the_cap_and_reaches_further_on_later_pages(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.search_service, "COUNT_AHEAD", 5)
+    monkeypatch.setattr(bot.search.service, "COUNT_AHEAD", 5)
     add(store, *(parsed(n) for n in range(1, 13)))
     first = service(store).search(SearchRequest(limit=2))
     assert (first.total, first.capped, first.pages) == (5, True, 3)
@@ -197,7 +197,7 @@ def test_counting_stops_at_the_cap_and_reaches_further_on_later_pages(
 def test_a_broad_query_is_ranked_within_a_window_of_the_newest_matches(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.store.search_queries, "QUERY_WINDOW", 3)
+    monkeypatch.setattr(bot.search.words, "QUERY_WINDOW", 3)
     add(store, *(parsed(n, title=f"Story number {n}") for n in range(1, 8)))
     page = service(store).search(SearchRequest(query="story"))
     assert page.window == 3 and page.total == 3

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-import bot.store.search_queries
+import bot.search.words
 from bot.routes.planning import make_planner
-from bot.search_service import SearchRequest, SearchService
+from bot.search.service import SearchRequest, SearchService
 from bot.store import Store
 from tests.pgserver import PostgresServer
 from tests.storyfiles import parsed_file
@@ -103,7 +103,7 @@ def test_every_request_gets_the_same_answer_on_sqlite_and_postgres(
     sqlite, postgres = (answers(s) for s in stores)
     assert sqlite == postgres
     # The window cuts a broad query the same way on both.
-    monkeypatch.setattr(bot.store.search_queries, "QUERY_WINDOW", 5)
+    monkeypatch.setattr(bot.search.words, "QUERY_WINDOW", 5)
     sqlite, postgres = (answers(s) for s in stores)
     assert sqlite == postgres
     assert any(a[4] == 5 for a in sqlite[3:]), "some query must have been cut by the window"

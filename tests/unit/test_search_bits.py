@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
-import bot.store.search_queries
-from bot.search_service import SearchRequest
+import bot.search.words
+from bot.search import bitmaps, postgres_bits, sqlite_bits
+from bot.search.service import SearchRequest
+from bot.search.sqlite_rank import row_terms
 from bot.store import FileRemoved, Store, migrate
-from bot.store.backends import bitmaps, postgres_bits, sqlite_bits
-from bot.store.backends.sqlite_rank import row_terms
 from tests.migrations import downgrade
 from tests.unit.test_search import add, parsed, service
 
@@ -99,7 +99,7 @@ def test_the_newest_matches_come_newest_first_across_buckets(store: Store, monke
     words = {1: "alpha beta", 8191: "alpha", 8192: "beta", 9000: "alpha beta", 70_000: "beta", 600_000: "alpha"}
     words[600_001] = "alpha beta"
     with store.engine.begin() as conn:
-        store.backend.search_add(conn, [(i, words[i], "", "", "") for i in far])
+        store.search_backend.add(conn, [(i, words[i], "", "", "") for i in far], store.backend.bulk_insert)
     with store.engine.connect() as conn:
         assert bits.newest(conn, [["alpha"]], 10) == [600_001, 600_000, 9000, 8191, 1]
         assert bits.newest(conn, [["alpha"]], 2) == [600_001, 600_000]
@@ -128,8 +128,8 @@ def test_searches_of_common_words_read_the_bits_and_find_the_newest_matches(
     query: str,
     wanted: list[str],
 ) -> None:
-    monkeypatch.setattr(bot.store.search_queries, "QUERY_WINDOW", 4)
-    monkeypatch.setattr(bot.store.search_queries, "PREFIX_WINDOW", 4)
+    monkeypatch.setattr(bot.search.words, "QUERY_WINDOW", 4)
+    monkeypatch.setattr(bot.search.words, "PREFIX_WINDOW", 4)
     add(store, *(parsed(n, title=f"Alpha {KINDS[n % 3]} story {n}") for n in range(1, 31)))
     statements.clear()
     page = service(store).search(SearchRequest(query=query))

@@ -10,9 +10,10 @@ from dataclasses import replace
 import pytest
 
 from bot.routes.planning import make_planner
-from bot.search_service import SearchPage, SearchRequest, SearchService, page_request
+from bot.search import listing
+from bot.search.filters import StoryFilter
+from bot.search.service import SearchPage, SearchRequest, SearchService, page_request
 from bot.store import Store
-from bot.store import search_queries as sql
 from tests.storyfiles import parsed_file
 
 TOPICS = ["AI", "Space", "Climate"]
@@ -43,7 +44,7 @@ def ordered(store: Store, request: SearchRequest) -> list[int]:
     """The plain list: every matching published story, in page order, from Python rather than SQL."""
     found = []
     with store.searching() as q:
-        ids = [row[1] for row in q.page_rows(q.plan(sql.StoryFilter()), 10_000)]
+        ids = [row[1] for row in q.page_rows(q.plan(StoryFilter()), 10_000)]
         stories = q.load_published(ids)
     for story_id, story in stories.items():
         if request.topic and request.topic.casefold() not in [t.casefold() for t in story.topics]:
@@ -73,7 +74,7 @@ def test_seek_pages_equal_the_ordered_list(
     archive: Store, request_: SearchRequest, big_topics: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if big_topics:
-        monkeypatch.setattr(sql, "SMALL_TOPIC", 2)  # a topic past it is walked along the date index instead
+        monkeypatch.setattr(listing, "SMALL_TOPIC", 2)  # a topic past it is walked along the date index instead
     service = SearchService(archive, embargo=False)
     expected = ordered(archive, request_)
     per = request_.limit
@@ -82,10 +83,10 @@ def test_seek_pages_equal_the_ordered_list(
     by_number = [ids(service.search(replace(request_, page=n))) for n in range(1, len(chunks) + 1)]
     assert by_number == chunks
 
-    def no_offset(*args: object, **kwargs: object) -> list[sql.SortKey]:
+    def no_offset(*args: object, **kwargs: object) -> list[listing.SortKey]:
         raise AssertionError("a button's page was read with OFFSET")
 
-    monkeypatch.setattr(sql, "_offset_rows", no_offset)
+    monkeypatch.setattr(listing, "_offset_rows", no_offset)
     page = service.search(request_)
     forward = [ids(page)]
     while page.page < page.pages:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-import bot.store.backends.postgres as pg
-import bot.store.search_queries
-from bot.search_service import SearchRequest
+import bot.search.postgres as pg
+import bot.search.words
+from bot.search.service import SearchRequest
 from bot.store import Store
 from tests.unit.test_search import add, parsed, service
 
@@ -31,8 +31,8 @@ def small(monkeypatch: pytest.MonkeyPatch, plan: str) -> None:
     monkeypatch.setattr(pg, "NEWEST_ROWS", 4)
     monkeypatch.setattr(pg, "BUCKET_BITS", 2)
     monkeypatch.setattr(pg, "INDEXED", pg.INDEXED.replace(">> 14", ">> 2"))
-    monkeypatch.setattr(bot.store.search_queries, "QUERY_WINDOW", 3)
-    monkeypatch.setattr(bot.store.search_queries, "PREFIX_WINDOW", 3)
+    monkeypatch.setattr(bot.search.words, "QUERY_WINDOW", 3)
+    monkeypatch.setattr(bot.search.words, "PREFIX_WINDOW", 3)
     for name, value in PLANS[plan].items():
         monkeypatch.setattr(pg, name, value)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.search_service import SearchRequest
+from bot.search.service import SearchRequest
 from bot.store import Store, migrate
 from tests.migrations import downgrade
 from tests.unit.test_search import WORDLESS, add, parsed, service, titles
@@ -104,7 +104,7 @@ def test_a_0004_database_finds_word_starts_after_the_upgrade_on_both_backends(st
 
 
 def test_a_start_beginning_more_words_than_are_spelled_out_is_still_found(store: Store) -> None:
-    from bot.store.backends.postgres import MAX_EXPANSION
+    from bot.search.postgres import MAX_EXPANSION
 
     n = MAX_EXPANSION + 6
     add(store, *(parsed(i, title=f"Zeta{i:04d} sighted", excerpt="Plain.", topics=["Sky"]) for i in range(1, n + 1)))
@@ -118,11 +118,11 @@ def test_a_start_beginning_more_words_than_are_spelled_out_is_still_found(store:
 def test_several_words_find_their_newest_matches_beyond_the_newest_rows(
     store: Store, monkeypatch: pytest.MonkeyPatch, every: int
 ) -> None:
-    import bot.store.backends.postgres
-    import bot.store.search_queries
+    import bot.search.postgres
+    import bot.search.words
 
-    monkeypatch.setattr(bot.store.backends.postgres, "NEWEST_ROWS", 4)
-    monkeypatch.setattr(bot.store.search_queries, "QUERY_WINDOW", 3)
+    monkeypatch.setattr(bot.search.postgres, "NEWEST_ROWS", 4)
+    monkeypatch.setattr(bot.search.words, "QUERY_WINDOW", 3)
     add(store, *(parsed(n, title=f"Alpha {'beta' if n % every == 0 else 'gamma'} {n}") for n in range(1, 41)))
     page = service(store).search(SearchRequest(query="alpha beta"))
     newest = sorted((n for n in range(1, 41) if n % every == 0), reverse=True)[:3]

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.routes.planning import make_planner
+from bot.search.sqlite import RANK_WEIGHTS
+from bot.search.sqlite_rank import DocFrequencies, window
 from bot.store import Store
-from bot.store.backends.sqlite import RANK_WEIGHTS
-from bot.store.backends.sqlite_rank import DocFrequencies, window
 from tests.storyfiles import parsed_file
 
 TEXTS = [

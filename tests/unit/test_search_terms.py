@@ -8,7 +8,7 @@ from contextlib import closing
 from pathlib import Path
 
 from bot.routes.planning import make_planner
-from bot.search_service import SearchRequest, SearchService
+from bot.search.service import SearchRequest, SearchService
 from bot.store import FileParsed, FileRemoved, Store
 from tests.migrations import downgrade
 from tests.storyfiles import parsed_file

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.routes.planning import make_planner
-from bot.search_service import SearchRequest, SearchService, page_request
+from bot.search import listing
+from bot.search.filters import StoryFilter
+from bot.search.service import SearchRequest, SearchService, page_request
 from bot.store import FileParsed, Store
-from bot.store import search_queries as sql
 from tests.migrations import downgrade
 from tests.storyfiles import parsed_file
 
@@ -38,14 +39,14 @@ def titles_by_pages(svc: SearchService) -> list[str]:
 
 
 def test_a_big_topic_pages_by_its_tags_dates_through_edits(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sql, "SMALL_TOPIC", 2)
+    monkeypatch.setattr(listing, "SMALL_TOPIC", 2)
     store = Store.open(store_url)
     try:
         apply(store, *(story(n, day) for n, day in [(1, 3), (2, 5), (3, None), (4, 1), (5, 4)]))
         svc = SearchService(store, embargo=False)
         if store.backend.name == "postgresql":
             with store.searching() as q:
-                assert "story_topics AS t" in q.plan(sql.StoryFilter(topics=("grid",))).source
+                assert "story_topics AS t" in q.plan(StoryFilter(topics=("grid",))).source
         assert titles_by_pages(svc) == ["S2", "S5", "S1", "S4", "S3"]
         apply(store, story(4, 9), story(2, None))  # re-dated, and undated
         assert titles_by_pages(svc) == ["S4", "S5", "S1", "S3", "S2"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.search_service import SearchRequest
+from bot.search.service import SearchRequest
 from bot.store import Store
 from tests.unit.test_search import add, parsed, service, titles
 
@@ -34,7 +34,7 @@ def test_a_long_start_stops_after_max_walk_rows_keeping_the_newest_matches(
     svc = service(store)
     assert titles(svc, query="überwachungs") == ["Überwachungsstaat new", "Überwachungsstaat old"]
     # The package's own name "sqlite" is SQLAlchemy's dialect: the backend module by its full name.
-    monkeypatch.setattr(importlib.import_module("bot.store.backends.sqlite"), "MAX_WALK", 5)
+    monkeypatch.setattr(importlib.import_module("bot.search.sqlite"), "MAX_WALK", 5)
     svc = service(store)  # a fresh window cache
     # The walk reads the five newest rows with "uberwa...": the newest match is among them, the old one is not.
     assert titles(svc, query="überwachungs") == ["Überwachungsstaat new"]

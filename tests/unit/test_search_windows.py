@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.routes.planning import make_planner
-from bot.search_service import SearchRequest, SearchService, page_request
+from bot.search.service import SearchRequest, SearchService, page_request
+from bot.search.windows import Rows, WindowCache
 from bot.store import FileParsed, FileRemoved, Store
-from bot.store.search_windows import Rows, WindowCache
 from tests.storyfiles import parsed_file
 
 PLANNER = make_planner(lambda s: [], announce=False, on_unpublish="delete")
@@ -60,9 +60,9 @@ def test_pages_follow_adds_edits_and_removals(store: Store) -> None:
 def test_a_topic_start_whose_topics_outgrow_the_cap_is_counted_from_the_catalog(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.search_service
+    import bot.search.service
 
-    monkeypatch.setattr(bot.search_service, "COUNT_AHEAD", 3)
+    monkeypatch.setattr(bot.search.service, "COUNT_AHEAD", 3)
     apply(store, *(parsed_file(f"{n}.md", n, topics=["Grid"] if n < 5 else ["Grids"]) for n in range(7)))
     svc = SearchService(store, embargo=False)
     page = svc.search(SearchRequest(topic="gri", limit=1))  # "gri", "grid" and "grids": no story is listed to count

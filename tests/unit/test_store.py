@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from bot.routes.planning import make_planner
-from bot.search_service import SearchRequest, search_stories
+from bot.search.service import SearchRequest, search_stories
+from bot.search.words import fts_match
 from bot.store import DeliveryState, FileParsed, FileRemoved, ScanItem, Store
-from bot.store.search_queries import fts_match
 from bot.stories.parser import parse_story_text
 from tests.storyfiles import story_text
 
@@ -71,36 +71,36 @@ def test_publish_plans_posts_and_a_rescan_of_the_same_content_plans_nothing(stor
     item = parsed("a.md", 1)
     assert sorted(ch for _, ch in apply(store, item)) == CHANNELS
     assert apply(store, item) == []
-    assert len(store.pending_deliveries()) == 2
+    assert len(store.ledger.pending()) == 2
 
 
 def test_baseline_indexes_without_planning(store: Store) -> None:
     assert apply(store, parsed("a.md", 1), announce=False) == []
-    assert store.pending_deliveries() == []
+    assert store.ledger.pending() == []
     assert store.counts()["published"] == 1
 
 
 def test_settle_is_ignored_for_a_replanned_row(store: Store) -> None:
     apply(store, parsed("a.md", 1))
-    key = store.pending_deliveries()[0]
-    stale = store.delivery(key)
+    key = store.ledger.pending()[0]
+    stale = store.ledger.read(key)
     assert stale is not None
     apply(store, parsed("a.md", 1, title="Changed while sending"))
-    store.settle(stale, DeliveryState.SENT, message_id=99, payload_hash="old")
-    fresh = store.delivery(key)
+    store.ledger.settle(stale, DeliveryState.SENT, message_id=99, payload_hash="old")
+    fresh = store.ledger.read(key)
     assert fresh is not None
     assert fresh.state == "post" and fresh.message_id == 99  # still to do: it must be brought up to date
 
 
 def test_removing_the_only_file_plans_deletion_and_hides_the_story(store: Store) -> None:
     apply(store, parsed("a.md", 1))
-    for key in store.pending_deliveries():
-        d = store.delivery(key)
+    for key in store.ledger.pending():
+        d = store.ledger.read(key)
         assert d is not None
-        store.settle(d, DeliveryState.SENT, message_id=key[1] * 10, payload_hash="h")
+        store.ledger.settle(d, DeliveryState.SENT, message_id=key[1] * 10, payload_hash="h")
     pending = apply(store, FileRemoved("a.md"))
     assert sorted(ch for _, ch in pending) == CHANNELS
-    assert {store.delivery(k).state for k in pending} == {"delete"}  # type: ignore[union-attr]
+    assert {store.ledger.read(k).state for k in pending} == {"delete"}  # type: ignore[union-attr]
     assert search_stories(store, SearchRequest()) == []
     with store.engine.connect() as conn:
         present = conn.execute(text("SELECT present FROM stories WHERE key = 'https://news.example/2026/story-1'"))
@@ -109,13 +109,13 @@ def test_removing_the_only_file_plans_deletion_and_hides_the_story(store: Store)
 
 def test_keep_mode_cancels_unsent_posts_only(store: Store) -> None:
     apply(store, parsed("a.md", 1))
-    first, second = store.pending_deliveries()
-    d = store.delivery(first)
+    first, second = store.ledger.pending()
+    d = store.ledger.read(first)
     assert d is not None
-    store.settle(d, DeliveryState.SENT, message_id=5, payload_hash="h")
+    store.ledger.settle(d, DeliveryState.SENT, message_id=5, payload_hash="h")
     assert apply(store, parsed("a.md", 1, published=False), on_unpublish="keep") == []
-    assert store.delivery(first).state == "sent"  # type: ignore[union-attr]
-    assert store.delivery(second).state == "cancelled"  # type: ignore[union-attr]
+    assert store.ledger.read(first).state == "sent"  # type: ignore[union-attr]
+    assert store.ledger.read(second).state == "cancelled"  # type: ignore[union-attr]
 
 
 def test_failed_file_keeps_the_story_it_defined(store: Store) -> None:

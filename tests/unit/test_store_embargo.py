@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, parse_config
+from bot.render.status import render_embed, render_text
 from bot.routes.planning import make_planner
-from bot.search_service import SearchRequest, SearchService
-from bot.status import render_embed, render_text, status_report
+from bot.search.service import SearchRequest, SearchService
+from bot.status import status_report
 from bot.store import DeliveryState, FileParsed, FileRemoved, Store
-from bot.store.newsroom import NewsroomStore
 from tests.storyfiles import parsed_file
 
 CHANNELS = [7, 8]
@@ -42,24 +42,24 @@ def test_a_future_story_is_held_until_its_date_and_released_in_its_window(store:
     apply(store, parsed_file("past.md", 1), parsed_file("soon.md", 2, publishedDateTime=SOON))
     apply(store, parsed_file("undated.md", 3, publishedDateTime=None))
     past, soon, undated = 1, 2, 3
-    assert sorted(store.pending_deliveries(NOW)) == sorted((s, c) for s in (past, undated) for c in CHANNELS)
-    assert len(store.pending_deliveries()) == 6  # without embargo nothing is held
-    assert store.next_release(NOW) == ts(SOON)
-    [held] = store.held_stories(NOW)
+    assert sorted(store.ledger.pending(NOW)) == sorted((s, c) for s in (past, undated) for c in CHANNELS)
+    assert len(store.ledger.pending()) == 6  # without embargo nothing is held
+    assert store.ledger.next_release(NOW) == ts(SOON)
+    [held] = store.ledger.held(NOW)
     assert (held.story_id, held.title, held.release_at, held.channels) == (soon, "Story number 2", ts(SOON), (7, 8))
-    assert store.released_deliveries(NOW, ts(SOON) - 1) == []
-    assert store.released_deliveries(NOW, ts(SOON)) == [(soon, 7), (soon, 8)]
+    assert store.ledger.released(NOW, ts(SOON) - 1) == []
+    assert store.ledger.released(NOW, ts(SOON)) == [(soon, 7), (soon, 8)]
     # Once its date has passed the row is simply pending, and nothing is held any more.
-    assert len(store.pending_deliveries(ts(SOON))) == 6
-    assert store.next_release(ts(SOON)) is None and store.held_stories(ts(SOON)) == []
+    assert len(store.ledger.pending(ts(SOON))) == 6
+    assert store.ledger.next_release(ts(SOON)) is None and store.ledger.held(ts(SOON)) == []
 
 
 def test_an_edit_to_the_date_moves_the_release(store: Store) -> None:
     apply(store, parsed_file("a.md", 1, publishedDateTime=SOON))
     apply(store, parsed_file("a.md", 1, publishedDateTime=LATER))
-    assert store.next_release(NOW) == ts(LATER)
-    assert store.released_deliveries(NOW, ts(SOON)) == []
-    assert store.released_deliveries(ts(SOON), ts(LATER)) == [(1, 7), (1, 8)]
+    assert store.ledger.next_release(NOW) == ts(LATER)
+    assert store.ledger.released(NOW, ts(SOON)) == []
+    assert store.ledger.released(ts(SOON), ts(LATER)) == [(1, 7), (1, 8)]
 
 
 @pytest.mark.parametrize(("mode", "settled"), [("delete", "delete"), ("keep", "cancelled")])
@@ -67,19 +67,19 @@ def test_unpublishing_a_held_story_cancels_its_release(store: Store, mode: str, 
     apply(store, parsed_file("a.md", 1, publishedDateTime=SOON), on_unpublish=mode)
     apply(store, parsed_file("a.md", 1, publishedDateTime=SOON, published=False), on_unpublish=mode)
     # delete: a delete with no message, which the send queue settles without calling Discord; keep: cancelled.
-    assert {state for state, _msg in store.delivery_states(parsed_file("a.md", 1).story.key).values()} == {settled}
-    assert store.next_release(NOW) is None and store.held_stories(NOW) == []
-    assert store.released_deliveries(NOW, ts(LATER)) == []
+    assert {state for state, _msg in store.ledger.states(parsed_file("a.md", 1).story.key).values()} == {settled}
+    assert store.ledger.next_release(NOW) is None and store.ledger.held(NOW) == []
+    assert store.ledger.released(NOW, ts(LATER)) == []
 
 
 def test_a_posted_story_whose_date_moves_ahead_is_never_held(store: Store) -> None:
     apply(store, parsed_file("a.md", 1))
-    delivery = store.delivery((1, 7))
+    delivery = store.ledger.read((1, 7))
     assert delivery is not None
-    store.settle(delivery, DeliveryState.SENT, message_id=99)
+    store.ledger.settle(delivery, DeliveryState.SENT, message_id=99)
     apply(store, parsed_file("a.md", 1, publishedDateTime=LATER))
-    assert (1, 7) in store.pending_deliveries(NOW)  # an edit of the posted message, due now
-    assert [h.channels for h in store.held_stories(NOW)] == [(8,)]
+    assert (1, 7) in store.ledger.pending(NOW)  # an edit of the posted message, due now
+    assert [h.channels for h in store.ledger.held(NOW)] == [(8,)]
 
 
 def test_backfill_selection_splits_released_and_held_stories(store: Store) -> None:
@@ -159,7 +159,7 @@ def test_articles_embargo_rejects_anything_but_a_bool(raw: object) -> None:
 
 def test_feed_requests_never_offer_a_held_story(store: Store) -> None:
     apply(store, parsed_file("a.md", 1), parsed_file("b.md", 2, publishedDateTime=SOON))
-    newsroom = NewsroomStore(store)
+    newsroom = store.newsroom
     found = newsroom.candidates(7, lambda s: True, since=None, limit=5, until=NOW)
     assert [c.story_id for c in found] == [1]
     assert [c.story_id for c in newsroom.candidates(7, lambda s: True, since=None, limit=5)] == [2, 1]

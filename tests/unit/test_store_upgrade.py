@@ -10,7 +10,6 @@ from pathlib import Path
 from sqlalchemy import inspect
 
 from bot.store import Store, migrate
-from bot.store.webhooks import WebhookStore
 from tests.unit.test_migrations import legacy_database
 
 NEW_COLUMNS = {
@@ -46,7 +45,7 @@ def test_a_0_1_database_gains_the_new_columns_and_tables_with_every_row_kept(tmp
 def test_webhook_is_saved_reused_and_forgotten(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
     try:
-        hooks = WebhookStore(store)
+        hooks = store.webhooks
         assert hooks.webhook_for(5) is None
         hooks.save_webhook(5, 77, "secret")
         assert hooks.webhook_for(5) == (77, "secret") and hooks.webhook_by_id(77) == (77, "secret")

@@ -7,9 +7,8 @@ import json
 from typing import Any
 
 from bot.routes.planning import make_planner
+from bot.search.titles import title_hits
 from bot.store import FileParsed, Store
-from bot.store.newsroom import NewsroomStore
-from bot.store.title_lookup import title_hits
 from bot.stories.parser import parse_story_text
 from tests.storyfiles import story_text
 
@@ -31,7 +30,7 @@ def test_titles_come_from_the_index_unpublished_ones_included(store: Store, stat
         ],
         make_planner(lambda s: [], announce=False, on_unpublish="delete"),
     )
-    newsroom = NewsroomStore(store)
+    newsroom = store.newsroom
     statements.clear()
     # Titles with every typed word, newest first (unpublished too: admins explain those); excerpts don't count.
     assert [t for _i, t in newsroom.story_titles("secr")] == ["SECRET draft merger"]

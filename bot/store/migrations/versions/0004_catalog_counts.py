@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from bot.store import catalog
+from bot.search import catalog
 
 revision = "0004"
 down_revision = "0003"

@@ -3,7 +3,7 @@
 bm25's IDF needs each query word's number of matching rows. FTS5 counts them by reading the word's whole
 posting list (~20 ms for a common word at a million stories), so they are kept here instead, as the catalog
 counts are: each batch adds its stories' words and takes out the words of the stories it replaces or removes
-(``SqliteBackend.search_add``/``search_remove``). Filled once from FTS5's own vocabulary (a few seconds at a
+(``SqliteSearch.add``/``remove``). Filled once from FTS5's own vocabulary (a few seconds at a
 million stories). PostgreSQL ranks with ``ts_rank_cd``, which needs no counts: nothing to do there.
 
 Revision ID: 0007

@@ -5,7 +5,7 @@ A query whose words are each common but seldom meet ("satellite sensor budget": 
 (~100 ms for a window of 200), and the GIN index collects all ~700,000 postings and fetches every one of the
 ~5,000 matches from the heap to sort them (~90 ms). With a bucket lexeme per story (``'_' || story_id >> 14``,
 16,384 ids a bucket) ANDed into the query, GIN skips through the words' posting lists to the few buckets asked
-for and only their matches are fetched: the newest window's matches in ~5 ms (``PostgresBackend.search_window``).
+for and only their matches are fetched: the newest window's matches in ~5 ms (``PostgresSearch.window``).
 
 The index replaces ``ix_stories_search_tsv`` (every search now asks the expression below, or walks the table).
 A bucket lexeme starts with "_", which no searched word has (words are letters and digits), so it never matches
@@ -25,7 +25,7 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
-# Must stay the expression ``bot.store.backends.postgres.INDEXED`` asks for (a unit test checks they match).
+# Must stay the expression ``bot.search.postgres.INDEXED`` asks for (a unit test checks they match).
 EXPRESSION = "(tsv || array_to_tsvector(ARRAY['_' || (story_id >> 14)::text]))"
 
 

@@ -1,5 +1,5 @@
 """Bitmaps of the common words, so that common words that seldom meet are intersected without walking the
-full-text index (why and how: ``bot/store/backends/bitmaps.py``).
+full-text index (why and how: ``bot/search/bitmaps.py``).
 
 - PostgreSQL: ``search_lexemes`` gets ``docs`` (how many stories have the word) and ``dense`` (it has, or had,
   at least ``bitmaps.DENSE_DOCS``); ``search_bits`` holds one ``bit(8192)`` row per dense word and bucket of
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import text
 
-from bot.store.backends import bitmaps, postgres_bits, sqlite_bits
+from bot.search import bitmaps, postgres_bits, sqlite_bits
 
 revision = "0010"
 down_revision = "0009"

@@ -1,6 +1,6 @@
 """``/feed explain``'s title autocomplete, from the full-text index instead of a scan of every title.
 
-The search engine's window (``Backend.search_window``: the newest indexed stories with every word, the last one
+The search engine's window (``SearchBackend.window``: the newest indexed stories with every word, the last one
 as a word start from MIN_PREFIX letters on) gives the candidates, a bounded number of rows whatever the archive's
 size; those whose title has every word are offered, newest first. So a title whose words are also common in
 other stories' excerpts may be missed until more of it is typed. The index holds every present story, published
@@ -10,13 +10,13 @@ or not, so admins (the only ones the autocomplete answers) can explain an unpubl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, text
 
-from bot.store.backends import backend_of
-from bot.store.backends.sqlite_rank import DocFrequencies, tokens
-from bot.store.schema import stories
-from bot.store.search_queries import MIN_PREFIX, query_words
+from bot.search.backend import Ask, search_backend_of
+from bot.search.sqlite_rank import DocFrequencies, tokens
+from bot.search.words import MIN_PREFIX, query_words
 
 # Candidates read from the index: enough for 25 titles when most matches have the words in their title.
 TITLE_WINDOW = 100
@@ -25,18 +25,21 @@ TITLE_WINDOW = 100
 def story_titles(conn: Connection, typed: str, limit: int = 25) -> list[tuple[int, str]]:
     """(id, title) of present stories matching what an admin typed; with nothing typed, the newest stories."""
     words = query_words(typed)
-    present = stories.c.present.is_(True)
+    b = search_backend_of(conn)
+    # The hint keeps SQLite off ix_stories_listing: the newest rows come from the primary key, the others by id.
+    present = f"{b.hint('s.present')} = {b.true}"
     if not words:
-        newest = select(stories.c.id, stories.c.title).where(present).order_by(stories.c.id.desc()).limit(limit)
-        return [(row.id, row.title) for row in conn.execute(newest)]
+        newest = f"SELECT s.id, s.title FROM stories AS s WHERE {present} ORDER BY s.id DESC LIMIT :n"
+        return [(row.id, row.title) for row in conn.execute(text(newest), {"n": limit})]
     start = len(words[-1]) >= MIN_PREFIX
     # A start too short for the index ("SECRET dr") is left out of the search and only ranks the titles.
     searched = words if start or len(words) == 1 else words[:-1]
-    found = backend_of(conn).search_window(conn, searched, start, (), (), TITLE_WINDOW, DocFrequencies())
-    ids = [row[0] for row in found]
-    if not ids:
+    found = b.window(conn, Ask(tuple(searched), start), TITLE_WINDOW, DocFrequencies())
+    if not found:
         return []
-    rows = conn.execute(select(stories.c.id, stories.c.title).where(stories.c.id.in_(ids), present)).all()
+    params: dict[str, Any] = {}
+    by_id = f"SELECT s.id, s.title FROM stories AS s WHERE {b.ids_in(params, [row[0] for row in found])} AND {present}"
+    rows = conn.execute(text(by_id), params).all()
     # The index matched any column; a title without the typed words would be a confusing choice.
     titled = [row for row in rows if title_hits(row.title, words) == len(words)]
     return [(row.id, row.title) for row in sorted(titled, key=lambda row: -row.id)[:limit]]

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, text
 
-Rows = list[tuple[int, Any]]
+from bot.search.backend import Rows
 
 
 class Windows(Protocol):

@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection
 
-from bot.store.backends import bitmaps
-from bot.store.backends.bitmaps import MAX_EXPANSION, NEWEST_BUCKETS
-from bot.store.backends.sqlite_rank import tokens
+from bot.search import bitmaps
+from bot.search.bitmaps import MAX_EXPANSION, NEWEST_BUCKETS
+from bot.search.sqlite_rank import tokens
 
 
 def add(conn: Connection, rows: Sequence[tuple[int, set[str]]], states: Mapping[str, tuple[int, bool]]) -> None:

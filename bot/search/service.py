@@ -1,6 +1,7 @@
 """Searching the archive of published stories: the core of ``/news``, free of Discord.
 
-``SearchService`` answers searches, autocomplete and "did you mean" hints; all SQL is in ``bot.store.search``.
+``SearchService`` answers searches, autocomplete and "did you mean" hints; its SQL is in the modules beside it,
+run on the connection ``Store.searching()`` hands out.
 """
 
 from __future__ import annotations
@@ -11,12 +12,19 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.store import Store
-from bot.store import search_queries as sql
-from bot.store.search_windows import WindowCache
+# The windows through the module: tests shrink them to force each plan on a small database.
+from bot.search import words
+from bot.search.filters import StoryFilter
+from bot.search.listing import Plan, Seek, SortKey
+from bot.search.queries import SearchQueries
+from bot.search.windows import WindowCache
+from bot.search.words import fts_match, query_words
 from bot.stories.story import Story
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +46,7 @@ class SearchRequest:
     page: int = 1
     limit: int = PER_PAGE
     # How to reach ``page`` without an OFFSET scan: from a neighbouring page's edge, or back from the end.
-    seek: sql.Seek | None = None
+    seek: Seek | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +66,8 @@ class SearchPage:
     pages: int
     suggestions: tuple[str, ...] = ()  # closest topics, when nothing was found
     # Sort keys of the page's first and last rows (newest-first listings only): where its neighbours start.
-    first_key: sql.SortKey | None = None
-    last_key: sql.SortKey | None = None
+    first_key: SortKey | None = None
+    last_key: SortKey | None = None
 
     @property
     def stories(self) -> list[Story]:
@@ -98,11 +106,11 @@ def page_request(page: SearchPage, target: int) -> SearchRequest:
     if page.request.query or target <= 1:
         return request
     if target == page.page + 1 and page.last_key is not None:
-        return replace(request, seek=sql.Seek(page.last_key))
+        return replace(request, seek=Seek(page.last_key))
     if target == page.page - 1 and page.first_key is not None:
-        return replace(request, seek=sql.Seek(page.first_key, backward=True))
+        return replace(request, seek=Seek(page.first_key, backward=True))
     if target == page.pages and not page.capped:
-        return replace(request, seek=sql.Seek(None, backward=True))
+        return replace(request, seek=Seek(None, backward=True))
     return request
 
 
@@ -244,7 +252,7 @@ class SearchService:
     def search(self, request: SearchRequest) -> SearchPage:
         per_page = max(1, request.limit)
         total, capped, window, page, ids = 0, False, 0, 1, []
-        keys: list[sql.SortKey] = []
+        keys: list[SortKey] = []
         found: dict[int, Story] = {}
         flt = self._filter(request)
         if flt is not None:
@@ -274,8 +282,8 @@ class SearchService:
 
     @staticmethod
     def _page_keys(
-        q: sql.SearchQueries, plan: sql.Plan, request: SearchRequest, page: int, total: int, per_page: int
-    ) -> list[sql.SortKey]:
+        q: SearchQueries, plan: Plan, request: SearchRequest, page: int, total: int, per_page: int
+    ) -> list[SortKey]:
         seek = request.seek if page == request.page and page > 1 else None
         # What the page holds: all of a page but the last, which holds the remainder.
         expected = min(per_page, total - page_offset(page, per_page))
@@ -286,18 +294,18 @@ class SearchService:
             # The archive changed since the neighbouring page was read: find the page by its number instead.
         return q.page_rows(plan, per_page, offset=page_offset(page, per_page))
 
-    def _ranked(self, q: sql.SearchQueries, flt: sql.StoryFilter, query: str) -> tuple[list[int], int]:
+    def _ranked(self, q: SearchQueries, flt: StoryFilter, query: str) -> tuple[list[int], int]:
         """The ranked matches of a query (and the window if it cut them), or with the last word as a word start."""
-        words = sql.query_words(query)
-        prefixed = sql.fts_match(query, prefix=True)
+        typed = query_words(query)
+        prefixed = fts_match(query, prefix=True)
         widened = replace(flt, match=prefixed) if prefixed else None
-        ranked, window = q.ranked_ids(flt, sql.QUERY_WINDOW, cache=self._windows)
+        ranked, window = q.ranked_ids(flt, words.QUERY_WINDOW, cache=self._windows)
         if ranked or widened is None:
             return ranked, window
         # No story has these exact words: let the last one be the start of a word ("sens").
-        return q.ranked_ids(widened, sql.PREFIX_WINDOW, prefix_words=words, cache=self._windows)
+        return q.ranked_ids(widened, words.PREFIX_WINDOW, prefix_words=typed, cache=self._windows)
 
-    def _more_than(self, flt: sql.StoryFilter, cap: int) -> bool:
+    def _more_than(self, flt: StoryFilter, cap: int) -> bool:
         """Whether one of the filter's topics alone has more than ``cap`` stories (the catalog's counts, which only
         grow as embargoed stories come out): several topics are then "cap+" without listing all their stories."""
         if flt.since is not None or flt.providers or not flt.topics:
@@ -305,7 +313,7 @@ class SearchService:
         by_norm = self.catalog().by_norm
         return any((entry := by_norm.get(norm)) is not None and entry.count > cap for norm in flt.topics)
 
-    def _known_total(self, flt: sql.StoryFilter) -> int | None:
+    def _known_total(self, flt: StoryFilter) -> int | None:
         """The catalog's count when the filter is exactly one known topic or provider (what autocomplete shows)."""
         catalog = self.catalog()
         if flt.since is not None or bool(flt.topics) == bool(flt.providers):
@@ -316,17 +324,17 @@ class SearchService:
         entry = catalog.by_provider.get(normalise(flt.providers[0]))
         return entry.count if entry and set(flt.providers) == set(entry.spellings) else None
 
-    def _filter(self, request: SearchRequest) -> sql.StoryFilter | None:
+    def _filter(self, request: SearchRequest) -> StoryFilter | None:
         """None when the request cannot match anything (a query with no words in it)."""
         match = None
         if request.query and request.query.strip():
-            match = sql.fts_match(request.query)
+            match = fts_match(request.query)
             if match is None:
                 return None
         since = None
         if request.days:
             since = self._clock() - min(max(request.days, 1), MAX_DAYS) * 86400
-        return sql.StoryFilter(
+        return StoryFilter(
             topics=self._topics(request.topic),
             providers=self._providers(request.provider),
             match=match,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from bot.store.backends.bitmaps import MAX_EXPANSION
+from bot.search.bitmaps import MAX_EXPANSION
 
 _LEXEME = re.compile(r"[^\W_]+")
 

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, TextClause, text
 
-from bot.store.backends import bitmaps
-from bot.store.backends.bitmaps import BUCKET_BYTES, BUCKET_IDS, BUCKET_SHIFT, NEWEST_BUCKETS
+from bot.search import bitmaps
+from bot.search.bitmaps import BUCKET_BYTES, BUCKET_IDS, BUCKET_SHIFT, NEWEST_BUCKETS
 
 # The batch's words: counted, and for the dense ones the batch's stories that have them, and whether the word
 # was dense before (in as many stories without the batch's: one that just became dense has older stories to fill).

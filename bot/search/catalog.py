@@ -1,9 +1,10 @@
 """The autocomplete catalog's counts (published stories per topic and per provider), kept in ``catalog_counts``.
 
 Rebuilding the counts from the stories costs seconds at a million stories, on every change. Instead every batch
-the store applies adds its deltas (a story published, unpublished, removed, or its topics or provider edited) in
-the same transaction, so the table is always exact, whichever process wrote. A ``version`` row is bumped by each
-batch that changed a count: readers in other processes compare it to know when to read the table again.
+the store applies adds its deltas (a story published, unpublished, removed, or its topics or provider edited:
+``CatalogDelta``, written by the store's indexing) in the same transaction, so the table is always exact,
+whichever process wrote. A ``version`` row is bumped by each batch that changed a count: readers in other
+processes compare it to know when to read the table again.
 
 Counts include future-dated stories; with an embargo, readers subtract those (a short range of the date index).
 """
@@ -17,9 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from bot.store.backends import backend_of
-from bot.store.batch_sql import upsert_catalog
-from bot.store.schema import catalog_counts
+from bot.search.backend import search_backend_of
 from bot.stories.story import Story
 
 TOPIC = "topic"
@@ -49,17 +48,15 @@ class CatalogDelta:
         provider = story.provider.name if story.provider else ""
         self.add(story.published, provider, story_topics_of(story), sign)
 
-    def write(self, conn: Connection) -> None:
-        """Apply the non-zero deltas (and bump the version), in key order so concurrent writers never deadlock."""
+    def rows(self) -> list[dict[str, Any]]:
+        """The non-zero deltas as rows to add to the counts, then the version's bump (none if nothing changed); in
+        key order, so concurrent writers lock them in the same order and never deadlock."""
         rows = [
             {"kind": kind, "name": name, "spelling": self.spellings[(kind, name)], "n": n}
             for (kind, name), n in sorted(self.counts.items())
             if n
         ]
-        if not rows:
-            return
-        rows.append({"kind": VERSION, "name": "", "spelling": "", "n": 1})
-        upsert_catalog(conn, rows)
+        return [*rows, {"kind": VERSION, "name": "", "spelling": "", "n": 1}] if rows else []
 
 
 def story_topics_of(story: Story) -> list[tuple[str, str]]:
@@ -90,7 +87,7 @@ def read(conn: Connection, until: float | None) -> CatalogRows:
     topics = {row[1]: [row[2], row[3]] for row in rows if row[0] == TOPIC}
     providers = {row[1]: row[3] for row in rows if row[0] == PROVIDER}
     if until is not None:
-        b = backend_of(conn)
+        b = search_backend_of(conn)
         live = f"s.present = {b.true} AND s.published = {b.true} AND s.published_at > :until"
         held = conn.execute(
             text(
@@ -119,8 +116,8 @@ def read(conn: Connection, until: float | None) -> CatalogRows:
 
 def recount(conn: Connection) -> None:
     """Fill the table from the stories (migration 0003, and a repair): replaces whatever it held."""
-    b = backend_of(conn)
-    live = f"s.present = {b.true} AND s.published = {b.true}"
+    true = search_backend_of(conn).true
+    live = f"s.present = {true} AND s.published = {true}"
     conn.execute(text("DELETE FROM catalog_counts WHERE kind IN (:t, :p)"), {"t": TOPIC, "p": PROVIDER})
     conn.execute(
         text(
@@ -136,8 +133,10 @@ def recount(conn: Connection) -> None:
         ),
         {"p": PROVIDER},
     )
-    stmt = b.insert(catalog_counts)
     conn.execute(
-        stmt.on_conflict_do_update(index_elements=["kind", "name"], set_={"n": catalog_counts.c.n + 1}),
-        [{"kind": VERSION, "name": "", "spelling": "", "n": 1}],
+        text(
+            "INSERT INTO catalog_counts (kind, name, spelling, n) VALUES (:v, '', '', 1) "
+            "ON CONFLICT (kind, name) DO UPDATE SET n = catalog_counts.n + 1"
+        ),
+        {"v": VERSION},
     )
