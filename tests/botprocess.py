@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from tests.fakediscord import FakeDiscord
+from tests.fakediscord.control import PATIENCE
 
 TOKEN = "e2e-secret-token-value"
 
@@ -71,7 +72,7 @@ class BotProcess:
         with self._lock:
             return "\n".join(self.lines)
 
-    def wait_for_log(self, text: str, *, since: int = 0, timeout: float = 20.0) -> str:
+    def wait_for_log(self, text: str, *, since: int = 0, timeout: float = PATIENCE) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
@@ -89,7 +90,7 @@ class BotProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=PATIENCE)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()

@@ -10,8 +10,30 @@ import pytest
 
 from tests.botprocess import TOKEN, BotProcess
 from tests.fakediscord import FakeDiscord
+from tests.storyfiles import write_story
 
 NEWS, AI, SCIENCE, ALERTS = (200000000000000001, 200000000000000002, 200000000000000003, 200000000000000004)
+MARKER = "Marker "  # the title prefix of marker stories
+
+
+def settle_news(fake: FakeDiscord, bot: BotProcess) -> None:
+    """Write a marker story (routed to NEWS only, which takes every topic) and wait for its post. The folder is
+    read in order and each channel's sends go out in order, so once the marker is posted everything the bot was
+    to send to NEWS before it has been sent: "nothing more came" can be asserted without sleeping."""
+    folder = bot.articles / "markers"
+    n = len(list(folder.glob("*.md"))) + 1 if folder.exists() else 1
+    title = f"{MARKER}{n}"
+    write_story(bot.articles, f"markers/{n}.md", 900 + n, title=title, topics=["Mark"])
+    fake.wait_for(lambda: any(m["embeds"][0]["title"] == title for m in fake.messages(NEWS) if m.get("embeds")))
+
+
+def is_marker(message: dict[str, Any]) -> bool:
+    """A marker's message, or the JSON of its POST."""
+    return bool(message.get("embeds")) and str(message["embeds"][0].get("title", "")).startswith(MARKER)
+
+
+def without_markers(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m for m in messages if not is_marker(m)]
 
 
 @pytest.fixture

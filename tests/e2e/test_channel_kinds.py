@@ -62,7 +62,7 @@ def restart_posts_nothing(bot: BotProcess, fake: FakeDiscord) -> None:
     assert "0 deliveries pending" in bot.wait_for_log("Watching ", since=mark)
     # A fresh story to a text channel shows the send queues ran after the restart.
     write_story(bot.articles, "sentinel.md", 99, title="Sentinel", topics=["Sentinel"])
-    fake.wait_for(lambda: any(m["embeds"][0]["title"] == "Sentinel" for m in fake.messages(NEWS)), timeout=20)
+    fake.wait_for(lambda: any(m["embeds"][0]["title"] == "Sentinel" for m in fake.messages(NEWS)))
     posts = fake.requests_to("POST", r"^/(channels|webhooks)/")[before:]
     assert [p["path"] for p in posts] == [f"/channels/{NEWS}/messages"], "a restart posted something again"
 

@@ -24,6 +24,7 @@ from tests.fakediscord import (
     FakeDiscord,
     second_guild,
 )
+from tests.fakediscord.control import PATIENCE
 from tests.fakediscord.sharding import SECOND_GUILD_ID
 from tests.fakediscord.world import default_guild
 from tests.pgserver import PostgresServer, PostgresUnavailable
@@ -77,7 +78,7 @@ def burst(bot: BotProcess, first: int, count: int) -> list[str]:
     return names
 
 
-def settled(fake: FakeDiscord, expected: list[str], *, timeout: float = 40.0) -> None:
+def settled(fake: FakeDiscord, expected: list[str], *, timeout: float = PATIENCE) -> None:
     try:
         fake.wait_for(lambda: all(set(titles(fake, c)) >= set(expected) for c in (NEWS, WORLD)), timeout=timeout)
     except AssertionError:
@@ -91,7 +92,7 @@ def settled(fake: FakeDiscord, expected: list[str], *, timeout: float = 40.0) ->
 
 
 def ingest_holder(a: BotProcess, b: BotProcess) -> tuple[BotProcess, BotProcess]:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + PATIENCE
     while time.monotonic() < deadline:
         for holder, other in ((a, b), (b, a)):
             if "Holding the ingest role" in holder.log_text():
@@ -105,6 +106,7 @@ def answered(fake: FakeDiscord, channel: int) -> dict[str, Any]:
     return fake.wait_for(lambda: fake.callback_for(sent.id))
 
 
+@pytest.mark.slow
 def test_two_processes_post_each_story_once_and_a_survivor_takes_ingest(
     fake: FakeDiscord, cluster_bot: ClusterBot
 ) -> None:
@@ -138,7 +140,7 @@ def test_a_process_killed_mid_burst_and_restarted_posts_each_story_once_and_no_i
     assert ingest_holder(a, b)[0] is b
     fake.set_delay(0.1)  # every post takes a while: b is mid-burst when it dies
     expected = burst(a, 1, 50)  # the burst: SIGKILL one process mid-way through 50 stories
-    fake.wait_for(lambda: len(fake.messages(WORLD)) >= 5, timeout=40)
+    fake.wait_for(lambda: len(fake.messages(WORLD)) >= 5)
     assert len(fake.messages(WORLD)) < 50, "b must die mid-burst"
     b.kill()
     b = cluster_bot().start(args=SHARD[1])
@@ -177,6 +179,7 @@ def digest_parts(fake: FakeDiscord, channel: int) -> Counter[tuple[int, int, str
     return found
 
 
+@pytest.mark.slow
 def test_a_digest_runs_once_although_several_processes_run_a_scheduler_and_two_own_its_guild(
     fake: FakeDiscord, cluster_bot: ClusterBot
 ) -> None:
@@ -194,12 +197,12 @@ def test_a_digest_runs_once_although_several_processes_run_a_scheduler_and_two_o
         bot.wait_for_log(f"Digests: {scheduled} scheduled")  # every process runs a scheduler
     writer = ingest_holder(bots[0], bots[1])[0]
     expected = burst(writer, 1, 2)
-    fake.wait_for(lambda: all(set(titles(fake, c)) >= set(expected) for c in (NEWS, WORLD)), timeout=40)
+    fake.wait_for(lambda: all(set(titles(fake, c)) >= set(expected) for c in (NEWS, WORLD)))
     assert time.time() < due - 1, "the set-up must finish before the digests are due"
     time.sleep(max(0.0, due - time.time()))
-    bots[0].wait_for_log("Digest 'front' (schedule): posted 2 stories", timeout=30)
+    bots[0].wait_for_log("Digest 'front' (schedule): posted 2 stories")
     claimed = f"run scheduled:{due} was already claimed"
-    fake.wait_for(lambda: any(claimed in b.log_text() for b in bots), timeout=30)
+    fake.wait_for(lambda: any(claimed in b.log_text() for b in bots))
     time.sleep(1.5)  # a second post would show up by now
     for channel, name in ((ALERTS, "front"), (WORLD, "world")):
         posts = [m for m in fake.messages(channel) if m["embeds"] and m["embeds"][0].get("title") == f"{name} digest"]
@@ -229,13 +232,13 @@ def test_a_digest_killed_mid_post_is_resumed_by_the_restarted_process_and_posts_
         user_id=EDITOR_ID,
         permissions=ADMIN_PERMISSIONS,
     )
-    fake.wait_for(lambda: fake.held_posts == 1 and len(fake.messages(ALERTS)) == 1, timeout=30)
+    fake.wait_for(lambda: fake.held_posts == 1 and len(fake.messages(ALERTS)) == 1)
     a.kill()
     fake.release_posts()  # the hanging post dies with its sender: Discord never created it
     fake.wait_for(lambda: fake.held_posts == 0)
 
     a = cluster_bot(digests=digests).start(args=SHARD[0])
-    a.wait_for_log("Digest 'big': resuming run once:", since=a.mark, timeout=30)
+    a.wait_for_log("Digest 'big': resuming run once:", since=a.mark)
     a.wait_for_log("Digest 'big' (resumed): posted 25 stories in 2 messages", since=a.mark)
     time.sleep(1.5)  # a second copy would show up by now
     parts = digest_parts(fake, ALERTS)

@@ -172,6 +172,7 @@ def second_fake() -> Iterator[FakeDiscord]:
     server.stop()
 
 
+@pytest.mark.slow
 def test_scheduled_runs_fire_after_a_restart_and_once_after_downtime(
     fake: FakeDiscord, second_fake: FakeDiscord, make_bot: MakeBot, tmp_path: Path
 ) -> None:
@@ -204,12 +205,12 @@ def test_scheduled_runs_fire_after_a_restart_and_once_after_downtime(
         assert time.time() < due - 1, "the set-up must finish before the digests are due"
 
         time.sleep(max(0.0, due - time.time()))
-        [posted] = fake.wait_for(lambda: fake.messages(ALERTS), timeout=20)
+        [posted] = fake.wait_for(lambda: fake.messages(ALERTS))
         assert posted["embeds"][0]["title"] == "live digest" and len(digest_titles(posted)) == 2
         assert fake.messages(ALERTS, include_deleted=True) == [posted]
 
         down.start()
-        second_fake.wait_for(lambda: second_fake.messages(ALERTS), timeout=20)
+        second_fake.wait_for(lambda: second_fake.messages(ALERTS))
         down.wait_for_log("Digest 'down' (schedule): posted 2 stories")
         assert down.stop() == 0
         down.start()  # the missed run was posted once; starting again must not post it again

@@ -36,8 +36,9 @@ class Counter:
         self.markers = 0
 
     def _take(self) -> tuple[int, int, int]:
-        new = [r for r in self.fake.requests[self.seen :] if "/messages" in r["path"]]
-        self.seen += len(self.fake.requests[self.seen :])
+        tail = self.fake.requests_since(self.seen)
+        self.seen += len(tail)
+        new = [r for r in tail if "/messages" in r["path"]]
         return tuple(sum(1 for r in new if r["method"] == m) for m in ("POST", "PATCH", "DELETE"))  # type: ignore[return-value]
 
     def after_marker(self) -> tuple[int, int, int]:
@@ -52,12 +53,15 @@ class Counter:
     def until(self, expected: tuple[int, int, int]) -> tuple[int, int, int]:
         """Wait for at least ``expected`` requests, then make sure no more came (a marker)."""
         start = self.seen
-        self.fake.wait_for(
-            lambda: all(
-                sum(1 for r in self.fake.requests[start:] if r["method"] == m and "/messages" in r["path"]) >= n
+
+        def arrived() -> bool:
+            tail = [r for r in self.fake.requests_since(start) if "/messages" in r["path"]]
+            return all(
+                sum(1 for r in tail if r["method"] == m) >= n
                 for m, n in zip(("POST", "PATCH", "DELETE"), expected, strict=True)
             )
-        )
+
+        self.fake.wait_for(arrived)
         return self.after_marker()
 
 

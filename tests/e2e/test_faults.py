@@ -23,6 +23,7 @@ from bot.store import Store
 from tests.botprocess import TOKEN, BotProcess
 from tests.e2e.conftest import ALERTS, NEWS, SCIENCE, default_config
 from tests.fakediscord import DEFAULT_GUILD_ID, FakeDiscord
+from tests.fakediscord.control import PATIENCE
 from tests.fakediscord.world import SEND_MESSAGES
 from tests.storyfiles import write_story
 
@@ -139,11 +140,11 @@ def test_an_unknown_channel_holds_its_stories_until_it_exists(fake: FakeDiscord,
     write_story(bot.articles, "one.md", 1, title="First story")
     write_story(bot.articles, "two.md", 2, title="Second story")
     bot.start()
-    fake.wait_for(lambda: len(posted(fake, NEWS)) == 2, timeout=20)
+    fake.wait_for(lambda: len(posted(fake, NEWS)) == 2)
     bot.wait_for_log("channels[1].id: channel")
     errors = [line for line in bot.lines if "ERROR" in line and "channels[1].id" in line]
     assert len(errors) == 1 and "does not exist" in errors[0], bot.log_text()
-    alert = fake.wait_for(lambda: posted(fake, ALERTS), timeout=20)[0]
+    alert = fake.wait_for(lambda: posted(fake, ALERTS))[0]
     assert "can't be used" in alert["embeds"][0]["title"] and str(UNKNOWN) in alert["embeds"][0]["description"]
     assert not fake.requests_to("POST", rf"/channels/{UNKNOWN}/messages")
 
@@ -154,11 +155,12 @@ def test_an_unknown_channel_holds_its_stories_until_it_exists(fake: FakeDiscord,
     assert "Failures in the last 24 h: 0" in status, status
 
     fake.add_channel(UNKNOWN, "late")
-    fake.wait_for(lambda: len(posted(fake, UNKNOWN)) == 2, timeout=30)
+    fake.wait_for(lambda: len(posted(fake, UNKNOWN)) == 2)
     assert "waits" not in newsdesk_status(bot)
     assert len(posted(fake, ALERTS)) == 1
 
 
+@pytest.mark.slow
 def test_status_says_running_then_stopped_after_sigterm_and_after_sigkill(fake: FakeDiscord, make_bot: MakeBot) -> None:
     bot = make_bot(storage={"heartbeat_seconds": 1}).start()
     assert "Status: running" in newsdesk_status(bot)
@@ -169,7 +171,7 @@ def test_status_says_running_then_stopped_after_sigterm_and_after_sigkill(fake: 
     bot.start()
     assert "Status: running" in newsdesk_status(bot)
     bot.kill()
-    fake.wait_for(lambda: "did not shut down cleanly" in newsdesk_status(bot), timeout=30, interval=0.5)
+    fake.wait_for(lambda: "did not shut down cleanly" in newsdesk_status(bot), interval=0.5)
 
 
 def test_console_mode_writes_the_heartbeat_and_the_stop_too(tmp_path: Path) -> None:
@@ -194,14 +196,14 @@ def test_console_mode_writes_the_heartbeat_and_the_stop_too(tmp_path: Path) -> N
                 break
         store = Store.open(f"sqlite:///{tmp_path / 'newsdesk.console.db'}")
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + PATIENCE
             while not read_liveness(store).running and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert read_liveness(store).running
         finally:
             store.close()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        assert proc.wait(timeout=PATIENCE) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -227,8 +229,8 @@ def test_a_channel_without_send_permission_waits_until_it_is_granted(fake: FakeD
     bot.start()
     line = bot.wait_for_log("channels[1].id: channel")
     assert "lacks the bot permission Send Messages" in line
-    fake.wait_for(lambda: len(posted(fake, NEWS)) == 1, timeout=20)
+    fake.wait_for(lambda: len(posted(fake, NEWS)) == 1)
     assert not fake.requests_to("POST", rf"/channels/{SCIENCE}/messages")
     fake.set_overwrites(SCIENCE, [])
-    fake.wait_for(lambda: len(posted(fake, SCIENCE)) == 1, timeout=30)
+    fake.wait_for(lambda: len(posted(fake, SCIENCE)) == 1)
     assert "Failures in the last 24 h: 0" in newsdesk_status(bot)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.botprocess import BotProcess
-from tests.e2e.conftest import AI, NEWS
+from tests.e2e.conftest import AI, NEWS, is_marker, settle_news, without_markers
 from tests.fakediscord import FakeDiscord
 from tests.storyfiles import write_story
 
@@ -20,11 +19,16 @@ MakeBot = Callable[..., BotProcess]
 
 
 def titles(fake: FakeDiscord, channel: int) -> list[str]:
-    return sorted(m["embeds"][0]["title"] for m in fake.messages(channel))
+    return sorted(m["embeds"][0]["title"] for m in without_markers(fake.messages(channel)))
 
 
 def posts(fake: FakeDiscord) -> list[dict[str, Any]]:
-    return [r for r in fake.requests if r["method"] == "POST" and r["path"].endswith("/messages")]
+    """The bot's message POSTs, the markers' left out."""
+    return [
+        r
+        for r in fake.requests
+        if r["method"] == "POST" and r["path"].endswith("/messages") and not is_marker(r["json"] or {})
+    ]
 
 
 def test_dropped_file_becomes_one_message_with_the_right_embed(fake: FakeDiscord, make_bot: MakeBot) -> None:
@@ -44,8 +48,8 @@ def test_dropped_file_becomes_one_message_with_the_right_embed(fake: FakeDiscord
     request = posts(fake)[0]["json"]
     assert request["enforce_nonce"] is True
     assert "U0VDUkVU" not in json.dumps(fake.requests), "secured content must never be sent"
-    time.sleep(0.5)
-    assert len(fake.messages(NEWS)) == 1, "posted exactly once"
+    settle_news(fake, bot)
+    assert len(titles(fake, NEWS)) == 1, "posted exactly once"
 
 
 def test_unpublished_is_not_posted_until_flipped(fake: FakeDiscord, make_bot: MakeBot) -> None:
@@ -53,7 +57,7 @@ def test_unpublished_is_not_posted_until_flipped(fake: FakeDiscord, make_bot: Ma
     write_story(bot.articles, "draft.md", 1, published=False, title="Embargoed")
     write_story(bot.articles, "live.md", 2, title="Live now")
     fake.wait_for(lambda: titles(fake, NEWS) == ["Live now"])
-    time.sleep(0.3)
+    settle_news(fake, bot)
     assert titles(fake, NEWS) == ["Live now"]
     write_story(bot.articles, "draft.md", 1, published=True, title="Embargoed")
     fake.wait_for(lambda: titles(fake, NEWS) == ["Embargoed", "Live now"])
@@ -68,8 +72,8 @@ def test_restart_posts_nothing_twice_and_catches_up(fake: FakeDiscord, make_bot:
     write_story(bot.articles, "while-down.md", 7, title="Written while the bot was down")
     bot.start()
     fake.wait_for(lambda: len(fake.messages(NEWS)) == 4 and len(fake.messages(AI)) == 4)
-    time.sleep(0.5)
-    assert len(fake.messages(NEWS)) == 4
+    settle_news(fake, bot)
+    assert len(titles(fake, NEWS)) == 4
     assert len(posts(fake)) == 3 * 2 + 2  # three to both channels, then one to both
 
 
@@ -104,8 +108,8 @@ def test_429_and_500_are_retried_and_nothing_is_lost(fake: FakeDiscord, make_bot
     fake.fail_next("POST", rf"/channels/{NEWS}/messages", 500, count=2)
     for n in range(3):
         write_story(bot.articles, f"{n}.md", n, topics=["Space"])
-    fake.wait_for(lambda: len(fake.messages(NEWS)) == 3, timeout=30)
-    time.sleep(0.5)
+    fake.wait_for(lambda: len(fake.messages(NEWS)) == 3)
+    settle_news(fake, bot)
     assert titles(fake, NEWS) == [f"Story number {n}" for n in range(3)]
     assert fake.count_429 >= 1
 
@@ -129,18 +133,19 @@ def test_forbidden_channel_does_not_block_other_channels(fake: FakeDiscord, make
     assert fake.messages(AI) == []
 
 
+@pytest.mark.slow
 def test_sigkill_in_a_burst_of_50_then_each_story_exactly_once(fake: FakeDiscord, make_bot: MakeBot) -> None:
     fake.set_channel_rate((10, 1.0))  # slow enough that the kill lands mid-burst
     bot = make_bot(channels=[{"id": NEWS, "topics": "*"}]).start()
     for n in range(50):
         write_story(bot.articles, f"burst/{n:02d}.md", n, topics=["Space"])
-    fake.wait_for(lambda: len(fake.messages(NEWS)) >= 12, timeout=30)
+    fake.wait_for(lambda: len(fake.messages(NEWS)) >= 12)
     bot.kill()
     sent_before = len(fake.messages(NEWS))
     assert sent_before < 50, "the kill must land in the middle of the burst"
     bot.start()
     fake.wait_for(lambda: len(fake.messages(NEWS)) == 50, timeout=60)
-    time.sleep(1.0)
+    settle_news(fake, bot)
     found = titles(fake, NEWS)
     assert found == sorted(f"Story number {n}" for n in range(50))
     assert len(found) == len(set(found)) == 50

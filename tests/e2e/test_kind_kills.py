@@ -108,7 +108,7 @@ def test_a_kill_at_the_call_makes_it_exactly_once(
     bot = make_bot(channels=[spec.route]).start()
     fake.hold("POST", spec.held, answered=answered)
     write_story(bot.articles, "one.md", 1, title=TITLE)
-    fake.wait_for(lambda: fake.held_requests == 1, timeout=20)
+    fake.wait_for(lambda: fake.held_requests == 1)
     bot.kill()
     fake.release_holds()  # the held answer goes nowhere: its sender is dead
     fake.wait_for(lambda: fake.held_requests == 0)
@@ -117,12 +117,12 @@ def test_a_kill_at_the_call_makes_it_exactly_once(
     if answered:  # found in Discord and recorded, not made again
         found = "was published before the restart" if kind == "crosspost" else "adopted message"
         bot.wait_for_log(found, since=bot.mark)
-    fake.wait_for(lambda: _settled(fake, spec), timeout=20)
+    fake.wait_for(lambda: _settled(fake, spec))
     assert spec.made_once(fake) == [TITLE]
 
     # The ledger holds the real post: an edit of the story lands on it, and still nothing is made twice.
     write_story(bot.articles, "one.md", 1, title=EDITED)
-    fake.wait_for(lambda: _edited(fake, spec), timeout=20)
+    fake.wait_for(lambda: _edited(fake, spec))
     assert spec.made_once(fake) == [EDITED]
 
 
@@ -145,7 +145,7 @@ def test_a_forum_post_archived_while_the_bot_was_down_is_still_found(fake: FakeD
     bot = make_bot(channels=[KINDS["forum post"].route]).start()
     fake.hold("POST", KINDS["forum post"].held, answered=True)
     write_story(bot.articles, "one.md", 1, title=TITLE)
-    fake.wait_for(lambda: fake.held_requests == 1, timeout=20)
+    fake.wait_for(lambda: fake.held_requests == 1)
     bot.kill()
     fake.release_holds()
     [post] = fake.threads(FORUM)
@@ -177,11 +177,11 @@ def test_hostile_markdown_in_every_field_reaches_no_kind_live(fake: FakeDiscord,
         provider={"name": HOSTILE, "domain": "news.example"},
         related=[hostile],
     )
-    [message] = fake.wait_for(lambda: fake.messages(SCIENCE), timeout=20)
-    [thread] = fake.wait_for(lambda: fake.threads(SCIENCE), timeout=20)
-    [opener] = fake.wait_for(lambda: fake.messages(thread.id), timeout=20)
-    [post] = fake.wait_for(lambda: fake.threads(FORUM), timeout=20)
-    [starter] = fake.wait_for(lambda: fake.messages(post.id), timeout=20)
+    [message] = fake.wait_for(lambda: fake.messages(SCIENCE))
+    [thread] = fake.wait_for(lambda: fake.threads(SCIENCE))
+    [opener] = fake.wait_for(lambda: fake.messages(thread.id))
+    [post] = fake.wait_for(lambda: fake.threads(FORUM))
+    [starter] = fake.wait_for(lambda: fake.messages(post.id))
 
     username = message["author"]["username"]
     assert not any(bad in username for bad in ("@", "#", ":", "```")) and "discord" not in username.lower()

@@ -77,7 +77,7 @@ def test_metrics_count_the_429s_and_5xx_that_discord_py_retried(
     fake.fail_next("POST", rf"/channels/{NEWS}/messages", 429, count=1, retry_after=0.3)
     fake.fail_next("POST", rf"/channels/{NEWS}/messages", 500, count=2)
     write_story(bot.articles, "a.md", 1, title="Retried story", topics=["Space"])
-    fake.wait_for(lambda: len(fake.messages(NEWS)) == 1, timeout=30)
+    fake.wait_for(lambda: len(fake.messages(NEWS)) == 1)
     url = f"http://127.0.0.1:{port}/metrics"
 
     def value(name: str, **labels: str) -> float:

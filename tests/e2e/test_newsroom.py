@@ -76,7 +76,7 @@ def command(
         resolved=resolved(fake, options),
         user_id=user_id,
     )
-    return fake.answer_for(sent, timeout=10)
+    return fake.answer_for(sent)
 
 
 def posted(fake: FakeDiscord, channel: int) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.botprocess import BotProcess
+from tests.fakediscord.control import PATIENCE
 
 
 def test_a_second_run_on_the_same_sqlite_file_exits_at_once(make_bot: Callable[..., BotProcess]) -> None:
@@ -12,7 +13,7 @@ def test_a_second_run_on_the_same_sqlite_file_exits_at_once(make_bot: Callable[.
     second = make_bot()
     second.start(ready=False)
     assert second.proc is not None
-    code = second.proc.wait(timeout=30)
+    code = second.proc.wait(timeout=PATIENCE)
     assert code == 2
     text = second.log_text()
     assert "another newsdesk run is already using this SQLite database" in text

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.botprocess import BotProcess
-from tests.e2e.conftest import NEWS
+from tests.e2e.conftest import NEWS, settle_news
 from tests.fakediscord import FakeDiscord
 from tests.storyfiles import story_text, write_story
 
@@ -33,7 +33,7 @@ def test_story_written_in_slow_chunks_is_posted_once_complete(fake: FakeDiscord,
             time.sleep(0.3)
     write_story(bot.articles, "after.md", 2, title="Written after")  # its post means slow.md had its chance
     fake.wait_for(lambda: len(fake.messages(NEWS)) == 2)
-    time.sleep(0.5)
+    settle_news(fake, bot)  # and anything the bot was to send to NEWS after that (an edit, a deletion) has been sent
     slow = [m for m in fake.messages(NEWS, include_deleted=True) if "slowly" in m["embeds"][0]["title"]]
     assert len(slow) == 1, "posted exactly once"
     message = slow[0]

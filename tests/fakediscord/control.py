@@ -17,6 +17,11 @@ from .world import role_object
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# How long a wait for something that must happen may take before the test fails. Generous on purpose: the suites
+# run in parallel (pytest-xdist) on shared machines, where a bot process can take 20 s to start; a wait that is met
+# returns at once, so the budget costs nothing in a passing run. Bounds the product promises (a takeover within
+# 15 s) pass their own, smaller timeout.
+PATIENCE = 60.0
 
 
 class ControlMixin:
@@ -151,7 +156,7 @@ class ControlMixin:
             self.state.limiter.channel_rate = rate
 
     # ----- waiting -------------------------------------------------------------------------
-    def wait_for(self, predicate: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.02) -> T:
+    def wait_for(self, predicate: Callable[[], T | None], timeout: float = PATIENCE, interval: float = 0.02) -> T:
         """Poll ``predicate`` until it returns something truthy (exceptions count as "not yet")."""
         deadline = time.monotonic() + timeout
         while True:
@@ -170,7 +175,7 @@ class ControlMixin:
     async def wait_for_async(
         self,
         predicate: Callable[[], T | None],
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = PATIENCE,  # noqa: ASYNC109
         interval: float = 0.02,
     ) -> T:
         """``wait_for`` for code running on its own event loop (bench scripts, async tests)."""

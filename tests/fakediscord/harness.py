@@ -13,7 +13,7 @@ from typing import Any, NamedTuple, TypeVar
 from aiohttp import web
 
 from . import interactions
-from .control import ControlMixin
+from .control import PATIENCE, ControlMixin
 from .ratelimit import Rate
 from .routes_guilds import GuildsMixin
 from .server import FakeServer
@@ -220,6 +220,12 @@ class FakeDiscord(ControlMixin, ShardRecordsMixin, GuildsMixin):
         with self.state.lock:
             return copy.deepcopy(self.state.rec.requests)
 
+    def requests_since(self, start: int) -> list[dict[str, Any]]:
+        """Recorded requests from index ``start`` on: copies only the tail, so a test polling for what came after
+        a point does not deep-copy the whole history under the server's lock on every look."""
+        with self.state.lock:
+            return copy.deepcopy(self.state.rec.requests[start:])
+
     def requests_to(self, method: str, path_pattern: str) -> list[dict[str, Any]]:
         """Recorded requests whose method matches (``*`` = any) and whose path matches the regex."""
         rx = re.compile(path_pattern)
@@ -250,7 +256,7 @@ class FakeDiscord(ControlMixin, ShardRecordsMixin, GuildsMixin):
     def callback_for(self, interaction_id: int) -> dict[str, Any] | None:
         return next((c for c in self.callbacks if c["interaction_id"] == int(interaction_id)), None)
 
-    def answer_for(self, sent: SentInteraction, timeout: float = 10.0) -> dict[str, Any]:
+    def answer_for(self, sent: SentInteraction, timeout: float = PATIENCE) -> dict[str, Any]:
         """What the member saw: the interaction callback, or for a deferred one (type 5, "thinking...") the
         callback with ``data`` replaced by its first follow-up (``POST /webhooks/{app}/{token}``)."""
         callback = self.wait_for(lambda: self.callback_for(sent.id), timeout=timeout)
