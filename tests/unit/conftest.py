@@ -51,6 +51,22 @@ def store(store_url: str) -> Iterator[Store]:
 
 
 @pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A store on SQLite only: for tests of the folder side (scanner, reader), whose SQL the store tests cover."""
+    s = Store.open(f"sqlite:///{tmp_path / 'scan.db'}")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """An empty articles folder."""
+    path = tmp_path / "articles"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
 def newsroom(store: Store) -> Iterator[NewsroomStore]:
     yield store.newsroom
 

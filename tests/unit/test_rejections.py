@@ -30,13 +30,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    path = tmp_path / "articles"
-    path.mkdir()
-    return path
-
-
 def reported(scanner: Scanner, caplog: pytest.LogCaptureFixture, name: str = "x.md") -> list[str]:
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="bot.stories.scanner"):
