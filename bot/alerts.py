@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.render.listing import summarize_list
 from bot.render.text import neutralize_mentions
-from bot.send.sinks import DeliveryError
+from bot.send.errors import DeliveryError
 from bot.store import Store
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from bot.digest.jobs import jobs_table, make_scheduler
 from bot.digest.runner import DigestRunner
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
-from bot.send.channel_check import ChannelGate
+from bot.send.gate import ChannelGate
 from bot.sharding import GuildDirectory, GuildOf, ShardPlan
 from bot.store import Store
 from bot.store.batch_sql import database_url
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from bot.newsbot import NewsBot
     from bot.send.discord_sink import DiscordSink
-    from bot.send.kind_delivery import KindDeliverer
+    from bot.send.kinds.deliverer import KindDeliverer
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ def kind_deliverer(
     config: Config, store: Store, sink: DiscordSink, alerter: Alerter, bot_id: Callable[[], int]
 ) -> KindDeliverer:
     """Channel kinds for the feed: each configured route's options (routes added with /feed use the defaults)."""
-    from bot.send.kind_delivery import KindDeliverer
+    from bot.send.kinds.deliverer import KindDeliverer
 
     options = {route.channel_id: route.kinds for route in config.channels}
     return KindDeliverer(

@@ -13,9 +13,9 @@ from bot.pipeline_loops import PipelineLoops
 from bot.render.listing import summarize_list
 from bot.routes.planning import BackfillMode, post
 from bot.routes.routing import RouteTable
-from bot.send.channel_check import ChannelGate
-from bot.send.deliverer import Deliverer
-from bot.send.delivery import ChannelQueue, ClaimGuard, NullObserver, PipelineObserver, PostFinder
+from bot.send.gate import ChannelGate
+from bot.send.kinds.base import Deliverer
+from bot.send.queue import ChannelQueue, ClaimGuard, NullObserver, PipelineObserver, PostFinder
 from bot.send.sinks import Sink
 from bot.sharding import GuildDirectory, ShardPlan
 from bot.store import Store

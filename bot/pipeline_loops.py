@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot.config import Config
-from bot.send.delivery import PipelineObserver
+from bot.send.queue import PipelineObserver
 from bot.store import Store
 from bot.store.meta_keys import MetaKey
 from bot.store.store import DeliveryKey

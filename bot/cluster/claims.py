@@ -1,5 +1,5 @@
 """This process's claims on ledger rows: no two processes send the same (story, channel). The send queues
-(bot/send/delivery.py) use them through a small protocol; the look in a channel's history before re-sending a row
+(bot/send/queue.py) use them through a small protocol; the look in a channel's history before re-sending a row
 that was in flight when its sender died is :class:`bot.cluster.adopt.Adopter`."""
 
 from __future__ import annotations

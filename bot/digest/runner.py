@@ -20,7 +20,8 @@ from bot.digest.markers import find_marked, mark, run_ref
 from bot.digest.ranking import rank
 from bot.digest.render import DigestMessage, build_digest_messages
 from bot.digest.runs import ClaimedRun, DigestPlan, RunOutcome, digest_nonce, scheduled_run_key
-from bot.send.sinks import DeliveryError, Poster
+from bot.send.errors import DeliveryError
+from bot.send.sinks import Poster
 from bot.store import Store
 from bot.store.digest_claims import RunClaim
 from bot.store.digests import RunStatus

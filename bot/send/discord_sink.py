@@ -14,9 +14,9 @@ import discord
 from discord.http import HTTPClient, Route
 
 from bot.cluster.fairshare import TokenBucket, prepaid
-from bot.send.channel_check import ChannelVerdict, judge, missing_channel, permissions_in
-from bot.send.channel_kinds import ChannelInfo
-from bot.send.sinks import DeliveryError
+from bot.send.errors import DeliveryError
+from bot.send.gate import ChannelVerdict, judge, missing_channel, permissions_in
+from bot.send.kinds.payloads import ChannelInfo
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
@@ -30,7 +30,7 @@ class DiscordSink:
     5xx itself; what still fails is classified for the send queue as retryable or not.
 
     The channel check also remembers what it learned about each channel (its kind, a forum's tags, the bot's
-    permissions) for ``bot/send/kind_delivery.py``."""
+    permissions) for ``bot/send/kinds/deliverer.py``."""
 
     def __init__(
         self, http: HTTPClient, *, timeout: float, bucket: TokenBucket | None = None, metrics: Metrics | None = None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.pipeline import Pipeline
-from bot.send.channel_check import (
+from bot.send.gate import (
     ADMINISTRATOR,
     EMBED_LINKS,
     SEND_MESSAGES,
@@ -78,7 +78,7 @@ def test_voice_channels_and_categories_take_no_story_posts() -> None:
 
 
 def test_announcement_forum_and_media_channels_take_stories() -> None:
-    # Issue #11: forum and media channels get each story as a post (bot/send/channel_kinds.py).
+    # Issue #11: forum and media channels get each story as a post (bot/send/kinds/payloads.py).
     for kind in (5, 15, 16):
         assert judge(channel(kind=kind), roles(), MEMBER).ok
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.send.channel_check import ChannelGate, ChannelVerdict
+from bot.send.gate import ChannelGate, ChannelVerdict
 
 
 async def test_the_gate_reports_each_checked_channels_guild_and_settle_waits_for_it() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.send.channel_kinds import (
+from bot.send.kinds.payloads import (
     ChannelInfo,
     ChannelKind,
     ForumTag,

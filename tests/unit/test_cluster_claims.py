@@ -13,7 +13,7 @@ from bot.cluster.adopt import Adopter
 from bot.cluster.claims import Claims
 from bot.cluster.locks import libpq_dsn
 from bot.cluster.notify import listen, parse
-from bot.send.delivery import ChannelQueue
+from bot.send.queue import ChannelQueue
 from bot.store import DeliveryState, Store
 from bot.store.notices import MAX_PAYLOAD, payloads
 from tests.unit.test_cluster_store import claimed_by, member, plan

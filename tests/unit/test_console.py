@@ -154,7 +154,7 @@ def test_no_footer_noise_and_no_empty_provider_line() -> None:
 
 
 def test_channel_label_matches_the_delivery_log_lines() -> None:
-    # bot/send/delivery.py logs "Channel %s: posted '%s' (message %s)" with the channel id.
+    # bot/send/queue.py logs "Channel %s: posted '%s' (message %s)" with the channel id.
     assert channel_label(1, "news") == "Channel 1 (#news)"
     assert channel_label(1, "#news") == "Channel 1 (#news)"
     assert channel_label(200000000000000001, None) == "Channel 200000000000000001"

@@ -14,7 +14,7 @@ import pytest
 from bot.digest.runner import DigestRunner, digest_nonce
 from bot.digest_spec import DigestSpec, make_spec
 from bot.routes.planning import make_planner
-from bot.send.sinks import DeliveryError
+from bot.send.errors import DeliveryError
 from bot.store import FileParsed, Store
 from bot.store.digests import DigestRow
 from bot.store.meta_keys import MetaKey

@@ -13,9 +13,9 @@ import discord
 import pytest
 from discord.http import Route
 
-from bot.send.channel_check import EMBED_LINKS, SEND_MESSAGES, VIEW_CHANNEL
 from bot.send.discord_sink import DiscordSink
-from bot.send.sinks import DeliveryError
+from bot.send.errors import DeliveryError
+from bot.send.gate import EMBED_LINKS, SEND_MESSAGES, VIEW_CHANNEL
 
 GUILD, BOT, CHANNEL = 10, 20, 30
 

@@ -7,7 +7,7 @@ import re
 
 from bot.render.console import format_post
 from bot.render.embeds import build_story_message
-from bot.send.channel_kinds import discussion_opener, forum_post, webhook_identity, webhook_username
+from bot.send.kinds.payloads import discussion_opener, forum_post, webhook_identity, webhook_username
 from bot.stories.story import Provider, RelatedStory, Story
 
 HOSTILE = (

@@ -25,7 +25,7 @@ from bot.metrics import Metrics, rate_limit_scope
 from bot.metrics_server import MetricsPortError, MetricsServer, make_app, store_health
 from bot.pipeline import Pipeline
 from bot.send.discord_sink import DiscordSink
-from bot.send.sinks import DeliveryError
+from bot.send.errors import DeliveryError
 from bot.sharding import make_plan
 from bot.store import Store
 from bot.store.meta_keys import MetaKey

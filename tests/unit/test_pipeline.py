@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import Config, parse_config
 from bot.pipeline import Pipeline
-from bot.send.sinks import DeliveryError
+from bot.send.errors import DeliveryError
 from bot.store import Store
 from tests.storyfiles import write_story
 
@@ -281,7 +281,7 @@ async def test_crash_between_send_and_ledger_is_deduplicated_by_nonce(harness: H
     delivery = store.ledger.read(pending[0])
     assert delivery is not None
     from bot.render.embeds import build_story_message
-    from bot.send.delivery import delivery_nonce
+    from bot.send.queue import delivery_nonce
 
     await harness.sink.post(
         NEWS, build_story_message(delivery.story), nonce=delivery_nonce(delivery.story.key, NEWS, 0)

@@ -26,7 +26,7 @@ EMBED_LINKS = 1 << 14
 # What a story post needs; the feed never reads history, so Read Message History is not required.
 NEEDED = ((VIEW_CHANNEL, "View Channel"), (SEND_MESSAGES, "Send Messages"), (EMBED_LINKS, "Embed Links"))
 # Text, announcement and the three thread kinds take plain messages; forum and media channels take posts (see
-# bot/send/channel_kinds.py); voice channels and categories take neither.
+# bot/send/kinds/payloads.py); voice channels and categories take neither.
 MESSAGE_CHANNEL_TYPES = frozenset({0, 5, 10, 11, 12, 15, 16})
 
 

@@ -16,10 +16,10 @@ from discord.http import Route
 from bot.alerts import Alert
 from bot.config import KindOptions
 from bot.routes.planning import Action, StoryChange, post
-from bot.send.channel_kinds import MANAGE_WEBHOOKS, ChannelInfo, ChannelKind
 from bot.send.discord_sink import DiscordSink
-from bot.send.kind_delivery import KindDeliverer
-from bot.send.sinks import DeliveryError
+from bot.send.errors import DeliveryError
+from bot.send.kinds.deliverer import KindDeliverer
+from bot.send.kinds.payloads import MANAGE_WEBHOOKS, ChannelInfo, ChannelKind
 from bot.store import Delivery, DeliveryState, Store
 from tests.storyfiles import parsed_file
 

@@ -1,5 +1,5 @@
 """How the send queue reaches its channel: the ``Deliverer`` interface, and the plain one for sinks without
-channel kinds (the console). Discord's channel kinds are in ``bot/send/kind_delivery.py``."""
+channel kinds (the console). Discord's channel kinds are in ``bot/send/kinds/deliverer.py``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.send.channel_kinds import Placement
+from bot.send.kinds.payloads import Placement
 from bot.send.sinks import Sink
 from bot.store import Delivery
 

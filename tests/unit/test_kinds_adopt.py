@@ -12,9 +12,9 @@ import pytest
 
 from bot.cluster.adopt import Adopter
 from bot.config import KindOptions
-from bot.send.channel_kinds import ChannelInfo, ChannelKind
+from bot.send.kinds.payloads import ChannelInfo, ChannelKind
 from bot.store import DeliveryState, Store
-from tests.unit.test_kind_delivery import BOT, CHANNEL, Http, deliverer, delivery
+from tests.unit.test_kinds_deliverer import BOT, CHANNEL, Http, deliverer, delivery
 
 LINK = "https://news.example/2026/story-1"  # tests/storyfiles.py's story 1
 STARTER = {"id": "900", "author": {"id": str(BOT)}, "embeds": [{"url": LINK}]}

@@ -1,7 +1,7 @@
 """Channel kinds: what a story becomes in each kind of channel, as pure data (no Discord client here).
 
 A route's kind comes from the channel's type, which the start-up channel check reads from Discord, plus the
-route's options (``publish``, ``thread``, ``webhook``, ``create_tags``). ``bot/send/kind_delivery.py`` turns these
+route's options (``publish``, ``thread``, ``webhook``, ``create_tags``). ``bot/send/kinds/deliverer.py`` turns these
 bodies into requests through the sink.
 """
 

@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.render.embeds import DEFAULT_COLOR, build_story_message, payload_hash
-from bot.send.deliverer import Deliverer, PlainDeliverer, PostFinder
-from bot.send.sinks import DeliveryError, Sink
+from bot.send.errors import DeliveryError
+from bot.send.kinds.base import Deliverer, PlainDeliverer, PostFinder
+from bot.send.sinks import Sink
 from bot.store import Delivery, DeliveryState, Store
 from bot.store.cluster import Claim
 from bot.store.schema import PENDING_STATES
@@ -20,7 +21,7 @@ from bot.stories.story import Story
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
-    from bot.send.channel_check import ChannelGate
+    from bot.send.gate import ChannelGate
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class ChannelQueue:
         self._metrics = metrics  # None: metrics are off
         self._claims = claims
         self._finder = finder
-        # How posts reach the channel (its kind: text, announcement, forum; webhooks): bot/send/kind_delivery.py.
+        # How posts reach the channel (its kind: text, announcement, forum; webhooks): bot/send/kinds/deliverer.py.
         self._deliverer = deliverer or PlainDeliverer(sink)
         self._embargo = embargo
         self._clock = clock

@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.cluster.adopt import carries, forum_candidates, is_ours
-from bot.send.channel_kinds import ChannelInfo
 from bot.send.discord_sink import DiscordSink
-from bot.send.sinks import DeliveryError
+from bot.send.errors import DeliveryError
+from bot.send.kinds.payloads import ChannelInfo
 
 log = logging.getLogger(__name__)
 

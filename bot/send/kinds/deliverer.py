@@ -1,6 +1,6 @@
 """One delivery strategy per channel kind: how a ledger row's post, edit and delete reach Discord.
 
-The send queue (``bot/send/delivery.py``) decides *what* to do and records it; a ``Deliverer`` decides *how*, from the
+The send queue (``bot/send/queue.py``) decides *what* to do and records it; a ``Deliverer`` decides *how*, from the
 channel's kind (learned by the channel check) and the route's options:
 
 - text/announcement channels: a plain message (with a nonce), optionally through the channel's Newsdesk webhook
@@ -28,7 +28,11 @@ from typing import Any
 from bot.alerts import Alert
 from bot.cluster.adopt import is_crossposted, thread_of
 from bot.config import KindOptions
-from bot.send.channel_kinds import (
+from bot.send.discord_sink import DiscordSink, Webhook
+from bot.send.errors import DeliveryError
+from bot.send.kinds.adopt import PostSearch
+from bot.send.kinds.base import Posted, PostFinder
+from bot.send.kinds.payloads import (
     MANAGE_CHANNELS,
     MANAGE_WEBHOOKS,
     WEBHOOK_NAME,
@@ -42,11 +46,7 @@ from bot.send.channel_kinds import (
     thread_name,
     webhook_identity,
 )
-from bot.send.deliverer import Posted, PostFinder
-from bot.send.delivery import delivery_nonce
-from bot.send.discord_sink import DiscordSink, Webhook
-from bot.send.kind_adopt import PostSearch
-from bot.send.sinks import DeliveryError
+from bot.send.queue import delivery_nonce
 from bot.store import Delivery, Store
 
 log = logging.getLogger(__name__)
