@@ -38,7 +38,7 @@ def store_health(store: Store, metrics: Metrics) -> HealthCheck:
         body: dict[str, Any] = {"status": "ok", "roles": metrics.held_roles(), "last_heartbeat": None, "store": "ok"}
         try:
             live = await asyncio.wait_for(store.run_concurrent(read_liveness, store), timeout=STORE_TIMEOUT)
-        except Exception as exc:
+        except Exception as exc:  # a boundary: health answers for whatever failed (a closed store raises RuntimeError)
             reason = "no answer" if isinstance(exc, TimeoutError) else type(exc).__name__
             log.warning("Health check: the store is unreachable (%s)", reason)
             return 503, body | {"status": "unavailable", "store": f"unreachable: {reason}"}

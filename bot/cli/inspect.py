@@ -100,7 +100,7 @@ def _check_file(root: Path, rel: str, max_bytes: int) -> tuple[str | None, list[
         fd, _st = open_story(os.path.realpath(root), rel)
         with os.fdopen(fd, "rb") as handle:
             data, _body = load_story_data(handle.read(max_bytes + 1).decode("utf-8"), rel)
-    except Exception:  # changed since, or a surprise: the verdict above stands, without warnings
+    except (OSError, ValueError):  # changed since (gone, unreadable, not text, broken): the verdict above stands
         return None, [], item.story
     return None, story_warnings(data, item.story, rel), item.story
 
