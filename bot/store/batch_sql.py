@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, TextClause, bindparam, delete, text, update
+from sqlalchemy import Connection, Select, String, Table, TextClause, bindparam, delete, func, text, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -145,7 +145,12 @@ def _upsert_catalog_sql(count: int) -> TextClause:
 TOUCH_FILE = (
     update(files)
     .where(files.c.path == bindparam("p"))
-    .values(mtime_ns=bindparam("mtime_ns"), size=bindparam("size"), checked_at=bindparam("checked_at"))
+    .values(
+        mtime_ns=bindparam("mtime_ns"),
+        size=bindparam("size"),
+        checked_at=bindparam("checked_at"),
+        sha256=func.coalesce(bindparam("sha", type_=String), files.c.sha256),
+    )
 )
 UPDATE_STORY = (
     update(stories)

@@ -69,18 +69,13 @@ class Indexing:
             return {path: (mtime, size) for path, mtime, size in cursor}
 
     def file_states(self, paths: list[str]) -> dict[str, FileState]:
-        query = select(files.c.path, files.c.mtime_ns, files.c.size, files.c.sha256, files.c.story_key, files.c.error)
         with self.db.connect() as conn:
-            return {r[0]: FileState(r[1], r[2], r[3], r[4], r[5]) for r in select_in(conn, query, files.c.path, paths)}
+            return {r[0]: FileState(*r[1:]) for r in select_in(conn, _FILE_STATE, files.c.path, paths)}
 
     def file_state(self, path: str) -> FileState | None:
         with self.db.one_statement() as conn:
-            r = conn.execute(
-                select(files.c.mtime_ns, files.c.size, files.c.sha256, files.c.story_key, files.c.error).where(
-                    files.c.path == path
-                )
-            ).first()
-            return FileState(*r) if r else None
+            r = conn.execute(_FILE_STATE.where(files.c.path == path)).first()
+            return FileState(*r[1:]) if r else None
 
     def live_since(self, key: str) -> float | None:
         """When the story with ``key`` last went live (None: not stored, or not live): the archive rule's input."""
@@ -117,7 +112,10 @@ class Indexing:
             if touched:
                 conn.execute(
                     TOUCH_FILE,
-                    [{"p": i.path, "mtime_ns": i.mtime_ns, "size": i.size, "checked_at": now} for i in touched],
+                    [
+                        {"p": i.path, "mtime_ns": i.mtime_ns, "size": i.size, "checked_at": now, "sha": i.sha256}
+                        for i in touched
+                    ],
                 )
             for item in items:
                 if isinstance(item, FileFailed):
@@ -322,6 +320,22 @@ class Indexing:
     def _upsert_files(self, conn: Connection, rows: list[dict[str, Any]], *, keep_story_key: bool) -> None:
         # A broken file keeps pointing at the story it defined before, which stays as it was.
         conn.execute(self._upsert_file_keep_key if keep_story_key else self._upsert_file, rows)
+
+
+# A file's state, with the fingerprint of the story it defines (the reader then skips a rewrite that changed no data).
+_FILE_STATE = select(
+    files.c.path,
+    files.c.mtime_ns,
+    files.c.size,
+    files.c.sha256,
+    files.c.story_key,
+    files.c.error,
+    stories.c.fingerprint,
+).select_from(
+    files.outerjoin(
+        stories, (stories.c.key == files.c.story_key) & (stories.c.path == files.c.path) & stories.c.present.is_(True)
+    )
+)
 
 
 def _story_update(item: FileParsed, row: Any, now: float) -> dict[str, Any]:

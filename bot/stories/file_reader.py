@@ -44,12 +44,23 @@ def read_file(root: str, rel: str, state: FileState | None, max_bytes: int, forc
     if state and not force and state.sha256 == sha and state.error is None:
         return FileTouched(rel, st.st_mtime_ns, st.st_size)
     try:
-        return _parsed(rel, st, sha, raw)
+        item = _parsed(rel, st, sha, raw)
     except StoryError as exc:
         return _failed(rel, st, sha, str(exc))
     except Exception as exc:  # the per-file guard: no surprise in one file stops the others
         log.debug("Unexpected error parsing %s", rel, exc_info=True)
         return _failed(rel, st, sha, unexpected_reason(exc))
+    if (
+        isinstance(item, FileParsed)
+        and state is not None
+        and not force
+        and state.error is None
+        and state.fingerprint == item.fingerprint
+    ):
+        # The same data in another layout (a nightly regeneration): nothing to store but the file's new bytes, and
+        # no story to send back to the indexing process.
+        return FileTouched(rel, st.st_mtime_ns, st.st_size, sha)
+    return item
 
 
 def _parsed(rel: str, st: os.stat_result, sha: str, raw: bytes) -> FileParsed | FileFailed:

@@ -15,6 +15,7 @@ class FileState:
     sha256: str
     story_key: str | None
     error: str | None
+    fingerprint: str | None = None  # the stored story's, when this file is the one that defines it
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +44,13 @@ class FileFailed:
 
 @dataclass(frozen=True, slots=True)
 class FileTouched:
-    """Same content as before, new mtime: only the stat is recorded."""
+    """Same content as before, new mtime: only the stat is recorded. ``sha256``: new bytes that parse to the story as
+    stored (the same data in another layout), recorded too."""
 
     path: str
     mtime_ns: int
     size: int
+    sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,10 @@ and duplicates keep one story. A real SQLite store and the recording sink of ``t
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ from bot.render.status import render_text
 from bot.routes.route_rules import ARCHIVE_REASON
 from bot.status import status_report
 from bot.store import Store
+from bot.stories.file_reader import read_file
+from bot.stories.scan_items import FileTouched
 from tests.storyfiles import story_fields, write_story
 from tests.unit.test_pipeline import AI_ONLY, NEWS, RecordingSink
 
@@ -163,6 +167,20 @@ async def test_a_regeneration_in_another_layout_writes_no_story_and_sends_nothin
     await desk.settle()
     assert desk.sink.calls == sent
     assert desk.story_column(2, "updated_at") == updated
+    # The reader saw the data unchanged and sent back no story: the file row holds the new bytes' hash.
+    assert desk.pipeline is not None
+    state = desk.pipeline.store.file_state("2.md")
+    assert state is not None and state.sha256 == hashlib.sha256((desk.folder / "2.md").read_bytes()).hexdigest()
+    st = (desk.folder / "2.md").stat()
+    assert read_file(str(desk.folder), "2.md", replace(state, mtime_ns=0), 10_000, False) == FileTouched(
+        "2.md", st.st_mtime_ns, st.st_size
+    )
+    # Bytes it has not seen, same data: a touch with the new hash, no story sent back to the indexing process.
+    older = replace(state, mtime_ns=0, sha256="an earlier layout")
+    touched = read_file(str(desk.folder), "2.md", older, 10_000, False)
+    assert touched == FileTouched("2.md", st.st_mtime_ns, st.st_size, state.sha256)
+    changed = replace(older, fingerprint="another story")
+    assert type(read_file(str(desk.folder), "2.md", changed, 10_000, False)).__name__ == "FileParsed"
 
 
 async def test_renaming_a_story_without_web_url_keeps_its_message(desk: Desk) -> None:
