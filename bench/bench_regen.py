@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -43,6 +43,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench import bench_index  # noqa: E402
 from bench._memory import TreeSampler  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 OUT = ROOT / "bench" / "out"
 CHANNEL = 1
@@ -67,17 +70,18 @@ def _ledger(store: Any) -> dict[str, list[int]]:
         return {state: [int(n), int(v or 0)] for state, n, v in conn.execute(query)}
 
 
-def _mark_posted(store: Any) -> None:
+def _mark_posted(store: Store) -> None:
     """Once per database: the newest published stories as sent to CHANNEL, as if the bot had posted them."""
     from bot.routes.planning import post
     from bot.store.records import DeliveryState
 
     if _ledger(store):
         return
-    keys = store.record_actions([post(story_id, [CHANNEL]) for story_id, _ in store.latest_published(POSTED)])
+    keys = store.ledger.record([post(story_id, [CHANNEL]) for story_id, _ in store.latest_published(POSTED)])
     for n, key in enumerate(keys):
-        delivery = store.delivery(key)
-        store.settle(delivery, DeliveryState.SENT, message_id=10**17 + n, payload_hash="bench")
+        delivery = store.ledger.read(key)
+        assert delivery is not None
+        store.ledger.settle(delivery, DeliveryState.SENT, message_id=10**17 + n, payload_hash="bench")
 
 
 class _Searches:
