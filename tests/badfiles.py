@@ -9,6 +9,9 @@ import itertools
 import zlib
 from pathlib import Path
 
+import pytest
+import yaml
+
 from tests.storyfiles import story_text, write_story
 
 
@@ -73,3 +76,16 @@ def write_good_files(folder: Path, first: int = 900) -> list[str]:
         (folder / name).write_text(story_text(n).replace(old, f"{field}: {value}\n"), encoding="utf-8")
         titles.append(value if field == "title" else f"Story number {n}")
     return titles
+
+
+def yaml_trips_on(word: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A future surprise from the YAML library: ``yaml.load`` raises an error type nobody catches by name on a
+    document holding ``word``, and reads every other document as usual."""
+    real_load = yaml.load
+
+    def load(stream: str, Loader: type) -> object:
+        if word in stream:
+            raise KeyError("the library tripped")
+        return real_load(stream, Loader=Loader)
+
+    monkeypatch.setattr(yaml, "load", load)

@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.cli import main
-from tests.badfiles import BAD_FILES, write_bad_files, write_good_files
+from tests.badfiles import BAD_FILES, write_bad_files, write_good_files, yaml_trips_on
 from tests.storyfiles import story_text
+from tests.unit.cli_site import clean_env  # noqa: F401  clean_env is autouse
 
 CONFIG = """
 articles:
@@ -26,18 +26,6 @@ channels:
     name: news
     topics: "*"
 """
-ENV_KEYS = ("DISCORD_TOKEN", "DISCORD_API_BASE", "DISCORD_GATEWAY_URL", "NEWSDESK_STORAGE_URL")
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for key in ENV_KEYS:
-        monkeypatch.setenv(key, "")
-        monkeypatch.delenv(key)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    monkeypatch.chdir(elsewhere)
-    yield
 
 
 @pytest.fixture
@@ -182,14 +170,7 @@ def test_check_path_honours_the_configs_size_cap(
 def test_check_survives_a_surprise_in_one_file(
     articles: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real_load = yaml.load
-
-    def load(stream: str, Loader: type) -> object:
-        if "surprise" in stream:
-            raise KeyError("the library tripped")
-        return real_load(stream, Loader=Loader)
-
-    monkeypatch.setattr(yaml, "load", load)
+    yaml_trips_on("surprise", monkeypatch)
     (articles / "a_odd.md").write_text("---\ntitle: surprise\n---\n", encoding="utf-8")
     write_good_files(articles)
     assert main(["check", str(articles)]) == 1

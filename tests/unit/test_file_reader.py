@@ -9,14 +9,13 @@ import socket
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import text
 
 from bot.routes.planning import OnUnpublish
 from bot.store import FileFailed, FileParsed, FileRemoved, Store
 from bot.stories.file_reader import read_file
 from bot.stories.scanner import Scanner
-from tests.badfiles import BAD_FILES, write_bad_files, write_good_files
+from tests.badfiles import BAD_FILES, write_bad_files, write_good_files, yaml_trips_on
 from tests.storyfiles import story_text, write_story
 
 MAX = 100_000
@@ -74,15 +73,7 @@ def test_an_impossible_date_in_a_text_field_is_just_text(folder: Path) -> None:
 def test_an_unforeseen_exception_while_parsing_rejects_only_that_file(
     folder: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # A future surprise from the YAML library: not an error type anybody catches by name.
-    real_load = yaml.load
-
-    def load(stream: str, Loader: type) -> object:
-        if "surprise" in stream:
-            raise KeyError("the library tripped")
-        return real_load(stream, Loader=Loader)
-
-    monkeypatch.setattr(yaml, "load", load)
+    yaml_trips_on("surprise", monkeypatch)
     (folder / "odd.md").write_text("---\ntitle: surprise\n---\n", encoding="utf-8")
     write_story(folder, "fine.md", 1)
     with caplog.at_level(logging.DEBUG, logger="bot.stories.file_reader"):
