@@ -12,6 +12,7 @@ import logging
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.role_rules import RoleFacts, role_problem
 
@@ -69,16 +70,11 @@ def _command_name(interaction: discord.Interaction) -> str:
     return command.qualified_name if command is not None else "?"
 
 
-class AdminGroup(app_commands.Group):
-    """A slash-command group that only members with Manage Server see and can run."""
-
-    def __init__(self, *, name: str, description: str) -> None:
-        super().__init__(
-            name=name,
-            description=description,
-            guild_only=True,
-            default_permissions=discord.Permissions(manage_guild=True),
-        )
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class AdminCog(commands.GroupCog):
+    """A slash-command group (a cog of its own) that only members with Manage Server see, checked again at run time:
+    the subclass names it (``group_name=``, ``group_description=``)."""
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         if not is_admin(interaction):

@@ -14,8 +14,4 @@ if TYPE_CHECKING:
 async def setup(bot: NewsBot) -> None:
     cog = DigestCog(bot)
     await bot.add_cog(cog)
-    bot.tree.add_command(DigestGroup(cog))
-
-
-async def teardown(bot: NewsBot) -> None:
-    bot.tree.remove_command("digest")
+    await bot.add_cog(DigestGroup(cog))

@@ -14,7 +14,7 @@ from bot.digest_spec import make_spec
 from bot.options import OptionError
 from bot.store.digests import DigestRow
 from bot.timezones import suggest_timezones
-from cogs._checks import AdminGroup, admin_may_complete
+from cogs._checks import AdminCog, admin_may_complete
 from cogs._respond import defer, tell
 
 if TYPE_CHECKING:
@@ -25,9 +25,12 @@ log = logging.getLogger(__name__)
 NOT_RUNNING = "Digests are not running in this process."
 
 
-class DigestGroup(AdminGroup):
+class DigestGroup(
+    AdminCog, group_name="digest", group_description="Scheduled summaries of the news, one message instead of many"
+):
+    """The /digest commands; the jobs they schedule run in :class:`DigestCog`."""
+
     def __init__(self, cog: DigestCog) -> None:
-        super().__init__(name="digest", description="Scheduled summaries of the news, one message instead of many")
         self.cog = cog
 
     @property
@@ -64,7 +67,7 @@ class DigestGroup(AdminGroup):
         cron: str | None = None,
     ) -> None:
         await defer(interaction)
-        assert interaction.guild_id is not None  # AdminGroup is guild-only
+        assert interaction.guild_id is not None  # AdminCog is guild-only
         if self.cog.runner is None:
             raise app_commands.CheckFailure(NOT_RUNNING)
         try:

@@ -11,8 +11,4 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: NewsBot) -> None:
-    bot.tree.add_command(FeedGroup(bot))
-
-
-async def teardown(bot: NewsBot) -> None:
-    bot.tree.remove_command("feed")
+    await bot.add_cog(FeedGroup(bot))

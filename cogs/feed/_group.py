@@ -16,7 +16,7 @@ from bot.routes.route_rules import Style, parse_rules
 from bot.routes.routing import wanted_by
 from bot.store.newsroom import StoredRoute
 from bot.timezones import suggest_timezones
-from cogs._checks import AdminGroup, admin_may_complete, can_manage_roles, topic_role_problem
+from cogs._checks import AdminCog, admin_may_complete, can_manage_roles, topic_role_problem
 from cogs._respond import defer, tell
 
 if TYPE_CHECKING:
@@ -33,9 +33,8 @@ ROLE_ADVICE = (
 )
 
 
-class FeedGroup(AdminGroup):
+class FeedGroup(AdminCog, group_name="feed", group_description="Choose which stories go to which channels"):
     def __init__(self, bot: NewsBot) -> None:
-        super().__init__(name="feed", description="Choose which stories go to which channels")
         self.bot = bot
 
     @property
@@ -134,7 +133,7 @@ class FeedGroup(AdminGroup):
         except OptionError as exc:
             await tell(interaction, str(exc))
             return
-        assert interaction.guild_id is not None  # AdminGroup is guild-only
+        assert interaction.guild_id is not None  # AdminCog is guild-only
         route = StoredRoute(channel.id, interaction.guild_id, parsed, min_quality, raw)
         await self.bot.store.run_concurrent(self.bot.store.newsroom.upsert_route, route, interaction.user.id)
         await self.pipeline.reload_routes()

@@ -11,8 +11,4 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: NewsBot) -> None:
-    bot.tree.add_command(NewsdeskGroup(bot))
-
-
-async def teardown(bot: NewsBot) -> None:
-    bot.tree.remove_command("newsdesk")
+    await bot.add_cog(NewsdeskGroup(bot))

@@ -9,22 +9,21 @@ from discord import app_commands
 
 from bot.render.status import render_embed
 from bot.status import channel_names, guild_status_report
-from cogs._checks import AdminGroup
+from cogs._checks import AdminCog
 from cogs._respond import defer, tell
 
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot
 
 
-class NewsdeskGroup(AdminGroup):
+class NewsdeskGroup(AdminCog, group_name="newsdesk", group_description="The bot's health and alerts"):
     def __init__(self, bot: NewsBot) -> None:
-        super().__init__(name="newsdesk", description="The bot's health and alerts")
         self.bot = bot
 
     @app_commands.command(name="status", description="Stories, scans, queues, failures and digests at a glance")
     async def status(self, interaction: discord.Interaction) -> None:
         """This server's part of the report only (bot.status.for_guild); the whole deployment is the CLI's."""
-        assert interaction.guild_id is not None  # AdminGroup is guild-only
+        assert interaction.guild_id is not None  # AdminCog is guild-only
         await defer(interaction)
         pipeline = self.bot.pipeline
         queues = {channel: backlog for channel, backlog, _sent, _failed in pipeline.queue_stats()} if pipeline else {}
