@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +21,8 @@ NEXT_RUN = 1_800_000_000.0  # 2027-01-15 08:00 UTC
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def newsroom(store: Store) -> NewsroomStore:
-    return store.newsroom
+def store(sqlite_store: Store) -> Store:
+    return sqlite_store
 
 
 def test_status_report_renders_for_terminal_and_discord(newsroom: NewsroomStore, store: Store, tmp_path: Path) -> None:
