@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.config_discord import DEFAULT_API_BASE as DEFAULT_API_BASE
 from bot.config_discord import DEFAULT_GATEWAY_URL as DEFAULT_GATEWAY_URL
 from bot.config_discord import DiscordConfig, parse_discord
+from bot.config_members import PersonalConfig, SignalsConfig, parse_personal, parse_signals
 from bot.config_values import ConfigError, default_if_none, flag, known, list_of, mapping, number, snowflake, url
 from bot.digest_spec import DigestSpec, specs_from_config
 from bot.metrics_config import MetricsConfig, parse_metrics
@@ -127,6 +128,8 @@ class Config:
     providers: Mapping[str, str] = field(default_factory=dict)  # provider domain → avatar URL for webhook posts
     topic_colors: Mapping[str, int] = field(default_factory=dict)  # casefolded topic -> embed colour
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    personal: PersonalConfig = field(default_factory=PersonalConfig)
+    signals: SignalsConfig = field(default_factory=SignalsConfig)
 
     def routes_for(self, topics: tuple[str, ...], quality: int | None) -> list[ChannelRoute]:
         return [route for route in self.channels if route.matches(topics, quality)]
@@ -218,6 +221,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
     env = {} if env is None else env
     root = mapping(raw, "(top level)")
     sections = "articles storage discord channels log_level digests scheduler alerts providers topic_colors metrics"
+    sections += " personal signals"
     known(root, "", set(sections.split()))
     articles = mapping(root.get("articles") or {}, "articles")
     known(articles, "articles.", set(ArticlesConfig.__slots__))
@@ -277,6 +281,8 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
         providers=_providers(root.get("providers")),
         topic_colors=_topic_colors(root.get("topic_colors")),
         metrics=_metrics(root.get("metrics")),
+        personal=parse_personal(root.get("personal")),
+        signals=parse_signals(root.get("signals")),
     )
 
 

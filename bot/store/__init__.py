@@ -5,6 +5,8 @@ engines and connections. Async code reaches it through ``Store.run`` (the feed's
 from bot.store import (
     digest_tables,  # noqa: F401 - registers the tables with the shared metadata
     newsroom_tables,  # noqa: F401 - registers the tables with the shared metadata
+    personal_tables,  # noqa: F401 - registers the tables with the shared metadata
+    signal_tables,  # noqa: F401 - registers the tables with the shared metadata
 )
 from bot.store.records import (
     Delivery,

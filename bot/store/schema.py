@@ -120,8 +120,11 @@ deliveries = Table(
     # The cluster member sending this row right now (migration 0003); a dead member's claim is taken over.
     Column("claimed_by", String, nullable=True),
     Column("claimed_at", Float, nullable=True),
+    # When Discord confirmed the post (migration 0013): the charts' posts per hour and the queue's depth.
+    Column("sent_at", Float, nullable=True),
     PrimaryKeyConstraint("story_id", "channel_id"),
     Index("ix_deliveries_state", "state"),
+    Index("ix_deliveries_sent_at", "sent_at"),
     Index("ix_deliveries_channel_planned", "channel_id", "planned_at"),
 )
 
