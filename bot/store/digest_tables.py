@@ -40,6 +40,7 @@ digests = Table(
     Column("min_quality", Integer, nullable=False, default=0),
     Column("max_items", Integer, nullable=False, default=10),
     Column("min_items", Integer, nullable=False, default=1),
+    Column("rank", String, nullable=True),  # NULL: quality and heat; "discussed": the community's signal (0013)
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("guild_id", "name", name="uq_digests_guild_name"),

@@ -5,6 +5,8 @@
   post, and Share clicks. Counts only: no user id, no message text. Kept ``signals.keep_days`` after the last
   change.
 - ``deliveries.sent_at``: when Discord confirmed the post (the charts' "posted per hour"; NULL for older rows).
+- ``digests.rank``: how a scheduled digest orders its stories: NULL (the story files' quality and heat, as before)
+  or ``discussed`` (the community's signal first, with a "Most discussed" section).
 
 Revision ID: 0013
 Revises: 0012
@@ -41,9 +43,12 @@ def upgrade() -> None:
     if "sent_at" not in {c["name"] for c in inspector.get_columns("deliveries")}:
         op.add_column("deliveries", sa.Column("sent_at", sa.Float(), nullable=True))
         op.create_index("ix_deliveries_sent_at", "deliveries", ["sent_at"])
+    if "rank" not in {c["name"] for c in inspector.get_columns("digests")}:
+        op.add_column("digests", sa.Column("rank", sa.String(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("digests", "rank")
     op.drop_index("ix_deliveries_sent_at", table_name="deliveries")
     op.drop_column("deliveries", "sent_at")
     op.drop_table("signal_counts")
