@@ -154,7 +154,7 @@ class SignalStore(Part):
                 return False
             if row is None and total == 0 and new_replies == 0:
                 return False  # nothing to count: no row for every quiet post
-            values = {"reactions": total, "emoji": json.dumps(emoji), "replies": new_replies}
+            values = {"reactions": total, "emoji": _dumps(emoji), "replies": new_replies}
             stmt = self.backend.insert(signal_counts).values(
                 story_id=post.story_id,
                 channel_id=post.channel_id,
@@ -196,7 +196,7 @@ class SignalStore(Part):
             story_id=change.story_id,
             channel_id=change.channel_id,
             reactions=max(0, change.reactions),
-            emoji=json.dumps(fresh),
+            emoji=_dumps(fresh),
             replies=max(0, change.replies),
             shares=max(0, change.shares),
             updated_at=now,
@@ -218,9 +218,7 @@ class SignalStore(Part):
             return
         emoji = {} if change.cleared else {k: v for k, v in _emoji(row.emoji).items() if k not in change.cleared_emoji}
         conn.execute(
-            update(signal_counts)
-            .where(key)
-            .values(reactions=sum(emoji.values()), emoji=json.dumps(emoji), updated_at=now)
+            update(signal_counts).where(key).values(reactions=sum(emoji.values()), emoji=_dumps(emoji), updated_at=now)
         )
 
     def _at_least_zero(self, value: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -272,3 +270,8 @@ def merge(deltas: Sequence[SignalDelta]) -> list[SignalDelta]:
         into.replies += change.replies
         into.shares += change.shares
     return list(merged.values())
+
+
+def _dumps(emoji: dict[str, int]) -> str:
+    # Unescaped: SQLite's JSON paths match a key as written, so "👍" must not be stored as "\ud83d\udc4d".
+    return json.dumps(emoji, ensure_ascii=False)
