@@ -206,6 +206,7 @@ def feed_services(core: Core, scheduler: AsyncIOScheduler, bot: NewsBot) -> Feed
         fetch_channel=sink.get_channel,
         keep_days=config.signals.keep_days,
         owns=bot.owns_channel,
+        channel_info=sink.channel_info,
         before=counter.settle,
     )
     return Feed(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.send.errors import DeliveryError
+from bot.send.kinds.payloads import ChannelInfo, ChannelKind
 from bot.signal.counter import emoji_key
 from bot.store.signals import DAY, PostedStory
 
@@ -43,11 +44,11 @@ def reaction_counts(message: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
-def thread_replies(post: PostedStory, thread: dict[str, Any]) -> int:
+def thread_replies(thread: dict[str, Any], *, forum: bool) -> int:
     """Members' messages in the post's thread: Discord's ``message_count`` (which leaves out a forum post's starter
     message) less the bot's opener in a discussion thread."""
     count = int(thread.get("message_count") or 0)
-    return max(0, count - 1) if post.opener_in_thread else count
+    return count if forum else max(0, count - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class Reconciler:
         fetch_channel: FetchChannel,
         keep_days: int,
         owns: Callable[[int], bool],
+        channel_info: Callable[[int], ChannelInfo | None],
         before: Callable[[], Awaitable[None]] | None = None,
         limit: int = 100,
         interval: float = 0.5,
@@ -75,6 +77,8 @@ class Reconciler:
         self.fetch_channel = fetch_channel
         self.keep_days = keep_days
         self.owns = owns
+        # What the channel check learned of a channel (its kind), None before its first check.
+        self.channel_info = channel_info
         # The counter's drain: deltas counted before a fetch are written before the fetched counts replace them.
         self.before = before
         self.limit = limit
@@ -95,19 +99,33 @@ class Reconciler:
                 failed += 1
                 log.debug("Signal reconcile of story %s in %s: %s", post.story_id, post.channel_id, exc.reason)
             checked += 1
-        if checked:
-            log.info("Signal counts reconciled: %d posts checked, %d corrected", checked, changed)
+        log.info("Signal counts reconciled: %d posts checked, %d corrected, %d unreadable", checked, changed, failed)
         return ReconcileReport(checked, changed, failed)
 
     async def reconcile(self, post: PostedStory) -> bool:
         if self.before is not None:
             await self.before()
-        message = await self.fetch_message(post.message_channel, post.message_id)
+        message, forum = await self._message(post)
         await asyncio.sleep(self.interval)
         replies = None
         if post.thread_id is not None:
-            replies = thread_replies(post, await self.fetch_channel(post.thread_id))
+            replies = thread_replies(await self.fetch_channel(post.thread_id), forum=forum)
             await asyncio.sleep(self.interval)
         return await self.store.run_concurrent(
             self.store.signals.reconciled, post, reactions=reaction_counts(message), replies=replies
         )
+
+    async def _message(self, post: PostedStory) -> tuple[dict[str, Any], bool]:
+        """The post's message, and whether it is a forum post's starter message (in the post, not the channel)."""
+        info = self.channel_info(post.channel_id)
+        if post.thread_id is None or (info is not None and info.kind is not ChannelKind.FORUM):
+            return await self.fetch_message(post.channel_id, post.message_id), False
+        if info is None:
+            # Not checked yet: a message in the channel, else a forum post's starter message.
+            try:
+                return await self.fetch_message(post.channel_id, post.message_id), False
+            except DeliveryError as exc:
+                if not exc.gone:
+                    raise
+            await asyncio.sleep(self.interval)
+        return await self.fetch_message(post.thread_id, post.message_id), True

@@ -47,23 +47,13 @@ class SignalDelta:
 
 @dataclass(frozen=True, slots=True)
 class PostedStory:
-    """Where a story's post is on Discord: its message, and the thread members reply in (None: no thread)."""
+    """Where a story's post is on Discord: its message, and the thread members reply in (None: no thread). Both a
+    forum post and a discussion thread have their message's id; the message is in the post, or in ``channel_id``."""
 
     story_id: int
     channel_id: int
     message_id: int
     thread_id: int | None
-
-    @property
-    def message_channel(self) -> int:
-        """The channel the message is in: a forum post's starter message is in the post (same id), not the forum."""
-        return self.thread_id if self.thread_id == self.message_id else self.channel_id
-
-    @property
-    def opener_in_thread(self) -> bool:
-        """A discussion thread under a message starts with the bot's opener, which Discord counts as a message;
-        a forum post's starter message is not counted."""
-        return self.thread_id is not None and self.thread_id != self.message_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import update
 
 from bot.routes.planning import make_planner
+from bot.send.errors import DeliveryError
+from bot.send.kinds.payloads import ChannelInfo, ChannelKind
 from bot.signal.counter import DISCORD_EPOCH_MS, SignalCounter
 from bot.signal.reconcile import Reconciler, reaction_counts
 from bot.store import DeliveryState, Store
@@ -91,7 +93,6 @@ def test_a_post_is_found_by_its_message_or_its_thread(store: Store) -> None:
     assert store.signals.post_of_thread(THREAD) == message_post
     assert store.signals.post_of_message(POST) == store.signals.post_of_thread(POST) == forum_post
     assert store.signals.post_of_message(THREAD) is None and store.signals.post_of_thread(MESSAGE) is None
-    assert forum_post.message_channel == POST and message_post.message_channel == CHANNEL
 
 
 def test_counts_unchanged_for_keep_days_are_pruned(store: Store) -> None:
@@ -208,11 +209,18 @@ class FakeDiscordCounts:
 
     async def message(self, channel_id: int, message_id: int) -> dict[str, Any]:
         self.asked.append(("message", message_id))
+        if (channel_id, message_id) not in self.messages:
+            raise DeliveryError("not found: Unknown Message", retryable=False, status=404, gone=True)
         return self.messages[(channel_id, message_id)]
 
     async def channel(self, channel_id: int) -> dict[str, Any]:
         self.asked.append(("channel", channel_id))
         return self.threads[channel_id]
+
+
+def kinds(channel_id: int) -> ChannelInfo | None:
+    """The channel check's view: FORUM is a forum, CHANNEL a text channel."""
+    return ChannelInfo(ChannelKind.FORUM if channel_id == FORUM else ChannelKind.TEXT)
 
 
 def reactions(*pairs: tuple[str | tuple[str, int], int], me: bool = False) -> dict[str, Any]:
@@ -250,6 +258,7 @@ async def test_reconcile_after_a_gap_sets_discords_counts(sqlite_store: Store) -
         fetch_channel=discord.channel,
         keep_days=30,
         owns=lambda channel: True,
+        channel_info=kinds,
         before=counter.settle,
         interval=0.0,
     )
@@ -283,6 +292,7 @@ async def test_reconcile_is_bounded_and_skips_channels_of_other_processes(sqlite
         fetch_channel=discord.channel,
         keep_days=30,
         owns=lambda channel: channel == CHANNEL,  # the forum is another shard's
+        channel_info=kinds,
         interval=0.0,
     )
     assert (await reconciler.run_pass()).checked == 1
@@ -291,3 +301,25 @@ async def test_reconcile_is_bounded_and_skips_channels_of_other_processes(sqlite
     discord.asked.clear()
     assert (await reconciler.run_pass()).checked == 1  # only the newest post (story 2)
     assert discord.asked == [("message", POST), ("channel", POST)]
+
+
+async def test_a_channel_not_checked_yet_is_read_as_a_channel_then_as_a_forum(sqlite_store: Store) -> None:
+    posted(sqlite_store)
+    discord = FakeDiscordCounts()
+    discord.messages[(CHANNEL, MESSAGE)] = reactions(("👍", 1))
+    discord.threads[THREAD] = {"message_count": 1}
+    discord.messages[(POST, POST)] = reactions(("👍", 2))  # not in FORUM: in the post
+    discord.threads[POST] = {"message_count": 1}
+    reconciler = Reconciler(
+        sqlite_store,
+        fetch_message=discord.message,
+        fetch_channel=discord.channel,
+        keep_days=30,
+        owns=lambda channel: True,
+        channel_info=lambda channel: None,
+        interval=0.0,
+    )
+    assert (await reconciler.run_pass()).changed == 2
+    first, second = sqlite_store.signals.row(1, CHANNEL), sqlite_store.signals.row(2, FORUM)
+    assert first is not None and (first.reactions, first.replies) == (1, 0)  # the bot's opener is no reply
+    assert second is not None and (second.reactions, second.replies) == (2, 1)
