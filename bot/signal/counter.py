@@ -220,11 +220,15 @@ class SignalCounter:
                 event = await asyncio.wait_for(self._queue.get(), timeout=max(0.0, wait) if wait is not None else None)
             except TimeoutError:
                 event = None
-            if event is not None:
+            # Everything queued meanwhile in one go: waiting (wait_for) costs a loop turn per event.
+            while event is not None:
                 try:
                     await self._take(event)
                 finally:
                     self._queue.task_done()
+                event = self._queue.get_nowait() if not self._queue.empty() else None
+                if self._pending_events >= self.flush_size:
+                    await self.flush()
             if self._pending and (
                 self._pending_events >= self.flush_size or self.clock() - self._first_pending >= self.flush_seconds
             ):
