@@ -33,6 +33,8 @@ from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.send.gate import ChannelGate
 from bot.sharding import GuildDirectory, GuildOf, ShardPlan
+from bot.signal.counter import SignalCounter
+from bot.signal.reconcile import Reconciler
 from bot.store import Store
 from bot.store.batch_sql import database_url
 from bot.store.meta_keys import MetaKey
@@ -77,6 +79,8 @@ class Feed:
     adopter: Adopter
     digests: DigestRunner
     scheduler: AsyncIOScheduler
+    signals: SignalCounter  # reactions and replies on the posts, from gateway events (cogs/signal)
+    reconciler: Reconciler  # their counts set from Discord's after a gap
 
 
 async def open_core(config: Config, *, discord: bool, ingest: bool = True) -> Core:
@@ -195,6 +199,16 @@ def feed_services(core: Core, scheduler: AsyncIOScheduler, bot: NewsBot) -> Feed
         history=sink,
         author_id=bot.author_id,
     )
+    counter = SignalCounter(store, bot_id=bot.author_id)
+    reconciler = Reconciler(
+        store,
+        fetch_message=sink.get_message,
+        fetch_channel=sink.get_channel,
+        keep_days=config.signals.keep_days,
+        owns=bot.owns_channel,
+        channel_info=sink.channel_info,
+        before=counter.settle,
+    )
     return Feed(
         pipeline=core.pipeline,
         sink=sink,
@@ -204,6 +218,8 @@ def feed_services(core: Core, scheduler: AsyncIOScheduler, bot: NewsBot) -> Feed
         adopter=Adopter(sink, bot.author_id),
         digests=runner,
         scheduler=scheduler,
+        signals=counter,
+        reconciler=reconciler,
     )
 
 

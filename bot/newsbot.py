@@ -149,6 +149,10 @@ class NewsBot(commands.Bot):
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
+        # Not privileged: the community's signal (bot/signal/) counts reactions on the bot's posts and replies in
+        # their threads from these events; message_content stays off, so no text of a member's message arrives.
+        intents.guild_messages = True
+        intents.guild_reactions = True
         options = self.gateway_options(config.discord.shards)
         if http_trace is not None:
             # Hooks on the HTTP session: the metrics' response counters see every answer, retries included.

@@ -99,6 +99,7 @@ def invite(config: Config, token: str, *, threads: bool, webhooks: bool, user: b
     permissions = permissions_for(threads, webhooks)
     print(invite_url(application_id, permissions))
     print(f"\nScopes: {', '.join(SCOPES)} (the bot user, and its slash commands). No privileged intents are needed.")
+    print("Intents: server messages and reactions, to count reactions and replies to its posts; never message text.")
     print("Permissions:")
     for p in permissions:
         print(f"  {p.name:<26} {p.why}")

@@ -126,6 +126,9 @@ deliveries = Table(
     Index("ix_deliveries_state", "state"),
     Index("ix_deliveries_sent_at", "sent_at"),
     Index("ix_deliveries_channel_planned", "channel_id", "planned_at"),
+    # A reaction or reply finds its story by message or thread (migration 0014, bot/signal/).
+    Index("ix_deliveries_message_id", "message_id"),
+    Index("ix_deliveries_thread_id", "thread_id"),
 )
 
 # The Newsdesk webhook the bot created in a channel, reused across restarts. The token is a secret: it lives

@@ -12,6 +12,7 @@ import discord
 from bot.cooldowns import Cooldowns
 from bot.render import news_pages
 from bot.search.service import SearchPage, SearchService, page_request
+from bot.store.errors import StoreError
 from cogs._respond import reply, run_or_defer, slow_down, tell
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class ResultsView(discord.ui.View):
         # The command's interaction: its token can edit the message until it expires (15 minutes).
         self.origin = origin
         self.public = public
+        self.story_id: int | None = None  # the story opened, whose Share clicks are counted
         self.show_results(page)
 
     # -- layouts --------------------------------------------------------------------------------------------
@@ -109,6 +111,7 @@ class ResultsView(discord.ui.View):
             await tell(interaction, GONE)
             return
         message = news_pages.story_message(story)
+        self.story_id = story_id
         self.show_story(message)
         await reply(interaction, update=True, embed=discord.Embed.from_dict(message["embeds"][0]), view=self)
 
@@ -118,6 +121,14 @@ class ResultsView(discord.ui.View):
             embed=discord.Embed.from_dict(message["embeds"][0]), view=SharedStory(message), ephemeral=False
         )
         self.show_story(message, shared=True)
+        if self.story_id is not None and interaction.channel_id is not None:
+            # Discord took the message: the community's signal counts a share to that channel (bot/signal/).
+            store = self.service.store
+            try:
+                await store.run_concurrent(store.signals.record_share, self.story_id, interaction.channel_id)
+            except StoreError:
+                # The share is posted; a count missed (the story just removed, the database busy) is no failure.
+                log.warning("Could not count a share of story %s", self.story_id, exc_info=True)
         try:
             await self.origin.edit_original_response(view=self)
         except discord.HTTPException:

@@ -22,6 +22,30 @@ log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL = 41250
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, REQUEST_MEMBERS = 0, 1, 2, 6, 7, 8
 INVALID_SESSION, HELLO, HEARTBEAT_ACK = 9, 10, 11
+GUILD_MESSAGES, GUILD_MESSAGE_REACTIONS, DIRECT_MESSAGES, DIRECT_MESSAGE_REACTIONS = 1 << 9, 1 << 10, 1 << 12, 1 << 13
+# Like Discord, a session gets these only with their intent in IDENTIFY: (in a server, in a DM).
+EVENT_INTENTS = {
+    **dict.fromkeys(
+        ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE", "MESSAGE_DELETE_BULK"), (GUILD_MESSAGES, DIRECT_MESSAGES)
+    ),
+    **dict.fromkeys(
+        (
+            "MESSAGE_REACTION_ADD",
+            "MESSAGE_REACTION_REMOVE",
+            "MESSAGE_REACTION_REMOVE_ALL",
+            "MESSAGE_REACTION_REMOVE_EMOJI",
+        ),
+        (GUILD_MESSAGE_REACTIONS, DIRECT_MESSAGE_REACTIONS),
+    ),
+}
+
+
+def required_intent(event: str, data: dict[str, Any]) -> int | None:
+    """The intent a session needs to receive ``event`` (None: every session gets it)."""
+    intents = EVENT_INTENTS.get(event)
+    if intents is None:
+        return None
+    return intents[0] if data.get("guild_id") else intents[1]
 
 
 @dataclass
@@ -69,6 +93,8 @@ class Gateway:
 
     async def broadcast(self, event: str, data: dict[str, Any], intent: int | None = None, without: int = 0) -> int:
         """Dispatch to connected sessions having all ``intent`` bits and none of ``without``; returns how many."""
+        if intent is None:
+            intent = required_intent(event, data)
         # Like Discord, a guild's events go only to its shard's connection (events without a guild: shard 0).
         targets = [
             s

@@ -16,6 +16,7 @@ from . import interactions
 from .control import PATIENCE, ControlMixin
 from .ratelimit import Rate
 from .routes_guilds import GuildsMixin
+from .routes_signal import SignalMixin
 from .server import FakeServer
 from .sharding import ShardRecordsMixin
 from .store import Config, FakeState, Recordings, public
@@ -32,7 +33,7 @@ class SentInteraction(NamedTuple):
     token: str
 
 
-class FakeDiscord(ControlMixin, ShardRecordsMixin, GuildsMixin):
+class FakeDiscord(ControlMixin, ShardRecordsMixin, GuildsMixin, SignalMixin):
     """A Discord-compatible REST + gateway server on 127.0.0.1 (see the package docstring)."""
 
     def __init__(

@@ -25,9 +25,10 @@ from .world import (
 log = logging.getLogger(__name__)
 
 NONCE_TTL = 300.0
+THREAD_TYPES = (10, 11, 12)
 USER_MENTION = re.compile(r"<@!?(\d{15,21})>")
 ROLE_MENTION = re.compile(r"<@&(\d{15,21})>")
-RECORD_ONLY = ("edits", "deleted", "pinged", "allowed_mentions", "source", "guild_id")
+RECORD_ONLY = ("edits", "deleted", "pinged", "allowed_mentions", "source", "guild_id", "reactors")
 
 
 @dataclass
@@ -234,6 +235,7 @@ class FakeState:
                 "guild_id": str(guild.id) if guild else None,
             }
             self.msgs[mid] = record
+            self._count_in_thread(found[1] if found else None, mid, 1)
             nonce = payload.get("nonce")
             if nonce is not None:
                 self.nonces[(channel_id, str(nonce))] = (mid, time.monotonic())
@@ -288,7 +290,18 @@ class FakeState:
             if channel_id is not None and record["channel_id"] != str(channel_id):
                 return False
             record["deleted"] = True
+            found = self.channel(int(record["channel_id"]))
+            self._count_in_thread(found[1] if found else None, message_id, -1)
             return True
+
+    @staticmethod
+    def _count_in_thread(channel: ChannelSpec | None, message_id: int, delta: int) -> None:
+        """A thread's ``message_count``: a forum post's starter message (the post's id) is not counted."""
+        if channel is None or channel.type not in THREAD_TYPES or message_id == channel.id:
+            return
+        channel.message_count = max(0, channel.message_count + delta)
+        if delta > 0:
+            channel.total_message_sent += 1
 
     def channel_messages(self, channel_id: int | None, include_deleted: bool = False) -> list[dict[str, Any]]:
         with self.lock:

@@ -86,6 +86,9 @@ class ChannelSpec:
     auto_archive_duration: int = 1440
     owner_id: int | None = None
     archived: bool = False  # archived threads leave GET /guilds/{id}/threads/active for .../threads/archived/public
+    # Messages in the thread, as Discord counts them: neither a forum post's starter message nor deleted ones.
+    message_count: int = 0
+    total_message_sent: int = 0
 
 
 @dataclass
@@ -256,9 +259,9 @@ def channel_object(channel: ChannelSpec, guild_id: int) -> dict[str, Any]:
         data.update(
             applied_tags=list(channel.applied_tags),
             owner_id=str(channel.owner_id) if channel.owner_id else None,
-            message_count=0,
+            message_count=channel.message_count,
             member_count=1,
-            total_message_sent=0,
+            total_message_sent=channel.total_message_sent,
             rate_limit_per_user=0,
             thread_metadata={
                 "archived": channel.archived,

@@ -1,0 +1,294 @@
+"""Counting reactions on the bot's posts and replies in their threads, from gateway events, without blocking.
+
+An event handler only checks the event against the recent ones (a RESUME may deliver one twice) and queues it;
+one task finds each event's story (cached) and folds it into deltas, written every ``flush_seconds`` or
+``flush_size`` events through ``store.run_concurrent``. A burst of reactions costs the event loop a dict lookup
+each, and the database one upsert per story and channel per flush.
+
+What is kept in memory, and only there: for recent reactions, each (member, message, emoji)'s last action, so a
+duplicate add or remove is recognised; for recent messages, their ids. Nothing of it is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from bot.store.signals import PostedStory, SignalDelta, merge
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+DISCORD_EPOCH_MS = 1420070400000
+# A message or thread younger than this may be the bot's own post whose ledger row is not settled yet: an event
+# on it that finds no story is not remembered as "not a story's".
+NEW_POST_SECONDS = 600.0
+
+
+def emoji_key(emoji_id: int | None, name: str | None) -> str:
+    """How an emoji is counted: the character itself, or ``name:id`` for a server's custom emoji."""
+    if emoji_id:
+        return f"{name or 'emoji'}:{emoji_id}"
+    return name or "?"
+
+
+def snowflake_time(snowflake: int) -> float:
+    return ((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000.0
+
+
+class Bounded(Generic[K, V]):
+    """A dict that forgets its oldest entries beyond ``size``."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        return self._items.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def drop(self, keep: Callable[[K], bool]) -> None:
+        for key in [k for k in self._items if not keep(k)]:
+            del self._items[key]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class RecentEvents:
+    """Recognises an event seen before. A reaction is a state per (member, message, emoji, burst): an add after an
+    add (or a remove after a remove) is the same event again, while add, remove, add is three real ones."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self._reactions: Bounded[tuple[int, int, str, bool], bool] = Bounded(size)
+        self._messages: Bounded[tuple[int, bool], bool] = Bounded(size)
+
+    def reaction(self, user_id: int, message_id: int, emoji: str, burst: bool, added: bool) -> bool:
+        """True if this add/remove is news."""
+        key = (message_id, user_id, emoji, burst)
+        if self._reactions.get(key) is added:
+            return False
+        self._reactions.put(key, added)
+        return True
+
+    def cleared(self, message_id: int, emoji: str | None) -> None:
+        """A moderator removed every reaction (or every one of ``emoji``) on the message: its members may add again."""
+        self._reactions.drop(lambda k: not (k[0] == message_id and (emoji is None or k[2] == emoji)))
+
+    def message(self, message_id: int, created: bool) -> bool:
+        """True the first time a message's creation (or deletion) is seen."""
+        key = (message_id, created)
+        if key in self._messages:
+            return False
+        self._messages.put(key, True)
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Reaction:
+    message_id: int
+    emoji: str
+    delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Clear:
+    message_id: int
+    emoji: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    thread_id: int
+    delta: int
+
+
+_Event = _Reaction | _Clear | _Reply
+
+
+@dataclass(slots=True)
+class CounterStats:
+    """Since start: events taken, duplicates dropped, events on nothing of ours, rows written."""
+
+    events: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    written: int = 0
+    dropped: int = 0  # the queue was full (the reconcile after the next start corrects the counts)
+
+
+class SignalCounter:
+    """Feed it plain ids from the gateway (``cogs/signal``); ``run`` is its one task."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        bot_id: Callable[[], int | None],
+        flush_seconds: float = 1.0,
+        flush_size: int = 100,
+        queue_size: int = 20_000,
+        cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.bot_id = bot_id
+        self.flush_seconds = flush_seconds
+        self.flush_size = flush_size
+        self.clock = clock
+        self.recent = RecentEvents()
+        self.stats = CounterStats()
+        self._queue: asyncio.Queue[_Event] = asyncio.Queue(maxsize=queue_size)
+        # message id → its post (None: not a story's), thread id → its post.
+        self._by_message: Bounded[int, PostedStory | None] = Bounded(cache_size)
+        self._by_thread: Bounded[int, PostedStory | None] = Bounded(cache_size)
+        self._pending: list[SignalDelta] = []
+        self._pending_events = 0
+        self._first_pending = 0.0
+        self._flushing = asyncio.Lock()
+
+    # -- events (called on the event loop; they never wait) --------------------------------------------------
+
+    def reaction(self, *, message_id: int, user_id: int, emoji: str, burst: bool, added: bool) -> None:
+        if user_id == self.bot_id():
+            return  # the bot adds none, but its own would not be the community's
+        if not self.recent.reaction(user_id, message_id, emoji, burst, added):
+            self.stats.duplicates += 1
+            return
+        self._put(_Reaction(message_id, emoji, 1 if added else -1))
+
+    def reactions_cleared(self, *, message_id: int, emoji: str | None = None) -> None:
+        """Every reaction (``emoji`` None) or every one of ``emoji`` was removed from the message."""
+        self.recent.cleared(message_id, emoji)
+        self._put(_Clear(message_id, emoji))
+
+    def message_created(self, *, channel_id: int, message_id: int, author_id: int, webhook: bool) -> None:
+        """A message in some channel: a reply if the channel is a story's thread and a member wrote it."""
+        if not self._is_reply(channel_id, message_id, author_id, webhook):
+            return
+        if not self.recent.message(message_id, True):
+            self.stats.duplicates += 1
+            return
+        self._put(_Reply(channel_id, 1))
+
+    def message_deleted(self, *, channel_id: int, message_id: int, author_id: int | None, webhook: bool) -> None:
+        """``author_id`` None: the message was not in discord.py's cache (counted as a member's)."""
+        if not self._is_reply(channel_id, message_id, author_id, webhook):
+            return
+        if not self.recent.message(message_id, False):
+            self.stats.duplicates += 1
+            return
+        self._put(_Reply(channel_id, -1))
+
+    def _is_reply(self, channel_id: int, message_id: int, author_id: int | None, webhook: bool) -> bool:
+        # A forum post's starter message has the post's id; the bot's own opener and webhook posts are not replies.
+        return message_id != channel_id and not webhook and (author_id is None or author_id != self.bot_id())
+
+    def _put(self, event: _Event) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.stats.dropped += 1
+            if self.stats.dropped == 1 or self.stats.dropped % 1000 == 0:
+                log.warning("Signal events arrive faster than they are counted: %d dropped", self.stats.dropped)
+
+    # -- the counting task -------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Take events and write their deltas until cancelled (then ``close`` writes what is left)."""
+        while True:
+            wait = self.flush_seconds - (self.clock() - self._first_pending) if self._pending else None
+            try:
+                event = await asyncio.wait_for(self._queue.get(), timeout=max(0.0, wait) if wait is not None else None)
+            except TimeoutError:
+                event = None
+            # Everything queued meanwhile in one go: waiting (wait_for) costs a loop turn per event.
+            while event is not None:
+                try:
+                    await self._take(event)
+                finally:
+                    self._queue.task_done()
+                event = self._queue.get_nowait() if not self._queue.empty() else None
+                if self._pending_events >= self.flush_size:
+                    await self.flush()
+            if self._pending and (
+                self._pending_events >= self.flush_size or self.clock() - self._first_pending >= self.flush_seconds
+            ):
+                await self.flush()
+
+    async def settle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109  a bound, not a deadline to pass on
+        """Wait (at most ``timeout``) until ``run`` has taken the queued events, then write: before a reconcile,
+        so deltas counted before its fetch are not added again on top of the fetched counts."""
+        try:
+            await asyncio.wait_for(self._queue.join(), timeout)
+        except TimeoutError:
+            log.debug("Signal events still queued after %.0fs; reconciling anyway", timeout)
+        await self.flush()
+
+    async def close(self) -> None:
+        """After ``run`` was cancelled: take what is queued and write everything."""
+        while not self._queue.empty():
+            await self._take(self._queue.get_nowait())
+            self._queue.task_done()
+        await self.flush()
+
+    async def flush(self) -> None:
+        async with self._flushing:
+            batch, self._pending, self._pending_events = merge(self._pending), [], 0
+            if batch:
+                self.stats.written += await self.store.run_concurrent(self.store.signals.apply, batch, self.clock())
+
+    async def _take(self, event: _Event) -> None:
+        self.stats.events += 1
+        if isinstance(event, _Reply):
+            post = await self._post(self._by_thread, event.thread_id, self.store.signals.post_of_thread)
+            if post is not None:
+                self._add(SignalDelta(post.story_id, post.channel_id, replies=event.delta))
+            return
+        post = await self._post(self._by_message, event.message_id, self.store.signals.post_of_message)
+        if post is None:
+            return
+        if isinstance(event, _Clear):
+            cleared = {event.emoji} if event.emoji is not None else set()
+            self._add(SignalDelta(post.story_id, post.channel_id, cleared=event.emoji is None, cleared_emoji=cleared))
+        else:
+            delta = SignalDelta(post.story_id, post.channel_id, reactions=event.delta, emoji={event.emoji: event.delta})
+            self._add(delta)
+
+    def _add(self, delta: SignalDelta) -> None:
+        if not self._pending:
+            self._first_pending = self.clock()
+        self._pending.append(delta)
+        self._pending_events += 1
+
+    async def _post(
+        self, cache: Bounded[int, PostedStory | None], key: int, lookup: Callable[[int], PostedStory | None]
+    ) -> PostedStory | None:
+        if key in cache:
+            post = cache.get(key)
+        else:
+            post = await self.store.run_concurrent(lookup, key)
+            # A young id may be a post whose row is settled in a moment: only an old one is known to be no story's.
+            if post is not None or self.clock() - snowflake_time(key) > NEW_POST_SECONDS:
+                cache.put(key, post)
+        if post is None:
+            self.stats.ignored += 1
+        return post
