@@ -44,6 +44,7 @@ from bot.store.records import (
     DeliveryState,
 )
 from bot.store.schema import PENDING_STATES, deliveries, files, meta, stories
+from bot.store.signal_reads import SignalReads
 from bot.store.webhooks import WebhookStore
 from bot.stories.story import Story
 
@@ -92,6 +93,7 @@ class Store(Indexing):
         self.digests = DigestStore(self.db)
         self.webhooks = WebhookStore(self.db)
         self.channel_guilds = ChannelGuildStore(self.db)
+        self.signal_reads = SignalReads(self.db)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the store's serial thread, after everything handed in before it."""
