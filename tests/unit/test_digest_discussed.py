@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from tests.unit.test_digest_render import END, START, long_story, story
 from tests.unit.test_digest_runner import CHANNEL, GUILD, RecordingSink, add
 from tests.unit.test_digest_spec import config, config_error
 
-NAME = {"name": "morning", "channel_id": CHANNEL, "time": "09:00"}
+NAME: dict[str, Any] = {"name": "morning", "channel_id": CHANNEL, "time": "09:00"}
 
 
 def test_rank_is_default_unless_discussed_and_a_bad_value_names_the_option() -> None:
@@ -49,7 +50,9 @@ def test_the_rank_is_stored_null_for_the_default(store: Store) -> None:
     assert store.digests.get(talk.id).spec.discussed  # type: ignore[union-attr]
     assert store.digests.get(plain.id).spec.rank == "default"  # type: ignore[union-attr]
     with store.engine.connect() as conn:
-        stored = dict(conn.execute(digests.select().with_only_columns(digests.c.name, digests.c.rank)).all())
+        stored: dict[str, str | None] = dict(
+            conn.execute(digests.select().with_only_columns(digests.c.name, digests.c.rank)).all()
+        )
     assert stored == {"talk": "discussed", "morning": None}
 
 
