@@ -50,9 +50,8 @@ def test_the_rank_is_stored_null_for_the_default(store: Store) -> None:
     assert store.digests.get(talk.id).spec.discussed  # type: ignore[union-attr]
     assert store.digests.get(plain.id).spec.rank == "default"  # type: ignore[union-attr]
     with store.engine.connect() as conn:
-        stored: dict[str, str | None] = dict(
-            conn.execute(digests.select().with_only_columns(digests.c.name, digests.c.rank)).all()
-        )
+        rows = conn.execute(digests.select().with_only_columns(digests.c.name, digests.c.rank))
+        stored = {row.name: row.rank for row in rows}
     assert stored == {"talk": "discussed", "morning": None}
 
 
