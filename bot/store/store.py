@@ -46,6 +46,7 @@ from bot.store.records import (
 )
 from bot.store.schema import PENDING_STATES, deliveries, files, meta, stories
 from bot.store.signals import SignalStore
+from bot.store.signal_reads import SignalReads
 from bot.store.webhooks import WebhookStore
 from bot.stories.story import Story
 
@@ -96,6 +97,7 @@ class Store(Indexing):
         self.channel_guilds = ChannelGuildStore(self.db)
         self.personal_stats = PersonalStats(self.db)
         self.signals = SignalStore(self.db)
+        self.signal_reads = SignalReads(self.db)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the store's serial thread, after everything handed in before it."""

@@ -11,6 +11,7 @@ from bot.render.status import render_embed
 from bot.status import channel_names, guild_status_report
 from cogs._checks import AdminCog
 from cogs._respond import defer, tell
+from cogs.newsdesk._top import PERIODS, top_report
 
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot
@@ -44,6 +45,15 @@ class NewsdeskGroup(AdminCog, group_name="newsdesk", group_description="The bot'
             names=channel_names(self.bot.config.channels),
         )
         await tell(interaction, embed=discord.Embed.from_dict(render_embed(report)))
+
+    @app_commands.command(name="top", description="The most discussed stories per channel of this server")
+    @app_commands.describe(period="day (the last 24 hours) or week (the last 7 days)")
+    @app_commands.choices(period=[app_commands.Choice(name=p, value=p) for p in PERIODS])
+    async def top(self, interaction: discord.Interaction, period: app_commands.Choice[str]) -> None:
+        assert interaction.guild_id is not None  # AdminCog is guild-only
+        await defer(interaction)
+        embed = await top_report(self.bot, interaction.guild_id, period.value)
+        await tell(interaction, embed=discord.Embed.from_dict(embed))
 
     @app_commands.command(name="alerts", description="Choose the channel where the bot reports problems")
     @app_commands.describe(channel="The alerts channel (leave empty to stop alerts in this server)")
