@@ -45,8 +45,8 @@ from bot.store.records import (
     DeliveryState,
 )
 from bot.store.schema import PENDING_STATES, deliveries, files, meta, stories
-from bot.store.signals import SignalStore
 from bot.store.signal_reads import SignalReads
+from bot.store.signals import SignalStore
 from bot.store.webhooks import WebhookStore
 from bot.stories.story import Story
 
