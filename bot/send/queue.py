@@ -257,6 +257,7 @@ class ChannelQueue:
                 payload_hash=digest,
                 attempts=0,
                 last_error=None,
+                sent_at=self._clock(),
             )
             self._count("sent", d)
             self._deliverer.follow_up(d, posted)
@@ -296,6 +297,7 @@ class ChannelQueue:
             payload_hash=None,
             attempts=0,
             last_error=None,
+            sent_at=self._clock(),
         )
         self._deliverer.follow_up(d, posted)
         return True
