@@ -52,6 +52,13 @@ def weekly_chart(
     return Chart(weekly_png(report, names or {}, tz), weekly_summary(report, names or {}))
 
 
+def server_chart(kind: str, store: Store, guild_id: int, cached: Mapping[int, int], **options: object) -> Chart:
+    """``status_chart`` (kind "status") or ``weekly_chart`` ("week") of one server's channels only."""
+    channels = guild_channels(guild_id, store.channel_guilds.all(), cached)
+    draw = status_chart if kind == "status" else weekly_chart
+    return draw(store, channels=channels, **options)  # type: ignore[arg-type]
+
+
 def guild_channels(guild_id: int, stored: Mapping[int, int], cached: Mapping[int, int]) -> set[int]:
     """One server's channels, as ``bot.status.for_guild`` draws the wall: the stored lookups and the gateway's
     cache of that server (a channel whose server is unknown belongs to none)."""

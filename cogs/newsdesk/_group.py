@@ -11,6 +11,7 @@ from bot.render.status import render_embed
 from bot.status import channel_names, guild_status_report
 from cogs._checks import AdminCog
 from cogs._respond import defer, tell
+from cogs.newsdesk._report import send_report, send_status
 
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot
@@ -43,7 +44,13 @@ class NewsdeskGroup(AdminCog, group_name="newsdesk", group_description="The bot'
             embargo=self.bot.config.articles.embargo,
             names=channel_names(self.bot.config.channels),
         )
-        await tell(interaction, embed=discord.Embed.from_dict(render_embed(report)))
+        await send_status(self.bot, interaction, render_embed(report))
+
+    @app_commands.command(name="report", description="This server's week in one picture: posts, topics, discussion")
+    @app_commands.describe(period="The period the report covers")
+    @app_commands.choices(period=[app_commands.Choice(name="week", value="week")])
+    async def report(self, interaction: discord.Interaction, period: app_commands.Choice[str]) -> None:
+        await send_report(self.bot, interaction, period.value)
 
     @app_commands.command(name="alerts", description="Choose the channel where the bot reports problems")
     @app_commands.describe(channel="The alerts channel (leave empty to stop alerts in this server)")
