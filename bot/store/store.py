@@ -32,6 +32,7 @@ from bot.store.batch_sql import (
     upsert_file_statement,
 )
 from bot.store.channel_guilds import ChannelGuildStore
+from bot.store.chart_data import ChartDataStore
 from bot.store.cluster import ClusterStore
 from bot.store.database import Database
 from bot.store.deliveries import Ledger
@@ -98,6 +99,7 @@ class Store(Indexing):
         self.personal_stats = PersonalStats(self.db)
         self.signals = SignalStore(self.db)
         self.signal_reads = SignalReads(self.db)
+        self.chart_data = ChartDataStore(self.db)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the store's serial thread, after everything handed in before it."""

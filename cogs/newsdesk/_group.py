@@ -11,6 +11,7 @@ from bot.render.status import render_embed
 from bot.status import channel_names, guild_status_report
 from cogs._checks import AdminCog
 from cogs._respond import defer, tell
+from cogs.newsdesk._report import send_report, send_status
 from cogs.newsdesk._top import PERIODS, top_report
 
 if TYPE_CHECKING:
@@ -44,7 +45,13 @@ class NewsdeskGroup(AdminCog, group_name="newsdesk", group_description="The bot'
             embargo=self.bot.config.articles.embargo,
             names=channel_names(self.bot.config.channels),
         )
-        await tell(interaction, embed=discord.Embed.from_dict(render_embed(report)))
+        await send_status(self.bot, interaction, render_embed(report))
+
+    @app_commands.command(name="report", description="This server's week in one picture: posts, topics, discussion")
+    @app_commands.describe(period="The period the report covers")
+    @app_commands.choices(period=[app_commands.Choice(name="week", value="week")])
+    async def report(self, interaction: discord.Interaction, period: app_commands.Choice[str]) -> None:
+        await send_report(self.bot, interaction, period.value)
 
     @app_commands.command(name="top", description="The most discussed stories per channel of this server")
     @app_commands.describe(period="day (the last 24 hours) or week (the last 7 days)")
