@@ -230,6 +230,15 @@ def _has_phrase(text: str, phrase: str) -> bool:
     return bool(_phrase(phrase).search(text))
 
 
+def normalise_phrase(text: str) -> str:
+    """Words or a phrase as the rules hold them: any run of whitespace becomes one space (case is kept)."""
+    return " ".join(str(text).split())
+
+
+# Public for members' word follows (bot/personal/follows.py), which match exactly like include_words.
+has_phrase = _has_phrase
+
+
 def _provider_name(story: Story) -> str:
     return story.provider.name if story.provider else "none"
 
@@ -287,7 +296,7 @@ def parse_list(value: Any, option: str) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
         raise OptionError(option, f"expected a list or comma-separated text, got {type(value).__name__}", "a, b")
-    cleaned = tuple(dict.fromkeys(" ".join(str(i).split()) for i in items if str(i).strip()))
+    cleaned = tuple(dict.fromkeys(normalise_phrase(i) for i in items if str(i).strip()))
     if len(cleaned) > MAX_LIST:
         raise OptionError(option, f"at most {MAX_LIST} entries", "crypto, nft")
     if any(len(i) > 100 for i in cleaned):

@@ -38,6 +38,7 @@ from bot.store.deliveries import Ledger
 from bot.store.digest_tables import JOBS_TABLE
 from bot.store.digests import DigestStore
 from bot.store.errors import StorageError, wrap_errors
+from bot.store.follows import FollowStore
 from bot.store.indexing import Indexing
 from bot.store.newsroom import NewsroomStore
 from bot.store.records import (
@@ -92,6 +93,7 @@ class Store(Indexing):
         self.digests = DigestStore(self.db)
         self.webhooks = WebhookStore(self.db)
         self.channel_guilds = ChannelGuildStore(self.db)
+        self.follows = FollowStore(self.db)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the store's serial thread, after everything handed in before it."""
