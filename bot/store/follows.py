@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, RowMapping, delete, func, select, update
 
 from bot.store.database import Part
 from bot.store.personal_tables import (
@@ -235,7 +235,7 @@ class FollowStore(Part):
         conn.execute(stmt.on_conflict_do_update(index_elements=["user_id"], set_={"updated_at": now}))
 
 
-def _follow(row: Mapping[str, Any]) -> Follow:
+def _follow(row: RowMapping) -> Follow:
     return Follow(
         kind=FollowKind(row["kind"]),
         norm=row["norm"],

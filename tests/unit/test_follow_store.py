@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 
 from bot.routes.planning import make_planner
 from bot.store import Store
@@ -24,9 +24,9 @@ def follow(store: Store, user: int, norm: str, *, mode: FollowMode = INSTANT, li
     return store.follows.add(user, TOPIC, norm, norm.upper(), mode, GUILD, max_follows=limit).outcome
 
 
-def rows(store: Store, table: object, user: int) -> int:
+def rows(store: Store, table: Table, user: int) -> int:
     with store.engine.connect() as conn:
-        return conn.scalar(select(func.count()).select_from(table).where(table.c.user_id == user)) or 0  # type: ignore[attr-defined]
+        return conn.scalar(select(func.count()).select_from(table).where(table.c.user_id == user)) or 0
 
 
 def test_add_lists_and_refuses_past_the_limit(store: Store) -> None:
