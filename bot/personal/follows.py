@@ -53,3 +53,35 @@ def describe(kind: FollowKind, value: str) -> str:
     if kind is FollowKind.WORDS:
         return f"the words “{value}”"
     return value
+
+
+# -- what the member reads --------------------------------------------------------------------------------------
+
+CLOSED_DMS = "Your DMs are closed, so your follows are paused; /following resumes them."
+TURNED_OFF = "Following is turned off in this server."
+
+
+def added_text(kind: FollowKind, value: str, outcome: str, count: int, limit: int, mode: str) -> str:
+    """The answer to a follow (``outcome`` is ``bot.store.follows.Added``'s value)."""
+    what = describe(kind, value)
+    if outcome == "full":
+        return f"You follow {count} things, the most this server allows; /unfollow one first."
+    if outcome == "unchanged":
+        return f"You follow {what} already ({mode}). /following to change."
+    where = "come to your DMs" if mode == "instant" else "go into your personal digest (/follow settings digest_time)"
+    stories = {
+        FollowKind.TOPIC: f"new {value} stories",
+        FollowKind.PROVIDER: f"new stories from {value}",
+        FollowKind.WORDS: f"new stories with “{value}”",
+    }[kind]
+    return f"You follow {what} now: {stories} {where}. /following to change."
+
+
+def forgotten_text(follows: int, settings: int, deliveries: int) -> str:
+    if follows + settings + deliveries == 0:
+        return "Nothing was stored about you, so there was nothing to delete."
+    parts = [f"{follows} follow{'s' if follows != 1 else ''}"]
+    if settings:
+        parts.append("your settings")
+    parts.append(f"{deliveries} DM record{'s' if deliveries != 1 else ''}")
+    return f"Deleted {', '.join(parts[:-1])} and {parts[-1]}. Newsdesk keeps nothing about you now."
