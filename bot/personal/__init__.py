@@ -1,1 +1,1 @@
-"""Personal news: members follow topics, providers and words and get matching stories in their DMs."""
+"""Personal news: what members follow, matched against each new story and sent to them as DMs."""

@@ -230,13 +230,10 @@ def _has_phrase(text: str, phrase: str) -> bool:
     return bool(_phrase(phrase).search(text))
 
 
-def normalise_phrase(text: str) -> str:
-    """Words or a phrase as the rules hold them: any run of whitespace becomes one space (case is kept)."""
-    return " ".join(str(text).split())
-
-
-# Public for members' word follows (bot/personal/follows.py), which match exactly like include_words.
-has_phrase = _has_phrase
+def has_phrase(text: str, phrase: str) -> bool:
+    """Whether ``text`` has ``phrase`` as whole words, case-insensitively: the route rules' ``include_words``
+    matcher, which members' ``/follow words`` share."""
+    return _has_phrase(text, phrase)
 
 
 def _provider_name(story: Story) -> str:
@@ -289,6 +286,11 @@ def parse_rules(raw: Mapping[str, Any], prefix: str = "") -> RouteRules:
             raise OptionError(prefix + "on_unpublish", f"expected delete or keep, got {text!r:.40}", "keep")
         values["on_unpublish"] = OnUnpublish(text)
     return RouteRules(**values)
+
+
+def normalise_phrase(text: Any) -> str:
+    """Words or a phrase as the rules hold them: any run of whitespace becomes one space (case is kept)."""
+    return " ".join(str(text).split())
 
 
 def parse_list(value: Any, option: str) -> tuple[str, ...]:
