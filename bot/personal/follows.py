@@ -38,7 +38,9 @@ def parse_follow(kind: FollowKind, text: str | None, option: str | None = None) 
         raise OptionError(option, f"at most {MAX_LENGTH} characters", EXAMPLES[kind])
     if kind is FollowKind.WORDS and not _WORD.search(value):
         raise OptionError(option, "needs at least one letter or digit (whole words are matched)", EXAMPLES[kind])
-    return FollowTarget(kind, value.casefold(), value)
+    # Words are matched by the route rules' case-insensitive regex: lower(), not casefold(), which would turn "ß"
+    # into "ss" and never match the text again.
+    return FollowTarget(kind, value.lower() if kind is FollowKind.WORDS else value.casefold(), value)
 
 
 def words_match(norm: str, text: str) -> bool:

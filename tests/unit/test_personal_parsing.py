@@ -46,6 +46,7 @@ def test_words_match_whole_words_like_a_routes_include_words() -> None:
     assert words_match(target.norm, "A Quantum\nLeap for chips")
     assert not words_match(target.norm, "quantum leaps ahead"), "whole words only"
     assert not words_match(parse_follow(WORDS, "AI").norm, "she said so"), "AI is not inside said"
+    assert words_match(parse_follow(WORDS, "Straße").norm, "Die STRAßE ist frei"), "the key still matches"
 
 
 def test_describe_reads_back_each_kind() -> None:
