@@ -16,8 +16,8 @@ import pytest
 from tests.botprocess import TOKEN, BotProcess
 from tests.e2e.conftest import NEWS
 from tests.e2e.test_newsroom import command, reply_text
-from tests.e2e.test_roles import answer, complete
-from tests.fakediscord import EDITOR_ID, MEMBER_PERMISSIONS, READER_ID, FakeDiscord
+from tests.e2e.test_roles import answer
+from tests.fakediscord import EDITOR_ID, READER_ID, FakeDiscord
 from tests.storyfiles import write_story
 
 pytestmark = pytest.mark.e2e
@@ -73,7 +73,8 @@ def test_follow_list_unfollow_pause_and_forget(fake: FakeDiscord, make_bot: Make
     ]
     assert "`words`: needs at least one letter or digit" in follow(fake, "words", "!!")
 
-    names = [c["name"] for c in complete(fake, "unfollow", None, "what", "", MEMBER_PERMISSIONS)]
+    typed = fake.send_interaction(4, name="unfollow", options={"what": ""}, focused="what")
+    names = [c["name"] for c in fake.wait_for(lambda: fake.callback_for(typed.id))["data"]["choices"]]
     assert names == ["AI", "the words “quantum leap”"], "only the member's own follows"
 
     reply = command(fake, "following", None, [], admin=False)
@@ -129,7 +130,7 @@ def test_follow_list_unfollow_pause_and_forget(fake: FakeDiscord, make_bot: Make
 
     # A DM ledger row of the member (as the sender writes them), then forget: nothing keyed by them is left.
     write_story(bot.articles, "ai.md", 1, title="AI news", topics=["AI"])
-    story_id = fake.wait_for(lambda: (rows(tmp_path, "SELECT id FROM stories") or [None])[0])[0]
+    story_id = fake.wait_for(lambda: rows(tmp_path, "SELECT id FROM stories"))[0][0]
     with database(tmp_path) as conn:
         conn.execute(
             "INSERT INTO dm_deliveries (story_id, user_id, state, reason, planned_at, attempts, version)"

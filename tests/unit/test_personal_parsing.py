@@ -7,7 +7,7 @@ import pytest
 
 from bot.options import OptionError
 from bot.personal import settings as member_settings
-from bot.personal.follows import FollowTarget, describe, parse_follow, words_match
+from bot.personal.follows import FollowTarget, added_text, describe, forgotten_text, parse_follow, words_match
 from bot.personal.settings import SettingsInput, parse_quiet, parse_settings
 from bot.routes.route_rules import parse_rules
 from bot.store.follows import MemberSettings
@@ -122,3 +122,20 @@ def test_settings_read_back_with_defaults_and_the_pause() -> None:
     lines = member_settings.describe(mine, default_cap=20, default_timezone="UTC")
     assert "Digest: 08:00 daily" in lines and "Quiet hours: 22:00-07:00" in lines
     assert lines[-1] == "Paused: yes (your DMs are closed); /following resumes"
+
+
+def test_answers_to_a_follow_and_to_forget() -> None:
+    assert added_text(TOPIC, "AI", "new", 1, 25, "instant") == (
+        "You follow AI now: new AI stories come to your DMs. /following to change."
+    )
+    assert "new stories from Wire Desk go into your personal digest" in added_text(
+        PROVIDER, "Wire Desk", "mode_changed", 2, 25, "digest"
+    )
+    assert added_text(WORDS, "x", "full", 25, 25, "instant") == (
+        "You follow 25 things, the most this server allows; /unfollow one first."
+    )
+    assert (
+        forgotten_text(2, 1, 1)
+        == "Deleted 2 follows, your settings and 1 DM record. Newsdesk keeps nothing about you now."
+    )
+    assert forgotten_text(0, 0, 0).startswith("Nothing was stored about you")
