@@ -360,6 +360,7 @@ class Pipeline(PipelineLoops):
                     metrics=self.metrics,
                     claims=self._claims,
                     finder=self._finder,
+                    follow=self.config.personal.enabled,
                 )
                 self._queues[channel_id] = queue
                 queue.start()

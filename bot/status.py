@@ -21,6 +21,7 @@ from bot.store import Store
 from bot.store.cluster import Member
 from bot.store.meta_keys import MetaKey
 from bot.store.newsroom import ChannelActivity, NewsroomStore
+from bot.store.personal_stats import PersonalFigures
 from bot.store.records import HeldStory
 
 if TYPE_CHECKING:
@@ -73,6 +74,13 @@ class StatusReport:
     # lines mean something. A lone SQLite process saying "Cluster: 0 live processes" only confuses a newcomer.
     clustered: bool = False
     names: dict[int, str] = field(default_factory=dict)  # channel → its name in the config's channels:
+    # Members' own news: the deployment's figures, or in a server's view those of the follows made there.
+    personal: PersonalFigures = field(default_factory=PersonalFigures)
+
+
+def start_of_day(now: float) -> float:
+    """Midnight UTC of ``now``'s day: "DMs sent today" counts from there."""
+    return now - now % 86400
 
 
 def cluster_view(store: Store, now: float) -> tuple[list[Member], dict[int, int]]:
@@ -135,6 +143,7 @@ def collect(
         duplicate_files=duplicate_files,
         clustered=not store.single_process or len(members) > 1,
         names=dict(names or {}),
+        personal=store.personal_stats.figures(start_of_day(now)),
     )
 
 
@@ -187,14 +196,24 @@ def guild_status_report(
     report = status_report(
         store, queues=queues, next_runs=next_runs, now=now, embargo=embargo, failure_samples=FAILURE_POOL, names=names
     )
-    return for_guild(report, guild_id, {**store.channel_guilds.all(), **cached}, home=home)
+    now = time.time() if now is None else now
+    personal = store.personal_stats.figures(start_of_day(now), guild_id)
+    return for_guild(report, guild_id, {**store.channel_guilds.all(), **cached}, home=home, personal=personal)
 
 
-def for_guild(report: StatusReport, guild_id: int, guilds: Mapping[int, int], *, home: bool = False) -> StatusReport:
+def for_guild(
+    report: StatusReport,
+    guild_id: int,
+    guilds: Mapping[int, int],
+    *,
+    home: bool = False,
+    personal: PersonalFigures | None = None,
+) -> StatusReport:
     """The part of ``report`` one server may see: its own channels' activity, queues, failures, held stories
     and digests (a channel whose server is unknown belongs to none). Deployment-wide facts (rejected files and
     their paths, the cluster's hosts, pids and shards) are dropped; the home server (``discord.home_guild``)
-    keeps two counts, so its admins know when to look at ``newsdesk status``."""
+    keeps two counts, so its admins know when to look at ``newsdesk status``. ``personal``: the server's own
+    personal-news figures (``PersonalStats.figures`` with its id); the deployment's are never shown to it."""
 
     def ours(channel_id: int) -> bool:
         return guilds.get(channel_id) == guild_id
@@ -222,6 +241,7 @@ def for_guild(report: StatusReport, guild_id: int, guilds: Mapping[int, int], *,
         guild_id=guild_id,
         home=home,
         live_processes=len(report.members) if home else None,
+        personal=personal or PersonalFigures(),
     )
 
 

@@ -78,7 +78,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 2
     token = discord_token()
     if args.command == "invite":
-        return admin.invite(config, token, threads=args.threads, webhooks=args.webhooks)
+        return admin.invite(config, token, threads=args.threads, webhooks=args.webhooks, user=args.user)
     try:
         database = select_database(config, token, args.command, console=getattr(args, "console", False))
     except ConsoleDatabaseError as exc:
@@ -260,6 +260,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--threads", action="store_true", help="add the thread permissions (forum channels)")
     invite.add_argument("--webhooks", action="store_true", help="add Manage Webhooks")
+    invite.add_argument("--user", action="store_true", help="the link members use to add the app to their account")
     explain = command(
         "explain",
         "print, for every config route, whether a story file goes there and which rule stopped it",

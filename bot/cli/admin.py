@@ -55,8 +55,21 @@ def invite_url(application_id: int, permissions: tuple[Permission, ...]) -> str:
     return f"https://discord.com/oauth2/authorize?{query}"
 
 
-def invite(config: Config, token: str, *, threads: bool, webhooks: bool) -> int:
-    """Print the invite URL for the token's application, and what each permission is for."""
+def user_install_url(application_id: int) -> str:
+    """The link a member opens to add the app to their own account (its commands in their DMs, no bot user)."""
+    query = urlencode({"client_id": application_id, "integration_type": 1, "scope": "applications.commands"})
+    return f"https://discord.com/oauth2/authorize?{query}"
+
+
+USER_INSTALL_SETTING = (
+    "Members can use it only once User Install is ticked in the Developer Portal "
+    "(your application → Installation → Installation Contexts)."
+)
+
+
+def invite(config: Config, token: str, *, threads: bool, webhooks: bool, user: bool = False) -> int:
+    """Print the invite URL for the token's application, and what each permission is for; with ``user``, the
+    link that adds the app to a member's own account instead."""
     if not token:
         print("newsdesk: invite needs DISCORD_TOKEN (environment or .env) to know the application", file=sys.stderr)
         return 2
@@ -79,6 +92,10 @@ def invite(config: Config, token: str, *, threads: bool, webhooks: bool) -> int:
             f"newsdesk: Discord unreachable ({type(exc).__name__}); application id read from the token", file=sys.stderr
         )
         application_id = from_token
+    if user:
+        print(user_install_url(application_id))
+        print(f"\n{USER_INSTALL_SETTING}")
+        return 0
     permissions = permissions_for(threads, webhooks)
     print(invite_url(application_id, permissions))
     print(f"\nScopes: {', '.join(SCOPES)} (the bot user, and its slash commands). No privileged intents are needed.")

@@ -47,6 +47,15 @@ RELATED_TITLE_LIMIT = 200
 RELATED_PROVIDER_LIMIT = 64
 TOPIC_SEPARATOR = " · "
 BUTTON_STYLE_LINK = 5
+BUTTON_STYLE_SECONDARY = 2
+# The Follow component's contract with cogs/follow (which handles the clicks, as persistent items): one topic is a
+# button whose custom_id carries the topic (cut so the id stays under Discord's 100), several are a select.
+FOLLOW_PREFIX = "newsdesk:follow:t:"
+FOLLOW_SELECT_ID = "newsdesk:follow:select"
+FOLLOW_TOPIC_IN_ID = 70
+FOLLOW_PLACEHOLDER = "Follow a topic…"
+SELECT_OPTIONS_LIMIT = 25
+SELECT_TEXT_LIMIT = 100
 DEFAULT_COLOR = 0x2B6CB0
 STYLES = ("full", "compact", "link")  # a route's ``style`` (bot.routes.route_rules.Style)
 
@@ -98,12 +107,19 @@ def payload_hash(payload: dict[str, Any]) -> str:
 
 
 def build_story_message(
-    story: Story, *, role_ids: Sequence[int] = (), color: int = DEFAULT_COLOR, style: str = "full"
+    story: Story,
+    *,
+    role_ids: Sequence[int] = (),
+    color: int = DEFAULT_COLOR,
+    style: str = "full",
+    follow: bool = True,
 ) -> dict[str, Any]:
     """The JSON body for ``POST /channels/{id}/messages`` (the caller adds the nonce).
 
     ``style``: ``full`` (the rich embed), ``compact`` (title, provider, link and a small thumbnail, no excerpt) or
-    ``link`` (one line with the link and no embed, so Discord's own preview shows).
+    ``link`` (one line with the link and no embed, so Discord's own preview shows). ``follow``: the Follow button
+    (or select) under the story, for members to follow its topics; off for DMs, /news replies and when
+    ``personal.enabled`` is false.
     """
     if isinstance(color, bool) or not isinstance(color, int) or not 0 <= color <= 0xFFFFFF:
         raise ValueError(f"embed color must be an int in 0..0xFFFFFF, got {color!r}")
@@ -120,11 +136,39 @@ def build_story_message(
     if style == "link":
         payload["content"] = _link_line(story, mentions)
         payload["embeds"] = []
-        return payload
     buttons = _buttons(story) if style == "full" else []
-    if buttons:
-        payload["components"] = [{"type": 1, "components": buttons}]
+    rows = [{"type": 1, "components": buttons}] if buttons else []
+    follow_item = follow_component(story.topics) if follow else None
+    if follow_item is not None:
+        rows.append({"type": 1, "components": [follow_item]})
+    if rows:
+        payload["components"] = rows
     return payload
+
+
+def follow_component(topics: Iterable[str]) -> dict[str, Any] | None:
+    """A "Follow <topic>" button for one topic, a select of up to 25 for several (deduplicated ignoring case),
+    None without topics."""
+    unique: dict[str, str] = {}
+    for topic in topics:
+        # Defused like every text we send, the ids included: nothing in a story file may read as a mention.
+        plain = clean_line(topic or "")
+        if plain and plain.casefold() not in unique:
+            unique[plain.casefold()] = plain
+    names = list(unique.values())[:SELECT_OPTIONS_LIMIT]
+    if not names:
+        return None
+    if len(names) == 1:
+        return {
+            "type": 2,
+            "style": BUTTON_STYLE_SECONDARY,
+            "label": truncate(f"Follow {names[0]}", BUTTON_LABEL_LIMIT),
+            "custom_id": FOLLOW_PREFIX + names[0][:FOLLOW_TOPIC_IN_ID],
+        }
+    options = [{"label": truncate(name, SELECT_TEXT_LIMIT), "value": name[:SELECT_TEXT_LIMIT]} for name in names]
+    # Two topics can meet once cut to 100 characters; Discord refuses a select with two equal values.
+    distinct = list({o["value"]: o for o in options}.values())
+    return {"type": 3, "custom_id": FOLLOW_SELECT_ID, "placeholder": FOLLOW_PLACEHOLDER, "options": distinct}
 
 
 def _link_line(story: Story, mentions: str) -> str:

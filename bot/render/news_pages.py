@@ -139,5 +139,6 @@ def choice(name: str, count: int) -> tuple[str, str] | None:
 
 
 def story_message(story: Story) -> dict[str, Any]:
-    """The feed's message for one story: the same embed and link buttons, pinging nobody."""
-    return build_story_message(story)
+    """The feed's message for one story: the same embed and link buttons, pinging nobody. No Follow component:
+    the /news view lays out its own buttons (bot/render/embeds.py ``follow_component`` is there to reuse)."""
+    return build_story_message(story, follow=False)

@@ -19,6 +19,7 @@ from bot.status import SHOWN_HELD, SHOWN_REJECTIONS, StatusReport
 if TYPE_CHECKING:
     from bot.store.cluster import Member
     from bot.store.newsroom import ChannelActivity
+    from bot.store.personal_stats import PersonalFigures
     from bot.store.records import HeldStory
 
 
@@ -58,6 +59,7 @@ def render_text(report: StatusReport, now: float | None = None) -> str:
         "Digests:" if report.digests else "Digests: none",
         *[f"  - {d.name} → {where(d.channel_id)}, next run {_when(d.next_run)}" for d in report.digests],
     ]
+    lines += ["Personal news:", *[f"  - {line}" for line in personal_lines(report.personal)]]
     if report.clustered:
         lines += [
             f"Cluster: {len(report.members)} live process{'es' if len(report.members) != 1 else ''}",
@@ -102,6 +104,7 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
         {"name": "Channels: queue, last post", "value": _bullets(channels) or "Nothing posted yet"},
         {"name": f"Held until their date ({len(report.held)})", "value": _bullets(held) or "None"},
         {"name": "Digests", "value": _bullets(digests) or "None scheduled"},
+        {"name": "Personal news", "value": _bullets(personal_lines(report.personal))},
     ]
     if report.guild_id is None:  # the whole deployment's report
         fields.append({"name": f"Rejected files ({report.rejected_count})", "value": _bullets(rejected) or "None"})
@@ -115,6 +118,24 @@ def render_embed(report: StatusReport, now: float | None = None) -> dict[str, An
     for item in fields:
         item["value"] = truncate(item["value"], 1024)
     return {"title": "Newsdesk status", "color": 0x2B6CB0, "fields": fields, "footer": {"text": f"v{report.version}"}}
+
+
+def personal_lines(figures: PersonalFigures) -> list[str]:
+    """Followers and their follows, today's DMs and the paused members, as counts (never who)."""
+    if figures.empty:
+        return ["No member follows anything yet"]
+    kinds = ", ".join(f"{n} {_plural(kind, n)}" for kind, n in figures.follows.items())
+    paused = figures.paused_dms_closed + figures.paused_by_member
+    return [
+        f"{figures.followers} {'follower' if figures.followers == 1 else 'followers'} (follows: {kinds})",
+        f"DMs: {figures.dms_sent} sent today (UTC), {figures.dms_waiting} waiting",
+        f"Paused: {paused} ({figures.paused_dms_closed} with DMs closed, {figures.paused_by_member} by themselves)",
+    ]
+
+
+def _plural(kind: str, n: int) -> str:
+    # "words" follows are phrases: "3 words" reads as three phrases already.
+    return kind if n == 1 or kind == "words" else f"{kind}s"
 
 
 def _deployment_field(report: StatusReport) -> dict[str, Any]:

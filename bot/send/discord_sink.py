@@ -162,13 +162,15 @@ class DiscordSink:
     ) -> dict[str, Any]:
         """``wait=true``: without it Discord answers 204 and the message id is never known."""
         route = Route("POST", "/webhooks/{webhook_id}/{webhook_token}", webhook_id=hook[0], webhook_token=hook[1])
-        return await self._call(route, json=payload, params=_thread_params(thread_id, wait=True))
+        params = {**_thread_params(thread_id, wait=True), **WITH_COMPONENTS}
+        return await self._call(route, json=payload, params=params)
 
     async def edit_webhook_message(
         self, hook: Webhook, message_id: int, payload: dict[str, Any], *, thread_id: int | None = None
     ) -> None:
         """A message inside a thread needs ``thread_id``, or Discord answers 10008 Unknown Message."""
-        await self._call(_webhook_message("PATCH", hook, message_id), json=payload, params=_thread_params(thread_id))
+        params = {**_thread_params(thread_id), **WITH_COMPONENTS}
+        await self._call(_webhook_message("PATCH", hook, message_id), json=payload, params=params)
 
     async def delete_webhook_message(self, hook: Webhook, message_id: int, *, thread_id: int | None = None) -> None:
         await self._call(_webhook_message("DELETE", hook, message_id), params=_thread_params(thread_id))
@@ -245,6 +247,11 @@ def _webhook_message(method: str, hook: Webhook, message_id: int) -> Route:
         webhook_token=hook[1],
         message_id=message_id,
     )
+
+
+# Without it Discord drops a webhook message's components; with it the bot's own (application-owned) webhooks may
+# carry the Follow button as well as link buttons.
+WITH_COMPONENTS = {"with_components": "true"}
 
 
 def _thread_params(thread_id: int | None, *, wait: bool = False) -> dict[str, str]:

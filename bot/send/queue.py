@@ -92,7 +92,9 @@ class ChannelQueue:
         metrics: Metrics | None = None,
         claims: ClaimGuard | None = None,
         finder: PostFinder | None = None,
+        follow: bool = True,
     ) -> None:
+        self._follow = follow  # the Follow component under each post (config personal.enabled)
         self._metrics = metrics  # None: metrics are off
         self._claims = claims
         self._finder = finder
@@ -239,7 +241,7 @@ class ChannelQueue:
             return
         style, color = self._look_for(self.channel_id, d.story) if self._look_for else ("full", DEFAULT_COLOR)
         roles = self._roles_for(self.channel_id, d.story)
-        payload = build_story_message(d.story, role_ids=roles, style=style, color=color)
+        payload = build_story_message(d.story, role_ids=roles, style=style, color=color, follow=self._follow)
         digest = payload_hash(payload)
         if d.message_id is None:
             nonce = delivery_nonce(d.story.key, self.channel_id, d.generation)

@@ -41,6 +41,7 @@ from bot.store.errors import StorageError, wrap_errors
 from bot.store.follows import FollowStore
 from bot.store.indexing import Indexing
 from bot.store.newsroom import NewsroomStore
+from bot.store.personal_stats import PersonalStats
 from bot.store.records import (
     DeliveryState,
 )
@@ -94,6 +95,7 @@ class Store(Indexing):
         self.webhooks = WebhookStore(self.db)
         self.channel_guilds = ChannelGuildStore(self.db)
         self.follows = FollowStore(self.db)
+        self.personal_stats = PersonalStats(self.db)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the store's serial thread, after everything handed in before it."""

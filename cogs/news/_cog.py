@@ -55,6 +55,9 @@ class News(commands.Cog):
             log.exception("Could not refresh the /news topic and provider counts")
 
     @app_commands.command(name="news", description="Find published stories by topic, text, provider and date")
+    # Members may add the bot to their own account and search in its DMs (or any DM): nothing here needs a server.
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(
         topic="A topic, e.g. AI",
         query="Words to look for in titles, excerpts, providers and topics",

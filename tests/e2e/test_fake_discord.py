@@ -181,6 +181,10 @@ def _button(**kw: Any) -> dict[str, Any]:
     return {"type": 2, "style": 1, "label": "Go", "custom_id": "go", **kw}
 
 
+def _select(values: list[str], **kw: Any) -> dict[str, Any]:
+    return {"type": 3, "custom_id": "pick", "options": [{"label": v, "value": v} for v in values], **kw}
+
+
 @pytest.mark.parametrize(
     ("payload", "ok"),
     [
@@ -210,6 +214,15 @@ def _button(**kw: Any) -> dict[str, Any]:
             },
             True,
         ),
+        ({"components": [{"type": 1, "components": [_select(["a", "b"])]}]}, True),
+        ({"components": [{"type": 1, "components": [_select([f"t{i}" for i in range(25)])]}]}, True),
+        ({"components": [{"type": 1, "components": [_select([f"t{i}" for i in range(26)])]}]}, False),
+        ({"components": [{"type": 1, "components": [_select([])]}]}, False),
+        ({"components": [{"type": 1, "components": [_select(["v" * 101])]}]}, False),
+        ({"components": [{"type": 1, "components": [_select(["a", "a"])]}]}, False),
+        ({"components": [{"type": 1, "components": [_select(["a"], custom_id="c" * 101)]}]}, False),
+        ({"components": [{"type": 1, "components": [_select(["a"], placeholder="p" * 151)]}]}, False),
+        ({"components": [{"type": 1, "components": [_select(["a"]), _button()]}]}, False),
         ({}, False),
     ],
 )

@@ -341,8 +341,11 @@ class FakeDiscord(ControlMixin, ShardRecordsMixin, GuildsMixin):
         roles: list[int] | None = None,
         locale: str = "en-US",
         resolved: dict[str, Any] | None = None,
+        context: int = 0,
+        user_install: bool = False,
     ) -> SentInteraction:
-        """Dispatch an INTERACTION_CREATE (2 command, 3 component, 4 autocomplete); returns (id, token)."""
+        """Dispatch an INTERACTION_CREATE (2 command, 3 component, 4 autocomplete); returns (id, token).
+        ``context`` 1 or 2 (a DM, ``channel_id`` any id) and ``user_install``: see ``build_interaction``."""
         payload = interactions.build_interaction(
             self.state,
             kind=kind,
@@ -361,6 +364,8 @@ class FakeDiscord(ControlMixin, ShardRecordsMixin, GuildsMixin):
             message_id=message_id,
             locale=locale,
             resolved=resolved,
+            context=context,
+            user_install=user_install,
         )
         self._payloads[int(payload["id"])] = payload
         if not self._call(self.server.gateway.broadcast("INTERACTION_CREATE", payload)):

@@ -9,7 +9,7 @@ from typing import Any
 
 from .limits import validate_message
 from .store import FakeState, public
-from .world import BOT_PERMISSIONS, MEMBER_PERMISSIONS, MemberSpec, channel_object, iso_now
+from .world import BOT_PERMISSIONS, MEMBER_PERMISSIONS, MemberSpec, channel_object, iso_now, user_object
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,12 @@ Result = tuple[int, dict[str, Any] | None]
 UNKNOWN_INTERACTION: Result = (404, {"code": 10062, "message": "Unknown interaction"})
 UNKNOWN_WEBHOOK: Result = (404, {"code": 10015, "message": "Unknown Webhook"})
 UNKNOWN_MESSAGE: Result = (404, {"code": 10008, "message": "Unknown Message"})
+GUILD, BOT_DM, PRIVATE_CHANNEL = 0, 1, 2  # an interaction's context
+GUILD_INSTALL, USER_INSTALL = "0", "1"  # keys of authorizing_integration_owners
+USER_INSTALL_TYPE = 1  # in a command's integration_types
+# What an app may do in a DM (View Channel, Send Messages, Embed Links, Attach Files, Read Message History,
+# Add Reactions, Use External Emojis): Discord computes the DM's own set, not a server role's.
+DM_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 6) | (1 << 18)
 
 
 def _option_list(options: dict[str, Any] | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -34,20 +40,83 @@ def _option_list(options: dict[str, Any] | list[dict[str, Any]] | None) -> list[
     return out
 
 
+def _synced(state: FakeState, guild_id: int | None, name: str) -> tuple[int | None, dict[str, Any]] | None:
+    """The synced command of that name the member would see: the server's own first, then the global one (in
+    DMs only global commands exist)."""
+    for scope in (guild_id, None) if guild_id is not None else (None,):
+        synced = next((c for c in state.commands.get(scope, []) if c["name"] == name), None)
+        if synced is not None:
+            return scope, synced
+    return None
+
+
 def _command_data(
-    state: FakeState, guild_id: int, name: str, options: list[dict[str, Any]], command_type: int
+    state: FakeState, guild_id: int | None, name: str, options: list[dict[str, Any]], command_type: int
 ) -> dict[str, Any]:
     """``data`` of an application command, using the id of a synced command when there is one."""
     data: dict[str, Any] = {"name": name, "type": command_type, "options": options}
-    for scope in (guild_id, None):
-        synced = next((c for c in state.commands.get(scope, []) if c["name"] == name), None)
-        if synced is not None:
-            data["id"] = synced["id"]
-            if scope is not None:
-                data["guild_id"] = str(scope)
-            return data
-    data["id"] = str(state.snowflakes.next())
+    found = _synced(state, guild_id, name)
+    if found is None:
+        data["id"] = str(state.snowflakes.next())
+        return data
+    scope, synced = found
+    data["id"] = synced["id"]
+    if scope is not None:
+        data["guild_id"] = str(scope)
     return data
+
+
+def _check_offered(state: FakeState, guild_id: int | None, name: str, context: int, owners: dict[str, str]) -> None:
+    """Discord sends an interaction only for a command offered there: its ``contexts`` must hold the context, and
+    a user install's command must declare ``integration_types`` 1. A test asking for anything else is wrong."""
+    found = _synced(state, guild_id, name)
+    if found is None:
+        return  # not synced in this test: nothing to hold it to
+    command = found[1]
+    contexts = command.get("contexts")
+    if contexts is not None and context not in contexts:
+        raise ValueError(f"/{name} is not offered in context {context} (its contexts: {contexts})")
+    if USER_INSTALL in owners and USER_INSTALL_TYPE not in (command.get("integration_types") or [0]):
+        raise ValueError(f"/{name} cannot be user-installed (integration_types {command.get('integration_types')})")
+
+
+def _in_server(
+    state: FakeState, channel_id: int, user_id: int, permissions: int | None, roles: list[int] | None
+) -> dict[str, Any]:
+    """The server half of an interaction: the guild, its channel and the invoking member."""
+    found = state.channel(channel_id)
+    if found is None:
+        raise ValueError(f"unknown channel {channel_id}")
+    guild, chan = found
+    if guild.member(user_id) is None:
+        guild.members.append(MemberSpec(id=user_id, username=f"user{user_id}", roles=list(roles or [])))
+    member = state.member_obj(guild, user_id) or {}
+    if roles is not None:
+        member["roles"] = [str(r) for r in roles]
+    member["permissions"] = str(MEMBER_PERMISSIONS if permissions is None else permissions)
+    return {
+        "guild_id": str(guild.id),
+        "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
+        "channel": channel_object(chan, guild.id),
+        "channel_id": str(chan.id),
+        "member": member,
+        "app_permissions": str(BOT_PERMISSIONS),
+        "guild_locale": "en-US",
+    }
+
+
+def _in_private(state: FakeState, context: int, channel_id: int, user_id: int) -> dict[str, Any]:
+    """Outside any server, as Discord sends it: no ``guild_id`` and ``user`` instead of ``member``; the channel is
+    the DM with the bot (context 1, type 1) or another DM or group DM (context 2; a group DM, type 3, here)."""
+    user = user_object(user_id, f"user{user_id}")
+    channel: dict[str, Any] = {"id": str(channel_id), "type": 1 if context == BOT_DM else 3, "flags": 0}
+    channel["recipients"] = [user] if context == BOT_DM else [user, user_object(user_id + 1, f"user{user_id + 1}")]
+    return {
+        "channel": channel,
+        "channel_id": str(channel_id),
+        "user": user,
+        "app_permissions": str(DM_PERMISSIONS),
+    }
 
 
 def build_interaction(
@@ -69,22 +138,23 @@ def build_interaction(
     message_id: int | None,
     locale: str,
     resolved: dict[str, Any] | None,
+    context: int = GUILD,
+    user_install: bool = False,
 ) -> dict[str, Any]:
-    """Build and register a complete INTERACTION_CREATE payload."""
+    """Build and register a complete INTERACTION_CREATE payload. ``context``: 0 a server channel, 1 the bot's
+    DM, 2 another DM or group DM; ``user_install``: the command comes from the member's own install of the app
+    (``authorizing_integration_owners {"1": user_id}``; always so in context 2)."""
     with state.lock:
-        found = state.channel(channel_id)
-        if found is None:
-            raise ValueError(f"unknown channel {channel_id}")
-        guild, chan = found
-        member_spec = guild.member(user_id)
-        if member_spec is None:
-            member_spec = MemberSpec(id=user_id, username=f"user{user_id}", roles=list(roles or []))
-            guild.members.append(member_spec)
-        member = state.member_obj(guild, user_id) or {}
-        if roles is not None:
-            member["roles"] = [str(r) for r in roles]
-        perms = MEMBER_PERMISSIONS if permissions is None else permissions
-        member["permissions"] = str(perms)
+        if context == GUILD:
+            place = _in_server(state, channel_id, user_id, permissions, roles)
+            guild_id: int | None = int(place["guild_id"])
+            owners = {USER_INSTALL: str(user_id)} if user_install else {GUILD_INSTALL: place["guild_id"]}
+        else:
+            place = _in_private(state, context, channel_id, user_id)
+            guild_id = None
+            # The bot's DM through a server install is owned by "guild 0", as Discord reports it.
+            mine = user_install or context == PRIVATE_CHANNEL
+            owners = {USER_INSTALL: str(user_id)} if mine else {GUILD_INSTALL: "0"}
         iid, token = state.snowflakes.next(), f"itok-{secrets.token_urlsafe(24)}"
         payload: dict[str, Any] = {
             "id": str(iid),
@@ -92,18 +162,12 @@ def build_interaction(
             "type": kind,
             "token": token,
             "version": 1,
-            "guild_id": str(guild.id),
-            "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
-            "channel": channel_object(chan, guild.id),
-            "channel_id": str(chan.id),
-            "member": member,
-            "app_permissions": str(BOT_PERMISSIONS),
+            **place,
             "locale": locale,
-            "guild_locale": "en-US",
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "authorizing_integration_owners": {"0": str(guild.id)},
-            "context": 0,
+            "authorizing_integration_owners": owners,
+            "context": context,
             "attachment_size_limit": 10 * 1024 * 1024,
         }
         if kind in (APPLICATION_COMMAND, AUTOCOMPLETE):
@@ -116,7 +180,8 @@ def build_interaction(
                 opts = [{"name": subcommand, "type": 1, "options": opts}]
             if subcommand_group:
                 opts = [{"name": subcommand_group, "type": 2, "options": opts}]
-            payload["data"] = _command_data(state, guild.id, name or "ping", opts, 1)
+            _check_offered(state, guild_id, name or "ping", context, owners)
+            payload["data"] = _command_data(state, guild_id, name or "ping", opts, 1)
             if resolved:
                 payload["data"]["resolved"] = resolved
         elif kind == MESSAGE_COMPONENT:
@@ -129,7 +194,7 @@ def build_interaction(
                 if record
                 else {
                     "id": str(message_id or state.snowflakes.next()),
-                    "channel_id": str(chan.id),
+                    "channel_id": place["channel_id"],
                     "author": state.bot_user(),
                     "content": "",
                     "timestamp": iso_now(),
@@ -164,6 +229,7 @@ def register_interaction(state: FakeState, payload: dict[str, Any]) -> None:
             "channel_id": int(payload.get("channel_id") or payload.get("channel", {}).get("id") or 0),
             "message_id": int(message["id"]) if message else None,
             "user": (payload.get("member") or {}).get("user") or payload.get("user"),
+            "owners": dict(payload.get("authorizing_integration_owners") or {}),
             "created": time.monotonic(),
             "acked": False,
             "original": None,
@@ -177,7 +243,7 @@ def _response_message(state: FakeState, inter: dict[str, Any], data: dict[str, A
         "id": str(inter["id"]),
         "type": inter["type"],
         "user": inter["user"] or state.bot_user(),
-        "authorizing_integration_owners": {"0": "0"},
+        "authorizing_integration_owners": inter.get("owners") or {GUILD_INSTALL: "0"},
     }
     extra = {
         "type": 20 if inter["type"] == APPLICATION_COMMAND else 0,

@@ -166,11 +166,19 @@ def _check_select(errs: FormErrors, path: Path, select: dict[str, Any], custom_i
         options = select.get("options") or []
         if not 1 <= len(options) <= 25:
             errs.add((*path, "options"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 25 in length.")
+        values: set[Any] = set()
         for i, opt in enumerate(options):
             opt = opt if isinstance(opt, dict) else {}
             _check_str(errs, (*path, "options", i, "label"), opt.get("label"), 100, required=True)
             _check_str(errs, (*path, "options", i, "value"), opt.get("value"), 100, required=True)
             _check_str(errs, (*path, "options", i, "description"), opt.get("description"), 100)
+            if opt.get("value") in values:
+                errs.add(
+                    (*path, "options", i, "value"),
+                    "SELECT_COMPONENT_OPTION_VALUE_DUPLICATED",
+                    "Select component option values must be unique",
+                )
+            values.add(opt.get("value"))
 
 
 def _check_components(errs: FormErrors, components: Any, flags: int) -> None:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+CONTEXTS = (0, 1, 2)  # a server, the bot's DM, other DMs and group DMs
+INTEGRATION_TYPES = (0, 1)  # server install, user install
 
 
 def _invalid(path: list[str | int], code: str, message: str) -> dict[str, Any]:
@@ -39,6 +41,17 @@ def _check_command(index: int, item: Any) -> dict[str, Any] | None:
         return _invalid([index, "description"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
     if len(item.get("options") or []) > 25:
         return _invalid([index, "options"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+    # Where a command is offered (discord-openapi.json ApplicationCommandCreateRequest): null, or a non-empty
+    # list of distinct InteractionContextType / ApplicationIntegrationType values.
+    for key, allowed in (("contexts", CONTEXTS), ("integration_types", INTEGRATION_TYPES)):
+        values = item.get(key)
+        if values is None:
+            continue
+        if not isinstance(values, list) or not values or len(set(map(str, values))) != len(values):
+            return _invalid([index, key], "BASE_TYPE_BAD_LENGTH", "Must be a non-empty list of unique values.")
+        for at, value in enumerate(values):
+            if isinstance(value, bool) or value not in allowed:
+                return _invalid([index, key, at], "ENUM_TYPE_COERCE", f"Value {value!r} is not a valid enum value.")
     return None
 
 

@@ -41,6 +41,14 @@ def _valid_username(name: object) -> bool:
     return not any(bad in name.lower() for bad in ("@", "#", ":", "```", "clyde", "discord"))
 
 
+def _respecting_components(request: web.Request, message: dict[str, Any]) -> dict[str, Any]:
+    """As Discord: a webhook message's ``components`` count only with ``?with_components=true`` (then the
+    application-owned webhooks the bot creates may use interactive ones too); without it they are dropped."""
+    if request.query.get("with_components", "").lower() in ("1", "true"):
+        return message
+    return {k: v for k, v in message.items() if k != "components"}
+
+
 class WebhookRoutes(KindRoutes):
     def _webhook_object(self, hook: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in hook.items() if k != "deleted"}
@@ -123,6 +131,7 @@ class WebhookRoutes(KindRoutes):
             message = {
                 k: v for k, v in body.items() if k not in ("username", "avatar_url", "thread_name", "applied_tags")
             }
+            message = _respecting_components(request, message)
         invalid = validate_message(message)
         if invalid:
             return json_response(invalid[1], invalid[0])
@@ -173,7 +182,7 @@ class WebhookRoutes(KindRoutes):
         if request.method == "DELETE":
             state.delete_message(mid)
             return web.Response(status=204)
-        body = request[BODY] if isinstance(request[BODY], dict) else {}
+        body = _respecting_components(request, request[BODY] if isinstance(request[BODY], dict) else {})
         invalid = validate_message(body, partial=True)
         if invalid:
             return json_response(invalid[1], invalid[0])

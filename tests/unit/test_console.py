@@ -210,3 +210,16 @@ async def test_delete_card_names_the_story_after_a_restart(tmp_path: Path, monke
     second = io.StringIO()
     await run(second)  # a new process: the sink never saw the post
     assert second.getvalue() == "── Channel 1 (#news) · deleted · msg 1 · Robots learn to read ──\n"
+
+
+def test_console_cards_ignore_the_follow_component() -> None:
+    for topics in (("AI",), ("AI", "Security")):
+        payload = build_story_message(make_story(topics=topics))
+        assert any(
+            c.get("custom_id", "").startswith("newsdesk:follow:") for c in payload["components"][-1]["components"]
+        )
+        card = format_post("Channel 1", payload, message_id="1", tz=UTC)
+        assert card == format_post(
+            "Channel 1", build_story_message(make_story(topics=topics), follow=False), message_id="1", tz=UTC
+        )
+        assert "Follow" not in card and "newsdesk:follow" not in card

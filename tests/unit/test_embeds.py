@@ -267,3 +267,60 @@ def test_overlong_related_url_skipped_and_not_a_button() -> None:
     assert embed_of(payload)["fields"][1]["value"] == "• [Short](https://short.example.com/) — Short"
     labels = [b["label"] for b in payload["components"][0]["components"]]
     assert labels == ["Read story", "More: Short"]
+
+
+def follow_row(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The components of the Follow row (the last row), or [] when the message has none."""
+    rows = payload.get("components") or []
+    last = rows[-1]["components"] if rows else []
+    return [c for c in last if c.get("custom_id", "").startswith("newsdesk:follow:")]
+
+
+def test_one_topic_is_a_follow_button_under_the_link_buttons() -> None:
+    payload = build_story_message(make_story(topics=("AI",)))
+    links, follow = payload["components"]
+    assert all(b["style"] == 5 for b in links["components"])
+    assert follow == {
+        "type": 1,
+        "components": [{"type": 2, "style": 2, "label": "Follow AI", "custom_id": "newsdesk:follow:t:AI"}],
+    }
+
+
+def test_several_topics_are_a_select_deduplicated_ignoring_case() -> None:
+    payload = build_story_message(make_story(topics=("AI", "Security", "ai", " security ", "Chips")))
+    (select,) = follow_row(payload)
+    assert select["type"] == 3 and select["custom_id"] == "newsdesk:follow:select"
+    assert select["placeholder"] == "Follow a topic…"
+    assert [(o["label"], o["value"]) for o in select["options"]] == [
+        ("AI", "AI"),
+        ("Security", "Security"),
+        ("Chips", "Chips"),
+    ]
+    # Case variants of one topic leave a single topic: a button, not a one-option select.
+    (button,) = follow_row(build_story_message(make_story(topics=("AI", "ai", "Ai"))))
+    assert button["custom_id"] == "newsdesk:follow:t:AI"
+
+
+def test_follow_component_keeps_discord_limits() -> None:
+    long_topic = "T" * 150
+    (button,) = follow_row(build_story_message(make_story(topics=(long_topic,))))
+    assert len(button["label"]) <= 80 and button["label"].startswith("Follow TTT")
+    assert button["custom_id"] == "newsdesk:follow:t:" + "T" * 70 and len(button["custom_id"]) <= 100
+    many = tuple(f"Topic {n}" for n in range(40))
+    (select,) = follow_row(build_story_message(make_story(topics=many)))
+    assert len(select["options"]) == 25
+    assert all(len(o["label"]) <= 100 and len(o["value"]) <= 100 for o in select["options"])
+    # Two topics equal once cut to 100 characters stay one option (Discord refuses equal values).
+    (cut,) = follow_row(build_story_message(make_story(topics=("x" * 120 + "a", "x" * 120 + "b", "y"))))
+    assert [o["value"] for o in cut["options"]] == ["x" * 100, "y"]
+
+
+def test_no_follow_component_without_topics_when_off_or_in_any_style() -> None:
+    assert follow_row(build_story_message(make_story(topics=()))) == []
+    assert follow_row(build_story_message(make_story(topics=("  ", "\x00")))) == []
+    off = build_story_message(make_story(topics=("AI",)), follow=False)
+    assert [b["style"] for row in off["components"] for b in row["components"]] == [5, 5]
+    for style in ("compact", "link"):
+        payload = build_story_message(make_story(topics=("AI",)), style=style)
+        assert [c["custom_id"] for c in follow_row(payload)] == ["newsdesk:follow:t:AI"], style
+        assert len(payload["components"]) == 1  # no link buttons in these styles, only the Follow row

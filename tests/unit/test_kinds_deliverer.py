@@ -112,7 +112,7 @@ async def test_webhook_is_created_once_and_reused_with_wait(store: Store) -> Non
     assert first.placement.webhook_id == 9 and first.placement.message_id == 600
     assert [c[0:2] for c in http.calls].count(("POST", f"/channels/{CHANNEL}/webhooks")) == 1
     executed = [c for c in http.calls if c[1] == "/webhooks/9/tok"]
-    assert len(executed) == 2 and all(c[2]["params"] == {"wait": "true"} for c in executed)
+    assert len(executed) == 2 and all(c[2]["params"] == {"wait": "true", "with_components": "true"} for c in executed)
     assert executed[0][2]["json"]["username"] == "Example News"
     assert store.webhooks.webhook_for(CHANNEL) == (9, "tok"), "remembered across restarts"
 

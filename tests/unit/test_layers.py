@@ -66,6 +66,8 @@ def test_config_needs_only_low_level_helpers() -> None:
         "bot.sharding",
         # metrics.port/host: the pure settings module beside the metrics server (imports only bot.options).
         "bot.metrics_config",
+        # personal: and signals:, the plain settings of members' follows and of the community's counts.
+        "bot.config_members",
     }
 
 

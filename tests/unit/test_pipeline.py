@@ -290,3 +290,34 @@ async def test_crash_between_send_and_ledger_is_deduplicated_by_nonce(harness: H
     store.close()
     await harness.start()
     assert harness.sink.titles(NEWS) == ["Story number 1"]
+
+
+async def test_posts_carry_the_follow_component_unless_personal_news_is_off(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_story(folder, "a.md", 1, topics=["Space"])
+
+    async def posted(personal: dict[str, Any], db: str) -> list[dict[str, Any]]:
+        config = parse_config(
+            {
+                "articles": {"path": str(folder), "backfill": "all"},
+                "storage": {"url": f"sqlite:///{tmp_path / db}"},
+                "channels": [{"id": NEWS, "topics": "*"}],
+                "personal": personal,
+            }
+        )
+        sink = RecordingSink()
+        pipeline = Pipeline(config, Store.open(config.storage_url))
+        try:
+            await pipeline.start(sink, watch=False)
+            await pipeline.drain()
+        finally:
+            await pipeline.stop()
+            pipeline.store.close()
+        return [c[2] for c in sink.calls if c[0] == "post"]
+
+    (on,) = await posted({}, "on.db")
+    assert on["components"][-1]["components"][0]["custom_id"] == "newsdesk:follow:t:Space"
+    (off,) = await posted({"enabled": False}, "off.db")
+    ids = [c.get("custom_id") for row in off.get("components", []) for c in row["components"]]
+    assert not [i for i in ids if i and i.startswith("newsdesk:follow:")]
