@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.botprocess import TOKEN, BotProcess
+from tests.botprocess import BotProcess
 from tests.e2e.conftest import NEWS
-from tests.e2e.test_newsroom import command, reply_text
+from tests.e2e.test_newsroom import command, posted, reply_text
 from tests.e2e.test_roles import answer
 from tests.fakediscord import EDITOR_ID, READER_ID, FakeDiscord
 from tests.storyfiles import write_story
@@ -144,36 +143,19 @@ def test_follow_list_unfollow_pause_and_forget(fake: FakeDiscord, make_bot: Make
     assert rows(tmp_path, "SELECT count(*) FROM follows WHERE user_id = ?", EDITOR_ID) == [(1,)], "others keep theirs"
 
 
-def bot_message(fake: FakeDiscord, components: list[dict[str, Any]]) -> dict[str, Any]:
-    """A message of the bot's carrying ``components``, as the story message carries the Follow button or menu
-    (``bot/render/embeds.py``); discord.py runs a dynamic item only for a component the clicked message has."""
-    body = json.dumps({"content": "AI and space", "components": components}).encode()
-    request = urllib.request.Request(
-        f"{fake.api_base}/channels/{NEWS}/messages",
-        data=body,
-        headers={"Authorization": f"Bot {TOKEN}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return dict(json.load(response))
-
-
-def follow_button(topic: str) -> list[dict[str, Any]]:
-    button = {"type": 2, "style": 2, "label": f"Follow {topic}", "custom_id": f"newsdesk:follow:t:{topic}"}
-    return [{"type": 1, "components": [button]}]
-
-
-def follow_menu(*topics: str) -> list[dict[str, Any]]:
-    options = [{"label": t, "value": t} for t in topics]
-    menu = {"type": 3, "custom_id": "newsdesk:follow:select", "placeholder": "Follow a topic…", "options": options}
-    return [{"type": 1, "components": [menu]}]
+def story_post(fake: FakeDiscord, bot: BotProcess, name: str, topics: list[str]) -> dict[str, Any]:
+    """Write a story and return its post in NEWS, which carries the Follow button (one topic) or menu (several)."""
+    write_story(bot.articles, f"{name}.md", len(list(bot.articles.glob("*.md"))) + 1, title=name, topics=topics)
+    return fake.wait_for(lambda: next((m for m in posted(fake, NEWS) if m["embeds"][0]["title"] == name), None))
 
 
 def test_follow_button_after_a_restart_and_a_server_turning_following_off(
     fake: FakeDiscord, make_bot: MakeBot, tmp_path: Path
 ) -> None:
     bot = make_bot().start()
-    one, several = bot_message(fake, follow_button("AI")), bot_message(fake, follow_menu("AI", "Space"))
+    one, several = story_post(fake, bot, "AI only", ["AI"]), story_post(fake, bot, "AI and space", ["AI", "Space"])
+    assert "newsdesk:follow:t:AI" in json.dumps(one["components"])
+    assert "newsdesk:follow:select" in json.dumps(several["components"])
     bot.stop()
     bot.start()  # nothing registered per message survives this: the dynamic items match the custom_id itself
 
@@ -196,7 +178,7 @@ def test_follow_button_after_a_restart_and_a_server_turning_following_off(
     off = command(fake, "newsdesk", "personal", [{"name": "enabled", "type": 5, "value": False}])
     assert "members' existing follows made here stop" in reply_text(off)
     assert "Following is turned off in this server" in follow(fake, "topic", "Climate")
-    climate = bot_message(fake, follow_button("Climate"))
+    climate = story_post(fake, bot, "Climate", ["Climate"])
     again = fake.send_interaction(
         3, custom_id="newsdesk:follow:t:Climate", message_id=int(climate["id"]), channel_id=NEWS
     )
