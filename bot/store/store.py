@@ -39,6 +39,7 @@ from bot.store.deliveries import Ledger
 from bot.store.digest_tables import JOBS_TABLE
 from bot.store.digests import DigestStore
 from bot.store.errors import StorageError, wrap_errors
+from bot.store.follows import FollowStore
 from bot.store.indexing import Indexing
 from bot.store.newsroom import NewsroomStore
 from bot.store.personal_stats import PersonalStats
@@ -96,6 +97,7 @@ class Store(Indexing):
         self.digests = DigestStore(self.db)
         self.webhooks = WebhookStore(self.db)
         self.channel_guilds = ChannelGuildStore(self.db)
+        self.follows = FollowStore(self.db)
         self.personal_stats = PersonalStats(self.db)
         self.signals = SignalStore(self.db)
         self.signal_reads = SignalReads(self.db)

@@ -13,6 +13,7 @@ from cogs._checks import AdminCog
 from cogs._respond import defer, tell
 from cogs.newsdesk._report import send_report, send_status
 from cogs.newsdesk._top import PERIODS, top_report
+from cogs.newsdesk._personal import set_personal
 
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot
@@ -75,3 +76,8 @@ class NewsdeskGroup(AdminCog, group_name="newsdesk", group_description="The bot'
         else:
             message = f"Problems will be reported in <#{channel.id}>, at most once per problem per hour."
         await tell(interaction, message)
+
+    @app_commands.command(name="personal", description="Let members follow news for their own DMs in this server")
+    @app_commands.describe(enabled="Off: /follow is refused here and the follows made here stop")
+    async def personal(self, interaction: discord.Interaction, enabled: bool) -> None:
+        await set_personal(self.bot, interaction, enabled)
