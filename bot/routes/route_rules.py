@@ -230,6 +230,12 @@ def _has_phrase(text: str, phrase: str) -> bool:
     return bool(_phrase(phrase).search(text))
 
 
+def has_phrase(text: str, phrase: str) -> bool:
+    """Whether ``text`` has ``phrase`` as whole words, case-insensitively: the route rules' ``include_words``
+    matcher, which members' ``/follow words`` share."""
+    return _has_phrase(text, phrase)
+
+
 def _provider_name(story: Story) -> str:
     return story.provider.name if story.provider else "none"
 

@@ -37,6 +37,7 @@ from bot.store.database import Database
 from bot.store.deliveries import Ledger
 from bot.store.digest_tables import JOBS_TABLE
 from bot.store.digests import DigestStore
+from bot.store.dm_ledger import DmLedger
 from bot.store.errors import StorageError, wrap_errors
 from bot.store.indexing import Indexing
 from bot.store.newsroom import NewsroomStore
@@ -64,6 +65,7 @@ class Store(Indexing):
         *,
         concurrency: int = 4,
         on_planned: Callable[[Connection, list[DeliveryKey]], None] | None = None,
+        plans_dms: bool = True,
     ) -> None:
         self.engine = engine  # only bot/store/ uses it
         self.backend: Backend = backend_for(engine.dialect.name)
@@ -84,6 +86,8 @@ class Store(Indexing):
         # Cluster: called inside each planning transaction with the rows it made pending, so a NOTIFY sent there
         # reaches the other processes the moment the rows are committed (bot/store/notices.py ``notify_planned``).
         self.on_planned = on_planned
+        # Members' follows get their DM rows planned in the same transaction as the story (bot/store/dm_planning.py).
+        self.plans_dms = plans_dms
         self._duplicates_told: set[frozenset[str]] = set()  # file pairs with one webUrl, warned about once
         # The parts, built once: callers reach them as store.ledger, store.newsroom, ... and never build their own.
         self.ledger = Ledger(self.db, self._announce)
@@ -92,6 +96,7 @@ class Store(Indexing):
         self.digests = DigestStore(self.db)
         self.webhooks = WebhookStore(self.db)
         self.channel_guilds = ChannelGuildStore(self.db)
+        self.dm_ledger = DmLedger(self.db)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the store's serial thread, after everything handed in before it."""
@@ -130,6 +135,7 @@ class Store(Indexing):
         *,
         upgrade: bool = True,
         on_planned: Callable[[Connection, list[DeliveryKey]], None] | None = None,
+        plans_dms: bool = True,
     ) -> Store:
         """Open the database named by ``storage.url`` and bring its schema up to date (creating it if needed);
         every failure at open becomes one :class:`StorageError`, with the password masked."""
@@ -153,7 +159,7 @@ class Store(Indexing):
         except (SQLAlchemyError, OSError) as exc:
             engine.dispose()
             raise StorageError(url, *backend.describe_failure(parsed, exc)) from exc
-        return cls(engine, on_planned=on_planned)
+        return cls(engine, on_planned=on_planned, plans_dms=plans_dms)
 
     def upgrade(self, url: str) -> tuple[str | None, migrate.Upgrade]:
         """``newsdesk migrate``: bring the schema to this release; (the revision before, what the upgrade did).
