@@ -159,7 +159,11 @@ class DmLedger(Part):
         with self.db.connect() as conn:
             return list(conn.scalars(query.distinct()))
 
-    def remember_channel(self, user_id: int, channel_id: int) -> None:
+    def attempts(self, keys: list[DmKey]) -> list[int]:
+        with self.db.connect() as conn:
+            return list(conn.scalars(select(d.attempts).where(tuple_(d.story_id, d.user_id).in_(keys))))
+
+    def remember_channel(self, user_id: int, channel_id: int | None) -> None:
         self._upsert(user_id, dm_channel_id=channel_id)
 
     def pause_closed(self, user_id: int) -> int:

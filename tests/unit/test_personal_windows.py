@@ -12,8 +12,8 @@ from bot.personal.windows import day_start, digest_due, digest_schedule, next_di
 BERLIN = "Europe/Berlin"
 
 
-def utc(*parts: int) -> float:
-    return datetime(*parts, tzinfo=UTC).timestamp()  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> float:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC).timestamp()
 
 
 def test_quiet_window_across_midnight_holds_until_the_morning() -> None:
