@@ -69,7 +69,7 @@ async def test_a_story_two_follows_match_goes_as_one_dm_with_its_reason(store: S
     insert_rows(store.engine, follow=[follow_row(1, "AI"), follow_row(1, "story", kind="words")])
     store.apply([parsed_file("1.md", 1)], PLANNER)
     await sender(store, port, clock).run_once()
-    [(channel, payload, nonce)] = port.posts
+    [(channel, payload, _)] = port.posts
     assert channel == 5001 and port.opened == [1]
     assert payload["content"] == "You follow AI" and payload["embeds"][0]["title"] == "Story number 1"
     assert payload["allowed_mentions"]["parse"] == []
