@@ -58,9 +58,11 @@ class DmSender:
         retry_base: float = 2.0,
         max_attempts: int = 5,
         poll_seconds: float = 5.0,
+        wake: asyncio.Event | None = None,
     ) -> None:
         """``exclusive``: SQLite (one process), where a claim left by another id is a dead run's. In a cluster
-        every process runs a sender; the others learn of new rows by polling every ``poll_seconds``."""
+        every process runs a sender; the others learn of new rows by polling every ``poll_seconds``. ``wake``: set
+        by the pipeline when it planned DMs."""
         self.store = store
         self.ledger = store.dm_ledger
         self.port = port
@@ -76,7 +78,7 @@ class DmSender:
         self.poll_seconds = poll_seconds
         self._slots = asyncio.Semaphore(workers)
         self._busy: set[int] = set()
-        self._wake = asyncio.Event()
+        self._wake = wake or asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
