@@ -36,7 +36,8 @@ def follow_row(
 
 def settings_row(user_id: int, **values: Any) -> dict[str, Any]:
     now = time.time()
-    return {"user_id": user_id, "paused": False, "created_at": now - 60, "updated_at": now - 60, **values}
+    blank = {c.name: None for c in member_settings.columns}  # one shape for every row of an executemany
+    return {**blank, "user_id": user_id, "paused": False, "created_at": now - 60, "updated_at": now - 60, **values}
 
 
 @contextlib.contextmanager

@@ -114,6 +114,7 @@ def test_quiet_hours_daily_cap_and_a_personal_digest_at_its_hour(
     )
     bot = make_bot().start()
     write_story(bot.articles, "1.md", 1)
+    fake.wait_for(lambda: fake.server.dms.messages_to(3))  # (DMs due together would go as one message)
     write_story(bot.articles, "2.md", 2)
     fake.wait_for(lambda: len([r for r in dm_rows(url) if r["user_id"] == 3 and r["state"] != "post"]) == 2)
     assert len(dm_texts(fake, 3)) == 1, "one DM within the cap of 1"
