@@ -15,7 +15,7 @@ from bot.stories.story import Story
 NO_PINGS: dict[str, Any] = {"parse": [], "replied_user": False}
 EMBEDS_PER_MESSAGE = 10
 CONTENT_LIMIT = 2000
-DIGEST_NAME = "Your Newsdesk digest"
+DIGEST_NAME = "Your Newsdesk"  # the digest header adds " digest"
 
 
 def reason_line(reason: str) -> str:
