@@ -65,7 +65,7 @@ class Store(Indexing):
         *,
         concurrency: int = 4,
         on_planned: Callable[[Connection, list[DeliveryKey]], None] | None = None,
-        plans_dms: bool = True,
+        plans_dms: bool = False,
     ) -> None:
         self.engine = engine  # only bot/store/ uses it
         self.backend: Backend = backend_for(engine.dialect.name)
@@ -86,7 +86,8 @@ class Store(Indexing):
         # Cluster: called inside each planning transaction with the rows it made pending, so a NOTIFY sent there
         # reaches the other processes the moment the rows are committed (bot/store/notices.py ``notify_planned``).
         self.on_planned = on_planned
-        # Members' follows get their DM rows planned in the same transaction as the story (bot/store/dm_planning.py).
+        # Members' follows get their DM rows planned in the same transaction as the story (bot/store/dm_planning.py):
+        # the bot in Discord mode; off by default, so tools and console mode never read the follows.
         self.plans_dms = plans_dms
         self._duplicates_told: set[frozenset[str]] = set()  # file pairs with one webUrl, warned about once
         # The parts, built once: callers reach them as store.ledger, store.newsroom, ... and never build their own.
@@ -135,7 +136,7 @@ class Store(Indexing):
         *,
         upgrade: bool = True,
         on_planned: Callable[[Connection, list[DeliveryKey]], None] | None = None,
-        plans_dms: bool = True,
+        plans_dms: bool = False,
     ) -> Store:
         """Open the database named by ``storage.url`` and bring its schema up to date (creating it if needed);
         every failure at open becomes one :class:`StorageError`, with the password masked."""

@@ -14,6 +14,12 @@ from bot.store import Store
 from tests.personal_rows import dm_rows, follow_row, insert_rows, settings_of, settings_row
 from tests.storyfiles import parsed_file
 
+
+@pytest.fixture(autouse=True)
+def plans_dms(store: Store) -> None:
+    store.plans_dms = True  # as the bot opens it in Discord mode (bot/app.py)
+
+
 PLANNER = make_planner(lambda s: [], announce=True, on_unpublish="delete")
 DAY = 86400.0
 
