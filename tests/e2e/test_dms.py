@@ -82,8 +82,7 @@ def test_a_sigkill_mid_fan_out_and_a_restart_give_each_member_the_story_once(
     bot.kill()
     fake.release_holds()
     bot.start()
-    for user in members:
-        fake.wait_for(lambda user=user: fake.server.dms.messages_to(user))
+    fake.wait_for(lambda: all(fake.server.dms.messages_to(u) for u in members))
     settle_news(fake, bot)
     assert all(len(fake.server.dms.messages_to(u)) == 1 for u in members), "nobody twice, nobody missed"
     assert {r["state"] for r in dm_rows(url)} == {"sent"}
