@@ -11,9 +11,9 @@ from bot.render.status import render_embed
 from bot.status import channel_names, guild_status_report
 from cogs._checks import AdminCog
 from cogs._respond import defer, tell
+from cogs.newsdesk._personal import set_personal
 from cogs.newsdesk._report import send_report, send_status
 from cogs.newsdesk._top import PERIODS, top_report
-from cogs.newsdesk._personal import set_personal
 
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot

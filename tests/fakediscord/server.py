@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from . import routes_app, routes_channels, routes_guilds, routes_kinds, routes_webhooks
+from . import routes_app, routes_channels, routes_dms, routes_guilds, routes_kinds, routes_webhooks
 from .attachments import FileFormError, attach
 from .gateway import Gateway
 from .ratelimit import RateLimiter, rate_limited_body, rate_limited_headers
@@ -44,6 +44,7 @@ class FakeServer:
         self.app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
         self.app.router.add_get("/gateway", self.gateway.handle)
         self.app.router.add_get("/gateway/", self.gateway.handle)
+        self.dms = routes_dms.register(self)  # first: its message routes answer for DM channels
         routes_channels.register(self)
         routes_kinds.register(self)
         self.channel_webhooks = routes_webhooks.register(self)
