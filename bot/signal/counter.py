@@ -33,6 +33,10 @@ DISCORD_EPOCH_MS = 1420070400000
 # A message or thread younger than this may be the bot's own post whose ledger row is not settled yet: an event
 # on it that finds no story is not remembered as "not a story's".
 NEW_POST_SECONDS = 600.0
+# An event on a post the ledger does not know yet (a member reacted in the instant between Discord's answer and
+# the row's settling) waits this long, retried at each flush, instead of being lost until the next reconcile.
+PARK_SECONDS = 60.0
+PARK_MAX = 2_000
 
 
 def emoji_key(emoji_id: int | None, name: str | None) -> str:
@@ -161,6 +165,9 @@ class SignalCounter:
         self._by_message: Bounded[int, PostedStory | None] = Bounded(cache_size)
         self._by_thread: Bounded[int, PostedStory | None] = Bounded(cache_size)
         self._pending: list[SignalDelta] = []
+        # (thread?, id) → events on a young id that is no story's yet; retried at each flush (bounded).
+        self._parked: dict[tuple[bool, int], list[_Event]] = {}
+        self._parked_events = 0
         self._pending_events = 0
         self._first_pending = 0.0
         self._flushing = asyncio.Lock()
@@ -216,10 +223,14 @@ class SignalCounter:
         """Take events and write their deltas until cancelled (then ``close`` writes what is left)."""
         while True:
             wait = self.flush_seconds - (self.clock() - self._first_pending) if self._pending else None
+            if wait is None and self._parked:
+                wait = self.flush_seconds  # parked events are looked up again at least this often
             try:
                 event = await asyncio.wait_for(self._queue.get(), timeout=max(0.0, wait) if wait is not None else None)
             except TimeoutError:
                 event = None
+                if self._parked and not self._pending:
+                    await self.flush()
             # Everything queued meanwhile in one go: waiting (wait_for) costs a loop turn per event.
             while event is not None:
                 try:
@@ -251,6 +262,7 @@ class SignalCounter:
         await self.flush()
 
     async def flush(self) -> None:
+        await self._retry_parked()
         async with self._flushing:
             batch, self._pending, self._pending_events = merge(self._pending), [], 0
             if batch:
@@ -258,20 +270,47 @@ class SignalCounter:
 
     async def _take(self, event: _Event) -> None:
         self.stats.events += 1
+        thread = isinstance(event, _Reply)
+        key = event.thread_id if isinstance(event, _Reply) else event.message_id
+        cache, lookup = self._source(thread)
+        post = await self._post(cache, key, lookup)
+        if post is not None:
+            self._apply(event, post)
+        elif self.clock() - snowflake_time(key) <= PARK_SECONDS and self._parked_events < PARK_MAX:
+            self._parked.setdefault((thread, key), []).append(event)
+            self._parked_events += 1
+        else:
+            self.stats.ignored += 1
+
+    def _source(self, thread: bool) -> tuple[Bounded[int, PostedStory | None], Callable[[int], PostedStory | None]]:
+        if thread:
+            return self._by_thread, self.store.signals.post_of_thread
+        return self._by_message, self.store.signals.post_of_message
+
+    def _apply(self, event: _Event, post: PostedStory) -> None:
         if isinstance(event, _Reply):
-            post = await self._post(self._by_thread, event.thread_id, self.store.signals.post_of_thread)
-            if post is not None:
-                self._add(SignalDelta(post.story_id, post.channel_id, replies=event.delta))
-            return
-        post = await self._post(self._by_message, event.message_id, self.store.signals.post_of_message)
-        if post is None:
-            return
-        if isinstance(event, _Clear):
+            self._add(SignalDelta(post.story_id, post.channel_id, replies=event.delta))
+        elif isinstance(event, _Clear):
             cleared = {event.emoji} if event.emoji is not None else set()
             self._add(SignalDelta(post.story_id, post.channel_id, cleared=event.emoji is None, cleared_emoji=cleared))
         else:
             delta = SignalDelta(post.story_id, post.channel_id, reactions=event.delta, emoji={event.emoji: event.delta})
             self._add(delta)
+
+    async def _retry_parked(self) -> None:
+        """Events parked on a young id: counted once its post is in the ledger, dropped once the id is too old."""
+        for (thread, key), events in list(self._parked.items()):
+            cache, lookup = self._source(thread)
+            post = await self._post(cache, key, lookup)
+            if post is None and self.clock() - snowflake_time(key) <= PARK_SECONDS:
+                continue
+            del self._parked[(thread, key)]
+            self._parked_events -= len(events)
+            for event in events:
+                if post is None:
+                    self.stats.ignored += 1
+                else:
+                    self._apply(event, post)
 
     def _add(self, delta: SignalDelta) -> None:
         if not self._pending:
@@ -289,6 +328,4 @@ class SignalCounter:
             # A young id may be a post whose row is settled in a moment: only an old one is known to be no story's.
             if post is not None or self.clock() - snowflake_time(key) > NEW_POST_SECONDS:
                 cache.put(key, post)
-        if post is None:
-            self.stats.ignored += 1
         return post
