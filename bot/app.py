@@ -100,7 +100,12 @@ async def open_core(config: Config, *, discord: bool, ingest: bool = True) -> Co
         ours = functools.partial(_owns, shards, guilds.guild_of)
         on_planned = functools.partial(notify_planned, ours=ours)
     # Console mode has no members to DM: no DM rows are planned there (bot/store/dm_planning.py).
-    store = Store.open(config.storage_url, on_planned=on_planned, plans_dms=discord and config.personal.enabled)
+    store = Store.open(
+        config.storage_url,
+        on_planned=on_planned,
+        plans_dms=discord and config.personal.enabled,
+        dm_embargo=config.articles.embargo,
+    )
     dms_planned = asyncio.Event()
     try:
         guilds.learn_all(await store.run_concurrent(known_guilds, config, store))

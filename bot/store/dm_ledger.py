@@ -97,10 +97,10 @@ class DmLedger(Part):
             return conn.scalar(select(func.min(d.due_at)).where(d.state == DmState.POST, d.due_at > now))
 
     def claim(self, member_id: str, user_id: int, now: float, *, state: DmState, exclusive: bool) -> list[DmRow]:
-        """Claim the member's rows in ``state`` (``post``: only those due), oldest story first."""
+        """Claim the member's rows in ``state`` that are due, oldest story first."""
+        # Not before ``due_at``: quiet hours, a retry's back-off, or (either state) a story held until its date.
         where = [d.user_id == user_id, d.state == state, self._claimable(member_id, now, exclusive)]
-        if state is DmState.POST:
-            where.append(or_(d.due_at.is_(None), d.due_at <= now))
+        where.append(or_(d.due_at.is_(None), d.due_at <= now))
         with self.db.begin() as conn:
             if conn.dialect.name == "sqlite":
                 # Take the write lock before reading, so the rows read as free stay free until this commits.

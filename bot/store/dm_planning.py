@@ -40,9 +40,12 @@ def withdrawn(changes: Sequence[StoryChange]) -> list[int]:
     ]
 
 
-def plan_dms(conn: Connection, backend: Backend, changes: Sequence[StoryChange], *, announce: bool = True) -> int:
+def plan_dms(
+    conn: Connection, backend: Backend, changes: Sequence[StoryChange], *, announce: bool = True, embargo: bool = False
+) -> int:
     """Record the DMs a batch's story changes cause; returns how many rows were planned (to wake the sender).
-    ``announce`` False (the first run's silent index) plans none: stories already there are nobody's news."""
+    ``announce`` False (the first run's silent index) plans none: stories already there are nobody's news.
+    ``embargo``: a story dated in the future reaches members at its date, as it reaches the channels."""
     gone = withdrawn(changes)
     if gone:
         cancel_stories(conn, gone)
@@ -69,10 +72,19 @@ def plan_dms(conn: Connection, backend: Backend, changes: Sequence[StoryChange],
     now = time.time()
     rows = []
     for story_id, story in live:
+        dated = story.published_at.timestamp() if story.published_at is not None else None
+        due = dated if embargo and dated is not None and dated > now else None
         for p in plan(story, candidates, live_since=since.get(story_id) or now, paused=paused, off_guilds=off):
             state = DmState.POST if p.instant else DmState.DIGEST
             rows.append(
-                {"story_id": story_id, "user_id": p.user_id, "state": state, "reason": p.reason, "planned_at": now}
+                {
+                    "story_id": story_id,
+                    "user_id": p.user_id,
+                    "state": state,
+                    "reason": p.reason,
+                    "planned_at": now,
+                    "due_at": due,
+                }
             )
     if rows:
         # A story live again after an unpublish keeps its rows: a member never gets one story twice.

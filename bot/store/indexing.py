@@ -64,6 +64,7 @@ class Indexing:
     _insert_story: TextClause
     _duplicates_told: set[frozenset[str]]
     plans_dms: bool  # members' follows get DM rows planned with their stories (Discord mode, personal.enabled)
+    dm_embargo: bool  # those DMs wait for a story dated in the future (articles.embargo)
 
     def file_stats(self) -> dict[str, tuple[int, int]]:
         """path -> (mtime_ns, size) of every known file: all a no-change rescan needs, and cheap to load."""
@@ -141,7 +142,7 @@ class Indexing:
                 self._announce(conn, planned)
                 result.pending += planned
                 if self.plans_dms:
-                    result.dms = plan_dms(conn, self.backend, changes, announce=announce)
+                    result.dms = plan_dms(conn, self.backend, changes, announce=announce, embargo=self.dm_embargo)
         return result
 
     def _apply_parsed(

@@ -71,6 +71,7 @@ class Store(Indexing):
         concurrency: int = 4,
         on_planned: Callable[[Connection, list[DeliveryKey]], None] | None = None,
         plans_dms: bool = False,
+        dm_embargo: bool = False,
     ) -> None:
         self.engine = engine  # only bot/store/ uses it
         self.backend: Backend = backend_for(engine.dialect.name)
@@ -94,6 +95,7 @@ class Store(Indexing):
         # Members' follows get their DM rows planned in the same transaction as the story (bot/store/dm_planning.py):
         # the bot in Discord mode; off by default, so tools and console mode never read the follows.
         self.plans_dms = plans_dms
+        self.dm_embargo = dm_embargo  # a story dated in the future reaches members at its date (articles.embargo)
         self._duplicates_told: set[frozenset[str]] = set()  # file pairs with one webUrl, warned about once
         # The parts, built once: callers reach them as store.ledger, store.newsroom, ... and never build their own.
         self.ledger = Ledger(self.db, self._announce)
@@ -147,6 +149,7 @@ class Store(Indexing):
         upgrade: bool = True,
         on_planned: Callable[[Connection, list[DeliveryKey]], None] | None = None,
         plans_dms: bool = False,
+        dm_embargo: bool = False,
     ) -> Store:
         """Open the database named by ``storage.url`` and bring its schema up to date (creating it if needed);
         every failure at open becomes one :class:`StorageError`, with the password masked."""
@@ -170,7 +173,7 @@ class Store(Indexing):
         except (SQLAlchemyError, OSError) as exc:
             engine.dispose()
             raise StorageError(url, *backend.describe_failure(parsed, exc)) from exc
-        return cls(engine, on_planned=on_planned, plans_dms=plans_dms)
+        return cls(engine, on_planned=on_planned, plans_dms=plans_dms, dm_embargo=dm_embargo)
 
     def upgrade(self, url: str) -> tuple[str | None, migrate.Upgrade]:
         """``newsdesk migrate``: bring the schema to this release; (the revision before, what the upgrade did).

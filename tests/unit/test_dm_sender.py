@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -197,3 +198,21 @@ async def test_other_errors_are_retried_a_bounded_number_of_times_then_failed(
     [row] = dm_rows(store.engine)
     assert (row["state"], row["attempts"]) == ("failed", 5)
     assert len(port.fail) == 5, "five attempts, then no more"
+
+
+async def test_a_story_dated_in_the_future_reaches_members_at_its_date(store: Store, port: Port, clock: Clock) -> None:
+    store.dm_embargo = True  # articles.embargo, as the bot opens the store
+    insert_rows(store.engine, follow=[follow_row(1, "AI"), follow_row(2, "AI", mode="digest")])
+    dated = time.time() + 3 * DAY
+    iso = datetime.fromtimestamp(dated, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    store.apply([parsed_file("1.md", 1, publishedDateTime=iso)], PLANNER)
+    assert {r["due_at"] for r in dm_rows(store.engine)} == {float(int(dated))}
+    dms = sender(store, port, clock)
+    clock.now = time.time()
+    await dms.run_once()
+    assert port.posts == [], "held like the channels' posts until the story's date"
+    clock.now = dated + 1
+    await dms.run_once()
+    [(_, payload, _)] = port.posts
+    assert payload["embeds"][0]["title"] == "Story number 1"
+    assert states(store) == {(1, 1): "sent", (1, 2): "digest"}
