@@ -24,7 +24,7 @@ def reason_line(reason: str) -> str:
 
 def story_dm(story: Story, reason: str) -> dict[str, Any]:
     """One story as a channel gets it (the embed and its link buttons), with why the member got it."""
-    payload = build_story_message(story)
+    payload = build_story_message(story, follow=False)  # they follow it already; the buttons are for channels
     return {**payload, "content": reason_line(reason), "allowed_mentions": NO_PINGS}
 
 
