@@ -85,6 +85,8 @@ def main() -> None:
         basis = f"2 x {len(members)} / {GLOBAL_RATE} per s"
         print(f"time to the last DM: {took:.1f} s; floor {floor:.1f} s ({basis}); {took / floor:.2f}x")
         print(f"429 responses during the run: {fake.count_429 - start_429}")
+        for method, path, scope in fake.limited:
+            print(f"  429 ({scope}): {method} {path}")
         print(f"bot peak memory: {peak.root_hwm_mb:.0f} MB (own), tree PSS {peak.tree_pss_mb:.0f} MB")
         for label, found in (("idle", idle), ("during the fan-out", busy)):
             median, worst = statistics.median(found) * 1000, max(found) * 1000

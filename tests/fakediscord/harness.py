@@ -257,6 +257,12 @@ class FakeDiscord(ControlMixin, ShardRecordsMixin, GuildsMixin, SignalMixin, Gat
         with self.state.lock:
             return self.state.rec.count_429
 
+    @property
+    def limited(self) -> list[tuple[str, str, str]]:
+        """(method, path, "global" or "route") of every 429 the rate limits sent."""
+        with self.state.lock:
+            return list(self.state.rec.limited)
+
     # ----- channel kinds -------------------------------------------------------------------
     def channel_spec(self, channel_id: int) -> ChannelSpec | None:
         """The live spec of a channel or thread (a copy: change the fake through its methods)."""

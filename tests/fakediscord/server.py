@@ -130,6 +130,7 @@ class FakeServer:
                 retry = self.limiter.global_retry_after(now)
                 if retry > 0:
                     state.rec.count_429 += 1
+                    state.rec.limited.append((request.method, sub, "global"))
                     headers = rate_limited_headers(retry, is_global=True)
                     return json_response(rate_limited_body(retry, is_global=True), 429, headers)
             window = None
@@ -139,6 +140,7 @@ class FakeServer:
             bucket = RateLimiter.bucket_hash(f"{request.method} {canonical}")
             if window is not None and (retry := window.retry_after(now)) > 0:
                 state.rec.count_429 += 1
+                state.rec.limited.append((request.method, sub, "route"))
                 headers = {**window.headers(now, bucket), **rate_limited_headers(retry, is_global=False)}
                 return json_response(rate_limited_body(retry, is_global=False), 429, headers)
             failure = state.take_failure(request.method, sub)

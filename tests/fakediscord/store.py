@@ -68,6 +68,7 @@ class Recordings:
     identifies: list[dict[str, Any]] = field(default_factory=list)
     gateway_connects: list[dict[str, str]] = field(default_factory=list)
     count_429: int = 0
+    limited: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, scope) of each 429 sent
     resume_count: int = 0
 
 
