@@ -121,11 +121,13 @@ async def test_the_job_posts_to_opted_in_servers_with_an_alerts_channel_once_a_w
     outcomes = await weekly.run_scheduled()
     assert [(o.target, o.posted) for o in outcomes] == [(Target(1, 11), True)]
     [(channel, payload, filename, data, nonce)] = posts.sent
+    assert nonce.startswith("wk") and len(nonce) <= 25, "Discord takes nonces of at most 25 characters"
     assert channel == 11 and filename == "week.png" and data.startswith(PNG)
     assert payload["allowed_mentions"] == {"parse": []}
     assert payload["attachments"] == [{"id": 0, "filename": "week.png"}]
     assert payload["embeds"][0]["image"] == {"url": "attachment://week.png"}
-    assert "No posts yet" in payload["embeds"][0]["description"] and "2027-03-29" in payload["embeds"][0]["footer"]["text"]
+    [embed] = payload["embeds"]
+    assert "No posts yet" in embed["description"] and "2027-03-29" in embed["footer"]["text"]
     assert store.weekly.posted(1, "2027-03-29") == ("done", 11, 9001)
 
     assert [o.why for o in await weekly.run_scheduled()] == ["already"], "a second trigger that week posts nothing"
