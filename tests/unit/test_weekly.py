@@ -159,3 +159,15 @@ async def test_the_deployment_report_goes_to_alerts_channel_once(store: Store) -
     assert len(posts.sent) == 1
     elsewhere = reporter(store, Posts(), deployment_channel=77, owns_channel=lambda channel_id: False)
     assert await elsewhere.targets() == [], "the channel's own process posts it"
+
+
+def test_alerts_weekly_report_is_off_by_default_and_needs_alerts_channel() -> None:
+    from bot.config_alerts import parse_alerts
+    from bot.config_values import ConfigError
+
+    assert parse_alerts(None).weekly_report is False
+    assert parse_alerts({"channel": 42, "weekly_report": True}).weekly_report is True
+    with pytest.raises(ConfigError, match=r"alerts\.weekly_report.*needs alerts\.channel"):
+        parse_alerts({"weekly_report": True})
+    with pytest.raises(ConfigError, match=r"alerts\.weekly_report"):
+        parse_alerts({"channel": 42, "weekly_report": "sometimes"})
