@@ -19,8 +19,8 @@ VIENNA = ZoneInfo("Europe/Vienna")
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
