@@ -37,10 +37,12 @@ from bot.send.gate import ChannelGate
 from bot.sharding import GuildDirectory, GuildOf, ShardPlan
 from bot.signal.counter import SignalCounter
 from bot.signal.reconcile import Reconciler
+from bot.status import channel_names
 from bot.store import Store
 from bot.store.batch_sql import database_url
 from bot.store.meta_keys import MetaKey
 from bot.store.notices import notify_planned
+from bot.weekly.runner import WeeklyReporter
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -85,6 +87,7 @@ class Feed:
     signals: SignalCounter  # reactions and replies on the posts, from gateway events (cogs/signal)
     reconciler: Reconciler  # their counts set from Discord's after a gap
     dms: DmSender | None  # members' DMs (None: personal.enabled is off)
+    weekly: WeeklyReporter  # the Monday report to the alerts channels (cogs/weekly runs its job)
 
 
 async def open_core(config: Config, *, discord: bool, ingest: bool = True) -> Core:
@@ -233,6 +236,23 @@ def feed_services(core: Core, scheduler: AsyncIOScheduler, bot: NewsBot) -> Feed
         signals=counter,
         reconciler=reconciler,
         dms=dm_sender(core, sink) if config.personal.enabled else None,
+        weekly=weekly_reporter(core, sink, bot),
+    )
+
+
+def weekly_reporter(core: Core, sink: DiscordSink, bot: NewsBot) -> WeeklyReporter:
+    """The weekly report of each opted-in server, and the deployment's when ``alerts.weekly_report`` is on."""
+    config = core.config
+    return WeeklyReporter(
+        core.store,
+        sink.post_file,
+        timezone=config.scheduler.timezone,
+        names=channel_names(config.channels),
+        cached_channels=bot.cached_channel_guilds,
+        owns_guild=config.discord.shards.owns_guild,
+        owns_channel=bot.owns_channel,
+        deployment_channel=config.alerts.channel if config.alerts.weekly_report else None,
+        member_id=core.membership.member_id,
     )
 
 

@@ -13,6 +13,8 @@ import yaml
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.config_alerts import AlertsConfig as AlertsConfig
+from bot.config_alerts import parse_alerts
 from bot.config_discord import DEFAULT_API_BASE as DEFAULT_API_BASE
 from bot.config_discord import DEFAULT_GATEWAY_URL as DEFAULT_GATEWAY_URL
 from bot.config_discord import DiscordConfig, parse_discord
@@ -100,12 +102,6 @@ class ArticlesConfig:
     delete_grace: float = 5.0
     # A published story dated in the future is held until then (False: posted at once, as before).
     embargo: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class AlertsConfig:
-    channel: int | None = None  # where alerts go, besides channels set with /newsdesk alerts
-    every_seconds: float = 3600.0  # the same problem is reported at most this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +268,7 @@ def parse_config(raw: Any, env: Mapping[str, str] | None = None) -> Config:
         discord=parse_discord(root.get("discord"), env),
         channels=tuple(_route(item, i) for i, item in enumerate(list_of(root.get("channels"), "channels"))),
         log_level=log_level,
-        alerts=_alerts(root.get("alerts")),
+        alerts=parse_alerts(root.get("alerts")),
         scheduler=SchedulerConfig(
             timezone=timezone,
             digest_grace_seconds=number(scheduler, "digest_grace_seconds", 3600, "scheduler.", low=1),
@@ -319,16 +315,6 @@ def _topic_colors(raw: Any) -> dict[str, int]:
         return parse_topic_colors(raw)
     except OptionError as exc:
         raise ConfigError(exc.option, exc.explain()) from None
-
-
-def _alerts(raw: Any) -> AlertsConfig:
-    alerts = mapping(raw or {}, "alerts")
-    known(alerts, "alerts.", {"channel", "every_seconds"})
-    channel = alerts.get("channel")
-    return AlertsConfig(
-        channel=None if channel is None else snowflake(channel, "alerts.channel"),
-        every_seconds=number(alerts, "every_seconds", 3600.0, "alerts.", low=1),
-    )
 
 
 def _route(item: Any, index: int) -> ChannelRoute:

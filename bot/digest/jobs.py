@@ -49,6 +49,9 @@ async def run_digest_job(digest_id: int) -> None:
         log.exception("Digest %s failed unexpectedly; it stays scheduled", digest_id)
 
 
+_DIGEST_FUNC = f"{run_digest_job.__module__}:{run_digest_job.__qualname__}"
+
+
 def jobs_table(shard_key: str) -> str:
     """The job table of a process: ``apscheduler_jobs`` unsharded, ``apscheduler_jobs_n2_s0`` for shard 0 of 2.
 
@@ -101,7 +104,8 @@ def reconcile_jobs(scheduler: AsyncIOScheduler, digests: Sequence[DigestRow], *,
     """
     wanted = {job_id(d.id): d for d in digests}
     for job in scheduler.get_jobs():
-        if job.id not in wanted:
+        # Other features' jobs share the store (the weekly report's): only digest jobs are the table's to judge.
+        if job.id not in wanted and job.func_ref == _DIGEST_FUNC:
             log.info("Removing the job of digest %s, which no longer exists", job.id)
             scheduler.remove_job(job.id)
     created = 0
@@ -118,7 +122,7 @@ def reconcile_jobs(scheduler: AsyncIOScheduler, digests: Sequence[DigestRow], *,
 def _up_to_date(job: Job, digest: DigestRow) -> bool:
     wanted = digest.spec.schedule.trigger()
     return (
-        job.func_ref == f"{run_digest_job.__module__}:{run_digest_job.__qualname__}"
+        job.func_ref == _DIGEST_FUNC
         and list(job.args) == [digest.id]
         and type(job.trigger) is type(wanted)
         and _trigger_key(job.trigger) == _trigger_key(wanted)

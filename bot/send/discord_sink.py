@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,17 @@ class DiscordSink:
             message_id=message_id,
         )
         await self._call(route)
+
+    async def post_file(self, channel_id: int, payload: dict[str, Any], filename: str, data: bytes, nonce: str) -> int:
+        """A message with one file (multipart: ``payload_json`` names it ``files[0]`` in ``attachments``)."""
+        route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
+        body = {**payload, "nonce": nonce, "enforce_nonce": True}
+        form = [
+            {"name": "payload_json", "value": json.dumps(body, separators=(",", ":"))},
+            {"name": "files[0]", "value": data, "filename": filename, "content_type": "image/png"},
+        ]
+        found = await self._call(route, form=form)
+        return int(found["id"])
 
     async def send_alert(self, channel_id: int, payload: dict[str, Any]) -> None:
         """An alert is one-off: a fresh nonce, so two alerts with the same text are both posted."""

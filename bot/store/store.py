@@ -51,6 +51,7 @@ from bot.store.schema import PENDING_STATES, deliveries, files, meta, stories
 from bot.store.signal_reads import SignalReads
 from bot.store.signals import SignalStore
 from bot.store.webhooks import WebhookStore
+from bot.store.weekly import WeeklyReports
 from bot.stories.story import Story
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ class Store(Indexing):
         self.signal_reads = SignalReads(self.db)
         self.chart_data = ChartDataStore(self.db)
         self.dm_ledger = DmLedger(self.db)
+        self.weekly = WeeklyReports(self.db)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the store's serial thread, after everything handed in before it."""

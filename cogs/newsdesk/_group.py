@@ -14,6 +14,7 @@ from cogs._respond import defer, tell
 from cogs.newsdesk._personal import set_personal
 from cogs.newsdesk._report import send_report, send_status
 from cogs.newsdesk._top import PERIODS, top_report
+from cogs.newsdesk._weekly import SCHEDULE_CHOICES, SCHEDULE_HELP, set_weekly
 
 if TYPE_CHECKING:
     from bot.newsbot import NewsBot
@@ -49,10 +50,18 @@ class NewsdeskGroup(AdminCog, group_name="newsdesk", group_description="The bot'
         await send_status(self.bot, interaction, render_embed(report))
 
     @app_commands.command(name="report", description="This server's week in one picture: posts, topics, discussion")
-    @app_commands.describe(period="The period the report covers")
-    @app_commands.choices(period=[app_commands.Choice(name="week", value="week")])
-    async def report(self, interaction: discord.Interaction, period: app_commands.Choice[str]) -> None:
-        await send_report(self.bot, interaction, period.value)
+    @app_commands.describe(period="The period the report covers", schedule=SCHEDULE_HELP)
+    @app_commands.choices(period=[app_commands.Choice(name="week", value="week")], schedule=SCHEDULE_CHOICES)
+    async def report(
+        self,
+        interaction: discord.Interaction,
+        period: app_commands.Choice[str],
+        schedule: app_commands.Choice[str] | None = None,
+    ) -> None:
+        if schedule is None:
+            await send_report(self.bot, interaction, period.value)
+        else:
+            await set_weekly(self.bot, interaction, period.value, schedule.value)
 
     @app_commands.command(name="top", description="The most discussed stories per channel of this server")
     @app_commands.describe(period="day (the last 24 hours) or week (the last 7 days)")

@@ -117,7 +117,8 @@ class ChannelRoutes:
         if await self._held(cid):
             return self._json({"message": "held post dropped", "code": 0}, 503)
         body = request[BODY]
-        if isinstance(body, dict) and request[FILES]:
+        # A payload that names its files has them completed by attach() already (ids, image width and height).
+        if isinstance(body, dict) and request[FILES] and not body.get("attachments"):
             body = {
                 **body,
                 "attachments": [

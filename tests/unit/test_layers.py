@@ -45,9 +45,10 @@ def test_config_needs_only_low_level_helpers() -> None:
     # The digests: section is parsed by the pure digest declaration (spec and schedule), never by the engine.
     assert pulled <= {
         "bot.config",
-        # the checked values and the discord: section, split out of bot.config to keep it small
+        # the checked values and the discord: and alerts: sections, split out of bot.config to keep it small
         "bot.config_values",
         "bot.config_discord",
+        "bot.config_alerts",
         "bot.options",
         "bot.redact",
         "bot.timezones",
