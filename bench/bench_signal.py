@@ -48,6 +48,8 @@ REACTORS, PROBERS = (
 )
 EMOJI = ("👍", "🔥", "🎉", "😮")
 PROBE_EVERY = 0.1
+# Each sample reads every process's /proc/PID/stat; the fake's stream shares this process's GIL with it.
+SAMPLE_EVERY = 0.5
 DISCORD_WINDOW_MS = 3000.0
 DROPPED = re.compile(r"Signal events arrive faster than they are counted: (\d+) dropped")
 Row = tuple[int, int]  # (story, channel)
@@ -262,7 +264,7 @@ def run_phase(bot: BotProcess, events: Events, rate: float, seconds: float) -> P
     pid, prober = bot.proc.pid, Prober(fake)
     batch = events.take(int(rate * seconds))
     want = events.tally.expected()
-    sampler, cpu0, wall0 = TreeSampler(pid).start(), cpu_seconds(pid), time.monotonic()
+    sampler, cpu0, wall0 = TreeSampler(pid, every=SAMPLE_EVERY).start(), cpu_seconds(pid), time.monotonic()
     report: StreamReport | None = None
     if batch:
         done = threading.Event()
@@ -350,7 +352,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="newsdesk-signal-") as tmp, make_fake() as fake:
         bot = start_bot(Path(tmp), fake)
         assert bot.proc is not None
-        whole = TreeSampler(bot.proc.pid).start()
+        whole = TreeSampler(bot.proc.pid, every=SAMPLE_EVERY).start()
         try:
             bot.wait_for_log("Signal counts reconciled")  # the first session's pass (nothing posted yet)
             stories = post_stories(bot, args.stories)

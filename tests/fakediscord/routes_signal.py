@@ -210,7 +210,7 @@ class SignalMixin:
             elif index % 64 == 0:
                 await asyncio.sleep(0)  # behind: still let interactions through
             if event.kind == REPLY:
-                await broadcast("MESSAGE_CREATE", self._reply_change(event.channel_id, event.user_id))
+                await broadcast("MESSAGE_CREATE", self._reply_change(event.channel_id, event.user_id), fresh=True)
                 sent += 1
                 continue
             emoji = emoji_object(event.emoji)
@@ -219,7 +219,7 @@ class SignalMixin:
             if change is None:
                 skipped += 1
                 continue
-            await broadcast(*change)
+            await broadcast(*change, fresh=True)
             sent += 1
         return StreamReport(sent, skipped, started, time.time())
 
