@@ -168,6 +168,7 @@ class SignalCounter:
         self._first_pending = 0.0
         self._flushing = asyncio.Lock()
         self._writer: asyncio.Task[None] | None = None
+        self._retry_at = 0.0
 
     # -- events (called on the event loop; they never wait) --------------------------------------------------
 
@@ -225,9 +226,7 @@ class SignalCounter:
             wait = None
             if self._pending:
                 # While a write runs, what is due goes right after it (``_write``); look again now and then.
-                wait = max(
-                    self.flush_seconds - (self.clock() - self._first_pending), WRITE_POLL if self._writing else 0
-                )
+                wait = max(self._write_at() - self.clock(), WRITE_POLL if self._writing else 0)
             try:
                 event = await asyncio.wait_for(self._queue.get(), timeout=wait)
             except TimeoutError:
@@ -239,7 +238,7 @@ class SignalCounter:
                 finally:
                     self._queue.task_done()
                 event = self._queue.get_nowait() if not self._queue.empty() else None
-                if self._pending_events >= self.flush_size:
+                if self._pending_events >= self.flush_size and self._due():
                     self._write_behind()
             if self._due():
                 self._write_behind()
@@ -248,10 +247,15 @@ class SignalCounter:
     def _writing(self) -> bool:
         return self._writer is not None and not self._writer.done()
 
+    def _write_at(self) -> float:
+        """When what is pending is due by time alone (a failed write waits a whole interval before the next)."""
+        return max(self._first_pending + self.flush_seconds, self._retry_at)
+
     def _due(self) -> bool:
-        return bool(self._pending) and (
-            self._pending_events >= self.flush_size or self.clock() - self._first_pending >= self.flush_seconds
-        )
+        if not self._pending:
+            return False
+        now = self.clock()
+        return now >= self._retry_at and (self._pending_events >= self.flush_size or now >= self._write_at())
 
     def _write_behind(self) -> None:
         """Write what is pending while events are still taken. One write at a time: while it runs, the next batch
@@ -267,7 +271,8 @@ class SignalCounter:
             await self._apply(batch)
         except Exception:
             # The top of a background task: the batch (one transaction, so all or nothing) goes back for the next.
-            log.exception("Writing %d signal deltas failed; retrying with the next batch", len(batch))
+            log.exception("Writing %d signal deltas failed; trying again in %.0fs", len(batch), self.flush_seconds)
+            self._retry_at = self.clock() + self.flush_seconds
             if not self._pending:
                 self._first_pending = self.clock()
             self._pending[:0] = batch

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from bot.app import open_core, sync_bot
 from bot.config import parse_config
 from bot.store import Store
@@ -78,3 +80,27 @@ async def test_the_bot_keeps_no_message_cache(tmp_path: Path) -> None:
         await bot.close()
     finally:
         core.store.close()
+
+
+async def test_a_failed_write_goes_back_and_the_next_waits_an_interval(
+    sqlite_store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    posted(sqlite_store)
+    counter = counter_for(sqlite_store, flush_size=5, flush_seconds=60)
+    running = asyncio.create_task(counter.run())
+    with closing(sqlite3.connect(tmp_path / "scan.db", isolation_level=None)) as db:
+        db.execute("ALTER TABLE signal_counts RENAME TO signal_counts_away")  # every write fails meanwhile
+        for user in range(5):
+            counter.reaction(message_id=MESSAGE, user_id=user, emoji="👍", burst=False, added=True)
+        assert await eventually(lambda: "signal deltas failed" in caplog.text and not counter._writing)
+        for user in range(5, 15):  # two batches' worth: no write is tried again before the interval is over
+            counter.reaction(message_id=MESSAGE, user_id=user, emoji="👍", burst=False, added=True)
+        assert await eventually(lambda: counter.stats.events == 15)
+        assert caplog.text.count("signal deltas failed") == 1 and counter.stats.written == 0
+        db.execute("ALTER TABLE signal_counts_away RENAME TO signal_counts")
+    await counter.settle()  # a reconcile's or a shutdown's write does not wait
+    row = sqlite_store.signals.row(1, CHANNEL)
+    assert row is not None and row.reactions == 15
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    await counter.close()
