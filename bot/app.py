@@ -11,6 +11,7 @@ discord.py is imported only by the functions that need it: console mode never lo
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -30,6 +31,7 @@ from bot.config import Config, KindOptions
 from bot.digest.jobs import jobs_table, make_scheduler
 from bot.digest.runner import DigestRunner
 from bot.metrics import Metrics
+from bot.personal.dm_queue import DmSender
 from bot.pipeline import Pipeline
 from bot.send.gate import ChannelGate
 from bot.sharding import GuildDirectory, GuildOf, ShardPlan
@@ -65,6 +67,7 @@ class Core:
     bucket: TokenBucket | None  # Discord mode: this process's share of the bot's global rate limit
     membership: Membership
     pipeline: Pipeline
+    dms_planned: asyncio.Event  # set by the pipeline when a batch planned members' DMs: the DM sender looks
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ class Feed:
     scheduler: AsyncIOScheduler
     signals: SignalCounter  # reactions and replies on the posts, from gateway events (cogs/signal)
     reconciler: Reconciler  # their counts set from Discord's after a gap
+    dms: DmSender | None  # members' DMs (None: personal.enabled is off)
 
 
 async def open_core(config: Config, *, discord: bool, ingest: bool = True) -> Core:
@@ -95,7 +99,14 @@ async def open_core(config: Config, *, discord: bool, ingest: bool = True) -> Co
         # Rows of our own channels are left out: our pipeline queues them itself.
         ours = functools.partial(_owns, shards, guilds.guild_of)
         on_planned = functools.partial(notify_planned, ours=ours)
-    store = Store.open(config.storage_url, on_planned=on_planned)
+    # Console mode has no members to DM: no DM rows are planned there (bot/store/dm_planning.py).
+    store = Store.open(
+        config.storage_url,
+        on_planned=on_planned,
+        plans_dms=discord and config.personal.enabled,
+        dm_embargo=config.articles.embargo,
+    )
+    dms_planned = asyncio.Event()
     try:
         guilds.learn_all(await store.run_concurrent(known_guilds, config, store))
         metrics = Metrics() if config.metrics.enabled else None
@@ -116,11 +127,12 @@ async def open_core(config: Config, *, discord: bool, ingest: bool = True) -> Co
             ingest=locks,
             claims=claims,
             notify=store.cluster.notify if locks is not None else None,
+            dms_planned=dms_planned,
         )
     except BaseException:
         store.close()
         raise
-    return Core(config, store, guilds, shards, metrics, locks, bucket, membership, pipeline)
+    return Core(config, store, guilds, shards, metrics, locks, bucket, membership, pipeline, dms_planned)
 
 
 def _owns(shards: ShardPlan, guild_of: GuildOf, channel_id: int) -> bool:
@@ -220,6 +232,24 @@ def feed_services(core: Core, scheduler: AsyncIOScheduler, bot: NewsBot) -> Feed
         scheduler=scheduler,
         signals=counter,
         reconciler=reconciler,
+        dms=dm_sender(core, sink) if config.personal.enabled else None,
+    )
+
+
+def dm_sender(core: Core, sink: DiscordSink) -> DmSender:
+    """Members' DMs, on the feed's sink (low-priority tokens: channel posts first). Every process of a cluster
+    runs one; rows are claimed, so each member gets a story once."""
+    config = core.config
+    return DmSender(
+        core.store,
+        sink,
+        member_id=core.membership.member_id,
+        exclusive=core.store.single_process,
+        default_cap=config.personal.default_daily_cap,
+        default_timezone=config.scheduler.timezone,
+        grace_seconds=config.scheduler.digest_grace_seconds,
+        metrics=core.metrics,
+        wake=core.dms_planned,
     )
 
 

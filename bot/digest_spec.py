@@ -16,8 +16,11 @@ TOPICS_EXAMPLE = "AI, Security"
 MAX_ITEMS_LIMIT = 25
 MIN_ITEMS_LIMIT = 100
 CONFIG_KEYS = frozenset(
-    {"name", "channel", "time", "days", "cron", "timezone", "topics", "min_quality", "max_items", "min_items"}
+    {"name", "channel", "time", "days", "cron", "timezone", "topics", "min_quality", "max_items", "min_items", "rank"}
 )
+# How a digest orders its stories: by quality and heat (default), or by the community's discussion.
+RANK_DEFAULT, RANK_DISCUSSED = "default", "discussed"
+RANKS = (RANK_DEFAULT, RANK_DISCUSSED)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
@@ -30,6 +33,11 @@ class DigestSpec:
     min_quality: int = 0
     max_items: int = 10
     min_items: int = 1
+    rank: str = RANK_DEFAULT  # RANK_DEFAULT or RANK_DISCUSSED
+
+    @property
+    def discussed(self) -> bool:
+        return self.rank == RANK_DISCUSSED
 
     @property
     def topic_keys(self) -> frozenset[str]:
@@ -38,7 +46,8 @@ class DigestSpec:
     def describe_filters(self) -> str:
         topics = ", ".join(self.topics) if self.topics else "all topics"
         quality = f", quality ≥ {self.min_quality}" if self.min_quality else ""
-        return f"{topics}{quality}, up to {self.max_items} stories, at least {self.min_items}"
+        ranked = ", most discussed first" if self.discussed else ""
+        return f"{topics}{quality}, up to {self.max_items} stories, at least {self.min_items}{ranked}"
 
 
 def make_spec(
@@ -53,6 +62,7 @@ def make_spec(
     min_quality: Any = 0,
     max_items: Any = 10,
     min_items: Any = 1,
+    rank: Any = None,
     default_timezone: str = "UTC",
 ) -> DigestSpec:
     """Validate every option; the first bad one raises ``OptionError`` naming it."""
@@ -64,6 +74,7 @@ def make_spec(
         min_quality=_whole("min_quality", min_quality, 0, 100, "60"),
         max_items=_whole("max_items", max_items, 1, MAX_ITEMS_LIMIT, "10"),
         min_items=_whole("min_items", min_items, 1, MIN_ITEMS_LIMIT, "3"),
+        rank=parse_rank(rank),
     )
 
 
@@ -106,6 +117,7 @@ def spec_from_mapping(entry: Mapping[str, Any], channel_id: int, default_timezon
         min_quality=entry.get("min_quality", 0),
         max_items=entry.get("max_items", 10),
         min_items=entry.get("min_items", 1),
+        rank=entry.get("rank"),
         default_timezone=default_timezone,
     )
 
@@ -127,6 +139,16 @@ def parse_name(text: Any) -> str:
             "name", f"use 1-32 letters, digits, '-' or '_', starting with a letter or digit; got {name!r}", NAME_EXAMPLE
         )
     return name
+
+
+def parse_rank(value: Any) -> str:
+    """``rank``: default (quality and heat; also when left out) or discussed."""
+    if value is None:
+        return RANK_DEFAULT
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text not in RANKS:
+        raise OptionError("rank", f"expected {' or '.join(RANKS)}, got {value!r}", f"rank: {RANK_DISCUSSED}")
+    return text
 
 
 def parse_digest_topics(value: Any) -> tuple[str, ...]:

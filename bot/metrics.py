@@ -67,6 +67,12 @@ class Metrics:
             self.rate_limited.labels(scope=scope)
         for status_class in STATUS_CLASSES:
             self.responses.labels(status_class=status_class)
+        # Members' DMs (bot/personal/dm_queue.py): stories sent or failed for good, members paused by Discord's 50007.
+        self.dms_sent = Counter("newsdesk_dms_sent", "Stories sent to members as DMs", registry=r)
+        self.dms_failed = Counter("newsdesk_dms_failed", "Member DMs that failed for good", registry=r)
+        self.members_paused = Counter(
+            "newsdesk_members_paused", "Members whose follows were paused because their DMs are closed", registry=r
+        )
         self.roles = Gauge("newsdesk_role_held", "1 while this process holds the role", ["role"], registry=r)
         # Read at scrape time rather than pushed: counting the index on every change would cost the feed's thread.
         self._indexed: Callable[[], Awaitable[int]] | None = None
@@ -80,6 +86,13 @@ class Metrics:
         self.deliveries.labels(outcome=outcome).inc()
         if changed_at is not None:
             self.latency.observe(max(0.0, (time.time() if now is None else now) - changed_at))
+
+    def on_dm(self, outcome: str, *, changed_at: float | None = None) -> None:
+        """A story's DM to a member settled: ``sent`` or ``failed``."""
+        (self.dms_sent if outcome == "sent" else self.dms_failed).inc()
+
+    def on_member_paused(self) -> None:
+        self.members_paused.inc()
 
     def on_discord_status(self, status: int | None) -> None:
         """A REST call that failed for good (after discord.py's retries), with the status the sink classified."""

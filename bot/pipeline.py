@@ -58,6 +58,7 @@ class Pipeline(PipelineLoops):
         ingest: IngestRole | None = None,
         claims: ClaimGuard | None = None,
         notify: Callable[[list[int]], None] | None = None,
+        dms_planned: asyncio.Event | None = None,
     ) -> None:
         """In a cluster (PostgreSQL), ``ingest`` gates the scanner, watcher and planning on the ingest role,
         ``claims`` keeps each row to one sender, and ``notify`` tells the other processes (blocking: it runs on
@@ -69,6 +70,7 @@ class Pipeline(PipelineLoops):
         self._ingest = ingest
         self._claims = claims
         self._notify = notify
+        self._dms_planned = dms_planned  # set when a change planned members' DMs (the DM sender waits on it)
         self._finder: PostFinder | None = None
         self._telling: set[asyncio.Task[None]] = set()
         # Which channels this process sends to: those of its shards' guilds (all of them when unsharded).
@@ -315,6 +317,8 @@ class Pipeline(PipelineLoops):
             return
         self.observer.files_rejected(result.rejected)
         self._enqueue(result.pending, notify=self._tell_planned)
+        if result.dms and self._dms_planned is not None:
+            self._dms_planned.set()
         self._rearm.set()  # a story's date may have moved
         self._gone.set()
 

@@ -98,7 +98,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "index":
         return inspect.index(config)
     if args.command == "status":
-        return inspect.status(config)
+        return inspect.status(config, None if args.chart is None else Path(args.chart))
     if args.command == "backup":
         return admin.backup(config, Path(args.path), force=args.force)
     if args.command == "explain":
@@ -245,6 +245,11 @@ def _parser() -> argparse.ArgumentParser:
         "Print the status report (stories, last scan, rejected files, queues, digests) from the database. "
         "It never creates a database: with none yet, it says so. Without DISCORD_TOKEN it reads the "
         "deployment's database (storage.url) when that exists, else console mode's.",
+    )
+    status.add_argument(
+        "--chart",
+        metavar="PATH",
+        help="also write the last 24 hours as a PNG chart to PATH (the picture /newsdesk status attaches)",
     )
     sync = command(
         "sync",

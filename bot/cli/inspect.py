@@ -114,17 +114,36 @@ def _require_database(config: Config) -> None:
     raise StorageError(config.storage_url, str(path), open_failure(str(path), missing))
 
 
-def status(config: Config) -> int:
+def status(config: Config, chart: Path | None = None) -> int:
+    """The report as text; with ``chart``, the 24-hour chart ``/newsdesk status`` attaches, written there too."""
     from bot.render.status import render_text
     from bot.status import channel_names, status_report
 
     _require_database(config)
     store = Store.open(config.storage_url)
     try:
-        report = status_report(store, embargo=config.articles.embargo, names=channel_names(config.channels))
+        names = channel_names(config.channels)
+        report = status_report(store, embargo=config.articles.embargo, names=names)
         print(render_text(report))
+        if chart is not None:
+            return _write_chart(store, chart, names, config.scheduler.timezone)
     finally:
         store.close()
+    return 0
+
+
+def _write_chart(store: Store, path: Path, names: dict[int, str], timezone: str) -> int:
+    from zoneinfo import ZoneInfo
+
+    from bot.charts.build import status_chart
+
+    made = status_chart(store, names=names, tz=ZoneInfo(timezone))
+    try:
+        path.write_bytes(made.png)
+    except OSError as exc:
+        print(f"newsdesk: status --chart: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"Chart: {path} ({len(made.png) // 1024} KB). {made.summary}")
     return 0
 
 

@@ -70,6 +70,9 @@ class TokenBucket:
         self._tokens = self.burst
         self._at = clock()
         self._lock = asyncio.Lock()
+        self._waiting = 0  # normal acquisitions under way: a low-priority one waits until there are none
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def set_rate(self, rate: float) -> None:
         self._refill()
@@ -89,10 +92,31 @@ class TokenBucket:
         return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
     async def acquire(self) -> None:
-        async with self._lock:  # waiters go in order, so nobody starves
-            wait = self.delay()
-            if wait > 0:
-                await asyncio.sleep(wait)
+        self._waiting += 1
+        self._idle.clear()
+        try:
+            async with self._lock:  # waiters go in order, so nobody starves
+                wait = self.delay()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+        finally:
+            self._waiting -= 1
+            if not self._waiting:
+                self._idle.set()
+
+    async def acquire_low(self) -> None:
+        """A token only when no normal acquisition is waiting and one is ready now: members' DMs take what
+        channel posts leave. It never borrows ahead (a normal acquire may), so a channel post arriving next
+        finds the bucket as the DMs found it, and never queues behind them."""
+        while True:
+            if self._waiting:
+                await self._idle.wait()
+                continue
+            self._refill()
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return
+            await asyncio.sleep((1.0 - self._tokens) / self.rate)
 
 
 def pace_session(trace: aiohttp.TraceConfig, bucket: TokenBucket, paced: Callable[[yarl.URL], bool]) -> None:

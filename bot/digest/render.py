@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.render.embeds import (
     DESCRIPTION_LIMIT,
@@ -25,6 +25,9 @@ from bot.render.embeds import (
 from bot.render.text import clean_line, discord_timestamp, escape_link_url, escape_markdown, truncate
 from bot.stories.story import Story
 
+if TYPE_CHECKING:
+    from bot.signal.ranking import Engagement
+
 EMBEDS_PER_MESSAGE = 10
 # Short cards scan better than one wall of text; with 25 stories that is still a single message most days.
 STORIES_PER_EMBED = 5
@@ -36,6 +39,9 @@ ENTRY_TOPIC_LIMIT = 40
 ENTRY_URL_LIMIT = 1024
 DIGEST_COLOR = 0x2F855A
 FOOTER_TEXT = "Newsdesk digest"
+# A ``rank: discussed`` digest opens with this many of its most discussed stories (those with any engagement).
+MOST_DISCUSSED = 3
+MOST_DISCUSSED_TITLE = "Most discussed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +51,20 @@ class DigestMessage:
 
 
 def build_digest_messages(
-    name: str, entries: Sequence[tuple[int, Story]], *, window_start: float, window_end: float
+    name: str,
+    entries: Sequence[tuple[int, Story]],
+    *,
+    window_start: float,
+    window_end: float,
+    discussed: Sequence[tuple[Story, Engagement]] = (),
 ) -> list[DigestMessage]:
-    """The messages for a digest of ``entries`` (story id, story), best first; none for no entries."""
+    """The messages for a digest of ``entries`` (story id, story), best first; none for no entries. With
+    ``discussed`` (a discussed digest's stories that have counts, most discussed first) a "Most discussed"
+    section follows the header."""
     if not entries:
         return []
-    packer = _Packer(_header(name, entries[0][1], len(entries), window_start, window_end))
+    header = _header(name, entries[0][1], len(entries), window_start, window_end)
+    packer = _Packer(header, *([most_discussed_embed(discussed)] if discussed else []))
     for number, (story_id, story) in enumerate(entries, 1):
         packer.add(story_id, entry_text(number, story))
     return packer.finish()
@@ -76,6 +90,27 @@ def entry_text(number: int, story: Story) -> str:
     return f"{head}\n{TOPIC_SEPARATOR.join(meta)}" if meta else head
 
 
+def most_discussed_embed(discussed: Sequence[tuple[Story, Engagement]]) -> dict[str, Any]:
+    """The top ``MOST_DISCUSSED`` stories with their reactions and replies."""
+    lines = []
+    for number, (story, counts) in enumerate(discussed[:MOST_DISCUSSED], 1):
+        title = escape_markdown(truncate(clean_line(story.title or ""), ENTRY_TITLE_LIMIT) or "(untitled)")
+        url = escape_link_url(story.web_url)
+        linked = is_valid_url(story.web_url) and len(url) <= ENTRY_URL_LIMIT
+        head = f"**{number}. [{title}]({url})**" if linked else f"**{number}. {title}**"
+        reactions, replies = max(0, counts.reactions), max(0, counts.replies)
+        lines.append(
+            f"{head}\n👍 {reactions} {_plural(reactions, 'reaction')} · 💬 {replies} {_plural(replies, 'reply')}"
+        )
+    return {"title": MOST_DISCUSSED_TITLE, "description": "\n".join(lines), "color": DIGEST_COLOR}
+
+
+def _plural(n: int, word: str) -> str:
+    if n == 1:
+        return word
+    return word[:-1] + "ies" if word.endswith("y") else word + "s"
+
+
 def _header(name: str, top: Story, count: int, window_start: float, window_end: float) -> dict[str, Any]:
     noun = "story" if count == 1 else "stories"
     embed: dict[str, Any] = {
@@ -96,9 +131,9 @@ def _header(name: str, top: Story, count: int, window_start: float, window_end: 
 class _Packer:
     """Fills entries into embeds and embeds into messages without crossing any of Discord's limits."""
 
-    def __init__(self, header: dict[str, Any]) -> None:
+    def __init__(self, *opening: dict[str, Any]) -> None:
         self._messages: list[DigestMessage] = []
-        self._embeds: list[dict[str, Any]] = [header]
+        self._embeds: list[dict[str, Any]] = list(opening)
         self._ids: list[int] = []
         self._lines: list[str] = []
         self._line_ids: list[int] = []

@@ -22,6 +22,7 @@ from bot.digest.render import DigestMessage, build_digest_messages
 from bot.digest.runs import ClaimedRun, DigestPlan, RunOutcome, digest_nonce, scheduled_run_key
 from bot.send.errors import DeliveryError
 from bot.send.sinks import Poster
+from bot.signal.ranking import Engagement, rank_digest
 from bot.store import Store
 from bot.store.digest_claims import RunClaim
 from bot.store.digests import RunStatus
@@ -59,6 +60,7 @@ class DigestRunner:
         self._history = history  # the channel's recent messages, to adopt a dead run's posts
         self._author_id = author_id
         self.digests = store.digests
+        self._signals = store.signal_reads  # a ``rank: discussed`` digest's counts
         self._db = store.run_concurrent
         self._embargo = embargo  # ``articles.embargo``: a story dated after the run waits for a later run
         self._on_failure = on_failure
@@ -80,11 +82,18 @@ class DigestRunner:
         if start is None:
             start = now - spec.schedule.period_before(datetime.fromtimestamp(now, UTC)).total_seconds()
         until = now if self._embargo else None
-        found = rank(self.digests.candidates(digest.id, spec, start, self.digests.baseline(), until))
+        found = self.digests.candidates(digest.id, spec, start, self.digests.baseline(), until)
+        counts: dict[int, Engagement] = {}
+        if spec.discussed:
+            counts = self._signals.totals([c.story_id for c in found])
+            found = rank_digest(found, counts, now)
+        else:
+            found = rank(found)
         top = found[: spec.max_items]
         stories = self.digests.load_stories(c.story_id for c in top)
         entries = [(c.story_id, stories[c.story_id]) for c in top if c.story_id in stories]
-        messages = build_digest_messages(spec.name, entries, window_start=start, window_end=now)
+        talked = [(story, counts[i]) for i, story in entries if i in counts and counts[i].weighted > 0]
+        messages = build_digest_messages(spec.name, entries, window_start=start, window_end=now, discussed=talked)
         return DigestPlan(digest, start, now, len(found), messages)
 
     async def preview(self, digest_id: int) -> DigestPlan | None:

@@ -9,7 +9,7 @@ does) and, where Discord renders markdown, is escaped so a title cannot format o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.render.embeds import (
     CONTENT_LIMIT,
@@ -20,7 +20,11 @@ from bot.render.embeds import (
 )
 from bot.render.text import clean_line, discord_timestamp, escape_link_url, escape_markdown, truncate
 from bot.search.service import Hit, SearchPage, SearchRequest, page_offset
+from bot.search.sorting import Sort
 from bot.stories.story import Story
+
+if TYPE_CHECKING:
+    from bot.signal.ranking import Engagement
 
 EMBED_COLOR = 0x2B6CB0
 CHOICE_LIMIT = 100  # an autocomplete choice's name and value
@@ -31,6 +35,7 @@ LINE_TOPICS = 100
 # A longer URL would crowd the other results out of the 4096-character description; the select still opens it.
 LINK_LIMIT = 300
 PART_LIMIT = 80
+SORT_TITLES = {Sort.DISCUSSED: "most discussed first", Sort.RELEVANT: "most relevant first"}
 
 
 def describe(request: SearchRequest) -> str:
@@ -47,6 +52,11 @@ def describe(request: SearchRequest) -> str:
     return ", ".join(parts) or "latest stories"
 
 
+def _titled(request: SearchRequest) -> str:
+    order = SORT_TITLES.get(request.sort)
+    return f"{describe(request)} · {order}" if order else describe(request)
+
+
 def _part(text: str) -> str:
     return truncate(clean_line(text), PART_LIMIT)
 
@@ -58,7 +68,15 @@ def relative_time(moment: datetime | None) -> str:
     return discord_timestamp(moment, "R")
 
 
-def result_line(number: int, story: Story, *, link: bool = True) -> str:
+def counts_text(counts: Engagement) -> str:
+    """The community's counts in brief: "💬 12 · 👍 30" (replies, reactions; shares only when there are any)."""
+    parts = [f"💬 {max(0, counts.replies)}", f"👍 {max(0, counts.reactions)}"]
+    if counts.shares > 0:
+        parts.append(f"↗ {counts.shares}")
+    return " · ".join(parts)
+
+
+def result_line(number: int, story: Story, *, link: bool = True, counts: Engagement | None = None) -> str:
     title = escape_markdown(truncate(clean_line(story.title), LINE_TITLE), strict=True) or "(untitled)"
     url = escape_link_url(story.web_url)
     linked = link and is_valid_url(story.web_url) and len(url) <= LINK_LIMIT
@@ -70,6 +88,8 @@ def result_line(number: int, story: Story, *, link: bool = True) -> str:
     topics = ", ".join(t for t in (clean_line(t) for t in story.topics) if t)
     if topics:
         meta.append(escape_markdown(truncate(topics, LINE_TOPICS), strict=True))
+    if counts is not None:
+        meta.append(counts_text(counts))
     return f"{head}\n{' · '.join(meta)}"
 
 
@@ -92,15 +112,16 @@ def results_embed(page: SearchPage) -> dict[str, Any]:
     for number, hit in enumerate(page.hits, start=first):
         # Whole lines only; a line that does not fit drops its link, and if that is not enough, the rest wait
         # in the select menu.
-        line = result_line(number, hit.story)
+        counts = page.counts.get(hit.id) if page.request.sort is Sort.DISCUSSED else None
+        line = result_line(number, hit.story, counts=counts)
         if used + len(line) + 2 > DESCRIPTION_LIMIT:
-            line = result_line(number, hit.story, link=False)
+            line = result_line(number, hit.story, link=False, counts=counts)
             if used + len(line) + 2 > DESCRIPTION_LIMIT:
                 break
         lines.append(line)
         used += len(line) + 2
     return {
-        "title": truncate(f"News: {describe(page.request)}", TITLE_LIMIT),
+        "title": truncate(f"News: {_titled(page.request)}", TITLE_LIMIT),
         "description": "\n\n".join(lines) or "The stories on this page are no longer published.",
         "color": EMBED_COLOR,
         "footer": {"text": footer(page)},

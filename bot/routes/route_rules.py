@@ -230,6 +230,12 @@ def _has_phrase(text: str, phrase: str) -> bool:
     return bool(_phrase(phrase).search(text))
 
 
+def has_phrase(text: str, phrase: str) -> bool:
+    """Whether ``text`` has ``phrase`` as whole words, case-insensitively: the route rules' ``include_words``
+    matcher, which members' ``/follow words`` share."""
+    return _has_phrase(text, phrase)
+
+
 def _provider_name(story: Story) -> str:
     return story.provider.name if story.provider else "none"
 
@@ -282,12 +288,17 @@ def parse_rules(raw: Mapping[str, Any], prefix: str = "") -> RouteRules:
     return RouteRules(**values)
 
 
+def normalise_phrase(text: Any) -> str:
+    """Words or a phrase as the rules hold them: any run of whitespace becomes one space (case is kept)."""
+    return " ".join(str(text).split())
+
+
 def parse_list(value: Any, option: str) -> tuple[str, ...]:
     """``"crypto, nft"`` or ``[crypto, nft]`` -> ("crypto", "nft"); whitespace inside a phrase is normalised."""
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
         raise OptionError(option, f"expected a list or comma-separated text, got {type(value).__name__}", "a, b")
-    cleaned = tuple(dict.fromkeys(" ".join(str(i).split()) for i in items if str(i).strip()))
+    cleaned = tuple(dict.fromkeys(normalise_phrase(i) for i in items if str(i).strip()))
     if len(cleaned) > MAX_LIST:
         raise OptionError(option, f"at most {MAX_LIST} entries", "crypto, nft")
     if any(len(i) > 100 for i in cleaned):

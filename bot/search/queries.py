@@ -14,6 +14,7 @@ from bot.search.backend import search_backend_of
 from bot.search.filters import StoryFilter, bind, live_terms, released_terms, run
 from bot.search.listing import Plan, Seek, SortKey, count, page_rows, plan
 from bot.search.ranking import ranked_ids
+from bot.search.sorting import Candidate, candidates
 from bot.search.sqlite_rank import DocFrequencies
 from bot.search.windows import PinnedWindows, WindowCache, Windows
 from bot.stories.story import Story
@@ -96,6 +97,9 @@ class SearchQueries:
 
     def load_published(self, ids: Iterable[int], until: float | None = None) -> dict[int, Story]:
         return load_published(self._conn, ids, until)
+
+    def candidates(self, flt: StoryFilter, ids: Sequence[int]) -> dict[int, Candidate]:
+        return candidates(self._conn, flt, ids)
 
     def topic_counts(self, until: float | None = None) -> list[tuple[str, str, int]]:
         return topic_counts(self._conn, until)

@@ -10,20 +10,23 @@ import difflib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # The windows through the module: tests shrink them to force each plan on a small database.
 from bot.search import words
+from bot.search.entries import CHOICES, Catalog, Entry, match_tier, normalise, rank_entries
 from bot.search.filters import StoryFilter
 from bot.search.listing import Plan, Seek, SortKey
 from bot.search.queries import SearchQueries
+from bot.search.sorting import RANK_WINDOW, Ranker, Sort, counts_of, text_relevance
 from bot.search.windows import WindowCache
 from bot.search.words import fts_match, query_words
 from bot.stories.story import Story
 
 if TYPE_CHECKING:
+    from bot.signal.ranking import Engagement
     from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -34,7 +37,6 @@ COUNT_AHEAD = 1000
 MAX_DAYS = 3650
 # Free text that is not a known topic or provider also searches the ones it starts a word of, up to this many.
 MAX_RELATED = 20
-CHOICES = 25  # Discord shows at most 25 autocomplete choices
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,7 @@ class SearchRequest:
     limit: int = PER_PAGE
     # How to reach ``page`` without an OFFSET scan: from a neighbouring page's edge, or back from the end.
     seek: Seek | None = None
+    sort: Sort = Sort.LATEST
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,8 @@ class SearchPage:
     # Sort keys of the page's first and last rows (newest-first listings only): where its neighbours start.
     first_key: SortKey | None = None
     last_key: SortKey | None = None
+    # The community's counts of the page's stories that have any (the discussed and relevant orders only).
+    counts: Mapping[int, Engagement] = field(default_factory=dict)
 
     @property
     def stories(self) -> list[Story]:
@@ -103,7 +108,7 @@ def page_request(page: SearchPage, target: int) -> SearchRequest:
     if target == page.page:
         return page.request  # the same page again ("Back to results")
     request = replace(page.request, page=max(1, target), seek=None)
-    if page.request.query or target <= 1:
+    if page.request.query or target <= 1 or page.request.sort is not Sort.LATEST:
         return request
     if target == page.page + 1 and page.last_key is not None:
         return replace(request, seek=Seek(page.last_key))
@@ -112,49 +117,6 @@ def page_request(page: SearchPage, target: int) -> SearchRequest:
     if target == page.pages and not page.capped:
         return replace(request, seek=Seek(None, backward=True))
     return request
-
-
-# -- the catalog of topics and providers ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    name: str
-    norm: str
-    count: int
-    spellings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Catalog:
-    """Topic and provider counts over published stories, held in memory so autocomplete never waits on SQL."""
-
-    topics: tuple[Entry, ...] = ()
-    providers: tuple[Entry, ...] = ()
-    version: tuple[Any, ...] = ()
-    built_at: float = 0.0
-    by_norm: dict[str, Entry] = field(default_factory=dict)
-    by_provider: dict[str, Entry] = field(default_factory=dict)
-
-
-def normalise(text: str | None) -> str:
-    return (text or "").strip().casefold()
-
-
-def _tier(norm: str, prefix: str) -> int | None:
-    """0: starts with the prefix; 1: a later word does; 2: contains it anywhere; None: no match."""
-    if norm.startswith(prefix):
-        return 0
-    if f" {prefix}" in norm:
-        return 1
-    return 2 if prefix in norm else None
-
-
-def rank_entries(entries: Iterable[Entry], prefix: str, limit: int = CHOICES) -> list[Entry]:
-    """Matches for what a member typed: prefix matches first, then by story count."""
-    prefix = normalise(prefix)
-    ranked = [(tier, -e.count, e.norm, e) for e in entries if (tier := _tier(e.norm, prefix)) is not None]
-    return [item[-1] for item in sorted(ranked, key=lambda item: item[:3])[:limit]]
 
 
 class SearchService:
@@ -167,8 +129,11 @@ class SearchService:
         clock: Callable[[], float] = time.time,
         refresh_every: float = 5.0,
         embargo: bool = True,
+        ranker: Ranker | None = None,
     ) -> None:
         self.store = store
+        # The discussed and relevant orders; without it every search is in the latest order.
+        self._ranker = ranker
         # ``articles.embargo``: a story dated in the future is not shown (nor counted) before its date.
         self._embargo = embargo
         self._clock = clock
@@ -245,7 +210,7 @@ class SearchService:
         catalog, norm = self.catalog(), normalise(text)
         if not norm:
             return [e.name for e in catalog.topics[:n]]
-        found = [e.norm for e in catalog.topics if _tier(e.norm, norm) in (0, 1)]
+        found = [e.norm for e in catalog.topics if match_tier(e.norm, norm) in (0, 1)]
         found += difflib.get_close_matches(norm, list(catalog.by_norm), n=n, cutoff=0.6)
         return [catalog.by_norm[k].name for k in dict.fromkeys(found)][:n]
 
@@ -254,10 +219,16 @@ class SearchService:
         total, capped, window, page, ids = 0, False, 0, 1, []
         keys: list[SortKey] = []
         found: dict[int, Story] = {}
+        counts: Mapping[int, Engagement] = {}
         flt = self._filter(request)
         if flt is not None:
             with self.store.searching() as q:
-                if flt.match is not None:
+                if request.sort is not Sort.LATEST and self._ranker is not None:
+                    ordered, window, counts = self._sorted(q, flt, request, self._ranker)
+                    total = len(ordered)
+                    page = clamp_page(request.page, page_count(total, per_page))
+                    ids = ordered[page_offset(page, per_page) :][:per_page]
+                elif flt.match is not None:
                     ranked, window = self._ranked(q, flt, request.query or "")
                     total = len(ranked)
                     page = clamp_page(request.page, page_count(total, per_page))
@@ -278,7 +249,31 @@ class SearchService:
         hint = request.topic or request.query
         suggestions = tuple(self.closest_topics(hint)) if hint and not hits else ()
         edges = (keys[0], keys[-1]) if keys else (None, None)
-        return SearchPage(request, hits, total, capped, window, page, page_count(total, per_page), suggestions, *edges)
+        pages = page_count(total, per_page)
+        shown = counts_of(counts, [hit.id for hit in hits])
+        first_key, last_key = edges
+        return SearchPage(
+            request, hits, total, capped, window, page, pages, suggestions, first_key, last_key, counts=shown
+        )
+
+    def _sorted(
+        self, q: SearchQueries, flt: StoryFilter, request: SearchRequest, ranker: Ranker
+    ) -> tuple[list[int], int, Mapping[int, Engagement]]:
+        """Every candidate in the discussed or relevant order, the window that cut them (or 0), and their counts.
+
+        With a query the candidates are its word matches (within the query window); without one, the newest
+        ``RANK_WINDOW`` matches and every match with counts, so no discussed story is missed."""
+        if flt.match is not None:
+            ranked, window = self._ranked(q, flt, request.query or "")
+            found = q.candidates(flt, ranked)
+            n = len(ranked)
+            candidates = [replace(found[i], text=text_relevance(p, n)) for p, i in enumerate(ranked) if i in found]
+        else:
+            newest = [key[1] for key in q.page_rows(q.plan(flt), RANK_WINDOW + 1)]
+            window = RANK_WINDOW if len(newest) > RANK_WINDOW else 0
+            candidates = list(q.candidates(flt, [*newest[:RANK_WINDOW], *ranker.engaged()]).values())
+        ordered, counts = ranker.order(request.sort, candidates, self._clock())
+        return ordered, window, counts
 
     @staticmethod
     def _page_keys(
@@ -353,7 +348,7 @@ class SearchService:
         if norm in catalog.by_norm:
             return (norm,)
         # Always the exact text too: a topic newer than the catalog still matches itself.
-        related = [e.norm for e in rank_entries(catalog.topics, norm, MAX_RELATED) if _tier(e.norm, norm) != 2]
+        related = [e.norm for e in rank_entries(catalog.topics, norm, MAX_RELATED) if match_tier(e.norm, norm) != 2]
         return tuple(dict.fromkeys([norm, *related]))
 
     def _providers(self, text: str | None) -> tuple[str, ...]:
@@ -363,7 +358,7 @@ class SearchService:
         catalog = self.catalog()
         if norm in catalog.by_provider:
             return catalog.by_provider[norm].spellings
-        related = [e for e in rank_entries(catalog.providers, norm, MAX_RELATED) if _tier(e.norm, norm) != 2]
+        related = [e for e in rank_entries(catalog.providers, norm, MAX_RELATED) if match_tier(e.norm, norm) != 2]
         return tuple(dict.fromkeys([(text or "").strip(), *(s for e in related for s in e.spellings)]))
 
     def story(self, story_id: int) -> Story | None:

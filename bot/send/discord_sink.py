@@ -47,6 +47,17 @@ class DiscordSink:
         data = await self._call(route, json={**payload, "nonce": nonce, "enforce_nonce": True})
         return int(data["id"])
 
+    async def open_dm(self, user_id: int) -> int:
+        """The member's DM channel (``POST /users/@me/channels``; Discord answers the same one every time)."""
+        data = await self._call(Route("POST", "/users/@me/channels"), json={"recipient_id": str(user_id)}, low=True)
+        return int(data["id"])
+
+    async def post_dm(self, channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
+        """A message in a member's DM channel, on low-priority tokens: channel posts go first."""
+        route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
+        data = await self._call(route, json={**payload, "nonce": nonce, "enforce_nonce": True}, low=True)
+        return int(data["id"])
+
     async def recent_messages(self, channel_id: int, limit: int = 50) -> list[dict[str, Any]]:
         """The channel's newest messages, newest first (to adopt a post whose sender died before recording it)."""
         route = Route("GET", "/channels/{channel_id}/messages", channel_id=channel_id)
@@ -197,19 +208,19 @@ class DiscordSink:
         self.remember(channel_id, ChannelInfo.from_channel(channel, permissions_in(channel, roles, member)))
         return dataclasses.replace(judge(channel, roles, member), guild_id=int(guild_id))
 
-    async def _call(self, route: Route, **kwargs: Any) -> Any:
+    async def _call(self, route: Route, *, low: bool = False, **kwargs: Any) -> Any:
         try:
-            return await self._classified(route, **kwargs)
+            return await self._classified(route, low=low, **kwargs)
         except DeliveryError as exc:
             if self._metrics is not None:
                 self._metrics.on_discord_status(exc.status)
             raise
 
-    async def _classified(self, route: Route, **kwargs: Any) -> Any:
+    async def _classified(self, route: Route, *, low: bool, **kwargs: Any) -> Any:
         paid: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
         if self._bucket is not None:
             # Waited for here, outside the time-out; the session's pacing (pace_session) then lets the call through.
-            await self._bucket.acquire()
+            await (self._bucket.acquire_low() if low else self._bucket.acquire())
             paid = prepaid()
         try:
             with paid:

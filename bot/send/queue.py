@@ -259,6 +259,7 @@ class ChannelQueue:
                 payload_hash=digest,
                 attempts=0,
                 last_error=None,
+                sent_at=self._clock(),
             )
             self._count("sent", d)
             self._deliverer.follow_up(d, posted)
@@ -298,6 +299,7 @@ class ChannelQueue:
             payload_hash=None,
             attempts=0,
             last_error=None,
+            sent_at=self._clock(),
         )
         self._deliverer.follow_up(d, posted)
         return True

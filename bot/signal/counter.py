@@ -34,6 +34,10 @@ DISCORD_EPOCH_MS = 1420070400000
 # on it that finds no story is not remembered as "not a story's".
 NEW_POST_SECONDS = 600.0
 WRITE_POLL = 0.05
+# An event on a post the ledger does not know yet (a member reacted in the instant between Discord's answer and
+# the row's settling) waits this long, retried at each flush, instead of being lost until the next reconcile.
+PARK_SECONDS = 60.0
+PARK_MAX = 2_000
 
 
 def emoji_key(emoji_id: int | None, name: str | None) -> str:
@@ -164,6 +168,9 @@ class SignalCounter:
         # The bot's own and webhook messages seen created (a discussion thread's opener): their deletion is no reply's.
         self._not_replies: Bounded[int, bool] = Bounded(cache_size)
         self._pending: list[SignalDelta] = []
+        # (thread?, id) → events on a young id that is no story's yet; retried at each flush (bounded).
+        self._parked: dict[tuple[bool, int], list[_Event]] = {}
+        self._parked_events = 0
         self._pending_events = 0
         self._first_pending = 0.0
         self._flushing = asyncio.Lock()
@@ -227,10 +234,14 @@ class SignalCounter:
             if self._pending:
                 # While a write runs, what is due goes right after it (``_write``); look again now and then.
                 wait = max(self._write_at() - self.clock(), WRITE_POLL if self._writing else 0)
+            elif self._parked:
+                wait = self.flush_seconds  # parked events are looked up again at least this often
             try:
                 event = await asyncio.wait_for(self._queue.get(), timeout=wait)
             except TimeoutError:
                 event = None
+                if self._parked and not self._pending:
+                    await self.flush()
             # Everything queued meanwhile in one go: waiting (wait_for) costs a loop turn per event.
             while event is not None:
                 try:
@@ -239,9 +250,9 @@ class SignalCounter:
                     self._queue.task_done()
                 event = self._queue.get_nowait() if not self._queue.empty() else None
                 if self._pending_events >= self.flush_size and self._due():
-                    self._write_behind()
+                    await self._write_behind()
             if self._due():
-                self._write_behind()
+                await self._write_behind()
 
     @property
     def _writing(self) -> bool:
@@ -257,18 +268,22 @@ class SignalCounter:
         now = self.clock()
         return now >= self._retry_at and (self._pending_events >= self.flush_size or now >= self._write_at())
 
-    def _write_behind(self) -> None:
+    async def _write_behind(self) -> None:
         """Write what is pending while events are still taken. One write at a time: while it runs, the next batch
         grows, so a slow database (a busy disk, a thread that waits for a CPU) makes batches larger, not the
         counting slower. Waiting for each write instead capped the counting at ``flush_size`` events per write."""
         if self._writing:
             return
+        await self._retry_parked()
+        self._start_write()
+
+    def _start_write(self) -> None:
         batch, self._pending, self._pending_events = self._pending, [], 0
         self._writer = asyncio.create_task(self._write(batch), name="signal-write")
 
     async def _write(self, batch: list[SignalDelta]) -> None:
         try:
-            await self._apply(batch)
+            await self._write_batch(batch)
         except Exception:
             # The top of a background task: the batch (one transaction, so all or nothing) goes back for the next.
             log.exception("Writing %d signal deltas failed; trying again in %.0fs", len(batch), self.flush_seconds)
@@ -279,7 +294,7 @@ class SignalCounter:
             self._pending_events += len(batch)
         self._writer = None
         if self._due():
-            self._write_behind()
+            self._start_write()  # parked events are looked up again at the run loop's next write
 
     async def settle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109  a bound, not a deadline to pass on
         """Wait (at most ``timeout``) until ``run`` has taken the queued events, then write: before a reconcile,
@@ -298,11 +313,12 @@ class SignalCounter:
         await self.flush()
 
     async def flush(self) -> None:
-        """Write everything pending, after any write already under way."""
+        """Write everything pending (parked events whose post is known now included), after any write under way."""
+        await self._retry_parked()
         batch, self._pending, self._pending_events = self._pending, [], 0
-        await self._apply(batch)
+        await self._write_batch(batch)
 
-    async def _apply(self, batch: list[SignalDelta]) -> None:
+    async def _write_batch(self, batch: list[SignalDelta]) -> None:
         # Writes go one at a time and in order (the lock is first come, first served): a clear stays before the
         # reactions counted after it.
         async with self._flushing:
@@ -312,20 +328,47 @@ class SignalCounter:
 
     async def _take(self, event: _Event) -> None:
         self.stats.events += 1
+        thread = isinstance(event, _Reply)
+        key = event.thread_id if isinstance(event, _Reply) else event.message_id
+        cache, lookup = self._source(thread)
+        post = await self._post(cache, key, lookup)
+        if post is not None:
+            self._apply(event, post)
+        elif self.clock() - snowflake_time(key) <= PARK_SECONDS and self._parked_events < PARK_MAX:
+            self._parked.setdefault((thread, key), []).append(event)
+            self._parked_events += 1
+        else:
+            self.stats.ignored += 1
+
+    def _source(self, thread: bool) -> tuple[Bounded[int, PostedStory | None], Callable[[int], PostedStory | None]]:
+        if thread:
+            return self._by_thread, self.store.signals.post_of_thread
+        return self._by_message, self.store.signals.post_of_message
+
+    def _apply(self, event: _Event, post: PostedStory) -> None:
         if isinstance(event, _Reply):
-            post = await self._post(self._by_thread, event.thread_id, self.store.signals.post_of_thread)
-            if post is not None:
-                self._add(SignalDelta(post.story_id, post.channel_id, replies=event.delta))
-            return
-        post = await self._post(self._by_message, event.message_id, self.store.signals.post_of_message)
-        if post is None:
-            return
-        if isinstance(event, _Clear):
+            self._add(SignalDelta(post.story_id, post.channel_id, replies=event.delta))
+        elif isinstance(event, _Clear):
             cleared = {event.emoji} if event.emoji is not None else set()
             self._add(SignalDelta(post.story_id, post.channel_id, cleared=event.emoji is None, cleared_emoji=cleared))
         else:
             delta = SignalDelta(post.story_id, post.channel_id, reactions=event.delta, emoji={event.emoji: event.delta})
             self._add(delta)
+
+    async def _retry_parked(self) -> None:
+        """Events parked on a young id: counted once its post is in the ledger, dropped once the id is too old."""
+        for (thread, key), events in list(self._parked.items()):
+            cache, lookup = self._source(thread)
+            post = await self._post(cache, key, lookup)
+            if post is None and self.clock() - snowflake_time(key) <= PARK_SECONDS:
+                continue
+            del self._parked[(thread, key)]
+            self._parked_events -= len(events)
+            for event in events:
+                if post is None:
+                    self.stats.ignored += 1
+                else:
+                    self._apply(event, post)
 
     def _add(self, delta: SignalDelta) -> None:
         if not self._pending:
@@ -343,6 +386,4 @@ class SignalCounter:
             # A young id may be a post whose row is settled in a moment: only an old one is known to be no story's.
             if post is not None or self.clock() - snowflake_time(key) > NEW_POST_SECONDS:
                 cache.put(key, post)
-        if post is None:
-            self.stats.ignored += 1
         return post

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, and_, delete, exists, false, func, inser
 
 from bot.digest.ranking import DigestCandidate
 from bot.digest_schedule import Schedule
-from bot.digest_spec import DigestSpec
+from bot.digest_spec import RANK_DEFAULT, DigestSpec
 from bot.store.database import Database, Part
 from bot.store.digest_claims import DigestRunKeys, finish
 from bot.store.digest_tables import CONFIG_GUILD, JOBS_TABLE, digest_items, digest_runs, digests
@@ -102,6 +102,7 @@ class DigestStore(Part):
             "min_quality": spec.min_quality,
             "max_items": spec.max_items,
             "min_items": spec.min_items,
+            "rank": spec.rank if spec.discussed else None,  # NULL: the default order, as before the column
             "updated_at": now,
         }
         stmt = self.backend.insert(digests).values(guild_id=guild_id, name=spec.name, created_at=now, **values)
@@ -282,5 +283,6 @@ def _digest(r: Row[Any]) -> DigestRow:
         min_quality=r.min_quality,
         max_items=r.max_items,
         min_items=r.min_items,
+        rank=r.rank or RANK_DEFAULT,
     )
     return DigestRow(r.id, r.guild_id, spec)

@@ -29,6 +29,7 @@ from bot.store.batch_sql import (
     upsert_files_previous,
 )
 from bot.store.database import Database
+from bot.store.dm_planning import plan_dms
 from bot.store.records import FileFailed, FileParsed, FileRemoved, FileState, FileTouched, ScanItem
 from bot.store.schema import files, stories, story_topics
 from bot.stories.story import Story
@@ -48,6 +49,7 @@ class ApplyResult:
     parsed: int = 0
     failed: int = 0
     removed: int = 0
+    dms: int = 0  # DM rows planned (bot/store/dm_planning.py): the DM sender has work
 
 
 class Indexing:
@@ -61,6 +63,8 @@ class Indexing:
     _upsert_file_keep_key: TextClause
     _insert_story: TextClause
     _duplicates_told: set[frozenset[str]]
+    plans_dms: bool  # members' follows get DM rows planned with their stories (Discord mode, personal.enabled)
+    dm_embargo: bool  # those DMs wait for a story dated in the future (articles.embargo)
 
     def file_stats(self) -> dict[str, tuple[int, int]]:
         """path -> (mtime_ns, size) of every known file: all a no-change rescan needs, and cheap to load."""
@@ -91,8 +95,9 @@ class Indexing:
     def duplicate_files(self, limit: int = 5) -> tuple[int, list[list[str]]]:
         return file_identity.duplicate_files(self.db, limit)
 
-    def apply(self, items: Sequence[ScanItem], planner: Planner) -> ApplyResult:
-        """Record a batch of scan results in one transaction, and in it the ledger actions ``planner`` decides.
+    def apply(self, items: Sequence[ScanItem], planner: Planner, *, announce: bool = True) -> ApplyResult:
+        """Record a batch of scan results in one transaction, and in it the ledger actions ``planner`` decides
+        and the members' DMs (``announce`` False: the first run's silent index, none).
 
         Parsed files go first so that a rename (new path, then old path removed) never looks like the story
         vanishing. The planner sees each touched story's state before the batch and after it.
@@ -136,6 +141,8 @@ class Indexing:
                 planned = ledger.record(conn, planner(changes, ledger.LedgerReads(conn)), new_stories=new)
                 self._announce(conn, planned)
                 result.pending += planned
+                if self.plans_dms:
+                    result.dms = plan_dms(conn, self.backend, changes, announce=announce, embargo=self.dm_embargo)
         return result
 
     def _apply_parsed(

@@ -32,12 +32,15 @@ from bot.store.batch_sql import (
     upsert_file_statement,
 )
 from bot.store.channel_guilds import ChannelGuildStore
+from bot.store.chart_data import ChartDataStore
 from bot.store.cluster import ClusterStore
 from bot.store.database import Database
 from bot.store.deliveries import Ledger
 from bot.store.digest_tables import JOBS_TABLE
 from bot.store.digests import DigestStore
+from bot.store.dm_ledger import DmLedger
 from bot.store.errors import StorageError, wrap_errors
+from bot.store.follows import FollowStore
 from bot.store.indexing import Indexing
 from bot.store.newsroom import NewsroomStore
 from bot.store.personal_stats import PersonalStats
@@ -45,6 +48,7 @@ from bot.store.records import (
     DeliveryState,
 )
 from bot.store.schema import PENDING_STATES, deliveries, files, meta, stories
+from bot.store.signal_reads import SignalReads
 from bot.store.signals import SignalStore
 from bot.store.webhooks import WebhookStore
 from bot.stories.story import Story
@@ -66,6 +70,8 @@ class Store(Indexing):
         *,
         concurrency: int = 4,
         on_planned: Callable[[Connection, list[DeliveryKey]], None] | None = None,
+        plans_dms: bool = False,
+        dm_embargo: bool = False,
     ) -> None:
         self.engine = engine  # only bot/store/ uses it
         self.backend: Backend = backend_for(engine.dialect.name)
@@ -86,6 +92,10 @@ class Store(Indexing):
         # Cluster: called inside each planning transaction with the rows it made pending, so a NOTIFY sent there
         # reaches the other processes the moment the rows are committed (bot/store/notices.py ``notify_planned``).
         self.on_planned = on_planned
+        # Members' follows get their DM rows planned in the same transaction as the story (bot/store/dm_planning.py):
+        # the bot in Discord mode; off by default, so tools and console mode never read the follows.
+        self.plans_dms = plans_dms
+        self.dm_embargo = dm_embargo  # a story dated in the future reaches members at its date (articles.embargo)
         self._duplicates_told: set[frozenset[str]] = set()  # file pairs with one webUrl, warned about once
         # The parts, built once: callers reach them as store.ledger, store.newsroom, ... and never build their own.
         self.ledger = Ledger(self.db, self._announce)
@@ -94,8 +104,12 @@ class Store(Indexing):
         self.digests = DigestStore(self.db)
         self.webhooks = WebhookStore(self.db)
         self.channel_guilds = ChannelGuildStore(self.db)
+        self.follows = FollowStore(self.db)
         self.personal_stats = PersonalStats(self.db)
         self.signals = SignalStore(self.db)
+        self.signal_reads = SignalReads(self.db)
+        self.chart_data = ChartDataStore(self.db)
+        self.dm_ledger = DmLedger(self.db)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the store's serial thread, after everything handed in before it."""
@@ -134,6 +148,8 @@ class Store(Indexing):
         *,
         upgrade: bool = True,
         on_planned: Callable[[Connection, list[DeliveryKey]], None] | None = None,
+        plans_dms: bool = False,
+        dm_embargo: bool = False,
     ) -> Store:
         """Open the database named by ``storage.url`` and bring its schema up to date (creating it if needed);
         every failure at open becomes one :class:`StorageError`, with the password masked."""
@@ -157,7 +173,7 @@ class Store(Indexing):
         except (SQLAlchemyError, OSError) as exc:
             engine.dispose()
             raise StorageError(url, *backend.describe_failure(parsed, exc)) from exc
-        return cls(engine, on_planned=on_planned)
+        return cls(engine, on_planned=on_planned, plans_dms=plans_dms, dm_embargo=dm_embargo)
 
     def upgrade(self, url: str) -> tuple[str | None, migrate.Upgrade]:
         """``newsdesk migrate``: bring the schema to this release; (the revision before, what the upgrade did).

@@ -188,7 +188,7 @@ class Scanner:
         if not batch:
             return ApplyResult()
         planner = make_planner(self.channels_for, announce=announce, on_unpublish=self.on_unpublish)
-        result = self.store.apply(batch, planner)
+        result = self.store.apply(batch, planner, announce=announce)
         result.rejected += rejected
         if result.reparse:
             _merge(result, self.process_paths(result.reparse, announce=announce, force=True))
@@ -253,4 +253,5 @@ def _merge(total: ApplyResult, part: ApplyResult) -> None:
     total.parsed += part.parsed
     total.failed += part.failed
     total.removed += part.removed
+    total.dms += part.dms
     total.rejected += part.rejected

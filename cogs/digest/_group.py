@@ -10,7 +10,7 @@ from discord import app_commands
 
 from bot.digest import replies
 from bot.digest.jobs import job_id
-from bot.digest_spec import make_spec
+from bot.digest_spec import RANKS, make_spec
 from bot.options import OptionError
 from bot.store.digests import DigestRow
 from bot.timezones import suggest_timezones
@@ -51,7 +51,9 @@ class DigestGroup(
         max_items="At most this many stories (1-25, default 10)",
         min_items="Skip the run, silently, when fewer new stories match (default 1)",
         cron="Advanced, instead of time and days: five cron fields, e.g. 0 9 * * mon-fri",
+        rank="default (quality and heat) or discussed (reactions and replies, with a Most discussed section)",
     )
+    @app_commands.choices(rank=[app_commands.Choice(name=r, value=r) for r in RANKS])
     async def schedule(
         self,
         interaction: discord.Interaction,
@@ -65,6 +67,7 @@ class DigestGroup(
         max_items: app_commands.Range[int, 1, 25] = 10,
         min_items: app_commands.Range[int, 1, 100] = 1,
         cron: str | None = None,
+        rank: app_commands.Choice[str] | None = None,
     ) -> None:
         await defer(interaction)
         assert interaction.guild_id is not None  # AdminCog is guild-only
@@ -82,6 +85,7 @@ class DigestGroup(
                 min_quality=min_quality,
                 max_items=max_items,
                 min_items=min_items,
+                rank=rank.value if rank is not None else None,
                 default_timezone=self.cog.bot.config.scheduler.timezone,
             )
         except OptionError as exc:

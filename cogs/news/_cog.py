@@ -11,6 +11,8 @@ from discord.ext import commands, tasks
 from bot.cooldowns import Cooldowns
 from bot.render import news_pages
 from bot.search.service import SearchRequest, SearchService
+from bot.search.sorting import Sort
+from bot.signal.ranking import SignalRanker
 from bot.store.errors import StoreError
 from cogs._respond import reply, run_or_defer, slow_down
 from cogs.news._views import ResultsView
@@ -33,8 +35,12 @@ class News(commands.Cog):
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
+        reads = bot.store.signal_reads
         self.service = SearchService(
-            bot.store, refresh_every=CATALOG_REFRESH_SECONDS, embargo=bot.config.articles.embargo
+            bot.store,
+            refresh_every=CATALOG_REFRESH_SECONDS,
+            embargo=bot.config.articles.embargo,
+            ranker=SignalRanker(reads.totals, reads.engaged),
         )
         self.cooldowns = Cooldowns(burst=COMMAND_BURST, per_second=COMMAND_PER_SECOND)
         self.typing = Cooldowns(burst=TYPING_BURST, per_second=TYPING_PER_SECOND)
@@ -64,7 +70,9 @@ class News(commands.Cog):
         provider="Only stories from this provider",
         days="Only stories published in the last N days",
         public="Post the results in the channel for everyone (default: only you see them)",
+        sort="latest (default), discussed (reactions and replies, recent ones first), or relevant",
     )
+    @app_commands.choices(sort=[app_commands.Choice(name=s.value, value=s.value) for s in Sort])
     async def news(
         self,
         interaction: discord.Interaction,
@@ -73,12 +81,14 @@ class News(commands.Cog):
         provider: app_commands.Range[str, 1, 100] | None = None,
         days: app_commands.Range[int, 1, 3650] | None = None,
         public: bool = False,
+        sort: app_commands.Choice[str] | None = None,
     ) -> None:
         wait = self.cooldowns.take(interaction.user.id)
         if wait:
             await interaction.response.send_message(slow_down(wait), ephemeral=True)
             return
-        request = SearchRequest(topic=topic, query=query, provider=provider, days=days)
+        order = Sort(sort.value) if sort is not None else Sort.LATEST
+        request = SearchRequest(topic=topic, query=query, provider=provider, days=days, sort=order)
         page = await run_or_defer(
             interaction, self.bot.store, self.service.search, request, update=False, ephemeral=not public
         )

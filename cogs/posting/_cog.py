@@ -43,6 +43,8 @@ class Posting(commands.Cog):
             await pipeline.start(
                 feed.sink, observer=feed.alerter, gate=gate, deliverer=feed.deliverer, finder=feed.adopter
             )
+            if feed.dms is not None:
+                feed.dms.start()  # members' DMs, beside the channel posts
             # A crosspost is made after its post is recorded, off the queue: one the last run died in is done now.
             await feed.deliverer.resume_crossposts(channels)
         except Exception:
@@ -56,3 +58,5 @@ class Posting(commands.Cog):
         if self.bot.feed is not None:
             await self.bot.feed.pipeline.stop()
             await self.bot.feed.gate.stop()
+            if self.bot.feed.dms is not None:
+                await self.bot.feed.dms.stop()

@@ -194,5 +194,5 @@ def test_sync_guilds_in_config_syncs_at_start(fake: FakeDiscord, make_bot: MakeB
     bot = make_bot(discord={"sync_guilds": [DEFAULT_GUILD_ID]}).start()
     bot.wait_for_log("Synced")
     news = next(c for c in fake.commands(DEFAULT_GUILD_ID) if c["name"] == "news")
-    assert {o["name"] for o in news["options"]} == {"topic", "query", "provider", "days", "public"}
+    assert {o["name"] for o in news["options"]} == {"topic", "query", "provider", "days", "public", "sort"}
     assert fake.commands() == []

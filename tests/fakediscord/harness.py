@@ -14,6 +14,7 @@ from aiohttp import web
 
 from . import interactions
 from .control import PATIENCE, ControlMixin
+from .gateway_records import GatewayRecordsMixin
 from .ratelimit import Rate
 from .routes_guilds import GuildsMixin
 from .routes_signal import SignalMixin
@@ -33,7 +34,7 @@ class SentInteraction(NamedTuple):
     token: str
 
 
-class FakeDiscord(ControlMixin, ShardRecordsMixin, GuildsMixin, SignalMixin):
+class FakeDiscord(ControlMixin, ShardRecordsMixin, GuildsMixin, SignalMixin, GatewayRecordsMixin):
     """A Discord-compatible REST + gateway server on 127.0.0.1 (see the package docstring)."""
 
     def __init__(
@@ -189,31 +190,6 @@ class FakeDiscord(ControlMixin, ShardRecordsMixin, GuildsMixin, SignalMixin):
     def disconnect(self, code: int = 4000) -> None:
         """Close every gateway connection with ``code`` (4000 is resumable)."""
         self._call(self.server.gateway.close_all(code))
-
-    @property
-    def connected_sessions(self) -> int:
-        return len(self.server.gateway.connected())
-
-    @property
-    def identify_payloads(self) -> list[dict[str, Any]]:
-        with self.state.lock:
-            return copy.deepcopy(self.state.rec.identifies)
-
-    @property
-    def identify_count(self) -> int:
-        with self.state.lock:
-            return len(self.state.rec.identifies)
-
-    @property
-    def gateway_queries(self) -> list[dict[str, str]]:
-        """Query strings of every gateway connection (e.g. ``{"v": "10", "compress": "zlib-stream"}``)."""
-        with self.state.lock:
-            return copy.deepcopy(self.state.rec.gateway_connects)
-
-    @property
-    def resume_count(self) -> int:
-        with self.state.lock:
-            return self.state.rec.resume_count
 
     # ----- recordings ----------------------------------------------------------------------
     @property

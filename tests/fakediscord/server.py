@@ -11,7 +11,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from . import routes_app, routes_channels, routes_guilds, routes_kinds, routes_webhooks
+from . import routes_app, routes_channels, routes_dms, routes_guilds, routes_kinds, routes_webhooks
+from .attachments import FileFormError, attach
 from .gateway import Gateway
 from .ratelimit import RateLimiter, rate_limited_body, rate_limited_headers
 from .responses import BODY, FILES, error, json_response
@@ -43,6 +44,7 @@ class FakeServer:
         self.app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
         self.app.router.add_get("/gateway", self.gateway.handle)
         self.app.router.add_get("/gateway/", self.gateway.handle)
+        self.dms = routes_dms.register(self)  # first: its message routes answer for DM channels
         routes_channels.register(self)
         routes_kinds.register(self)
         self.channel_webhooks = routes_webhooks.register(self)
@@ -66,8 +68,10 @@ class FakeServer:
         body: Any = None
         try:
             body = await self._read_body(request)
+        except FileFormError as exc:
+            response: web.StreamResponse = error(400, 50035, f"Invalid Form Body: {exc}")
         except ValueError:
-            response: web.StreamResponse = error(400, 50109, "The request body contains invalid JSON.")
+            response = error(400, 50109, "The request body contains invalid JSON.")
         else:
             request[BODY] = body
             response = await self._process(request, handler, sub)
@@ -77,6 +81,7 @@ class FakeServer:
                 "path": sub,
                 "query": dict(request.query),
                 "json": body,
+                "files": request.get(FILES, []),
                 "time": started,
                 "status": response.status,
             }
@@ -98,12 +103,14 @@ class FakeServer:
                 else:
                     request[FILES].append(
                         {
+                            "name": part.name,
                             "filename": part.filename,
                             "size": len(data),
                             "content_type": part.headers.get("Content-Type"),
+                            "data": data,  # kept, so a test can read back what the bot sent
                         }
                     )
-            return payload
+            return attach(self.state, payload, request[FILES])
         raw = await request.read()
         return json.loads(raw) if raw.strip() else None
 

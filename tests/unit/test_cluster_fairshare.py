@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import aiohttp
@@ -250,3 +251,21 @@ def test_the_share_is_logged_once_counted_where_members_share_the_database(
         store.close()
     assert (COUNTED in alone) == (not store.single_process)
     assert f"{COUNTED}: 2 sending, {fair_share(2):.1f} requests/s each" in caplog.text
+
+
+async def test_low_priority_tokens_yield_to_every_waiting_normal_request() -> None:
+    """Members' DMs take tokens only when no channel post waits: posts queued behind a fan-out go first."""
+    bucket = TokenBucket(100.0, burst=1.0)
+    await bucket.acquire()  # the burst is spent: everyone below waits for the refill
+    order: list[str] = []
+
+    async def take(name: str, low: bool) -> None:
+        await (bucket.acquire_low() if low else bucket.acquire())
+        order.append(name)
+
+    lows = [asyncio.create_task(take(f"dm{i}", True)) for i in range(3)]
+    await asyncio.sleep(0)  # the DMs are waiting first
+    posts = [asyncio.create_task(take(f"post{i}", False)) for i in range(3)]
+    await asyncio.gather(*lows, *posts)
+    assert order[:3] == ["post0", "post1", "post2"], order
+    assert sorted(order[3:]) == ["dm0", "dm1", "dm2"]

@@ -279,7 +279,7 @@ def test_what_exists_is_read_from_the_code() -> None:
         ("Admins use /feeds to route stories.", "/feeds"),
         ("`/feed frobnicate channel`", "/feed frobnicate"),
         ("`/feed add channel colour:red`", "colour"),
-        ("`/news topic:AI sort:new`", "sort"),
+        ("`/news topic:AI order:new`", "order"),
     ],
 )
 def test_a_doc_naming_what_does_not_exist_fails(text: str, named: str) -> None:

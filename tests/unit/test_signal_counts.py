@@ -12,7 +12,7 @@ from sqlalchemy import update
 from bot.routes.planning import make_planner
 from bot.send.errors import DeliveryError
 from bot.send.kinds.payloads import ChannelInfo, ChannelKind
-from bot.signal.counter import DISCORD_EPOCH_MS, SignalCounter
+from bot.signal.counter import DISCORD_EPOCH_MS, PARK_SECONDS, SignalCounter
 from bot.signal.reconcile import Reconciler, reaction_counts
 from bot.store import DeliveryState, Store
 from bot.store.schema import deliveries
@@ -180,20 +180,34 @@ async def test_events_are_written_in_batches(sqlite_store: Store) -> None:
     assert counter.stats.written == 1  # 250 events, one row written once
 
 
-async def test_a_young_message_unknown_now_is_looked_up_again(sqlite_store: Store) -> None:
-    counter = counter_for(sqlite_store)
-    young = snowflake(time.time() - 5)
-    # The bot's post is on Discord, its ledger row not settled yet: the first reaction finds no story...
+async def test_an_event_on_a_young_message_unknown_now_counts_once_its_post_is_known(sqlite_store: Store) -> None:
+    clock = [time.time()]
+    counter = counter_for(sqlite_store, clock=lambda: clock[0])
+    young = snowflake(clock[0] - 5)
+    # The bot's post is on Discord, its ledger row not settled yet: the first reaction finds no story and waits...
     counter.reaction(message_id=young, user_id=MEMBER, emoji="👍", burst=False, added=True)
     await counter.close()
+    assert sqlite_store.signals.row(1, CHANNEL) is None
     posted(sqlite_store)
     with sqlite_store.engine.begin() as conn:
         conn.execute(update(deliveries).where(deliveries.c.story_id == 1).values(message_id=young))
-    # ...the next one, a moment later, does.
+    # ...and is counted with the next one, once the row names the message: neither is lost.
     counter.reaction(message_id=young, user_id=OTHER, emoji="👍", burst=False, added=True)
     await counter.close()
     row = sqlite_store.signals.row(1, CHANNEL)
-    assert row is not None and row.reactions == 1
+    assert row is not None and row.reactions == 2
+
+
+async def test_an_event_on_a_message_that_never_becomes_a_post_is_dropped_after_a_while(sqlite_store: Store) -> None:
+    clock = [time.time()]
+    counter = counter_for(sqlite_store, clock=lambda: clock[0])
+    members_message = snowflake(clock[0] - 5)
+    counter.reaction(message_id=members_message, user_id=MEMBER, emoji="👍", burst=False, added=True)
+    await counter.close()
+    assert counter.stats.ignored == 0  # parked, not yet given up
+    clock[0] += PARK_SECONDS + 1
+    await counter.flush()
+    assert counter.stats.ignored == 1 and sqlite_store.signals.row(1, CHANNEL) is None
 
 
 # -- reconcile after a gap -----------------------------------------------------------------------------------------

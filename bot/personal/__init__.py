@@ -1,0 +1,1 @@
+"""Personal news: what members follow, matched against each new story and sent to them as DMs."""
