@@ -167,6 +167,10 @@ class NewsBot(commands.Bot):
             # A rate limit longer than this (the crosspost limit: minutes) raises instead of holding the caller;
             # the send queues retry with their own backoff, and a crosspost is recorded as not published.
             max_ratelimit_timeout=60.0,
+            # No message cache: nothing reads it, and discord.py scans it whole for every reaction and deletion
+            # event (1,000 messages by default): at a few thousand signal events a second that scan was the
+            # bot's main cost and delayed /news (bench/bench_signal.py).
+            max_messages=None,
             **options,
         )
         self.config = config

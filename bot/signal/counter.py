@@ -33,6 +33,7 @@ DISCORD_EPOCH_MS = 1420070400000
 # A message or thread younger than this may be the bot's own post whose ledger row is not settled yet: an event
 # on it that finds no story is not remembered as "not a story's".
 NEW_POST_SECONDS = 600.0
+WRITE_POLL = 0.05
 # An event on a post the ledger does not know yet (a member reacted in the instant between Discord's answer and
 # the row's settling) waits this long, retried at each flush, instead of being lost until the next reconcile.
 PARK_SECONDS = 60.0
@@ -164,6 +165,8 @@ class SignalCounter:
         # message id → its post (None: not a story's), thread id → its post.
         self._by_message: Bounded[int, PostedStory | None] = Bounded(cache_size)
         self._by_thread: Bounded[int, PostedStory | None] = Bounded(cache_size)
+        # The bot's own and webhook messages seen created (a discussion thread's opener): their deletion is no reply's.
+        self._not_replies: Bounded[int, bool] = Bounded(cache_size)
         self._pending: list[SignalDelta] = []
         # (thread?, id) → events on a young id that is no story's yet; retried at each flush (bounded).
         self._parked: dict[tuple[bool, int], list[_Event]] = {}
@@ -171,6 +174,8 @@ class SignalCounter:
         self._pending_events = 0
         self._first_pending = 0.0
         self._flushing = asyncio.Lock()
+        self._writer: asyncio.Task[None] | None = None
+        self._retry_at = 0.0
 
     # -- events (called on the event loop; they never wait) --------------------------------------------------
 
@@ -190,6 +195,8 @@ class SignalCounter:
     def message_created(self, *, channel_id: int, message_id: int, author_id: int, webhook: bool) -> None:
         """A message in some channel: a reply if the channel is a story's thread and a member wrote it."""
         if not self._is_reply(channel_id, message_id, author_id, webhook):
+            # Its deletion arrives with ids only (the bot keeps no message cache): remembered as not a reply.
+            self._not_replies.put(message_id, True)
             return
         if not self.recent.message(message_id, True):
             self.stats.duplicates += 1
@@ -197,8 +204,9 @@ class SignalCounter:
         self._put(_Reply(channel_id, 1))
 
     def message_deleted(self, *, channel_id: int, message_id: int, author_id: int | None, webhook: bool) -> None:
-        """``author_id`` None: the message was not in discord.py's cache (counted as a member's)."""
-        if not self._is_reply(channel_id, message_id, author_id, webhook):
+        """``author_id`` None: unknown (discord.py keeps no message cache for this bot); a member's unless this
+        process saw the bot or a webhook write it."""
+        if message_id in self._not_replies or not self._is_reply(channel_id, message_id, author_id, webhook):
             return
         if not self.recent.message(message_id, False):
             self.stats.duplicates += 1
@@ -222,11 +230,14 @@ class SignalCounter:
     async def run(self) -> None:
         """Take events and write their deltas until cancelled (then ``close`` writes what is left)."""
         while True:
-            wait = self.flush_seconds - (self.clock() - self._first_pending) if self._pending else None
-            if wait is None and self._parked:
+            wait = None
+            if self._pending:
+                # While a write runs, what is due goes right after it (``_write``); look again now and then.
+                wait = max(self._write_at() - self.clock(), WRITE_POLL if self._writing else 0)
+            elif self._parked:
                 wait = self.flush_seconds  # parked events are looked up again at least this often
             try:
-                event = await asyncio.wait_for(self._queue.get(), timeout=max(0.0, wait) if wait is not None else None)
+                event = await asyncio.wait_for(self._queue.get(), timeout=wait)
             except TimeoutError:
                 event = None
                 if self._parked and not self._pending:
@@ -238,12 +249,52 @@ class SignalCounter:
                 finally:
                     self._queue.task_done()
                 event = self._queue.get_nowait() if not self._queue.empty() else None
-                if self._pending_events >= self.flush_size:
-                    await self.flush()
-            if self._pending and (
-                self._pending_events >= self.flush_size or self.clock() - self._first_pending >= self.flush_seconds
-            ):
-                await self.flush()
+                if self._pending_events >= self.flush_size and self._due():
+                    await self._write_behind()
+            if self._due():
+                await self._write_behind()
+
+    @property
+    def _writing(self) -> bool:
+        return self._writer is not None and not self._writer.done()
+
+    def _write_at(self) -> float:
+        """When what is pending is due by time alone (a failed write waits a whole interval before the next)."""
+        return max(self._first_pending + self.flush_seconds, self._retry_at)
+
+    def _due(self) -> bool:
+        if not self._pending:
+            return False
+        now = self.clock()
+        return now >= self._retry_at and (self._pending_events >= self.flush_size or now >= self._write_at())
+
+    async def _write_behind(self) -> None:
+        """Write what is pending while events are still taken. One write at a time: while it runs, the next batch
+        grows, so a slow database (a busy disk, a thread that waits for a CPU) makes batches larger, not the
+        counting slower. Waiting for each write instead capped the counting at ``flush_size`` events per write."""
+        if self._writing:
+            return
+        await self._retry_parked()
+        self._start_write()
+
+    def _start_write(self) -> None:
+        batch, self._pending, self._pending_events = self._pending, [], 0
+        self._writer = asyncio.create_task(self._write(batch), name="signal-write")
+
+    async def _write(self, batch: list[SignalDelta]) -> None:
+        try:
+            await self._write_batch(batch)
+        except Exception:
+            # The top of a background task: the batch (one transaction, so all or nothing) goes back for the next.
+            log.exception("Writing %d signal deltas failed; trying again in %.0fs", len(batch), self.flush_seconds)
+            self._retry_at = self.clock() + self.flush_seconds
+            if not self._pending:
+                self._first_pending = self.clock()
+            self._pending[:0] = batch
+            self._pending_events += len(batch)
+        self._writer = None
+        if self._due():
+            self._start_write()  # parked events are looked up again at the run loop's next write
 
     async def settle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109  a bound, not a deadline to pass on
         """Wait (at most ``timeout``) until ``run`` has taken the queued events, then write: before a reconcile,
@@ -262,11 +313,18 @@ class SignalCounter:
         await self.flush()
 
     async def flush(self) -> None:
+        """Write everything pending (parked events whose post is known now included), after any write under way."""
         await self._retry_parked()
+        batch, self._pending, self._pending_events = self._pending, [], 0
+        await self._write_batch(batch)
+
+    async def _write_batch(self, batch: list[SignalDelta]) -> None:
+        # Writes go one at a time and in order (the lock is first come, first served): a clear stays before the
+        # reactions counted after it.
         async with self._flushing:
-            batch, self._pending, self._pending_events = merge(self._pending), [], 0
-            if batch:
-                self.stats.written += await self.store.run_concurrent(self.store.signals.apply, batch, self.clock())
+            merged = merge(batch)
+            if merged:
+                self.stats.written += await self.store.run_concurrent(self.store.signals.apply, merged, self.clock())
 
     async def _take(self, event: _Event) -> None:
         self.stats.events += 1

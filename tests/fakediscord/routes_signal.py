@@ -2,12 +2,17 @@
 message's ``reactions`` in GET, the thread's ``message_count``) and dispatches the gateway event with Discord's
 fields to the sessions whose IDENTIFY asked for its intent. With no session connected (the bot is down) only the
 state changes: what a reconcile must find after a restart. ``replay_signal_events`` sends the last events again,
-as a RESUME may."""
+as a RESUME may. ``stream_signal_events`` sends thousands a second, paced on the server's own loop (a benchmark's
+load: one call per event would cost a thread hop each and measure the caller, not the bot)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .world import READER_ID, MemberSpec
 
@@ -18,6 +23,31 @@ if TYPE_CHECKING:
     from .store import FakeState
 
 NORMAL, BURST = 0, 1
+REACT, UNREACT, REPLY = "react", "unreact", "reply"
+
+
+class SignalEvent(NamedTuple):
+    """One member action for ``stream_signal_events``: ``react``/``unreact`` (``channel_id``, ``message_id``,
+    ``emoji``) or ``reply`` (``channel_id`` the thread or forum post; ``message_id`` and ``emoji`` unused)."""
+
+    kind: str
+    channel_id: int
+    message_id: int
+    emoji: str
+    user_id: int
+
+
+@dataclass(frozen=True)
+class StreamReport:
+    sent: int  # events dispatched (an add the member had already made, or a remove they had not, sends none)
+    skipped: int
+    started: float  # epoch seconds of the first and last dispatch
+    finished: float
+
+    @property
+    def rate(self) -> float:
+        span = self.finished - self.started
+        return self.sent / span if span > 0 else float(self.sent)
 
 
 def emoji_object(emoji: str | tuple[str, int]) -> dict[str, Any]:
@@ -64,13 +94,23 @@ class SignalMixin:
         )
 
     def _react(self, channel_id: int, message_id: int, emoji: dict[str, Any], user_id: int, *, add: bool) -> bool:
+        change = self._reaction_change(channel_id, message_id, emoji, user_id, add=add)
+        if change is None:
+            return False
+        self._signal(*change)
+        return True
+
+    def _reaction_change(
+        self, channel_id: int, message_id: int, emoji: dict[str, Any], user_id: int, *, add: bool
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The message's reactions changed as Discord would; the event to send (None: nothing changed)."""
         state = self.state
         with state.lock:
             record, guild_id = self._message(channel_id, message_id)
             reactors: list[list[Any]] = record.setdefault("reactors", [])
             mine = [user_id, emoji, False]
             if (mine in reactors) == add:
-                return False
+                return None
             reactions: list[dict[str, Any]] = record.setdefault("reactions", [])
             entry = next((r for r in reactions if _same(r["emoji"], emoji)), None)
             if add:
@@ -109,13 +149,17 @@ class SignalMixin:
                 event.update(
                     member=state.member_obj(guild, user_id), message_author_id=record["author"]["id"], burst_colors=[]
                 )
-        self._signal("MESSAGE_REACTION_ADD" if add else "MESSAGE_REACTION_REMOVE", event)
-        return True
+        return "MESSAGE_REACTION_ADD" if add else "MESSAGE_REACTION_REMOVE", event
 
     # ----- messages in threads -------------------------------------------------------------
     def post_reply(self, thread_id: int, user_id: int = READER_ID) -> int:
         """A member writes in a thread or forum post: MESSAGE_CREATE without content (this bot has no Message
         Content intent); the thread's ``message_count`` goes up. Returns the message id."""
+        event = self._reply_change(thread_id, user_id)
+        self._signal("MESSAGE_CREATE", event)
+        return int(event["id"])
+
+    def _reply_change(self, thread_id: int, user_id: int) -> dict[str, Any]:
         state = self.state
         with state.lock:
             found = state.channel(int(thread_id))
@@ -135,8 +179,7 @@ class SignalMixin:
             "member": member,
             "guild_id": str(guild.id),
         }
-        self._signal("MESSAGE_CREATE", event)
-        return int(record["id"])
+        return event
 
     def delete_reply(self, thread_id: int, message_id: int) -> None:
         """A member deletes their message: MESSAGE_DELETE (ids only), and ``message_count`` goes down."""
@@ -144,6 +187,41 @@ class SignalMixin:
             _, guild_id = self._message(int(thread_id), int(message_id))
             self.state.delete_message(int(message_id), int(thread_id))
         self._signal("MESSAGE_DELETE", {"id": str(message_id), "channel_id": str(thread_id), "guild_id": guild_id})
+
+    # ----- a sustained stream --------------------------------------------------------------
+    def stream_signal_events(self, events: Sequence[SignalEvent], rate: float) -> StreamReport:
+        """Dispatch ``events`` in order at ``rate`` a second (each changing the state as its one-event method does;
+        none kept for ``replay_signal_events``); blocks until the last is sent. If the server cannot keep up, the
+        report's ``rate`` says what it managed."""
+        budget = len(events) / rate + 60.0
+        report: StreamReport = self._call(self._stream(events, rate), timeout=budget)
+        return report
+
+    async def _stream(self, events: Sequence[SignalEvent], rate: float) -> StreamReport:
+        broadcast = self.server.gateway.broadcast
+        loop = asyncio.get_running_loop()
+        begin, started = loop.time(), time.time()
+        sent = skipped = 0
+        for index, event in enumerate(events):
+            ahead = begin + index / rate - loop.time()
+            if ahead > 0.001:
+                # Every event due by then goes out in one wake-up; the loop serves interactions in between.
+                await asyncio.sleep(ahead)
+            elif index % 64 == 0:
+                await asyncio.sleep(0)  # behind: still let interactions through
+            if event.kind == REPLY:
+                await broadcast("MESSAGE_CREATE", self._reply_change(event.channel_id, event.user_id), fresh=True)
+                sent += 1
+                continue
+            emoji = emoji_object(event.emoji)
+            add = event.kind == REACT
+            change = self._reaction_change(event.channel_id, event.message_id, emoji, event.user_id, add=add)
+            if change is None:
+                skipped += 1
+                continue
+            await broadcast(*change, fresh=True)
+            sent += 1
+        return StreamReport(sent, skipped, started, time.time())
 
     # ----- events --------------------------------------------------------------------------
     def replay_signal_events(self, count: int = 1) -> int:
