@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.config import Config
+from bot.personal.switch import follow_switch
 from bot.pipeline_loops import PipelineLoops
 from bot.render.listing import summarize_list
 from bot.routes.planning import BackfillMode, post
@@ -76,6 +77,7 @@ class Pipeline(PipelineLoops):
         # Which channels this process sends to: those of its shards' guilds (all of them when unsharded).
         self.shards = shards or ShardPlan()
         self.guilds = guilds or GuildDirectory()
+        self._follow = follow_switch(config.personal.enabled, store, self.channel_guild)
         self._left: set[int] = set()
         self._retry_base = retry_base
         self.store = store
@@ -364,7 +366,7 @@ class Pipeline(PipelineLoops):
                     metrics=self.metrics,
                     claims=self._claims,
                     finder=self._finder,
-                    follow=self.config.personal.enabled,
+                    follow=self._follow,
                 )
                 self._queues[channel_id] = queue
                 queue.start()

@@ -21,6 +21,7 @@ from bot.stories.story import Story
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
+    from bot.personal.switch import FollowSwitch
     from bot.send.gate import ChannelGate
 
 log = logging.getLogger(__name__)
@@ -92,9 +93,10 @@ class ChannelQueue:
         metrics: Metrics | None = None,
         claims: ClaimGuard | None = None,
         finder: PostFinder | None = None,
-        follow: bool = True,
+        follow: FollowSwitch | None = None,
     ) -> None:
-        self._follow = follow  # the Follow component under each post (config personal.enabled)
+        # The Follow component under each post: per channel (config personal.enabled, the server's /newsdesk personal).
+        self._follow = follow
         self._metrics = metrics  # None: metrics are off
         self._claims = claims
         self._finder = finder
@@ -241,7 +243,8 @@ class ChannelQueue:
             return
         style, color = self._look_for(self.channel_id, d.story) if self._look_for else ("full", DEFAULT_COLOR)
         roles = self._roles_for(self.channel_id, d.story)
-        payload = build_story_message(d.story, role_ids=roles, style=style, color=color, follow=self._follow)
+        follow = await self._follow(self.channel_id) if self._follow is not None else True
+        payload = build_story_message(d.story, role_ids=roles, style=style, color=color, follow=follow)
         digest = payload_hash(payload)
         if d.message_id is None:
             nonce = delivery_nonce(d.story.key, self.channel_id, d.generation)

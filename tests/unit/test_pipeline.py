@@ -13,6 +13,7 @@ import pytest
 from bot.config import Config, parse_config
 from bot.pipeline import Pipeline
 from bot.send.errors import DeliveryError
+from bot.sharding import GuildDirectory
 from bot.store import Store
 from tests.storyfiles import write_story
 
@@ -321,3 +322,34 @@ async def test_posts_carry_the_follow_component_unless_personal_news_is_off(tmp_
     (off,) = await posted({"enabled": False}, "off.db")
     ids = [c.get("custom_id") for row in off.get("components", []) for c in row["components"]]
     assert not [i for i in ids if i and i.startswith("newsdesk:follow:")]
+
+
+async def test_a_server_that_turned_following_off_gets_posts_without_the_follow_component(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    config = parse_config(
+        {
+            "articles": {"path": str(folder), "backfill": "all"},
+            "storage": {"url": f"sqlite:///{tmp_path / 'db.sqlite'}"},
+            "channels": [{"id": NEWS, "topics": "*", "guild": 900}, {"id": AI_ONLY, "topics": "*", "guild": 901}],
+        }
+    )
+    store = Store.open(config.storage_url)
+    store.follows.set_guild_enabled(900, False)  # /newsdesk personal enabled:false in server 900 only
+    write_story(folder, "a.md", 1, topics=["Space"])
+    sink = RecordingSink()
+    # The directory main() fills from the config's guild: entries (bot/app.py known_guilds).
+    pipeline = Pipeline(config, store, guilds=GuildDirectory({NEWS: 900, AI_ONLY: 901}))
+    try:
+        await pipeline.start(sink, watch=False)
+        await pipeline.drain()
+    finally:
+        await pipeline.stop()
+        store.close()
+    follows = {
+        c[1]: [b.get("custom_id") for row in c[2].get("components", []) for b in row["components"]]
+        for c in sink.calls
+        if c[0] == "post"
+    }
+    assert "newsdesk:follow:t:Space" not in follows[NEWS]
+    assert "newsdesk:follow:t:Space" in follows[AI_ONLY]
