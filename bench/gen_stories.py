@@ -34,191 +34,26 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TypeVar
 
+# Run as a script (python bench/gen_stories.py) as well as imported from the benches and tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._story_words import (
+    _FOLLOWUPS,
+    _IMAGE_SIZES,
+    _OBJECTS,
+    _SUBJECTS,
+    _TAILS,
+    _TITLE_ENDINGS,
+    _TITLE_NOUNS,
+    _TITLE_OPENERS,
+    _VERBS,
+    PROVIDERS,
+    TOPICS,
+)
+
 __all__ = ["PROVIDERS", "TOPICS", "generate_story_text", "write_stories"]
 
 T = TypeVar("T")
-
-TOPICS: tuple[str, ...] = (
-    "AI",
-    "Machine Learning",
-    "Computer Vision",
-    "Robotics",
-    "Climate",
-    "Energy",
-    "Space",
-    "Astronomy",
-    "Security",
-    "Privacy",
-    "Open Source",
-    "Linux",
-    "Cloud",
-    "Databases",
-    "Programming Languages",
-    "Web",
-    "Mobile",
-    "Semiconductors",
-    "Quantum Computing",
-    "Health",
-    "Biotech",
-    "Medicine",
-    "Economy",
-    "Markets",
-    "Startups",
-    "Policy",
-    "Regulation",
-    "Science",
-    "Physics",
-    "Chemistry",
-    "Oceans",
-    "Agriculture",
-    "Transport",
-    "Electric Vehicles",
-    "Aviation",
-    "Telecom",
-    "Gaming",
-    "Education",
-    "Cities",
-    "Weather",
-)
-
-_PROVIDER_WORDS_A = (
-    "Daily",
-    "Morning",
-    "Evening",
-    "Weekly",
-    "Northern",
-    "Coastal",
-    "Open",
-    "Silver",
-    "Harbor",
-    "Summit",
-)
-_PROVIDER_WORDS_B = ("Circuit", "Ledger", "Beacon", "Dispatch", "Signal", "Courier")
-
-PROVIDERS: tuple[tuple[str, str], ...] = tuple(
-    (f"The {a} {b}", f"{a.lower()}{b.lower()}.example") for a in _PROVIDER_WORDS_A for b in _PROVIDER_WORDS_B
-)  # 60 fictional providers: (name, domain)
-
-_SUBJECTS = (
-    "Researchers at a regional university",
-    "A coalition of small startups",
-    "The city council",
-    "Engineers working on the project",
-    "A panel of independent reviewers",
-    "Officials at the national agency",
-    "A group of volunteer maintainers",
-    "The company’s chief executive",
-    "Analysts following the sector",
-    "A team of field scientists",
-    "Two rival laboratories",
-    "The standards committee",
-    "Local farmers",
-    "Hospital administrators",
-    "Network operators",
-    "A consortium of observatories",
-)
-_VERBS = (
-    "announced",
-    "published",
-    "delayed",
-    "questioned",
-    "unveiled",
-    "tested",
-    "defended",
-    "proposed",
-    "abandoned",
-    "expanded",
-    "measured",
-    "reviewed",
-    "criticised",
-    "approved",
-)
-_OBJECTS = (
-    "a new framework for sharing sensor data",
-    "an experimental battery chemistry",
-    "a long-awaited update to the scheduling software",
-    "plans for a second launch window",
-    "a pilot programme for rural clinics",
-    "a report on rising storage costs",
-    "an open dataset of coastal measurements",
-    "a cheaper way to train compact models",
-    "the budget for next year’s maintenance work",
-    "a prototype of the lightweight satellite",
-    "a proposal to replace the legacy protocol",
-    "early results from the winter survey",
-    "a patch for the widely used parser",
-    "guidelines for handling personal records",
-)
-_TAILS = (
-    "after months of debate",
-    "despite objections from several members",
-    "ahead of the end-of-year deadline",
-    "in a statement on Tuesday",
-    "according to people familiar with the plans",
-    "following a series of public hearings",
-    "with support from two foundations",
-    "as costs continued to climb",
-    "in what observers called a cautious first step",
-    "while critics asked for more transparency",
-)
-_FOLLOWUPS = (
-    "The details have not yet been independently verified.",
-    "Further tests are expected early next year.",
-    "Several questions about funding remain open.",
-    "The first phase is scheduled to finish within six months.",
-    "Officials declined to comment on the timeline.",
-    "Early feedback has been mixed but broadly positive.",
-    "The full findings will be presented at a conference in spring.",
-    "Critics say the approach still needs wider review — and more data.",
-)
-_TITLE_OPENERS = (
-    "Inside the",
-    "First look at the",
-    "Questions mount over the",
-    "The quiet rise of the",
-    "Why experts are watching the",
-    "New details emerge on the",
-    "What we know about the",
-    "Behind the delay of the",
-)
-_TITLE_NOUNS = (
-    "sensor network",
-    "battery pilot",
-    "launch schedule",
-    "clinic programme",
-    "storage crunch",
-    "coastal dataset",
-    "model training plan",
-    "maintenance budget",
-    "satellite prototype",
-    "protocol overhaul",
-    "winter survey",
-    "parser patch",
-    "privacy rulebook",
-    "grid upgrade",
-)
-_TITLE_ENDINGS = (
-    "could change the industry",
-    "is running late",
-    "divides experts",
-    "— and what comes next",
-    "faces its biggest test yet",
-    "moves to the next stage",
-    "wins cautious approval",
-    "costs more than planned",
-)
-_IMAGE_SIZES = (
-    (2000, 1000),
-    (1600, 900),
-    (1200, 800),
-    (1200, 630),
-    (1024, 768),
-    (800, 450),
-    (640, 480),
-    (625, 417),
-    (400, 300),
-    (300, 300),
-)
 
 # publishedDateTime is spread over 2024-01-01 .. 2026-11-26
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
