@@ -5,7 +5,7 @@ Each member costs two requests the first time (``POST /users/@me/channels``, rem
 the floor is 2 N / 50 s. While the DMs go out, a few channel stories are dropped into the folder: their file → post
 latency is compared with the same stories posted on an idle bot (DMs take low-priority tokens: channel posts first).
 Reports: time to the last DM vs the floor, 429s, the bot's peak memory (bench/_memory.py), channel latency.
-Usage: python bench/bench_dm_fanout.py [--members 10000] [--channel-stories 5]
+Usage: python bench/bench_dm_fanout.py [--members 10000] [--channel-stories 5] [--second-story]
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--channel-stories", type=int, default=5)
+    parser.add_argument(
+        "--second-story", action="store_true", help="then a second story: the DM channels are remembered (N / 50 s)"
+    )
     args = parser.parse_args()
     members = list(range(10**15, 10**15 + args.members))
     with tempfile.TemporaryDirectory() as tmp, FakeDiscord(token=TOKEN, channel_rate=(50, 1.0)) as fake:
@@ -75,6 +78,20 @@ def main() -> None:
                 interval=1.0,
             )
             last = max(r["time"] for r in dm_posts)
+            second = None
+            if args.second_story:
+                again = time.time()
+                write_story(bot.articles, "fanout2.md", 2, title="Second fan-out story", topics=["AI"])
+                posts_now = fake.wait_for(
+                    lambda: (
+                        found
+                        if len(found := [r for r in fake.requests if _is_dm_post(fake, r)]) >= 2 * len(members)
+                        else None
+                    ),
+                    timeout=3600,
+                    interval=1.0,
+                )
+                second = max(r["time"] for r in posts_now) - again
             peak = sampler.stop()
         finally:
             bot.stop()
@@ -84,6 +101,12 @@ def main() -> None:
         print(f"members: {len(members)}; requests per DM: 2 (channel opened once, then the message)")
         basis = f"2 x {len(members)} / {GLOBAL_RATE} per s"
         print(f"time to the last DM: {took:.1f} s; floor {floor:.1f} s ({basis}); {took / floor:.2f}x")
+        if second is not None:
+            floor2 = len(members) / GLOBAL_RATE
+            print(
+                f"second story (DM channels remembered, 1 request per DM): {second:.1f} s; "
+                f"floor {floor2:.1f} s ({len(members)} / {GLOBAL_RATE} per s); {second / floor2:.2f}x"
+            )
         print(f"429 responses during the run: {fake.count_429 - start_429}")
         for method, path, scope in fake.limited:
             print(f"  429 ({scope}): {method} {path}")
