@@ -46,6 +46,21 @@ def released_terms(params: dict[str, Any], until: float | None) -> tuple[str, ..
     return (_RELEASED,)
 
 
+def known_ids_terms(b: SearchBackend, params: dict[str, Any], ids: Sequence[int], flt: StoryFilter) -> list[str]:
+    """The terms of a statement that checks stories already found (by id) against the rest of the filter: live,
+    topics, providers, dates and the embargo. Cheap per story, so for a few thousand ids at most."""
+    where = [b.ids_in(params, list(ids)), *live_terms(b, hinted=True)]
+    if flt.topics:
+        where.append(tag_probe(params, flt.topics))
+    if flt.providers:
+        where.append(f"{b.hint('s.provider')} IN ({bind(params, 'p', flt.providers)})")
+    if flt.since is not None:
+        params["since"] = flt.since
+        where.append(f"{b.hint('s.published_at')} >= :since")
+    where += released_terms(params, flt.until)
+    return where
+
+
 def run(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> Any:
     return conn.execute(text(sql), params or {})
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from bot.search.backend import Ask, Rows, search_backend_of
-from bot.search.filters import StoryFilter, bind, live_terms, released_terms, run, tag_probe
+from bot.search.filters import StoryFilter, known_ids_terms, run
 from bot.search.sqlite_rank import DocFrequencies
 from bot.search.windows import Windows
 from bot.search.words import WORD
@@ -44,15 +44,7 @@ def ranked_ids(
     if not rank:
         return [], 0
     params: dict[str, Any] = {}
-    where = [b.ids_in(params, list(rank)), *live_terms(b, hinted=True)]
-    if flt.topics:
-        where.append(tag_probe(params, flt.topics))
-    if flt.providers:
-        where.append(f"{b.hint('s.provider')} IN ({bind(params, 'p', flt.providers)})")
-    if flt.since is not None:
-        params["since"] = flt.since
-        where.append(f"{b.hint('s.published_at')} >= :since")
-    where += released_terms(params, flt.until)
+    where = known_ids_terms(b, params, list(rank), flt)
     sql = f"SELECT s.id, s.published_at FROM stories AS s WHERE {' AND '.join(where)}"
     found = run(conn, sql, params).all()
     ordered = sorted(found, key=lambda row: (rank[row[0]], -(row[1] or 0.0), -row[0]))

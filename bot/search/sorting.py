@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import Connection
 
 from bot.search.backend import search_backend_of
-from bot.search.filters import StoryFilter, bind, live_terms, released_terms, run, tag_probe
+from bot.search.filters import StoryFilter, known_ids_terms, run
 
 if TYPE_CHECKING:
     from bot.signal.ranking import Engagement
@@ -56,15 +56,7 @@ def candidates(conn: Connection, flt: StoryFilter, ids: Sequence[int]) -> dict[i
         return {}
     b = search_backend_of(conn)
     params: dict[str, Any] = {}
-    where = [b.ids_in(params, list(ids)), *live_terms(b, hinted=True)]
-    if flt.topics:
-        where.append(tag_probe(params, flt.topics))
-    if flt.providers:
-        where.append(f"{b.hint('s.provider')} IN ({bind(params, 'p', flt.providers)})")
-    if flt.since is not None:
-        params["since"] = flt.since
-        where.append(f"{b.hint('s.published_at')} >= :since")
-    where += released_terms(params, flt.until)
+    where = known_ids_terms(b, params, ids, flt)
     sql = f"SELECT s.id, s.published_at, s.first_seen, s.quality, s.heat FROM stories AS s WHERE {' AND '.join(where)}"
     return {row[0]: Candidate(row[0], row[1], row[2], row[3], row[4]) for row in run(conn, sql, params)}
 
