@@ -10,6 +10,7 @@ import pytest
 
 from tests.botprocess import TOKEN, BotProcess
 from tests.fakediscord import FakeDiscord
+from tests.fakediscord.world import BOT_PERMISSIONS, BOT_ROLE_ID, ChannelSpec, default_guild
 from tests.storyfiles import write_story
 
 NEWS, AI, SCIENCE, ALERTS = (200000000000000001, 200000000000000002, 200000000000000003, 200000000000000004)
@@ -34,6 +35,17 @@ def is_marker(message: dict[str, Any]) -> bool:
 
 def without_markers(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [m for m in messages if not is_marker(m)]
+
+
+def fake_granting(permissions: int, *, forum: int | None = None) -> FakeDiscord:
+    """A started fake whose bot role also has ``permissions`` (threads, webhooks), with a forum channel if given."""
+    guild = default_guild()
+    if forum is not None:
+        guild.channels.append(ChannelSpec(id=forum, name="stories", type=15))
+    bot_role = guild.role(BOT_ROLE_ID)
+    assert bot_role is not None
+    bot_role.permissions = BOT_PERMISSIONS | permissions
+    return FakeDiscord(token=TOKEN, channel_rate=(50, 1.0), guilds=[guild]).start()
 
 
 @pytest.fixture

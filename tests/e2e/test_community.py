@@ -10,12 +10,11 @@ from contextlib import closing
 
 import pytest
 
-from tests.botprocess import TOKEN, BotProcess
-from tests.e2e.conftest import ALERTS, SCIENCE
+from tests.botprocess import BotProcess
+from tests.e2e.conftest import ALERTS, SCIENCE, fake_granting
 from tests.e2e.test_digest import ask, digest_titles, text
 from tests.e2e.test_rank import hours_ago, titles_listed
 from tests.fakediscord import EDITOR_ID, READER_ID, FakeDiscord
-from tests.fakediscord.world import BOT_PERMISSIONS, BOT_ROLE_ID, default_guild
 from tests.storyfiles import write_story
 
 pytestmark = pytest.mark.e2e
@@ -27,11 +26,7 @@ CREATE_PUBLIC_THREADS = 1 << 35
 @pytest.fixture
 def fake() -> Iterator[FakeDiscord]:
     """The default server, where the bot may also open discussion threads."""
-    guild = default_guild()
-    bot_role = guild.role(BOT_ROLE_ID)
-    assert bot_role is not None
-    bot_role.permissions = BOT_PERMISSIONS | CREATE_PUBLIC_THREADS
-    server = FakeDiscord(token=TOKEN, channel_rate=(50, 1.0), guilds=[guild]).start()
+    server = fake_granting(CREATE_PUBLIC_THREADS)
     yield server
     server.stop()
 

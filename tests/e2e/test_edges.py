@@ -15,9 +15,8 @@ import pytest
 import yaml
 
 from tests.botprocess import TOKEN, BotProcess
-from tests.e2e.conftest import NEWS, SCIENCE, default_config
+from tests.e2e.conftest import NEWS, SCIENCE, default_config, fake_granting
 from tests.fakediscord import READER_ID, FakeDiscord
-from tests.fakediscord.world import BOT_PERMISSIONS, BOT_ROLE_ID, ChannelSpec, default_guild
 from tests.storyfiles import write_story
 
 pytestmark = pytest.mark.e2e
@@ -33,12 +32,7 @@ GROUP_DM = 300000000000000002
 @pytest.fixture
 def fake() -> Iterator[FakeDiscord]:
     """The default server plus a forum, the bot allowed to make webhooks and threads."""
-    guild = default_guild()
-    guild.channels.append(ChannelSpec(id=FORUM, name="stories", type=15))
-    bot_role = guild.role(BOT_ROLE_ID)
-    assert bot_role is not None
-    bot_role.permissions = BOT_PERMISSIONS | MANAGE_WEBHOOKS | CREATE_PUBLIC_THREADS
-    server = FakeDiscord(token=TOKEN, channel_rate=(50, 1.0), guilds=[guild]).start()
+    server = fake_granting(MANAGE_WEBHOOKS | CREATE_PUBLIC_THREADS, forum=FORUM)
     yield server
     server.stop()
 

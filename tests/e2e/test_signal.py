@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.botprocess import TOKEN, BotProcess
-from tests.e2e.conftest import NEWS, SCIENCE
+from tests.botprocess import BotProcess
+from tests.e2e.conftest import NEWS, SCIENCE, fake_granting
 from tests.fakediscord import EDITOR_ID, READER_ID, FakeDiscord
-from tests.fakediscord.world import BOT_PERMISSIONS, BOT_ROLE_ID, ChannelSpec, default_guild
 from tests.storyfiles import write_story
 
 pytestmark = pytest.mark.e2e
@@ -29,12 +28,7 @@ Counts = dict[int, tuple[int, dict[str, int], int, int]]  # channel → (reactio
 
 @pytest.fixture
 def fake() -> Iterator[FakeDiscord]:
-    guild = default_guild()
-    guild.channels.append(ChannelSpec(id=FORUM, name="stories", type=15))
-    bot_role = guild.role(BOT_ROLE_ID)
-    assert bot_role is not None
-    bot_role.permissions = BOT_PERMISSIONS | CREATE_PUBLIC_THREADS | MANAGE_THREADS
-    server = FakeDiscord(token=TOKEN, channel_rate=(50, 1.0), guilds=[guild]).start()
+    server = fake_granting(CREATE_PUBLIC_THREADS | MANAGE_THREADS, forum=FORUM)
     yield server
     server.stop()
 
