@@ -253,6 +253,9 @@ def weekly_reporter(core: Core, sink: DiscordSink, bot: NewsBot) -> WeeklyReport
         owns_channel=bot.owns_channel,
         deployment_channel=config.alerts.channel if config.alerts.weekly_report else None,
         member_id=core.membership.member_id,
+        exclusive=core.store.single_process,
+        history=sink,
+        author_id=bot.author_id,
     )
 
 

@@ -2,17 +2,30 @@
 
 The claim is an insert on the primary key (guild_id, week): true once, false ever after, whichever process or
 trigger asks, so a week's report is posted at most once. A send that fails releases its claim, so a later
-trigger in the same week may try again; a claim left ``posting`` by a process that died mid-send stays taken
-(the report of that week is then missing rather than doubled)."""
+trigger in the same week may try again. A claim left ``posting`` by a process that died mid-send is taken over by
+the next trigger of a live one (PostgreSQL: its claimer's ``cluster_members`` heartbeat expired; SQLite,
+``exclusive``: any other member id, since the lock file makes this the only process), which first looks for the
+report in the channel before posting it (bot/weekly/runner.py)."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, not_, or_, select, update
 
+from bot.store.cluster import live_condition
 from bot.store.database import Part
+from bot.store.schema import cluster_members
 from bot.store.weekly_tables import RUN_DONE, RUN_POSTING, weekly_reports, weekly_runs
+
+
+@dataclass(frozen=True, slots=True)
+class WeekTakeover:
+    """A (server, week) claim taken over from a dead claimer: its report may be in ``channel_id`` already."""
+
+    previous: str | None  # the dead claimer's member id
+    channel_id: int | None  # where the dead claimer was posting
 
 
 class WeeklyReports(Part):
@@ -54,15 +67,56 @@ class WeeklyReports(Part):
             # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
             return conn.execute(stmt.values(**values).returning(weekly_runs.c.week)).first() is not None
 
-    def finish(self, guild_id: int, week: str, message_id: int) -> None:
-        """Discord confirmed the report's message: the week is done for good."""
+    def take_over(
+        self,
+        guild_id: int,
+        week: str,
+        member_id: str,
+        *,
+        exclusive: bool = False,
+        now: float | None = None,
+    ) -> WeekTakeover | None:
+        """Re-claim a (server, week) still ``posting`` under a claimer that is not live any more, for
+        ``member_id``; None when it is done, unclaimed, ours, live, or another taker won."""
         w = weekly_runs.c
+        now = time.time() if now is None else now
         with self.db.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                # Take SQLite's write lock before reading, so the row read as orphaned stays so until we commit.
+                conn.execute(update(weekly_runs).where(w.guild_id == -1).values(claimed_at=0))
+            row = conn.execute(
+                select(w.claimed_by, w.channel_id)
+                .where(w.guild_id == guild_id, w.week == week, *self._orphaned(member_id, exclusive, now))
+                # A concurrent taker on PostgreSQL skips the row we locked (and then finds it live: ours).
+                .with_for_update(skip_locked=True, of=weekly_runs)
+            ).first()
+            if row is None:
+                return None
             conn.execute(
                 update(weekly_runs)
                 .where(w.guild_id == guild_id, w.week == week)
-                .values(state=RUN_DONE, message_id=message_id)
+                .values(claimed_by=member_id, claimed_at=now)
             )
+        return WeekTakeover(row.claimed_by, row.channel_id)
+
+    @staticmethod
+    def _orphaned(member_id: str, exclusive: bool, now: float) -> list[ColumnElement[bool]]:
+        w = weekly_runs.c
+        mine = and_(w.claimed_by.is_not(None), w.claimed_by == member_id)
+        where: list[ColumnElement[bool]] = [w.state == RUN_POSTING, not_(mine)]
+        if not exclusive:
+            live = select(cluster_members.c.member_id).where(live_condition(now))
+            where.append(or_(w.claimed_by.is_(None), not_(w.claimed_by.in_(live))))
+        return where
+
+    def finish(self, guild_id: int, week: str, message_id: int, *, channel_id: int | None = None) -> None:
+        """Discord confirmed the report's message (in ``channel_id``, when given): the week is done for good."""
+        w = weekly_runs.c
+        values: dict[str, object] = {"state": RUN_DONE, "message_id": message_id}
+        if channel_id is not None:
+            values["channel_id"] = channel_id
+        with self.db.begin() as conn:
+            conn.execute(update(weekly_runs).where(w.guild_id == guild_id, w.week == week).values(**values))
 
     def release(self, guild_id: int, week: str) -> None:
         """The send failed: give the claim back (only while still posting), so a later trigger may try again."""

@@ -37,13 +37,14 @@ class WeeklyCog(commands.Cog, name="Weekly report"):
         log.info("Weekly report: scheduled for Mondays 09:00 (%s)%s", config.timezone, " (job created)" * created)
         # The scheduler may have fired a run missed during downtime before this cog attached its reporter;
         # posting the latest run here if it is within the grace covers that (the week's claim keeps it once).
-        if missed(datetime.now(UTC), ZoneInfo(config.timezone), config.digest_grace_seconds):
-            self._catching_up = asyncio.create_task(self._catch_up(self.reporter), name="weekly-catch-up")
+        # Past the grace, only this week's reports an earlier process died posting are finished.
+        late = missed(datetime.now(UTC), ZoneInfo(config.timezone), config.digest_grace_seconds)
+        self._catching_up = asyncio.create_task(self._catch_up(self.reporter, late), name="weekly-catch-up")
 
-    async def _catch_up(self, reporter: WeeklyReporter) -> None:
+    async def _catch_up(self, reporter: WeeklyReporter, late: bool) -> None:
         await self.bot.wait_until_ready()
         try:
-            await reporter.run_scheduled()
+            await (reporter.run_scheduled() if late else reporter.resume_orphans())
         except Exception:
             log.exception("The weekly report missed during downtime could not be posted")
 

@@ -4,7 +4,8 @@ Monday run posts its week (text and PNG) to its alerts channel once, however oft
 The run is triggered at a controlled time without a test clock: with ``scheduler.digest_grace_seconds`` a week
 long, every start of the bot is within the grace of the latest Monday 09:00, so each start runs the scheduled
 code (``run_scheduled``) as a bot that was down at 09:00 does. ``schedule:now`` is the other trigger; both end in
-the same claim of (server, week)."""
+the same claim of (server, week). Last, a bot SIGKILLed while Discord holds the report's POST: the restarted bot
+takes the dead process's claim over and the report is in the channel exactly once."""
 
 from __future__ import annotations
 
@@ -118,3 +119,37 @@ def test_now_posts_this_week_once_and_the_config_report_goes_to_alerts_channel(
     since = restart(bot)
     assert "posted 0 of 1" in bot.wait_for_log(": posted ", since=since)
     assert len(reports_in(fake, ALERTS)) == 1 and len(reports_in(fake, NEWS)) == 1
+
+
+@pytest.mark.parametrize("answered", [False, True], ids=["before Discord acts", "after Discord acted"])
+def test_a_kill_while_posting_the_report_leaves_it_in_the_channel_once(
+    fake: FakeDiscord, make_bot: MakeBot, answered: bool
+) -> None:
+    bot = make_bot().start()
+    assert "reported in" in newsdesk(fake, "alerts", channel=str(ALERTS))
+    assert "every Monday at 09:00" in newsdesk(fake, "report", period="week", schedule="on")
+    fake.hold("POST", rf"^/channels/{ALERTS}/messages$", answered=answered)
+    bot.stop()
+    bot.config["scheduler"] = WEEK_GRACE
+    bot.start()  # the scheduled run: claims the week, and its POST hangs in Discord
+    fake.wait_for(lambda: fake.held_requests == 1)
+    bot.kill()
+    fake.release_holds()  # the held answer goes nowhere: its sender is dead
+    fake.wait_for(lambda: fake.held_requests == 0)
+    assert len(reports_in(fake, ALERTS)) == int(answered), "Discord made it only when it acted"
+
+    since = bot.start().mark
+    if answered:  # found in the channel by its footer's marker and recorded, not posted again
+        bot.wait_for_log("adopted message", since=since)
+    else:
+        bot.wait_for_log("not found in the channel; posting it", since=since)
+    assert "posted 1 of 1" in bot.wait_for_log(": posted ", since=since)
+    [report] = fake.wait_for(lambda: reports_in(fake, ALERTS))
+    assert len(uploads_to(fake, ALERTS)) == (1 if answered else 2), "one more POST only when nothing was made"
+    assert fake.requests_to("GET", rf"^/channels/{ALERTS}/messages$"), "looked in the channel first"
+    assert "ref " in report["embeds"][0]["footer"]["text"]
+
+    since = restart(bot)  # the week is recorded: nothing more
+    assert "posted 0 of 1" in bot.wait_for_log(": posted ", since=since)
+    assert "already posted" in newsdesk(fake, "report", period="week", schedule="now")
+    assert len(reports_in(fake, ALERTS)) == 1
