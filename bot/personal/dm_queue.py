@@ -215,7 +215,10 @@ class DmSender:
         return True
 
     async def _tell_capped(self, member: DmMember, now: float, channel: list[int | None]) -> bool:
-        story_ids = await self.db(self.ledger.capped_untold, member.user_id, day_start(now, self._zone(member)))
+        midnight = day_start(now, self._zone(member))
+        story_ids = await self.db(
+            self.ledger.claim_capped_untold, self.member_id, member.user_id, midnight, now, exclusive=self.exclusive
+        )
         if not story_ids:
             return True
         payload = dm_messages.capped_line(len(story_ids), member.daily_cap or self.default_cap)
@@ -261,7 +264,7 @@ class DmSender:
     ) -> None:
         user_id = member.user_id
         if exc.code == DMS_CLOSED:
-            cancelled = await self.db(self.ledger.pause_closed, user_id)
+            cancelled = await self.db(self.ledger.pause_closed, user_id, self.member_id)
             log.info("Member %s has closed their DMs: follows paused, %d DMs cancelled", user_id, cancelled)
             if self.metrics is not None:
                 self.metrics.on_member_paused()

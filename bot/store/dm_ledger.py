@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, not_, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, not_, or_, select, tuple_, update
 
 from bot.store.cluster import live_condition
 from bot.store.database import Part
@@ -102,16 +102,26 @@ class DmLedger(Part):
         where = [d.user_id == user_id, d.state == state, self._claimable(member_id, now, exclusive)]
         where.append(or_(d.due_at.is_(None), d.due_at <= now))
         with self.db.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                # Take the write lock before reading, so the rows read as free stay free until this commits.
-                conn.execute(update(dm_deliveries).where(d.story_id == -1).values(claimed_at=None))
-            picked = select(d.story_id, d.user_id).where(*where).with_for_update(skip_locked=True, of=dm_deliveries)
-            keys = [(r.story_id, r.user_id) for r in conn.execute(picked)]
+            keys = _claim_where(conn, member_id, now, where)
             if not keys:
                 return []
-            conn.execute(_rows(keys).values(claimed_by=member_id, claimed_at=now))
             rows = conn.execute(_ROW.where(tuple_(d.story_id, d.user_id).in_(keys)).order_by(d.story_id)).all()
         return [_dm_row(r) for r in rows]
+
+    def claim_capped_untold(
+        self, member_id: str, user_id: int, before: float, now: float, *, exclusive: bool
+    ) -> list[int]:
+        """Claim the stories capped before ``before`` (the member's midnight) not yet counted in an "N more" line:
+        claimed like instant rows, so two processes never both send the line."""
+        where = [
+            d.user_id == user_id,
+            d.state == DmState.CAPPED,
+            d.message_id.is_(None),
+            d.due_at < before,
+            self._claimable(member_id, now, exclusive),
+        ]
+        with self.db.begin() as conn:
+            return sorted(story_id for story_id, _ in _claim_where(conn, member_id, now, where))
 
     def member(self, user_id: int) -> DmMember:
         with self.db.connect() as conn:
@@ -146,14 +156,6 @@ class DmLedger(Part):
     def retry_later(self, keys: Iterable[DmKey], error: str, until: float) -> None:
         self._settle(keys, due_at=until, attempts=d.attempts + 1, last_error=error[:500])
 
-    def capped_untold(self, user_id: int, before: float) -> list[int]:
-        """Stories capped before ``before`` (the member's midnight) not yet counted in an "N more" line."""
-        query = select(d.story_id).where(
-            d.user_id == user_id, d.state == DmState.CAPPED, d.message_id.is_(None), d.due_at < before
-        )
-        with self.db.connect() as conn:
-            return list(conn.scalars(query.order_by(d.story_id)))
-
     def members_capped_untold(self, before: float) -> list[int]:
         query = select(d.user_id).where(d.state == DmState.CAPPED, d.message_id.is_(None), d.due_at < before)
         with self.db.connect() as conn:
@@ -166,9 +168,10 @@ class DmLedger(Part):
     def remember_channel(self, user_id: int, channel_id: int | None) -> None:
         self._upsert(user_id, dm_channel_id=channel_id)
 
-    def pause_closed(self, user_id: int) -> int:
+    def pause_closed(self, user_id: int, member_id: str) -> int:
         """Discord's 50007: the member's DMs are closed. Their follows pause (told once, by the follow commands,
-        while ``told_at`` is NULL) and every DM still waiting is cancelled; returns how many."""
+        while ``told_at`` is NULL) and every DM still waiting is cancelled; returns how many. ``member_id``'s other
+        claims on the member's rows are released."""
         self._upsert(user_id, paused=True, paused_reason="dms_closed", told_at=None)
         with self.db.begin() as conn:
             done = conn.execute(
@@ -176,6 +179,9 @@ class DmLedger(Part):
                 .where(d.user_id == user_id, d.state.in_((DmState.POST, DmState.DIGEST)))
                 .values(state=DmState.CANCELLED, last_error="50007: DMs closed", claimed_by=None, claimed_at=None)
             )
+            # An "N more stories" line being told when Discord answered keeps its rows, free for after a resume.
+            mine = and_(d.user_id == user_id, d.claimed_by == member_id)
+            conn.execute(update(dm_deliveries).where(mine).values(claimed_by=None, claimed_at=None))
         return done.rowcount or 0
 
     def forget(self, user_id: int) -> None:
@@ -209,6 +215,18 @@ class DmLedger(Part):
         stmt = self.backend.insert(member_settings).values(user_id=user_id, created_at=now, updated_at=now, **values)
         with self.db.begin() as conn:
             conn.execute(stmt.on_conflict_do_update(index_elements=["user_id"], set_={**values, "updated_at": now}))
+
+
+def _claim_where(conn: Connection, member_id: str, now: float, where: list[ColumnElement[bool]]) -> list[DmKey]:
+    """Claim the rows matching ``where`` for ``member_id`` inside the caller's transaction; returns their keys."""
+    if conn.dialect.name == "sqlite":
+        # Take the write lock before reading, so the rows read as free stay free until this commits.
+        conn.execute(update(dm_deliveries).where(d.story_id == -1).values(claimed_at=None))
+    picked = select(d.story_id, d.user_id).where(*where).with_for_update(skip_locked=True, of=dm_deliveries)
+    keys = [(r.story_id, r.user_id) for r in conn.execute(picked)]
+    if keys:
+        conn.execute(_rows(keys).values(claimed_by=member_id, claimed_at=now))
+    return keys
 
 
 def _rows(keys: list[DmKey]) -> Any:
