@@ -22,6 +22,8 @@ from bot.store.schema import cluster_members, files, stories
 from bot.stories.story import Story
 
 DmKey = tuple[int, int]  # (story id, user id)
+DAY = 86400.0
+LONGEST_DAY = 25 * 3600.0  # a day that ends daylight saving time
 d = dm_deliveries.c
 m = member_settings.c
 
@@ -190,6 +192,31 @@ class DmLedger(Part):
             conn.execute(delete(follows).where(follows.c.user_id == user_id))
             conn.execute(delete(member_settings).where(m.user_id == user_id))
             conn.execute(delete(dm_deliveries).where(d.user_id == user_id))
+
+    def prune(self, keep_days: int, now: float, *, batch: int = 1000) -> int:
+        """Delete settled rows (sent, failed, cancelled, and capped ones already counted in an "N more" line) whose
+        every moment (planned, due, sent) is older than ``keep_days`` (``personal.keep_days``); returns how many.
+        At most ``batch`` rows per statement, each in a transaction of its own, so the write lock is never held
+        long. Rows still waiting (post, digest, or capped and not yet told) are kept."""
+        # Never younger than the longest day: the daily cap counts the DMs sent since the member's midnight.
+        cutoff = now - max(keep_days * DAY, LONGEST_DAY)
+        settled = or_(
+            d.state.in_((DmState.SENT, DmState.FAILED, DmState.CANCELLED)),
+            and_(d.state == DmState.CAPPED, d.message_id.is_not(None)),
+        )
+        old = and_(
+            d.planned_at < cutoff,
+            or_(d.due_at.is_(None), d.due_at < cutoff),
+            or_(d.sent_at.is_(None), d.sent_at < cutoff),
+        )
+        picked = select(d.story_id, d.user_id).where(settled, old).limit(batch)
+        deleted = 0
+        while True:
+            with self.db.begin() as conn:
+                done = conn.execute(delete(dm_deliveries).where(tuple_(d.story_id, d.user_id).in_(picked))).rowcount
+            deleted += done or 0
+            if (done or 0) < batch:
+                return deleted
 
     def take_digest_run(self, user_id: int, run: float) -> bool:
         """Claim the member's digest run at ``run`` (compare-and-set on ``last_digest_at``): True once, to one
