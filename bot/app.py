@@ -271,6 +271,7 @@ def dm_sender(core: Core, sink: DiscordSink) -> DmSender:
         default_cap=config.personal.default_daily_cap,
         default_timezone=config.scheduler.timezone,
         grace_seconds=config.scheduler.digest_grace_seconds,
+        keep_days=config.personal.keep_days,
         metrics=core.metrics,
         wake=core.dms_planned,
     )

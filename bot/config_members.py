@@ -17,6 +17,7 @@ class PersonalConfig:
     enabled: bool = True
     max_follows_per_member: int = 25
     default_daily_cap: int = 20  # instant DMs per member per day before the rest waits for the digest
+    keep_days: int = 30  # a settled DM's ledger row is deleted this long after it was sent (or given up)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ def parse_personal(raw: Any) -> PersonalConfig:
         enabled=flag(section, "enabled", True, "personal."),
         max_follows_per_member=number(section, "max_follows_per_member", 25, "personal.", low=1, high=100),
         default_daily_cap=number(section, "default_daily_cap", 20, "personal.", low=1, high=500),
+        keep_days=number(section, "keep_days", 30, "personal.", low=1, high=3650),
     )
 
 

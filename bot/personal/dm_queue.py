@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 DMS_CLOSED, UNKNOWN_USER, UNKNOWN_CHANNEL = 50007, 10013, 10003
+DAY = 86400.0
 
 
 class DmPort(Protocol):
@@ -52,6 +53,7 @@ class DmSender:
         default_cap: int,
         default_timezone: str,
         grace_seconds: float = 3600,
+        keep_days: int = 30,
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
         workers: int = 8,
@@ -62,7 +64,8 @@ class DmSender:
     ) -> None:
         """``exclusive``: SQLite (one process), where a claim left by another id is a dead run's. In a cluster
         every process runs a sender; the others learn of new rows by polling every ``poll_seconds``. ``wake``: set
-        by the pipeline when it planned DMs."""
+        by the pipeline when it planned DMs. ``keep_days``: settled rows older than this are deleted (at the first
+        pass, then once a day)."""
         self.store = store
         self.ledger = store.dm_ledger
         self.port = port
@@ -71,6 +74,8 @@ class DmSender:
         self.default_cap = default_cap
         self.default_timezone = default_timezone
         self.grace_seconds = grace_seconds
+        self.keep_days = keep_days
+        self._pruned_at: float | None = None
         self.metrics = metrics
         self.clock = clock
         self.retry_base = retry_base
@@ -110,6 +115,7 @@ class DmSender:
     async def run_once(self) -> float:
         """Serve every member with something due now; returns how long until the next look."""
         now = self.clock()
+        await self._prune(now)
         users = await self.db(self.ledger.due_members, self.member_id, now, exclusive=self.exclusive)
         capped = await self.db(self.ledger.members_capped_untold, now)
         digests, next_run = await self._digests_due(now)
@@ -120,6 +126,19 @@ class DmSender:
         wait = min([self.poll_seconds, *(t - self.clock() for t in upcoming)])
         # A full pass (more due members than one query returns) goes again at once.
         return 0.0 if len(users) >= 1000 else wait
+
+    async def _prune(self, now: float) -> None:
+        """Once a day (and at the first pass): the ledger keeps settled rows ``keep_days``, not forever."""
+        if self._pruned_at is not None and now - self._pruned_at < DAY:
+            return
+        self._pruned_at = now
+        try:
+            deleted = await self.db(self.ledger.prune, self.keep_days, now)
+        except Exception:
+            log.exception("Could not delete old DM records; tried again in a day")
+            return
+        if deleted:
+            log.info("Deleted %d DM records older than %d days", deleted, self.keep_days)
 
     async def _digests_due(self, now: float) -> tuple[dict[int, float], float | None]:
         due: dict[int, float] = {}
@@ -215,7 +234,10 @@ class DmSender:
         return True
 
     async def _tell_capped(self, member: DmMember, now: float, channel: list[int | None]) -> bool:
-        story_ids = await self.db(self.ledger.capped_untold, member.user_id, day_start(now, self._zone(member)))
+        midnight = day_start(now, self._zone(member))
+        story_ids = await self.db(
+            self.ledger.claim_capped_untold, self.member_id, member.user_id, midnight, now, exclusive=self.exclusive
+        )
         if not story_ids:
             return True
         payload = dm_messages.capped_line(len(story_ids), member.daily_cap or self.default_cap)
@@ -261,7 +283,7 @@ class DmSender:
     ) -> None:
         user_id = member.user_id
         if exc.code == DMS_CLOSED:
-            cancelled = await self.db(self.ledger.pause_closed, user_id)
+            cancelled = await self.db(self.ledger.pause_closed, user_id, self.member_id)
             log.info("Member %s has closed their DMs: follows paused, %d DMs cancelled", user_id, cancelled)
             if self.metrics is not None:
                 self.metrics.on_member_paused()

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, not_, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, not_, or_, select, tuple_, update
 
 from bot.store.cluster import live_condition
 from bot.store.database import Part
@@ -22,6 +22,8 @@ from bot.store.schema import cluster_members, files, stories
 from bot.stories.story import Story
 
 DmKey = tuple[int, int]  # (story id, user id)
+DAY = 86400.0
+LONGEST_DAY = 25 * 3600.0  # a day that ends daylight saving time
 d = dm_deliveries.c
 m = member_settings.c
 
@@ -102,16 +104,26 @@ class DmLedger(Part):
         where = [d.user_id == user_id, d.state == state, self._claimable(member_id, now, exclusive)]
         where.append(or_(d.due_at.is_(None), d.due_at <= now))
         with self.db.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                # Take the write lock before reading, so the rows read as free stay free until this commits.
-                conn.execute(update(dm_deliveries).where(d.story_id == -1).values(claimed_at=None))
-            picked = select(d.story_id, d.user_id).where(*where).with_for_update(skip_locked=True, of=dm_deliveries)
-            keys = [(r.story_id, r.user_id) for r in conn.execute(picked)]
+            keys = _claim_where(conn, member_id, now, where)
             if not keys:
                 return []
-            conn.execute(_rows(keys).values(claimed_by=member_id, claimed_at=now))
             rows = conn.execute(_ROW.where(tuple_(d.story_id, d.user_id).in_(keys)).order_by(d.story_id)).all()
         return [_dm_row(r) for r in rows]
+
+    def claim_capped_untold(
+        self, member_id: str, user_id: int, before: float, now: float, *, exclusive: bool
+    ) -> list[int]:
+        """Claim the stories capped before ``before`` (the member's midnight) not yet counted in an "N more" line:
+        claimed like instant rows, so two processes never both send the line."""
+        where = [
+            d.user_id == user_id,
+            d.state == DmState.CAPPED,
+            d.message_id.is_(None),
+            d.due_at < before,
+            self._claimable(member_id, now, exclusive),
+        ]
+        with self.db.begin() as conn:
+            return sorted(story_id for story_id, _ in _claim_where(conn, member_id, now, where))
 
     def member(self, user_id: int) -> DmMember:
         with self.db.connect() as conn:
@@ -146,14 +158,6 @@ class DmLedger(Part):
     def retry_later(self, keys: Iterable[DmKey], error: str, until: float) -> None:
         self._settle(keys, due_at=until, attempts=d.attempts + 1, last_error=error[:500])
 
-    def capped_untold(self, user_id: int, before: float) -> list[int]:
-        """Stories capped before ``before`` (the member's midnight) not yet counted in an "N more" line."""
-        query = select(d.story_id).where(
-            d.user_id == user_id, d.state == DmState.CAPPED, d.message_id.is_(None), d.due_at < before
-        )
-        with self.db.connect() as conn:
-            return list(conn.scalars(query.order_by(d.story_id)))
-
     def members_capped_untold(self, before: float) -> list[int]:
         query = select(d.user_id).where(d.state == DmState.CAPPED, d.message_id.is_(None), d.due_at < before)
         with self.db.connect() as conn:
@@ -166,9 +170,10 @@ class DmLedger(Part):
     def remember_channel(self, user_id: int, channel_id: int | None) -> None:
         self._upsert(user_id, dm_channel_id=channel_id)
 
-    def pause_closed(self, user_id: int) -> int:
+    def pause_closed(self, user_id: int, member_id: str) -> int:
         """Discord's 50007: the member's DMs are closed. Their follows pause (told once, by the follow commands,
-        while ``told_at`` is NULL) and every DM still waiting is cancelled; returns how many."""
+        while ``told_at`` is NULL) and every DM still waiting is cancelled; returns how many. ``member_id``'s other
+        claims on the member's rows are released."""
         self._upsert(user_id, paused=True, paused_reason="dms_closed", told_at=None)
         with self.db.begin() as conn:
             done = conn.execute(
@@ -176,6 +181,9 @@ class DmLedger(Part):
                 .where(d.user_id == user_id, d.state.in_((DmState.POST, DmState.DIGEST)))
                 .values(state=DmState.CANCELLED, last_error="50007: DMs closed", claimed_by=None, claimed_at=None)
             )
+            # An "N more stories" line being told when Discord answered keeps its rows, free for after a resume.
+            mine = and_(d.user_id == user_id, d.claimed_by == member_id)
+            conn.execute(update(dm_deliveries).where(mine).values(claimed_by=None, claimed_at=None))
         return done.rowcount or 0
 
     def forget(self, user_id: int) -> None:
@@ -184,6 +192,31 @@ class DmLedger(Part):
             conn.execute(delete(follows).where(follows.c.user_id == user_id))
             conn.execute(delete(member_settings).where(m.user_id == user_id))
             conn.execute(delete(dm_deliveries).where(d.user_id == user_id))
+
+    def prune(self, keep_days: int, now: float, *, batch: int = 1000) -> int:
+        """Delete settled rows (sent, failed, cancelled, and capped ones already counted in an "N more" line) whose
+        every moment (planned, due, sent) is older than ``keep_days`` (``personal.keep_days``); returns how many.
+        At most ``batch`` rows per statement, each in a transaction of its own, so the write lock is never held
+        long. Rows still waiting (post, digest, or capped and not yet told) are kept."""
+        # Never younger than the longest day: the daily cap counts the DMs sent since the member's midnight.
+        cutoff = now - max(keep_days * DAY, LONGEST_DAY)
+        settled = or_(
+            d.state.in_((DmState.SENT, DmState.FAILED, DmState.CANCELLED)),
+            and_(d.state == DmState.CAPPED, d.message_id.is_not(None)),
+        )
+        old = and_(
+            d.planned_at < cutoff,
+            or_(d.due_at.is_(None), d.due_at < cutoff),
+            or_(d.sent_at.is_(None), d.sent_at < cutoff),
+        )
+        picked = select(d.story_id, d.user_id).where(settled, old).limit(batch)
+        deleted = 0
+        while True:
+            with self.db.begin() as conn:
+                done = conn.execute(delete(dm_deliveries).where(tuple_(d.story_id, d.user_id).in_(picked))).rowcount
+            deleted += done or 0
+            if (done or 0) < batch:
+                return deleted
 
     def take_digest_run(self, user_id: int, run: float) -> bool:
         """Claim the member's digest run at ``run`` (compare-and-set on ``last_digest_at``): True once, to one
@@ -209,6 +242,18 @@ class DmLedger(Part):
         stmt = self.backend.insert(member_settings).values(user_id=user_id, created_at=now, updated_at=now, **values)
         with self.db.begin() as conn:
             conn.execute(stmt.on_conflict_do_update(index_elements=["user_id"], set_={**values, "updated_at": now}))
+
+
+def _claim_where(conn: Connection, member_id: str, now: float, where: list[ColumnElement[bool]]) -> list[DmKey]:
+    """Claim the rows matching ``where`` for ``member_id`` inside the caller's transaction; returns their keys."""
+    if conn.dialect.name == "sqlite":
+        # Take the write lock before reading, so the rows read as free stay free until this commits.
+        conn.execute(update(dm_deliveries).where(d.story_id == -1).values(claimed_at=None))
+    picked = select(d.story_id, d.user_id).where(*where).with_for_update(skip_locked=True, of=dm_deliveries)
+    keys = [(r.story_id, r.user_id) for r in conn.execute(picked)]
+    if keys:
+        conn.execute(_rows(keys).values(claimed_by=member_id, claimed_at=now))
+    return keys
 
 
 def _rows(keys: list[DmKey]) -> Any:

@@ -87,7 +87,8 @@ def plan_dms(
                 }
             )
     if rows:
-        # A story live again after an unpublish keeps its rows: a member never gets one story twice.
+        # A story live again after an unpublish keeps its rows, so a member never gets it twice while they are kept
+        # (personal.keep_days); after that it is new again, as it is to the channels.
         conn.execute(backend.insert(dm_deliveries).on_conflict_do_nothing(index_elements=["story_id", "user_id"]), rows)
     return len(rows)
 
