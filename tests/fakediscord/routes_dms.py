@@ -6,6 +6,7 @@ answer for DM channels first and hand every other channel to :class:`ChannelRout
 from __future__ import annotations
 
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -37,6 +38,9 @@ class DmRoutes:
         self.closed: set[int] = set()
         self.unknown: set[int] = set()
         self.opened = 0  # POST /users/@me/channels answered
+        # DM messages made (a nonce's repeat not counted) and when the last one was: for a bench to poll cheaply.
+        self.posted = 0
+        self.last_posted_at = 0.0
 
     # ----- control -------------------------------------------------------------------------
     def close_dms(self, user_id: int) -> None:
@@ -103,6 +107,9 @@ class DmRoutes:
             if existing is not None:
                 return json_response(public(existing))
             record = state.build_message(cid, body)
+        with self.lock:
+            self.posted += 1
+            self.last_posted_at = time.time()
         return json_response(public(record))
 
     async def list_messages(self, request: web.Request) -> web.Response:
