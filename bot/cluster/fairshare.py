@@ -19,6 +19,10 @@ import yarl
 
 GLOBAL_LIMIT = 50.0  # requests per second per bot token
 HEADROOM = 0.92
+# Low-priority calls (members' DMs) use at most this part of the rate, evenly spaced and never in a burst: a fan-out
+# runs for minutes at the limit, and calls that set out on time but reach Discord bunched (network and scheduling
+# jitter) must still fit its one-second windows; the rest of the rate is always there for channel posts.
+LOW_SHARE = 0.9
 # Set by a caller that took its token before calling discord.py (``prepaid``): the session's next request uses it.
 _PREPAID: ContextVar[list[bool] | None] = ContextVar("newsdesk_prepaid_token", default=None)
 
@@ -71,6 +75,7 @@ class TokenBucket:
         self._at = clock()
         self._lock = asyncio.Lock()
         self._waiting = 0  # normal acquisitions under way: a low-priority one waits until there are none
+        self._low_next = 0.0  # the earliest clock time of the next low-priority token (LOW_SHARE of the rate)
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -107,14 +112,20 @@ class TokenBucket:
     async def acquire_low(self) -> None:
         """A token only when no normal acquisition is waiting and one is ready now: members' DMs take what
         channel posts leave. It never borrows ahead (a normal acquire may), so a channel post arriving next
-        finds the bucket as the DMs found it, and never queues behind them."""
+        finds the bucket as the DMs found it, and never queues behind them; and low-priority tokens are spaced
+        at ``LOW_SHARE`` of the rate, so a long fan-out never bursts."""
         while True:
             if self._waiting:
                 await self._idle.wait()
                 continue
+            now = self._clock()
+            if now < self._low_next:
+                await asyncio.sleep(self._low_next - now)
+                continue
             self._refill()
             if self._tokens >= 1.0:
                 self._tokens -= 1.0
+                self._low_next = max(now, self._low_next) + 1.0 / (self.rate * LOW_SHARE)
                 return
             await asyncio.sleep((1.0 - self._tokens) / self.rate)
 

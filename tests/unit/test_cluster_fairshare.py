@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 import aiohttp
@@ -15,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from bot.app import counts_globally
 from bot.cluster.fairshare import (
     GLOBAL_LIMIT,
+    LOW_SHARE,
     TokenBucket,
     fair_burst,
     fair_share,
@@ -269,3 +271,26 @@ async def test_low_priority_tokens_yield_to_every_waiting_normal_request() -> No
     await asyncio.gather(*lows, *posts)
     assert order[:3] == ["post0", "post1", "post2"], order
     assert sorted(order[3:]) == ["dm0", "dm1", "dm2"]
+
+
+async def test_low_priority_tokens_are_spaced_at_their_share_of_the_rate_and_never_burst(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fan-out of DMs, alone on an idle bucket: one token per 1 / (rate x LOW_SHARE) s, not the burst at once."""
+    now = [1000.0]
+    bucket = TokenBucket(10.0, burst=5.0, clock=lambda: now[0])
+    real_sleep = asyncio.sleep
+
+    async def test_clock_sleep(seconds: float) -> None:
+        now[0] += seconds
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", test_clock_sleep)
+    granted: list[float] = []
+    for _ in range(6):
+        await bucket.acquire_low()
+        granted.append(now[0])
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(granted)]
+    assert gaps == [round(1 / (10.0 * LOW_SHARE), 6)] * 5, gaps
+    await bucket.acquire()  # a channel post right after finds tokens left: the DMs never took the whole burst
+    assert now[0] == granted[-1]
