@@ -12,6 +12,7 @@ import discord
 from discord.ext import commands
 
 from bot.signal.counter import emoji_key
+from bot.store.errors import StoreError
 from bot.store.signals import DAY
 
 if TYPE_CHECKING:
@@ -50,7 +51,11 @@ class SignalListener(commands.Cog):
     async def _prune_daily(self) -> None:
         keep = self.bot.config.signals.keep_days
         while True:
-            removed = await self.bot.store.run_concurrent(self.bot.store.signals.prune, keep)
+            try:
+                removed = await self.bot.store.run_concurrent(self.bot.store.signals.prune, keep)
+            except StoreError as exc:  # the database is away: the counts wait a day longer, the task lives on
+                log.warning("Could not forget old signal counts (%s); trying again in a day", exc)
+                removed = 0
             if removed:
                 log.info("Forgot the signal counts of %d stories unchanged for %d days", removed, keep)
             await asyncio.sleep(DAY)
