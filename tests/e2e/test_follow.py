@@ -175,14 +175,16 @@ def test_follow_button_after_a_restart_and_a_server_turning_following_off(
     followed = "SELECT norm, mode, guild_id IS NOT NULL FROM follows WHERE user_id = ? ORDER BY norm"
     assert rows(tmp_path, followed, READER_ID) == [("ai", "instant", 1), ("space", "instant", 1)]
 
+    climate = story_post(fake, bot, "Climate", ["Climate"])  # posted while following is on: it has the button
     off = command(fake, "newsdesk", "personal", [{"name": "enabled", "type": 5, "value": False}])
     assert "members' existing follows made here stop" in reply_text(off)
     assert "Following is turned off in this server" in follow(fake, "topic", "Climate")
-    climate = story_post(fake, bot, "Climate", ["Climate"])
     again = fake.send_interaction(
         3, custom_id="newsdesk:follow:t:Climate", message_id=int(climate["id"]), channel_id=NEWS
     )
     assert "Following is turned off in this server" in reply_text(fake.answer_for(again))
+    later = story_post(fake, bot, "More climate", ["Climate"])
+    assert "newsdesk:follow" not in json.dumps(later.get("components", [])), "new posts here carry no Follow button"
     assert rows(tmp_path, "SELECT count(*) FROM follows WHERE norm = 'climate'") == [(0,)]
     member = command(fake, "newsdesk", "personal", [{"name": "enabled", "type": 5, "value": True}], admin=False)
     assert "Manage Server" in json.dumps(member["data"]), "only admins switch it"
