@@ -14,12 +14,11 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, and_, not_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, select, update
 
-from bot.store.cluster import live_condition
+from bot.store import takeover
 from bot.store.database import Part
 from bot.store.digest_tables import RUN_DONE, RUN_POSTING, digest_run_keys, digests
-from bot.store.schema import cluster_members
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,35 +88,21 @@ class DigestRunKeys(Part):
     ) -> RunClaim | None:
         """Re-claim one orphaned run for ``member_id``; None when it is done, live, or another taker won."""
         k = digest_run_keys.c
-        now = time.time() if now is None else now
-        with self.db.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                # Take SQLite's write lock before reading, so the row read as orphaned stays so until we commit.
-                conn.execute(update(digest_run_keys).where(k.digest_id == -1).values(claimed_at=0))
-            row = conn.execute(
-                select(k.claimed_by, k.plan)
-                .where(k.digest_id == digest_id, k.run_key == run_key, *self._orphaned(member_id, exclusive, now))
-                # A concurrent taker on PostgreSQL skips the row we locked (and then finds it live: ours).
-                .with_for_update(skip_locked=True, of=digest_run_keys)
-            ).first()
-            if row is None:
-                return None
-            conn.execute(
-                update(digest_run_keys)
-                .where(k.digest_id == digest_id, k.run_key == run_key)
-                .values(claimed_by=member_id, claimed_at=now)
-            )
-            return RunClaim(digest_id, run_key, row.claimed_by, row.plan)
+        row = takeover.take_over(
+            self.db,
+            digest_run_keys,
+            [k.digest_id == digest_id, k.run_key == run_key],
+            [k.claimed_by, k.plan],
+            member_id,
+            exclusive=exclusive,
+            now=time.time() if now is None else now,
+            also=[k.plan.is_not(None)],
+        )
+        return None if row is None else RunClaim(digest_id, run_key, row.claimed_by, row.plan)
 
     @staticmethod
     def _orphaned(member_id: str, exclusive: bool, now: float | None) -> list[ColumnElement[bool]]:
-        k = digest_run_keys.c
-        mine = and_(k.claimed_by.is_not(None), k.claimed_by == member_id)
-        where: list[ColumnElement[bool]] = [k.state == RUN_POSTING, k.plan.is_not(None), not_(mine)]
-        if not exclusive:
-            live = select(cluster_members.c.member_id).where(live_condition(time.time() if now is None else now))
-            where.append(or_(k.claimed_by.is_(None), not_(k.claimed_by.in_(live))))
-        return where
+        return [*takeover.orphaned(digest_run_keys, member_id, exclusive, now), digest_run_keys.c.plan.is_not(None)]
 
 
 def finish(conn: Connection, digest_id: int, run_key: str) -> None:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, delete, not_, or_, select, update
+from sqlalchemy import delete, select, update
 
-from bot.store.cluster import live_condition
+from bot.store import takeover
 from bot.store.database import Part
-from bot.store.schema import cluster_members
 from bot.store.weekly_tables import RUN_DONE, RUN_POSTING, weekly_reports, weekly_runs
 
 
@@ -79,35 +78,16 @@ class WeeklyReports(Part):
         """Re-claim a (server, week) still ``posting`` under a claimer that is not live any more, for
         ``member_id``; None when it is done, unclaimed, ours, live, or another taker won."""
         w = weekly_runs.c
-        now = time.time() if now is None else now
-        with self.db.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                # Take SQLite's write lock before reading, so the row read as orphaned stays so until we commit.
-                conn.execute(update(weekly_runs).where(w.guild_id == -1).values(claimed_at=0))
-            row = conn.execute(
-                select(w.claimed_by, w.channel_id)
-                .where(w.guild_id == guild_id, w.week == week, *self._orphaned(member_id, exclusive, now))
-                # A concurrent taker on PostgreSQL skips the row we locked (and then finds it live: ours).
-                .with_for_update(skip_locked=True, of=weekly_runs)
-            ).first()
-            if row is None:
-                return None
-            conn.execute(
-                update(weekly_runs)
-                .where(w.guild_id == guild_id, w.week == week)
-                .values(claimed_by=member_id, claimed_at=now)
-            )
-        return WeekTakeover(row.claimed_by, row.channel_id)
-
-    @staticmethod
-    def _orphaned(member_id: str, exclusive: bool, now: float) -> list[ColumnElement[bool]]:
-        w = weekly_runs.c
-        mine = and_(w.claimed_by.is_not(None), w.claimed_by == member_id)
-        where: list[ColumnElement[bool]] = [w.state == RUN_POSTING, not_(mine)]
-        if not exclusive:
-            live = select(cluster_members.c.member_id).where(live_condition(now))
-            where.append(or_(w.claimed_by.is_(None), not_(w.claimed_by.in_(live))))
-        return where
+        row = takeover.take_over(
+            self.db,
+            weekly_runs,
+            [w.guild_id == guild_id, w.week == week],
+            [w.claimed_by, w.channel_id],
+            member_id,
+            exclusive=exclusive,
+            now=time.time() if now is None else now,
+        )
+        return None if row is None else WeekTakeover(row.claimed_by, row.channel_id)
 
     def finish(self, guild_id: int, week: str, message_id: int, *, channel_id: int | None = None) -> None:
         """Discord confirmed the report's message (in ``channel_id``, when given): the week is done for good."""
