@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Connection, and_, delete, func, not_, or_,
 
 from bot.store.cluster import live_condition
 from bot.store.database import Part
+from bot.store.follows import MemberSettings
 from bot.store.personal_tables import DmState, dm_deliveries, follows, member_settings
 from bot.store.schema import cluster_members, files, stories
 from bot.stories.story import Story
@@ -29,17 +30,10 @@ m = member_settings.c
 
 
 @dataclass(frozen=True, slots=True)
-class DmMember:
-    """A member's settings as the sender needs them (None: the default)."""
+class DmMember(MemberSettings):
+    """A member's settings (the same record ``/follow settings`` shows) and what the sender keeps about them."""
 
-    user_id: int
-    daily_cap: int | None = None
-    digest_time: str | None = None
-    digest_days: str | None = None
-    timezone: str | None = None
-    quiet_start: str | None = None
-    quiet_end: str | None = None
-    paused: bool = False
+    user_id: int = 0
     dm_channel_id: int | None = None
     last_digest_at: float | None = None
     created_at: float = 0.0
@@ -128,7 +122,7 @@ class DmLedger(Part):
     def member(self, user_id: int) -> DmMember:
         with self.db.connect() as conn:
             r = conn.execute(select(member_settings).where(m.user_id == user_id)).first()
-        return DmMember(user_id) if r is None else _member(r)
+        return DmMember(user_id=user_id) if r is None else _member(r)
 
     def digest_members(self) -> list[DmMember]:
         """Members with a personal digest who are not paused."""
@@ -262,17 +256,18 @@ def _rows(keys: list[DmKey]) -> Any:
 
 def _member(r: Any) -> DmMember:
     return DmMember(
-        r.user_id,
-        r.daily_cap,
-        r.digest_time,
-        r.digest_days,
-        r.timezone,
-        r.quiet_start,
-        r.quiet_end,
-        bool(r.paused),
-        r.dm_channel_id,
-        r.last_digest_at,
-        r.created_at,
+        user_id=r.user_id,
+        daily_cap=r.daily_cap,
+        digest_time=r.digest_time,
+        digest_days=r.digest_days,
+        timezone=r.timezone,
+        quiet_start=r.quiet_start,
+        quiet_end=r.quiet_end,
+        paused=bool(r.paused),
+        paused_reason=r.paused_reason,
+        dm_channel_id=r.dm_channel_id,
+        last_digest_at=r.last_digest_at,
+        created_at=r.created_at,
     )
 
 
