@@ -85,7 +85,8 @@ def test_changed_story_edits_and_unpublished_story_deletes(fake: FakeDiscord, ma
     write_story(bot.articles, "a.md", 1, topics=["Space"], title="Second take")
     fake.wait_for(lambda: titles(fake, NEWS) == ["Second take"])
     assert fake.messages(NEWS)[0]["id"] == message_id
-    assert any(r["method"] == "PATCH" and message_id in r["path"] for r in fake.requests)
+    # The fake logs a request once it has answered it: the edited message can be seen a moment before its PATCH.
+    fake.wait_for(lambda: any(r["method"] == "PATCH" and message_id in r["path"] for r in fake.requests))
     write_story(bot.articles, "a.md", 1, topics=["Space"], title="Second take", published=False)
     fake.wait_for(lambda: fake.messages(NEWS) == [])
     assert len(posts(fake)) == 1
